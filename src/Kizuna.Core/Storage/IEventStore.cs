@@ -1,0 +1,41 @@
+using Kizuna.Cot;
+
+namespace Kizuna.Core.Storage;
+
+/// <summary>
+/// One accepted event as history keeps it: the event, when the node received it, and who sent it.
+/// </summary>
+public sealed record StoredEvent(CotEvent Event, DateTime ReceivedAt, string Sender);
+
+/// <summary>A history query; null fields do not filter. Results are newest first.</summary>
+public sealed record EventQuery(
+    string? Uid = null,
+    string? Type = null,
+    DateTime? Since = null,
+    DateTime? Until = null,
+    int Limit = 100);
+
+/// <summary>
+/// The storage seam. The embedded default is SQLite (Kizuna.Storage); PostgreSQL comes later
+/// behind the same interface. Appends are batched by the implementation: <see cref="Append"/>
+/// never blocks on disk, and <see cref="FlushAsync"/> waits until everything appended so far is durable.
+/// </summary>
+public interface IEventStore : IAsyncDisposable
+{
+    /// <summary>Creates the schema if needed. Called once at start.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Queues an event for the history and the latest-per-uid table. Does not block on I/O.</summary>
+    void Append(StoredEvent stored);
+
+    /// <summary>Completes when every event appended before the call is on disk.</summary>
+    Task FlushAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredEvent>> QueryAsync(EventQuery query, CancellationToken cancellationToken);
+
+    /// <summary>The latest event of every uid whose stale time is after <paramref name="utcNow"/>.</summary>
+    Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken);
+
+    /// <summary>Deletes history received before <paramref name="cutoff"/>; returns how many rows went.</summary>
+    Task<long> PruneAsync(DateTime cutoff, CancellationToken cancellationToken);
+}

@@ -1,0 +1,19 @@
+namespace Kizuna.Cot;
+
+/// <summary>Every limit the decoders enforce, with its default. One place, as Kestrel does.</summary>
+public sealed class CotLimits
+{
+    public static CotLimits Default { get; } = new();
+
+    /// <summary>Largest accepted event in bytes (XML text or protobuf payload). Default 64 KiB.</summary>
+    public int MaxEventBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Deepest element nesting inside an event, &lt;event&gt; counting as 1. Default 32.</summary>
+    public int MaxDepth { get; init; } = 32;
+
+    /// <summary>Most attributes on one element. Default 64.</summary>
+    public int MaxAttributesPerElement { get; init; } = 64;
+
+    /// <summary>Times further than this into the future (time and start) are refused. Default 1 day.</summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromDays(1);
+}
