@@ -1,0 +1,630 @@
+using System.Diagnostics;
+using System.Text;
+using System.Threading.Channels;
+using Kizuna.Core.Storage;
+using Kizuna.Cot;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kizuna.Storage.Sqlite;
+
+/// <summary>
+/// The embedded event history: one SQLite file in WAL mode. <see cref="Append"/> puts the event on
+/// a bounded in-memory queue and returns; one writer task drains the queue and writes batches of
+/// up to <see cref="SqliteStoreOptions.BatchSize"/> events per transaction through prepared
+/// commands. Reads use their own (pooled, read-only) connections, which WAL lets run beside the writer.
+/// </summary>
+/// <remarks>
+/// Times are stored as unix milliseconds (UTC) in INTEGER columns, so they compare and sort as
+/// numbers; sub-millisecond precision is not kept. Each row also keeps the event's CoT XML, which
+/// is what queries decode and return. With <c>synchronous=NORMAL</c> a committed batch survives a
+/// crash of the process; a power cut may lose the last batches before the next WAL checkpoint.
+/// </remarks>
+public sealed class SqliteEventStore : IEventStore
+{
+    /// <summary>The schema this code writes; kept in <c>PRAGMA user_version</c>.</summary>
+    public const long SchemaVersion = 1;
+
+    // Events read back were accepted once already; the codec's limits for untrusted input would
+    // only turn old history into errors (the clock-skew rule, or XML grown from a protobuf event).
+    private static readonly CotLimits StoredEventLimits = new()
+    {
+        MaxEventBytes = 16 * 1024 * 1024,
+        MaxDepth = 128,
+        MaxAttributesPerElement = 1024,
+        MaxClockSkew = TimeSpan.FromDays(365 * 100),
+    };
+
+    private const string EventColumns = "uid, type, time, start, stale, received_at, sender, lat, lon, xml";
+    private const string EventValues = "@uid, @type, @time, @start, @stale, @received_at, @sender, @lat, @lon, @xml";
+
+    private readonly SqliteStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Func<CotEvent, byte[]> _encode;
+    private readonly StoredEventDecoder _decode;
+    private readonly Channel<WriteRequest> _queue;
+    private readonly string _writeConnectionString;
+    private readonly string _readConnectionString;
+
+    private SqliteConnection? _writeConnection;
+    private SqliteCommand? _insertEvent;
+    private SqliteCommand? _upsertLatest;
+    private Task? _writerTask;
+    private ITimer? _retentionTimer;
+    private int _initialized;
+    private int _disposed;
+    private int _dropping;
+    private long _written;
+    private long _dropped;
+    private long _failed;
+
+    public SqliteEventStore(SqliteStoreOptions options, ILogger<SqliteEventStore>? logger = null, TimeProvider? time = null)
+        : this(options, logger, time, CotXml.Encode, static (utf8, limits) => CotXml.Decode(utf8, limits))
+    {
+    }
+
+    /// <summary>The codec is a seam for tests (a failing encoder, a corrupt row); production uses CoT XML.</summary>
+    internal SqliteEventStore(
+        SqliteStoreOptions options,
+        ILogger? logger,
+        TimeProvider? time,
+        Func<CotEvent, byte[]> encode,
+        StoredEventDecoder decode)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _encode = encode;
+        _decode = decode;
+
+        // Bounded, so a disk that stops costs history rather than the node's memory; see
+        // SqliteStoreOptions.MaxPendingEvents. Append uses TryWrite and never waits.
+        _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.MaxPendingEvents)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = false,
+        });
+
+        var path = Path.GetFullPath(options.DatabasePath);
+        _writeConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+        }.ToString();
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+        }.ToString();
+    }
+
+    /// <summary>Events appended but not yet taken by the writer.</summary>
+    public int PendingCount => _queue.Reader.Count;
+
+    /// <summary>Events committed to the database since the store was opened.</summary>
+    public long WrittenCount => Interlocked.Read(ref _written);
+
+    /// <summary>Events dropped by <see cref="Append"/> because the queue was full.</summary>
+    public long DroppedCount => Interlocked.Read(ref _dropped);
+
+    /// <summary>Events that could not be encoded or whose batch failed to commit.</summary>
+    public long FailedCount => Interlocked.Read(ref _failed);
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Interlocked.Exchange(ref _initialized, 1) != 0)
+            throw new InvalidOperationException("The event store is already initialized.");
+
+        var path = Path.GetFullPath(_options.DatabasePath);
+        var directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory))
+            Directory.CreateDirectory(directory);
+
+        var connection = new SqliteConnection(_writeConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var version = await CreateSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
+            _insertEvent = CreateWriteCommand(connection,
+                $"INSERT INTO events ({EventColumns}) VALUES ({EventValues})");
+            _upsertLatest = CreateWriteCommand(connection,
+                $"""
+                INSERT INTO latest ({EventColumns}) VALUES ({EventValues})
+                ON CONFLICT (uid) DO UPDATE SET
+                    type = excluded.type, time = excluded.time, start = excluded.start,
+                    stale = excluded.stale, received_at = excluded.received_at, sender = excluded.sender,
+                    lat = excluded.lat, lon = excluded.lon, xml = excluded.xml
+                WHERE excluded.time >= latest.time
+                """);
+            _writeConnection = connection;
+            StorageLog.StoreOpened(_logger, path, version);
+        }
+        catch
+        {
+            _insertEvent?.Dispose();
+            _upsertLatest?.Dispose();
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
+
+        if (_options.Retention is { } retention)
+        {
+            var interval = _options.RetentionSweepInterval;
+            _retentionTimer = _time.CreateTimer(
+                _ => _queue.Writer.TryWrite(WriteRequest.ForPrune(_time.GetUtcNow().UtcDateTime - retention, completion: null)),
+                state: null, dueTime: interval, period: interval);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Append(StoredEvent stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+        if (_queue.Writer.TryWrite(WriteRequest.ForEvent(stored)))
+            return;
+
+        // Full (or the writer died and closed the queue): drop this history entry, never block the router.
+        Interlocked.Increment(ref _dropped);
+        if (Interlocked.Exchange(ref _dropping, 1) == 0)
+            StorageLog.QueueFullDropping(_logger, _options.MaxPendingEvents);
+    }
+
+    /// <inheritdoc />
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var completion = NewCompletion();
+        await EnqueueControlAsync(WriteRequest.ForFlush(completion), cancellationToken).ConfigureAwait(false);
+        await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> PruneAsync(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // Pruning is a write, so it goes through the one writer: no lock contention with batches,
+        // and everything appended before the call is pruned by the same rule.
+        var completion = NewCompletion();
+        await EnqueueControlAsync(WriteRequest.ForPrune(cutoff, completion), cancellationToken).ConfigureAwait(false);
+        return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <see cref="EventQuery.Since"/> and <see cref="EventQuery.Until"/> bound the event's own
+    /// <c>time</c>, both inclusive. The limit is capped at <see cref="SqliteStoreOptions.MaxQueryLimit"/>;
+    /// a limit of zero or less returns nothing. Results are newest first (by event time, then by arrival).
+    /// </remarks>
+    public async Task<IReadOnlyList<StoredEvent>> QueryAsync(EventQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var limit = Math.Min(query.Limit, SqliteStoreOptions.MaxQueryLimit);
+        if (limit <= 0)
+            return [];
+
+        var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                var sql = new StringBuilder("SELECT id, uid, received_at, sender, xml FROM events WHERE 1 = 1");
+                if (query.Uid is not null)
+                {
+                    sql.Append(" AND uid = @uid");
+                    command.Parameters.AddWithValue("@uid", query.Uid);
+                }
+                if (query.Type is not null)
+                {
+                    sql.Append(" AND type = @type");
+                    command.Parameters.AddWithValue("@type", query.Type);
+                }
+                if (query.Since is { } since)
+                {
+                    sql.Append(" AND time >= @since");
+                    command.Parameters.AddWithValue("@since", StoredTime.ToUnixMillisecondsCeiling(since));
+                }
+                if (query.Until is { } until)
+                {
+                    sql.Append(" AND time <= @until");
+                    command.Parameters.AddWithValue("@until", StoredTime.ToUnixMilliseconds(until));
+                }
+                sql.Append(" ORDER BY time DESC, id DESC LIMIT @limit");
+                command.Parameters.AddWithValue("@limit", limit);
+                command.CommandText = sql.ToString();
+                return await ReadEventsAsync(command, limit, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                command.CommandText = "SELECT rowid, uid, received_at, sender, xml FROM latest WHERE stale > @now ORDER BY uid";
+                command.Parameters.AddWithValue("@now", StoredTime.ToUnixMilliseconds(utcNow));
+                return await ReadEventsAsync(command, capacity: 64, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Stops taking events, writes everything already queued, and closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+
+        if (_retentionTimer is not null)
+            await _retentionTimer.DisposeAsync().ConfigureAwait(false);
+
+        _queue.Writer.TryComplete();
+        if (_writerTask is not null)
+            await _writerTask.ConfigureAwait(false);
+        else
+            FailPending(new ObjectDisposedException(nameof(SqliteEventStore), "The event store was disposed before it was initialized."));
+
+        // Idle pooled readers go first, so that closing the writer (the last connection)
+        // checkpoints the WAL into the main file.
+        using (var reader = new SqliteConnection(_readConnectionString))
+            SqliteConnection.ClearPool(reader);
+
+        _insertEvent?.Dispose();
+        _upsertLatest?.Dispose();
+        if (_writeConnection is not null)
+            await _writeConnection.DisposeAsync().ConfigureAwait(false);
+
+        if (Volatile.Read(ref _initialized) != 0)
+            StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
+    }
+
+    private static async Task<long> CreateSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            PRAGMA busy_timeout = 5000;
+            """, cancellationToken).ConfigureAwait(false);
+
+        long version;
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "PRAGMA user_version";
+            version = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L);
+        }
+        if (version > SchemaVersion)
+            throw new InvalidOperationException(
+                $"The database has schema version {version}, newer than this build understands ({SchemaVersion}).");
+
+        // One column set for both tables; times are unix milliseconds, UTC.
+        const string columns = """
+                type TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                start INTEGER NOT NULL,
+                stale INTEGER NOT NULL,
+                received_at INTEGER NOT NULL,
+                sender TEXT NOT NULL,
+                lat REAL NOT NULL,
+                lon REAL NOT NULL,
+                xml TEXT NOT NULL
+            """;
+        await ExecuteAsync(connection, $"""
+            BEGIN;
+            CREATE TABLE IF NOT EXISTS events (
+                id INTEGER PRIMARY KEY,
+                uid TEXT NOT NULL,
+            {columns}
+            );
+            CREATE INDEX IF NOT EXISTS ix_events_uid_received_at ON events (uid, received_at);
+            CREATE INDEX IF NOT EXISTS ix_events_type_received_at ON events (type, received_at);
+            CREATE INDEX IF NOT EXISTS ix_events_received_at ON events (received_at);
+            CREATE INDEX IF NOT EXISTS ix_events_time ON events (time);
+            CREATE TABLE IF NOT EXISTS latest (
+                uid TEXT NOT NULL PRIMARY KEY,
+            {columns}
+            );
+            PRAGMA user_version = {SchemaVersion};
+            COMMIT;
+            """, cancellationToken).ConfigureAwait(false);
+        return SchemaVersion;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static SqliteCommand CreateWriteCommand(SqliteConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.Add("@uid", SqliteType.Text);
+        command.Parameters.Add("@type", SqliteType.Text);
+        command.Parameters.Add("@time", SqliteType.Integer);
+        command.Parameters.Add("@start", SqliteType.Integer);
+        command.Parameters.Add("@stale", SqliteType.Integer);
+        command.Parameters.Add("@received_at", SqliteType.Integer);
+        command.Parameters.Add("@sender", SqliteType.Text);
+        command.Parameters.Add("@lat", SqliteType.Real);
+        command.Parameters.Add("@lon", SqliteType.Real);
+        command.Parameters.Add("@xml", SqliteType.Text);
+        foreach (SqliteParameter parameter in command.Parameters)
+            parameter.Value = DBNull.Value;
+        command.Prepare();
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, StoredEvent stored, string xml)
+    {
+        var evt = stored.Event;
+        var p = command.Parameters;
+        p[0].Value = evt.Uid;
+        p[1].Value = evt.Type;
+        p[2].Value = StoredTime.ToUnixMilliseconds(evt.Time);
+        p[3].Value = StoredTime.ToUnixMilliseconds(evt.Start);
+        p[4].Value = StoredTime.ToUnixMilliseconds(evt.Stale);
+        p[5].Value = StoredTime.ToUnixMilliseconds(stored.ReceivedAt);
+        p[6].Value = stored.Sender;
+        p[7].Value = evt.Point.Lat;
+        p[8].Value = evt.Point.Lon;
+        p[9].Value = xml;
+    }
+
+    private async Task<SqliteConnection> OpenReadConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _writeConnection) is null)
+            throw new InvalidOperationException("The event store is not initialized; call InitializeAsync first.");
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(SqliteCommand command, int capacity, CancellationToken cancellationToken)
+    {
+        var results = new List<StoredEvent>(Math.Min(capacity, 256));
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var rowId = reader.GetInt64(0);
+                var uid = reader.GetString(1);
+                CotEvent evt;
+                try
+                {
+                    // A TEXT column read as a blob gives its UTF-8 bytes without a string in between.
+                    evt = _decode(reader.GetFieldValue<byte[]>(4), StoredEventLimits);
+                }
+                catch (Exception ex) when (ex is CotFormatException or FormatException or ArgumentException or System.Xml.XmlException)
+                {
+                    StorageLog.StoredEventUnreadable(_logger, rowId, uid, Reason(ex));
+                    continue;
+                }
+                results.Add(new StoredEvent(evt, StoredTime.FromUnixMilliseconds(reader.GetInt64(2)), reader.GetString(3)));
+            }
+        }
+        return results;
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<StoredEvent>(_options.BatchSize);
+        var batchStarted = 0L;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    while (reader.TryRead(out var request))
+                    {
+                        if (request.Event is { } stored)
+                        {
+                            if (batch.Count == 0)
+                                batchStarted = Stopwatch.GetTimestamp();
+                            batch.Add(stored);
+                            if (batch.Count >= _options.BatchSize)
+                                WriteBatch(batch);
+                            continue;
+                        }
+
+                        // A control request: everything queued before it is written first.
+                        WriteBatch(batch);
+                        if (request.PruneCutoff is { } cutoff)
+                            Prune(cutoff, request.Completion);
+                        else
+                            request.Completion?.TrySetResult(0);
+                    }
+
+                    if (batch.Count == 0)
+                        break;
+                    var remaining = _options.MaxBatchDelay - Stopwatch.GetElapsedTime(batchStarted);
+                    if (remaining <= TimeSpan.Zero || !await WaitForMoreAsync(reader, remaining).ConfigureAwait(false))
+                    {
+                        WriteBatch(batch);
+                        break;
+                    }
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // Only a bug gets here (WriteBatch and Prune keep going on database errors). Close the
+            // queue so that appends are counted as dropped and flushes fail instead of hanging.
+            StorageLog.WriterStopped(_logger, Reason(ex), ex);
+            _queue.Writer.TryComplete(ex);
+            FailPending(new InvalidOperationException("The event store writer stopped.", ex));
+        }
+    }
+
+    /// <summary>True when more requests arrived within <paramref name="timeout"/>.</summary>
+    private static async Task<bool> WaitForMoreAsync(ChannelReader<WriteRequest> reader, TimeSpan timeout)
+    {
+        var wait = reader.WaitToReadAsync();
+        if (wait.IsCompleted)
+            return await wait.ConfigureAwait(false);
+
+        var waitTask = wait.AsTask();
+        using var cancelDelay = new CancellationTokenSource();
+        var winner = await Task.WhenAny(waitTask, Task.Delay(timeout, cancelDelay.Token)).ConfigureAwait(false);
+        if (winner != waitTask)
+            return false;
+        await cancelDelay.CancelAsync().ConfigureAwait(false);
+        return await waitTask.ConfigureAwait(false);
+    }
+
+    private void WriteBatch(List<StoredEvent> batch)
+    {
+        if (batch.Count == 0)
+            return;
+
+        var connection = _writeConnection!;
+        var insert = _insertEvent!;
+        var upsert = _upsertLatest!;
+        var written = 0;
+        var unencodable = 0;
+        try
+        {
+            using var transaction = connection.BeginTransaction();
+            insert.Transaction = transaction;
+            upsert.Transaction = transaction;
+            foreach (var stored in batch)
+            {
+                string xml;
+                try
+                {
+                    xml = Encoding.UTF8.GetString(_encode(stored.Event));
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    unencodable++;
+                    Interlocked.Increment(ref _failed);
+                    StorageLog.EventEncodeFailed(_logger, stored.Event.Uid, stored.Event.Type, Reason(ex));
+                    continue;
+                }
+                Bind(insert, stored, xml);
+                insert.ExecuteNonQuery();
+                Bind(upsert, stored, xml);
+                upsert.ExecuteNonQuery();
+                written++;
+            }
+            transaction.Commit();
+            Interlocked.Add(ref _written, written);
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+        {
+            Interlocked.Add(ref _failed, batch.Count - unencodable);
+            StorageLog.BatchWriteFailed(_logger, batch.Count - unencodable, Reason(ex), ex);
+        }
+        finally
+        {
+            insert.Transaction = null;
+            upsert.Transaction = null;
+            batch.Clear();
+        }
+
+        if (Volatile.Read(ref _dropping) != 0 && _queue.Reader.Count <= _options.MaxPendingEvents / 2
+            && Interlocked.Exchange(ref _dropping, 0) != 0)
+        {
+            StorageLog.QueueRecovered(_logger, DroppedCount);
+        }
+    }
+
+    private void Prune(DateTime cutoff, TaskCompletionSource<long>? completion)
+    {
+        try
+        {
+            using var transaction = _writeConnection!.BeginTransaction();
+            using var command = _writeConnection.CreateCommand();
+            command.Transaction = transaction;
+            command.Parameters.AddWithValue("@cutoff", StoredTime.ToUnixMilliseconds(cutoff));
+            command.CommandText = "DELETE FROM events WHERE received_at < @cutoff";
+            long deleted = command.ExecuteNonQuery();
+            // Latest entries that went stale before the cutoff can never be current again.
+            command.CommandText = "DELETE FROM latest WHERE stale <= @cutoff";
+            command.ExecuteNonQuery();
+            transaction.Commit();
+            if (deleted > 0)
+                StorageLog.Pruned(_logger, deleted, cutoff);
+            completion?.TrySetResult(deleted);
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+        {
+            StorageLog.PruneFailed(_logger, cutoff, Reason(ex), ex);
+            completion?.TrySetException(ex);
+        }
+    }
+
+    private async ValueTask EnqueueControlAsync(WriteRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Control requests wait for room rather than being dropped.
+            await _queue.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new InvalidOperationException("The event store is closed or its writer stopped.", ex.InnerException ?? ex);
+        }
+    }
+
+    private void FailPending(Exception exception)
+    {
+        while (_queue.Reader.TryRead(out var request))
+            request.Completion?.TrySetException(exception);
+    }
+
+    private static TaskCompletionSource<long> NewCompletion()
+        => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A short reason for a log line: the failure's kind and SQLite code, never stored data.</summary>
+    private static string Reason(Exception exception) => exception switch
+    {
+        SqliteException sqlite => $"SQLite error {sqlite.SqliteErrorCode}/{sqlite.SqliteExtendedErrorCode}: {sqlite.Message}",
+        CotFormatException cot => $"{cot.Reason}: {cot.Message}",
+        _ => exception.GetType().Name,
+    };
+
+    /// <summary>One item of the writer's queue: an event, or a flush or prune marker.</summary>
+    private readonly record struct WriteRequest(StoredEvent? Event, DateTime? PruneCutoff, TaskCompletionSource<long>? Completion)
+    {
+        public static WriteRequest ForEvent(StoredEvent stored) => new(stored, null, null);
+        public static WriteRequest ForFlush(TaskCompletionSource<long> completion) => new(null, null, completion);
+        public static WriteRequest ForPrune(DateTime cutoff, TaskCompletionSource<long>? completion) => new(null, cutoff, completion);
+    }
+}
+
+/// <summary>Decodes one stored event from its UTF-8 CoT XML.</summary>
+internal delegate CotEvent StoredEventDecoder(ReadOnlySpan<byte> utf8, CotLimits limits);

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Storage;
+
+/// <summary>
+/// Every log message of Kizuna.Storage, source-generated. Event ids are stable (3000-3099 belong
+/// to storage): dashboards and alerts match on them, so never renumber, only add.
+/// Messages carry reasons, counts and uids, never the stored XML.
+/// </summary>
+internal static partial class StorageLog
+{
+    [LoggerMessage(EventId = 3001, EventName = "StoreOpened", Level = LogLevel.Information,
+        Message = "Event store opened at {DatabasePath} (schema version {SchemaVersion})")]
+    public static partial void StoreOpened(ILogger logger, string databasePath, long schemaVersion);
+
+    [LoggerMessage(EventId = 3002, EventName = "BatchWriteFailed", Level = LogLevel.Error,
+        Message = "Writing a batch of {Count} events failed ({Reason}); the batch is lost, the writer continues")]
+    public static partial void BatchWriteFailed(ILogger logger, int count, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 3003, EventName = "EventEncodeFailed", Level = LogLevel.Warning,
+        Message = "Event {Uid} of type {Type} could not be encoded for storage ({Reason}); skipped")]
+    public static partial void EventEncodeFailed(ILogger logger, string uid, string type, string reason);
+
+    [LoggerMessage(EventId = 3004, EventName = "StoredEventUnreadable", Level = LogLevel.Warning,
+        Message = "Stored event row {RowId} ({Uid}) could not be decoded ({Reason}); skipped")]
+    public static partial void StoredEventUnreadable(ILogger logger, long rowId, string uid, string reason);
+
+    [LoggerMessage(EventId = 3005, EventName = "QueueFullDropping", Level = LogLevel.Warning,
+        Message = "Event store queue is full ({MaxPendingEvents} events pending); dropping history until the writer catches up")]
+    public static partial void QueueFullDropping(ILogger logger, int maxPendingEvents);
+
+    [LoggerMessage(EventId = 3006, EventName = "QueueRecovered", Level = LogLevel.Information,
+        Message = "Event store writer caught up; {Dropped} events were dropped while the queue was full")]
+    public static partial void QueueRecovered(ILogger logger, long dropped);
+
+    [LoggerMessage(EventId = 3007, EventName = "Pruned", Level = LogLevel.Information,
+        Message = "Pruned {Count} events received before {Cutoff:O}")]
+    public static partial void Pruned(ILogger logger, long count, DateTime cutoff);
+
+    [LoggerMessage(EventId = 3008, EventName = "PruneFailed", Level = LogLevel.Error,
+        Message = "Pruning history received before {Cutoff:O} failed ({Reason})")]
+    public static partial void PruneFailed(ILogger logger, DateTime cutoff, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 3009, EventName = "WriterStopped", Level = LogLevel.Critical,
+        Message = "Event store writer stopped unexpectedly ({Reason}); history is no longer written")]
+    public static partial void WriterStopped(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 3010, EventName = "StoreClosed", Level = LogLevel.Information,
+        Message = "Event store closed; {Written} events written, {Dropped} dropped, {Failed} failed")]
+    public static partial void StoreClosed(ILogger logger, long written, long dropped, long failed);
+}
