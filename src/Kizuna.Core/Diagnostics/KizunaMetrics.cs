@@ -1,0 +1,110 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text;
+using Kizuna.Cot;
+
+namespace Kizuna.Core.Diagnostics;
+
+/// <summary>Why an outbound message did not reach a client.</summary>
+public enum DropReason
+{
+    /// <summary>The client fell behind and its picture lane was full: the oldest update went.</summary>
+    PictureQueueFull,
+    /// <summary>The client let its control lane overflow and was disconnected; the item is lost with the connection.</summary>
+    ControlQueueOverflow,
+}
+
+/// <summary>
+/// The node's counters, kept once as atomic fields: exposed through a <see cref="Meter"/> named
+/// "Kizuna" (for dotnet-counters and any listener) and as Prometheus text for GET /metrics.
+/// </summary>
+public sealed class KizunaMetrics : IDisposable
+{
+    public const string MeterName = "Kizuna";
+
+    private static readonly CotRejectReason[] RejectReasons = Enum.GetValues<CotRejectReason>();
+    private static readonly DropReason[] DropReasons = Enum.GetValues<DropReason>();
+
+    private readonly Meter _meter;
+    private readonly long[] _rejects = new long[RejectReasons.Length];
+    private readonly long[] _drops = new long[DropReasons.Length];
+    private long _connectionsOpen;
+    private long _connectionsAccepted;
+    private long _eventsIn;
+    private long _eventsOut;
+    private long _bytesIn;
+    private long _bytesOut;
+    private long _disconnectsForMisbehaviour;
+
+    public KizunaMetrics()
+    {
+        _meter = new Meter(MeterName);
+        _meter.CreateObservableUpDownCounter("kizuna.connections", () => Volatile.Read(ref _connectionsOpen), description: "Open CoT connections");
+        _meter.CreateObservableCounter("kizuna.events.in", () => Volatile.Read(ref _eventsIn), description: "Events accepted from clients");
+        _meter.CreateObservableCounter("kizuna.events.out", () => Volatile.Read(ref _eventsOut), description: "Events written to clients");
+        _meter.CreateObservableCounter("kizuna.bytes.in", () => Volatile.Read(ref _bytesIn), unit: "By");
+        _meter.CreateObservableCounter("kizuna.bytes.out", () => Volatile.Read(ref _bytesOut), unit: "By");
+        _meter.CreateObservableGauge("kizuna.queue.depth", () => QueueDepth?.Invoke() ?? 0, description: "Items waiting in all outbound queues");
+    }
+
+    /// <summary>Set by the router: the sum of every connection's queued items.</summary>
+    public Func<long>? QueueDepth { get; set; }
+
+    public long ConnectionsOpen => Volatile.Read(ref _connectionsOpen);
+    public long EventsIn => Volatile.Read(ref _eventsIn);
+    public long EventsOut => Volatile.Read(ref _eventsOut);
+
+    public long Rejects(CotRejectReason reason) => Volatile.Read(ref _rejects[(int)reason]);
+    public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
+    public long TotalRejects => RejectReasons.Sum(Rejects);
+
+    public void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _connectionsOpen);
+        Interlocked.Increment(ref _connectionsAccepted);
+    }
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _connectionsOpen);
+    public void EventReceived(long bytes) { Interlocked.Increment(ref _eventsIn); Interlocked.Add(ref _bytesIn, bytes); }
+    public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
+    public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
+    public void Rejected(CotRejectReason reason) => Interlocked.Increment(ref _rejects[(int)reason]);
+    public void Dropped(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
+    public void DisconnectedForMisbehaviour() => Interlocked.Increment(ref _disconnectsForMisbehaviour);
+
+    /// <summary>Prometheus text exposition format 0.0.4.</summary>
+    public string ToPrometheusText()
+    {
+        var text = new StringBuilder(2048);
+        Gauge(text, "kizuna_connections", "Open CoT connections.", ConnectionsOpen);
+        Counter(text, "kizuna_connections_accepted_total", "CoT connections accepted since start.", Volatile.Read(ref _connectionsAccepted));
+        Counter(text, "kizuna_events_in_total", "Events accepted from clients.", EventsIn);
+        Counter(text, "kizuna_events_out_total", "Events written to clients.", EventsOut);
+        Counter(text, "kizuna_bytes_in_total", "Bytes read from CoT connections.", Volatile.Read(ref _bytesIn));
+        Counter(text, "kizuna_bytes_out_total", "Bytes written to CoT connections.", Volatile.Read(ref _bytesOut));
+        Gauge(text, "kizuna_queue_depth", "Items waiting in all outbound queues.", QueueDepth?.Invoke() ?? 0);
+        Counter(text, "kizuna_misbehaviour_disconnects_total", "Connections closed because the client kept failing or stopped reading.", Volatile.Read(ref _disconnectsForMisbehaviour));
+
+        text.Append("# HELP kizuna_drops_total Outbound messages that did not reach a client, by reason.\n# TYPE kizuna_drops_total counter\n");
+        foreach (var reason in DropReasons)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"kizuna_drops_total{{reason=\"{reason}\"}} {Drops(reason)}\n");
+        }
+
+        text.Append("# HELP kizuna_rejects_total Input refused, by reason.\n# TYPE kizuna_rejects_total counter\n");
+        foreach (var reason in RejectReasons)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"kizuna_rejects_total{{reason=\"{reason}\"}} {Rejects(reason)}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, long value)
+        => text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+
+    private static void Gauge(StringBuilder text, string name, string help, long value)
+        => text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,35 @@
+using Kizuna.Cot;
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Core.Diagnostics;
+
+/// <summary>
+/// Every log message of the core, with its stable event id (1000-1999). Messages name the remote
+/// endpoint and the reason; they never carry the client's raw bytes.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Information, "Connection {ConnectionId} opened on {Listener} from {RemoteEndpoint} as {Identity}")]
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, string listener, string remoteEndpoint, string identity);
+
+    [LoggerMessage(1002, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndpoint} closed: {Reason}")]
+    public static partial void ConnectionClosed(ILogger logger, long connectionId, string remoteEndpoint, string reason);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Rejected input on connection {ConnectionId} from {RemoteEndpoint}: {RejectReason}: {Detail}")]
+    public static partial void InputRejected(ILogger logger, long connectionId, string remoteEndpoint, CotRejectReason rejectReason, string detail);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Closing connection {ConnectionId} from {RemoteEndpoint}: {Reason}")]
+    public static partial void ClosingForMisbehaviour(ILogger logger, long connectionId, string remoteEndpoint, string reason);
+
+    [LoggerMessage(1005, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndpoint} switched to TAK protocol v1")]
+    public static partial void SwitchedToProtobuf(ILogger logger, long connectionId, string remoteEndpoint);
+
+    [LoggerMessage(1006, LogLevel.Debug, "Connection {ConnectionId} dropped {Count} picture updates: client is behind")]
+    public static partial void PictureDropped(ILogger logger, long connectionId, long count);
+
+    [LoggerMessage(1007, LogLevel.Error, "Connection {ConnectionId} from {RemoteEndpoint} failed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, string remoteEndpoint);
+
+    [LoggerMessage(1008, LogLevel.Information, "Replayed {Count} latest events to connection {ConnectionId}")]
+    public static partial void LatestReplayed(ILogger logger, int count, long connectionId);
+}

@@ -1,0 +1,66 @@
+using Kizuna.Core.Diagnostics;
+
+namespace Kizuna.Core.Routing;
+
+/// <summary>
+/// The router's view of one connected client: who it is, how to address it (uid and callsign,
+/// learned from its own position reports), and its outbound queue.
+/// </summary>
+public sealed class ClientSession
+{
+    private static long s_nextId;
+    private readonly KizunaMetrics _metrics;
+    private readonly Action<string> _abort;
+    private long _pictureDrops;
+
+    public ClientSession(string identity, string remoteEndpoint, string listener, OutboundQueue queue, KizunaMetrics metrics, Action<string> abort)
+    {
+        Id = Interlocked.Increment(ref s_nextId);
+        Identity = identity;
+        RemoteEndpoint = remoteEndpoint;
+        Listener = listener;
+        Queue = queue;
+        _metrics = metrics;
+        _abort = abort;
+    }
+
+    public long Id { get; }
+
+    /// <summary>Certificate subject for TLS; "tcp:{endpoint}" on the plain listener, which has no identity.</summary>
+    public string Identity { get; }
+
+    public string RemoteEndpoint { get; }
+    public string Listener { get; }
+    public OutboundQueue Queue { get; }
+
+    /// <summary>The uid of the client's own position reports, once seen.</summary>
+    public string? Uid { get; set; }
+
+    /// <summary>The callsign of the client's own position reports, once seen.</summary>
+    public string? Callsign { get; set; }
+
+    public long PictureDrops => Volatile.Read(ref _pictureDrops);
+
+    /// <summary>
+    /// Queues an item. Never blocks: a full picture lane drops its oldest entry; a full control
+    /// lane means the client has stopped reading, and the connection is aborted.
+    /// </summary>
+    public void Deliver(OutboundItem item, Lane lane)
+    {
+        switch (Queue.Enqueue(item, lane))
+        {
+            case EnqueueResult.AcceptedDroppedOldest:
+                Interlocked.Increment(ref _pictureDrops);
+                _metrics.Dropped(DropReason.PictureQueueFull);
+                break;
+            case EnqueueResult.Overflow:
+                _metrics.Dropped(DropReason.ControlQueueOverflow);
+                _abort("control lane overflow: the client is not reading");
+                break;
+        }
+    }
+
+    public void Deliver(SharedEvent evt, Lane lane) => Deliver(new OutboundItem(evt), lane);
+
+    public override string ToString() => $"#{Id} {Identity} ({RemoteEndpoint})";
+}

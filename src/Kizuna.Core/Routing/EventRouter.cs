@@ -1,0 +1,102 @@
+using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Storage;
+using Kizuna.Cot;
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Core.Routing;
+
+/// <summary>
+/// The hub of a node: every accepted event is stored, remembered as the latest state of its uid,
+/// and queued to every other connected client (or only to the addressees of a directed message).
+/// Publishing never waits on a recipient: it only enqueues into bounded per-connection queues.
+/// </summary>
+public sealed class EventRouter
+{
+    private readonly IEventStore _store;
+    private readonly LatestState _latest;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private ClientSession[] _sessions = [];
+
+    public EventRouter(IEventStore store, LatestState latest, KizunaMetrics metrics, ILogger<EventRouter> logger, TimeProvider time)
+    {
+        _store = store;
+        _latest = latest;
+        _logger = logger;
+        _time = time;
+        metrics.QueueDepth = () => Volatile.Read(ref _sessions).Sum(static s => (long)s.Queue.Count);
+    }
+
+    public IReadOnlyList<ClientSession> Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>Adds a session and queues the latest non-stale picture to it.</summary>
+    public void Attach(ClientSession session)
+    {
+        // Copy-on-write: publishers iterate a snapshot without taking the lock.
+        lock (_gate)
+        {
+            _sessions = [.. _sessions, session];
+        }
+
+        var replay = _latest.Snapshot(_time.GetUtcNow().UtcDateTime);
+        foreach (var shared in replay)
+        {
+            session.Deliver(shared, Lane.Picture);
+        }
+
+        if (replay.Count > 0)
+        {
+            Log.LatestReplayed(_logger, replay.Count, session.Id);
+        }
+    }
+
+    public void Detach(ClientSession session)
+    {
+        lock (_gate)
+        {
+            _sessions = Array.FindAll(_sessions, s => !ReferenceEquals(s, session));
+        }
+    }
+
+    /// <summary>Stores an accepted event and fans it out. <paramref name="sender"/> is null for the node's own events.</summary>
+    public SharedEvent Publish(CotEvent evt, ClientSession? sender)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var shared = new SharedEvent(evt, sender?.Identity ?? "node", now);
+        _store.Append(new StoredEvent(evt, now, shared.Sender));
+        _latest.Update(shared);
+
+        var destinations = evt.Detail.MartiDestinations;
+        foreach (var session in Volatile.Read(ref _sessions))
+        {
+            if (ReferenceEquals(session, sender))
+            {
+                continue;
+            }
+
+            if (destinations.Count > 0 && !IsAddressedTo(destinations, session))
+            {
+                continue;
+            }
+
+            session.Deliver(shared, Lane.Picture);
+        }
+
+        return shared;
+    }
+
+    private static bool IsAddressedTo(IReadOnlyList<CotDestination> destinations, ClientSession session)
+    {
+        foreach (var dest in destinations)
+        {
+            if ((dest.Uid is not null && string.Equals(dest.Uid, session.Uid, StringComparison.Ordinal))
+                || (dest.Callsign is not null && string.Equals(dest.Callsign, session.Callsign, StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,147 @@
+namespace Kizuna.Core.Routing;
+
+/// <summary>What a writer does with one queued item.</summary>
+public enum OutboundAction
+{
+    /// <summary>Write the event in the connection's current wire format.</summary>
+    Send,
+    /// <summary>From here on, write TAK protocol v1 frames (queued right after the t-x-takp-r answer).</summary>
+    SwitchToProtobuf,
+}
+
+public readonly record struct OutboundItem(SharedEvent? Event, OutboundAction Action = OutboundAction.Send);
+
+public enum EnqueueResult
+{
+    Accepted,
+    /// <summary>Accepted, and the oldest picture update was dropped to make room.</summary>
+    AcceptedDroppedOldest,
+    /// <summary>The control lane is full: the client is not reading, and must be disconnected.</summary>
+    Overflow,
+    /// <summary>The queue is completed (the connection is closing).</summary>
+    Closed,
+}
+
+/// <summary>
+/// A connection's bounded outbound queue with lanes (see <see cref="Lane"/>). Many producers
+/// (the router, on publishers' threads) and one consumer (the connection's writer).
+/// A lock is cheap here: each operation holds it for a few instructions.
+/// </summary>
+public sealed class OutboundQueue
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<OutboundItem> _control = new();
+    private readonly Queue<OutboundItem> _picture = new();
+    private readonly int _controlCapacity;
+    private readonly int _pictureCapacity;
+    private TaskCompletionSource? _waiter;
+    private bool _completed;
+
+    public OutboundQueue(int controlCapacity, int pictureCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(controlCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pictureCapacity, 1);
+        _controlCapacity = controlCapacity;
+        _pictureCapacity = pictureCapacity;
+    }
+
+    public int Count
+    {
+        get { lock (_gate) { return _control.Count + _picture.Count; } }
+    }
+
+    public bool IsCompleted
+    {
+        get { lock (_gate) { return _completed; } }
+    }
+
+    public EnqueueResult Enqueue(OutboundItem item, Lane lane)
+    {
+        TaskCompletionSource? wake;
+        var result = EnqueueResult.Accepted;
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return EnqueueResult.Closed;
+            }
+
+            if (lane == Lane.Control)
+            {
+                if (_control.Count >= _controlCapacity)
+                {
+                    return EnqueueResult.Overflow;
+                }
+
+                _control.Enqueue(item);
+            }
+            else
+            {
+                if (_picture.Count >= _pictureCapacity)
+                {
+                    _picture.Dequeue();
+                    result = EnqueueResult.AcceptedDroppedOldest;
+                }
+
+                _picture.Enqueue(item);
+            }
+
+            wake = _waiter;
+            _waiter = null;
+        }
+
+        wake?.TrySetResult();
+        return result;
+    }
+
+    /// <summary>Moves up to <paramref name="max"/> items into <paramref name="batch"/>, control lane first.</summary>
+    public int DequeueBatch(List<OutboundItem> batch, int max)
+    {
+        lock (_gate)
+        {
+            var taken = 0;
+            while (taken < max && _control.TryDequeue(out var item))
+            {
+                batch.Add(item);
+                taken++;
+            }
+
+            while (taken < max && _picture.TryDequeue(out var item))
+            {
+                batch.Add(item);
+                taken++;
+            }
+
+            return taken;
+        }
+    }
+
+    /// <summary>Completes when there is something to dequeue, or the queue is completed.</summary>
+    public Task WaitAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_control.Count > 0 || _picture.Count > 0 || _completed)
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _waiter.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>No more items are accepted; the writer drains what is there and stops.</summary>
+    public void Complete()
+    {
+        TaskCompletionSource? wake;
+        lock (_gate)
+        {
+            _completed = true;
+            wake = _waiter;
+            _waiter = null;
+        }
+
+        wake?.TrySetResult();
+    }
+}

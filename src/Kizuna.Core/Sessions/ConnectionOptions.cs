@@ -1,0 +1,41 @@
+using Kizuna.Cot;
+
+namespace Kizuna.Core.Sessions;
+
+/// <summary>Every limit of a CoT connection, each with its default. Validated once at start.</summary>
+public sealed class ConnectionOptions
+{
+    /// <summary>Decoder limits (event size, nesting, attributes, clock skew).</summary>
+    public CotLimits Limits { get; init; } = CotLimits.Default;
+
+    /// <summary>A connection that sends nothing for this long is closed. TAK clients ping well within it. Default 5 min.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Picture updates queued per connection before the oldest is dropped. Default 4096.</summary>
+    public int PictureQueueCapacity { get; init; } = 4096;
+
+    /// <summary>Control messages queued per connection; overflow disconnects the client. Default 256.</summary>
+    public int ControlQueueCapacity { get; init; } = 256;
+
+    /// <summary>A write that cannot complete for this long means the client stopped reading: disconnect. Default 30 s.</summary>
+    public TimeSpan WriteStallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Rejected messages in a row before the connection is closed as hopeless. Default 16.</summary>
+    public int MaxConsecutiveRejects { get; init; } = 16;
+
+    /// <summary>How long a closing connection may take to flush its queue at shutdown. Default 5 s.</summary>
+    public TimeSpan ShutdownFlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most queued items one write gathers before flushing. Default 256.</summary>
+    public int WriteBatchSize { get; init; } = 256;
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(PictureQueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ControlQueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConsecutiveRejects, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(WriteBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WriteStallTimeout, TimeSpan.Zero);
+    }
+}

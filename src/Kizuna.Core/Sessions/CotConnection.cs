@@ -1,0 +1,343 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Routing;
+using Kizuna.Cot;
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Core.Sessions;
+
+/// <summary>
+/// Runs one CoT client over any duplex byte pipe (TCP, TLS; the host supplies the transport and
+/// the identity). The read loop decodes, answers pings and protocol negotiation, and publishes;
+/// the write loop drains the session's lane queue. Neither loop ever waits on another client.
+/// </summary>
+public sealed class CotConnection
+{
+    private readonly EventRouter _router;
+    private readonly ConnectionOptions _options;
+    private readonly KizunaMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    public CotConnection(EventRouter router, ConnectionOptions options, KizunaMetrics metrics, ILogger<CotConnection> logger, TimeProvider time)
+    {
+        options.Validate();
+        _router = router;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _time = time;
+    }
+
+    /// <summary>Serves the client until it leaves, misbehaves, or the node stops (then the queue is flushed first).</summary>
+    public async Task RunAsync(IDuplexPipe transport, string identity, string remoteEndpoint, string listener, CancellationToken stopping)
+    {
+        using var connectionCts = new CancellationTokenSource();
+        string? closeReason = null;
+        void Abort(string reason)
+        {
+            Interlocked.CompareExchange(ref closeReason, reason, null);
+            try
+            {
+                connectionCts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Already closed: a late abort from a publisher thread has nothing left to do.
+            }
+        }
+
+        var queue = new OutboundQueue(_options.ControlQueueCapacity, _options.PictureQueueCapacity);
+        var session = new ClientSession(identity, remoteEndpoint, listener, queue, _metrics, Abort);
+        _metrics.ConnectionOpened();
+        Log.ConnectionOpened(_logger, session.Id, listener, remoteEndpoint, identity);
+
+        // The server offers TAK protocol v1 first; clients that want it ask with t-x-takp-q.
+        session.Deliver(Control(TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
+        _router.Attach(session);
+
+        // At shutdown the writer gets a bounded time to flush what is queued, then everything stops.
+        using var stoppingRegistration = stopping.Register(() =>
+        {
+            Interlocked.CompareExchange(ref closeReason, "node shutting down", null);
+            queue.Complete();
+            try
+            {
+                connectionCts.CancelAfter(_options.ShutdownFlushTimeout);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection already ended.
+            }
+        });
+
+        var writer = WriteLoopAsync(session, transport.Output, connectionCts.Token);
+        var reader = ReadLoopAsync(session, transport.Input, connectionCts.Token);
+        try
+        {
+            var first = await Task.WhenAny(reader, writer).ConfigureAwait(false);
+            if (first == writer && stopping.IsCancellationRequested)
+            {
+                Abort("node shutting down");
+            }
+            else if (first == reader && stopping.IsCancellationRequested)
+            {
+                // Shutting down: let the writer finish its flush within the bounded time.
+                await writer.ConfigureAwait(false);
+            }
+            else
+            {
+                Abort(await first.ConfigureAwait(false));
+            }
+
+            await Task.WhenAll(reader, writer).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ConnectionFailed(_logger, ex, session.Id, remoteEndpoint);
+            Abort("failed: " + ex.GetType().Name);
+        }
+        finally
+        {
+            queue.Complete();
+            _router.Detach(session);
+            _metrics.ConnectionClosed();
+            if (session.PictureDrops > 0)
+            {
+                Log.PictureDropped(_logger, session.Id, session.PictureDrops);
+            }
+
+            Log.ConnectionClosed(_logger, session.Id, remoteEndpoint, Volatile.Read(ref closeReason) ?? "closed");
+        }
+    }
+
+    private DateTime Now => _time.GetUtcNow().UtcDateTime;
+
+    private OutboundItem Control(CotEvent evt) => new(new SharedEvent(evt, "node", Now));
+
+    private async Task<string> ReadLoopAsync(ClientSession session, PipeReader input, CancellationToken token)
+    {
+        ICotStreamReader decoder = new CotXmlStreamReader(_options.Limits);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var consecutiveRejects = 0;
+        long unconsumed = 0;
+        try
+        {
+            while (true)
+            {
+                idle.CancelAfter(_options.IdleTimeout);
+                ReadResult result;
+                try
+                {
+                    result = await input.ReadAsync(idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                {
+                    _metrics.DisconnectedForMisbehaviour();
+                    return $"idle for {_options.IdleTimeout.TotalSeconds:0} s";
+                }
+
+                var buffer = result.Buffer;
+                _metrics.BytesReceived(buffer.Length - unconsumed);
+                try
+                {
+                    while (true)
+                    {
+                        var before = buffer.Length;
+                        var status = decoder.TryRead(ref buffer, out var evt, out _, out var reject);
+                        if (status == ReadStatus.NeedMoreData)
+                        {
+                            break;
+                        }
+
+                        switch (status)
+                        {
+                            case ReadStatus.Event:
+                                consecutiveRejects = 0;
+                                _metrics.EventReceived(0);
+                                decoder = Handle(session, evt!, decoder);
+                                break;
+                            case ReadStatus.Control:
+                                consecutiveRejects = 0;
+                                break;
+                            case ReadStatus.Rejected:
+                                _metrics.Rejected(reject.Reason);
+                                Log.InputRejected(_logger, session.Id, session.RemoteEndpoint, reject.Reason, reject.Message);
+                                if (++consecutiveRejects >= _options.MaxConsecutiveRejects)
+                                {
+                                    return Misbehaved(session, $"{consecutiveRejects} rejected messages in a row");
+                                }
+
+                                break;
+                            case ReadStatus.Fatal:
+                                _metrics.Rejected(reject.Reason);
+                                Log.InputRejected(_logger, session.Id, session.RemoteEndpoint, reject.Reason, reject.Message);
+                                return Misbehaved(session, "stream cannot resynchronise");
+                        }
+
+                        if (buffer.Length == before && status != ReadStatus.Fatal)
+                        {
+                            // A decoder that reports progress must consume; guard against a loop forever.
+                            return Misbehaved(session, "decoder made no progress");
+                        }
+                    }
+
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        if (!IsBlank(buffer))
+                        {
+                            _metrics.Rejected(CotRejectReason.Truncated);
+                            Log.InputRejected(_logger, session.Id, session.RemoteEndpoint, CotRejectReason.Truncated, $"connection ended inside a message ({buffer.Length} bytes unread)");
+                        }
+
+                        return "closed by client";
+                    }
+                }
+                finally
+                {
+                    unconsumed = buffer.Length;
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return "closed";
+        }
+        catch (IOException ex)
+        {
+            return "connection lost: " + ex.Message;
+        }
+    }
+
+    private string Misbehaved(ClientSession session, string reason)
+    {
+        _metrics.DisconnectedForMisbehaviour();
+        Log.ClosingForMisbehaviour(_logger, session.Id, session.RemoteEndpoint, reason);
+        return reason;
+    }
+
+    /// <summary>Acts on one decoded event; returns the decoder for what follows (it changes after a protocol switch).</summary>
+    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder)
+    {
+        switch (evt.Type)
+        {
+            case TakControlEvents.PingType:
+                session.Deliver(Control(TakControlEvents.CreatePong(evt, Now)), Lane.Control);
+                return decoder;
+
+            case TakControlEvents.ProtocolRequestType:
+                var accepted = TakControlEvents.TryGetProtocolRequest(evt, out var version) && version == 1 && decoder is CotXmlStreamReader;
+                session.Deliver(Control(TakControlEvents.CreateProtocolResponse(accepted, Now)), Lane.Control);
+                if (!accepted)
+                {
+                    return decoder;
+                }
+
+                // The answer is the last XML the client gets; both directions speak protobuf after it.
+                session.Deliver(new OutboundItem(null, OutboundAction.SwitchToProtobuf), Lane.Control);
+                Log.SwitchedToProtobuf(_logger, session.Id, session.RemoteEndpoint);
+                return new TakStreamReader(_options.Limits);
+
+            case TakControlEvents.ProtocolOfferType or TakControlEvents.ProtocolResponseType:
+                return decoder;
+        }
+
+        LearnAddress(session, evt);
+        _router.Publish(evt, session);
+        return decoder;
+    }
+
+    /// <summary>A client's own position reports tell the router its uid and callsign, for directed messages.</summary>
+    private static void LearnAddress(ClientSession session, CotEvent evt)
+    {
+        if (!evt.Type.StartsWith("a-", StringComparison.Ordinal) || (session.Uid is not null && !string.Equals(session.Uid, evt.Uid, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        if (evt.Detail.ContactCallsign is { } callsign)
+        {
+            session.Uid = evt.Uid;
+            session.Callsign = callsign;
+        }
+    }
+
+    private async Task<string> WriteLoopAsync(ClientSession session, PipeWriter output, CancellationToken token)
+    {
+        var batch = new List<OutboundItem>(_options.WriteBatchSize);
+        var format = WireFormat.CotXml;
+        try
+        {
+            while (true)
+            {
+                batch.Clear();
+                if (session.Queue.DequeueBatch(batch, _options.WriteBatchSize) == 0)
+                {
+                    if (session.Queue.IsCompleted)
+                    {
+                        return "queue drained";
+                    }
+
+                    await session.Queue.WaitAsync(token).ConfigureAwait(false);
+                    continue;
+                }
+
+                long bytes = 0;
+                var events = 0;
+                foreach (var item in batch)
+                {
+                    if (item.Action == OutboundAction.SwitchToProtobuf)
+                    {
+                        format = WireFormat.TakProtobufV1;
+                        continue;
+                    }
+
+                    var encoded = item.Event!.Encoded(format);
+                    output.Write(encoded.Span);
+                    bytes += encoded.Length;
+                    events++;
+                }
+
+                var flush = output.FlushAsync(token);
+                var flushed = flush.IsCompleted
+                    ? flush.Result
+                    : await flush.AsTask().WaitAsync(_options.WriteStallTimeout, token).ConfigureAwait(false);
+                _metrics.EventsWritten(events, bytes);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    return "closed by client";
+                }
+            }
+        }
+        catch (TimeoutException)
+        {
+            return Misbehaved(session, $"not reading: a write stalled for {_options.WriteStallTimeout.TotalSeconds:0} s");
+        }
+        catch (OperationCanceledException)
+        {
+            return "closed";
+        }
+        catch (IOException ex)
+        {
+            return "connection lost: " + ex.Message;
+        }
+    }
+
+    private static bool IsBlank(ReadOnlySequence<byte> buffer)
+    {
+        foreach (var segment in buffer)
+        {
+            foreach (var b in segment.Span)
+            {
+                if (b is not ((byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t' or 0))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}
