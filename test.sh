@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The project's one test command. It installs whatever the tests need when it is missing
+# (Debian packages, the npm packages of the interop tests, NuGet restore), then runs every
+# test in the solution. Extra arguments go to `dotnet test` (e.g. --filter).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+sudo_if_needed() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages the tests use.
+apt_packages=(nodejs npm libxml2-utils)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+# A node/npm that did not come from Debian (e.g. preinstalled) is fine too.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]:-}"
+if ((${#missing[@]})); then
+  echo "test.sh: installing Debian packages: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+# npm packages of the interop tests (real TAK client libraries), from the lock file.
+if [[ -f tests/interop/package-lock.json ]]; then
+  if [[ ! -f tests/interop/node_modules/.package-lock.json ]] \
+     || [[ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]]; then
+    echo "test.sh: npm ci in tests/interop"
+    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+dotnet test Kizuna.slnx -c Release --nologo "$@"
