@@ -1,0 +1,370 @@
+using Kizuna.Core.Storage;
+using Kizuna.Cot;
+using Kizuna.Storage.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Storage.Tests.Sqlite;
+
+public sealed class SqliteEventStoreTests : IAsyncLifetime
+{
+    private static readonly DateTime T0 = new(2025, 6, 1, 12, 0, 0, DateTimeKind.Utc);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kizuna-storage-tests", Guid.NewGuid().ToString("N"));
+    private readonly TestLogger<SqliteEventStore> _log = new();
+    private readonly List<SqliteEventStore> _stores = [];
+
+    private string DatabasePath => Path.Combine(_directory, "history", "events.db");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+            await store.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        // A test fails when the store logged an error it should not have.
+        Assert.Empty(_log.AtLeast(LogLevel.Error));
+    }
+
+    [Fact]
+    public async Task Appended_events_are_found_by_uid_after_flush()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("alpha", "a-f-G", T0), T0, "tcp:1"));
+        store.Append(Stored(Event("bravo", "a-f-G", T0.AddSeconds(1)), T0.AddSeconds(1), "tcp:2"));
+        store.Append(Stored(Event("alpha", "a-f-G", T0.AddSeconds(2)), T0.AddSeconds(2), "tcp:1"));
+        await store.FlushAsync(Cancel());
+
+        var found = await store.QueryAsync(new EventQuery(Uid: "alpha"), Cancel());
+
+        Assert.Equal([T0.AddSeconds(2), T0], found.Select(s => s.Event.Time));
+        Assert.All(found, s => Assert.Equal("alpha", s.Event.Uid));
+        Assert.All(found, s => Assert.Equal("tcp:1", s.Sender));
+    }
+
+    [Fact]
+    public async Task A_stored_event_reads_back_with_its_fields_sender_and_receive_time()
+    {
+        var store = await OpenAsync();
+        var evt = Event("alpha", "a-f-G-U-C", T0, lat: 35.6895, lon: 139.6917);
+        evt.How = "m-g";
+        store.Append(Stored(evt, T0.AddMilliseconds(250), "tls:10.0.0.7:4242"));
+        await store.FlushAsync(Cancel());
+
+        var back = Assert.Single(await store.QueryAsync(new EventQuery(), Cancel()));
+
+        Assert.Equal("alpha", back.Event.Uid);
+        Assert.Equal("a-f-G-U-C", back.Event.Type);
+        Assert.Equal("m-g", back.Event.How);
+        Assert.Equal(T0, back.Event.Time);
+        Assert.Equal(T0, back.Event.Start);
+        Assert.Equal(T0.AddMinutes(5), back.Event.Stale);
+        Assert.Equal(35.6895, back.Event.Point.Lat, 6);
+        Assert.Equal(139.6917, back.Event.Point.Lon, 6);
+        Assert.Equal(T0.AddMilliseconds(250), back.ReceivedAt);
+        Assert.Equal(DateTimeKind.Utc, back.ReceivedAt.Kind);
+        Assert.Equal("tls:10.0.0.7:4242", back.Sender);
+    }
+
+    [Fact]
+    public async Task Query_by_type_returns_only_that_type_newest_first()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 6; i++)
+            store.Append(Stored(Event($"u{i}", i % 2 == 0 ? "a-f-G" : "b-t-f", T0.AddSeconds(i)), T0.AddSeconds(i)));
+        await store.FlushAsync(Cancel());
+
+        var found = await store.QueryAsync(new EventQuery(Type: "b-t-f"), Cancel());
+
+        Assert.Equal(["u5", "u3", "u1"], found.Select(s => s.Event.Uid));
+    }
+
+    [Fact]
+    public async Task Query_by_time_window_uses_the_event_time_with_both_ends_inclusive()
+    {
+        var store = await OpenAsync();
+        // Received in the opposite order from their event times: the window must follow event time.
+        for (var i = 0; i < 10; i++)
+            store.Append(Stored(Event($"u{i}", "a-f-G", T0.AddMinutes(i)), T0.AddHours(1).AddMinutes(-i)));
+        await store.FlushAsync(Cancel());
+
+        var found = await store.QueryAsync(new EventQuery(Since: T0.AddMinutes(3), Until: T0.AddMinutes(6)), Cancel());
+
+        Assert.Equal(["u6", "u5", "u4", "u3"], found.Select(s => s.Event.Uid));
+    }
+
+    [Fact]
+    public async Task Query_combines_uid_window_and_limit()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 20; i++)
+            store.Append(Stored(Event(i % 2 == 0 ? "alpha" : "bravo", "a-f-G", T0.AddSeconds(i)), T0.AddSeconds(i)));
+        await store.FlushAsync(Cancel());
+
+        var found = await store.QueryAsync(new EventQuery(Uid: "alpha", Since: T0.AddSeconds(4), Limit: 3), Cancel());
+
+        Assert.Equal([T0.AddSeconds(18), T0.AddSeconds(16), T0.AddSeconds(14)], found.Select(s => s.Event.Time));
+    }
+
+    [Fact]
+    public async Task Query_limit_is_capped_at_ten_thousand_and_zero_returns_nothing()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < SqliteStoreOptions.MaxQueryLimit + 50; i++)
+            store.Append(Stored(Event($"u{i}", "a-f-G", T0.AddMilliseconds(i)), T0));
+        await store.FlushAsync(Cancel());
+
+        var capped = await store.QueryAsync(new EventQuery(Limit: int.MaxValue), Cancel());
+        var none = await store.QueryAsync(new EventQuery(Limit: 0), Cancel());
+
+        Assert.Equal(SqliteStoreOptions.MaxQueryLimit, capped.Count);
+        Assert.Equal($"u{SqliteStoreOptions.MaxQueryLimit + 49}", capped[0].Event.Uid);
+        Assert.Empty(none);
+    }
+
+    [Fact]
+    public async Task Latest_keeps_the_newest_event_per_uid_and_skips_stale_ones()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddMinutes(10)), T0));
+        store.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(1), stale: T0.AddMinutes(11)), T0.AddMinutes(1)));
+        store.Append(Stored(Event("bravo", "a-h-G", T0, stale: T0.AddMinutes(2)), T0));
+        store.Append(Stored(Event("charlie", "a-n-G", T0, stale: T0.AddMinutes(30)), T0));
+        await store.FlushAsync(Cancel());
+
+        var latest = await store.LatestAsync(T0.AddMinutes(5), Cancel());
+
+        Assert.Equal(["alpha", "charlie"], latest.Select(s => s.Event.Uid).Order(StringComparer.Ordinal));
+        Assert.Equal(T0.AddMinutes(1), latest.Single(s => s.Event.Uid == "alpha").Event.Time);
+    }
+
+    [Fact]
+    public async Task An_older_event_does_not_replace_a_newer_latest()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(2)), T0, "new"));
+        store.Append(Stored(Event("alpha", "a-f-G", T0), T0.AddSeconds(1), "late-old"));
+        await store.FlushAsync(Cancel());
+        // Also across batches: the comparison is in SQL, not within one batch.
+        store.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(1)), T0.AddSeconds(2), "later-old"));
+        await store.FlushAsync(Cancel());
+
+        var latest = Assert.Single(await store.LatestAsync(T0, Cancel()));
+
+        Assert.Equal(T0.AddMinutes(2), latest.Event.Time);
+        Assert.Equal("new", latest.Sender);
+        Assert.Equal(3, (await store.QueryAsync(new EventQuery(Uid: "alpha"), Cancel())).Count);
+    }
+
+    [Fact]
+    public async Task An_event_with_the_same_time_replaces_the_latest()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("alpha", "a-f-G", T0), T0, "first"));
+        store.Append(Stored(Event("alpha", "a-f-G", T0), T0.AddSeconds(1), "second"));
+        await store.FlushAsync(Cancel());
+
+        Assert.Equal("second", Assert.Single(await store.LatestAsync(T0, Cancel())).Sender);
+    }
+
+    [Fact]
+    public async Task Prune_deletes_history_received_before_the_cutoff()
+    {
+        var store = await OpenAsync();
+        for (var i = 0; i < 10; i++)
+            store.Append(Stored(Event($"u{i}", "a-f-G", T0.AddDays(i), stale: T0.AddDays(i + 1)), T0.AddDays(i)));
+
+        // Not flushed on purpose: the prune sees everything appended before it.
+        var deleted = await store.PruneAsync(T0.AddDays(4), Cancel());
+        var left = await store.QueryAsync(new EventQuery(), Cancel());
+
+        Assert.Equal(4, deleted);
+        Assert.Equal(["u9", "u8", "u7", "u6", "u5", "u4"], left.Select(s => s.Event.Uid));
+    }
+
+    [Fact]
+    public async Task Prune_removes_latest_entries_that_went_stale_before_the_cutoff()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("gone", "a-f-G", T0, stale: T0.AddHours(1)), T0));
+        store.Append(Stored(Event("kept", "a-f-G", T0, stale: T0.AddDays(30)), T0));
+        await store.PruneAsync(T0.AddDays(1), Cancel());
+
+        var latest = await store.LatestAsync(T0, Cancel());
+
+        Assert.Equal("kept", Assert.Single(latest).Event.Uid);
+    }
+
+    [Fact]
+    public async Task Retention_prunes_old_history_on_its_own()
+    {
+        var time = new ManualTimeProvider(T0.AddDays(10));
+        var store = await OpenAsync(new SqliteStoreOptions
+        {
+            DatabasePath = DatabasePath,
+            Retention = TimeSpan.FromDays(7),
+            RetentionSweepInterval = TimeSpan.FromMinutes(1),
+        }, time);
+        store.Append(Stored(Event("old", "a-f-G", T0), T0));
+        store.Append(Stored(Event("recent", "a-f-G", T0.AddDays(9)), T0.AddDays(9)));
+
+        time.Advance(TimeSpan.FromMinutes(1));   // fires the sweep, which queues a prune
+        await store.FlushAsync(Cancel());        // queued after it, so it completes after it
+
+        var left = await store.QueryAsync(new EventQuery(), Cancel());
+        Assert.Equal("recent", Assert.Single(left).Event.Uid);
+    }
+
+    [Fact]
+    public async Task Reopening_the_database_keeps_the_data()
+    {
+        var first = await OpenAsync();
+        for (var i = 0; i < 5; i++)
+            first.Append(Stored(Event($"u{i}", "a-f-G", T0.AddSeconds(i), stale: T0.AddHours(1)), T0.AddSeconds(i)));
+        await first.DisposeAsync();   // no flush: dispose drains the queue
+
+        var second = await OpenAsync();
+        second.Append(Stored(Event("u5", "a-f-G", T0.AddSeconds(5), stale: T0.AddHours(1)), T0.AddSeconds(5)));
+        await second.FlushAsync(Cancel());
+
+        var history = await second.QueryAsync(new EventQuery(), Cancel());
+        var latest = await second.LatestAsync(T0, Cancel());
+
+        Assert.Equal(["u5", "u4", "u3", "u2", "u1", "u0"], history.Select(s => s.Event.Uid));
+        Assert.Equal(6, latest.Count);
+    }
+
+    [Fact]
+    public async Task Many_concurrent_appends_are_all_stored_after_flush()
+    {
+        var store = await OpenAsync(new SqliteStoreOptions { DatabasePath = DatabasePath, BatchSize = 64 });
+        const int writers = 8;
+        const int perWriter = 1_000;
+
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() =>
+        {
+            for (var i = 0; i < perWriter; i++)
+                store.Append(Stored(Event($"w{w}-{i}", "a-f-G", T0.AddMilliseconds(i), stale: T0.AddHours(1)), T0, $"writer{w}"));
+        })));
+        await store.FlushAsync(Cancel());
+
+        var all = await store.QueryAsync(new EventQuery(Limit: SqliteStoreOptions.MaxQueryLimit), Cancel());
+        var latest = await store.LatestAsync(T0, Cancel());
+
+        Assert.Equal(writers * perWriter, all.Count);
+        Assert.Equal(writers * perWriter, all.Select(s => s.Event.Uid).Distinct().Count());
+        Assert.Equal(writers * perWriter, latest.Count);
+        Assert.Equal(writers * perWriter, store.WrittenCount);
+        Assert.Equal(0, store.DroppedCount);
+    }
+
+    [Fact]
+    public async Task Flush_waits_for_events_appended_before_it_even_with_a_long_batch_delay()
+    {
+        var store = await OpenAsync(new SqliteStoreOptions { DatabasePath = DatabasePath, MaxBatchDelay = TimeSpan.FromSeconds(10) });
+        store.Append(Stored(Event("alpha", "a-f-G", T0), T0));
+
+        var flush = store.FlushAsync(Cancel());
+        Assert.Same(flush, await Task.WhenAny(flush, Task.Delay(TimeSpan.FromSeconds(5))));
+        await flush;
+
+        Assert.Single(await store.QueryAsync(new EventQuery(), Cancel()));
+    }
+
+    [Fact]
+    public async Task A_full_queue_drops_history_instead_of_blocking_and_says_so()
+    {
+        // Not initialized yet, so nothing drains the queue.
+        var store = Track(new SqliteEventStore(new SqliteStoreOptions { DatabasePath = DatabasePath, MaxPendingEvents = 3 }, _log));
+        for (var i = 0; i < 5; i++)
+            store.Append(Stored(Event($"u{i}", "a-f-G", T0), T0));
+
+        Assert.Equal(2, store.DroppedCount);
+        Assert.Single(_log.Entries, e => e.EventId.Id == 3005);
+
+        await store.InitializeAsync(Cancel());
+        await store.FlushAsync(Cancel());
+        Assert.Equal(3, (await store.QueryAsync(new EventQuery(), Cancel())).Count);
+    }
+
+    [Fact]
+    public async Task An_event_that_cannot_be_encoded_is_logged_and_skipped_and_the_rest_are_stored()
+    {
+        var store = Track(new SqliteEventStore(
+            new SqliteStoreOptions { DatabasePath = DatabasePath },
+            _log,
+            time: null,
+            encode: evt => evt.Uid == "bad" ? throw new CotFormatException(CotRejectReason.MissingField, "no type") : CotXml.Encode(evt),
+            decode: static (utf8, limits) => CotXml.Decode(utf8, limits)));
+        await store.InitializeAsync(Cancel());
+
+        store.Append(Stored(Event("good1", "a-f-G", T0), T0));
+        store.Append(Stored(Event("bad", "a-f-G", T0), T0));
+        store.Append(Stored(Event("good2", "a-f-G", T0), T0));
+        await store.FlushAsync(Cancel());
+
+        var stored = await store.QueryAsync(new EventQuery(), Cancel());
+        Assert.Equal(["good1", "good2"], stored.Select(s => s.Event.Uid).Order(StringComparer.Ordinal));
+        Assert.Equal(1, store.FailedCount);
+        var warning = Assert.Single(_log.Entries, e => e.EventId.Id == 3003);
+        Assert.Contains("MissingField", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_database_uses_write_ahead_logging()
+    {
+        await OpenAsync();
+
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string?)command.ExecuteScalar());
+    }
+
+    [Fact]
+    public async Task Appending_after_dispose_throws()
+    {
+        var store = await OpenAsync();
+        await store.DisposeAsync();
+
+        Assert.Throws<ObjectDisposedException>(() => store.Append(Stored(Event("alpha", "a-f-G", T0), T0)));
+    }
+
+    private async Task<SqliteEventStore> OpenAsync(SqliteStoreOptions? options = null, TimeProvider? time = null)
+    {
+        var store = Track(new SqliteEventStore(options ?? new SqliteStoreOptions { DatabasePath = DatabasePath }, _log, time));
+        await store.InitializeAsync(Cancel());
+        return store;
+    }
+
+    private SqliteEventStore Track(SqliteEventStore store)
+    {
+        _stores.Add(store);
+        return store;
+    }
+
+    private static CancellationToken Cancel() => new CancellationTokenSource(Timeout).Token;
+
+    private static StoredEvent Stored(CotEvent evt, DateTime receivedAt, string sender = "tcp:127.0.0.1:5000")
+        => new(evt, receivedAt, sender);
+
+    private static CotEvent Event(string uid, string type, DateTime time, DateTime? stale = null, double lat = 1.5, double lon = 2.5)
+        => new()
+        {
+            Uid = uid,
+            Type = type,
+            How = "h-e",
+            Time = time,
+            Start = time,
+            Stale = stale ?? time.AddMinutes(5),
+            Point = new CotPoint(lat, lon, 10, 5, 5),
+        };
+}
