@@ -1,0 +1,135 @@
+using System.CommandLine;
+
+namespace Kizuna.LoadGen;
+
+/// <summary>The command line: relay, run, compare, idle-tls.</summary>
+internal static class Commands
+{
+    public static Command Relay()
+    {
+        var listen = new Option<string>("--listen") { Description = "HOST:PORT to listen on", DefaultValueFactory = _ => "127.0.0.1:8087" };
+        var queue = new Option<int>("--queue-events") { Description = "Outgoing queue bound per connection, in events (lines); oldest dropped beyond it", DefaultValueFactory = _ => 4096 };
+        var stats = new Option<string>("--stats-interval") { Description = "How often to print counters (0 = never)", DefaultValueFactory = _ => "10s" };
+        var cmd = new Command("relay", "Raw relay baseline: every byte a connection sends goes to every other connection, no parsing.") { listen, queue, stats };
+        cmd.SetAction(async (r, ct) =>
+        {
+            var relay = new RawRelay(HostPort.Parse(r.GetValue(listen)!), r.GetValue(queue));
+            await relay.RunAsync(Console.Out, Duration.Parse(r.GetValue(stats)!), ct).ConfigureAwait(false);
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Run()
+    {
+        var target = new Option<string>("--target") { Description = "HOST:PORT of the server (relay or Kizuna CoT port)", Required = true };
+        var publishers = new Option<int>("--publishers") { Description = "Publishing clients (P)", DefaultValueFactory = _ => 10 };
+        var subscribers = new Option<int>("--subscribers") { Description = "Subscribing clients (S), connected before publishers start", DefaultValueFactory = _ => 10 };
+        var duration = new Option<string>("--duration") { Description = "Measured time, after warmup (10s, 500ms, 1m)", DefaultValueFactory = _ => "10s" };
+        var warmup = new Option<string>("--warmup") { Description = "Sending time before measuring", DefaultValueFactory = _ => "2s" };
+        var rate = new Option<double>("--rate") { Description = "Total offered events/s across publishers; 0 = as fast as the in-flight window allows", DefaultValueFactory = _ => 0 };
+        var window = new Option<int>("--window") { Description = "Saturated mode: events in flight over all publishers", DefaultValueFactory = _ => 1000 };
+        var eventBytes = new Option<int>("--event-bytes") { Description = "Event size target; the realistic event is padded with remarks up to it", DefaultValueFactory = _ => 400 };
+        var serverPid = new Option<int?>("--server-pid") { Description = "Report this process's RSS (VmRSS) and CPU" };
+        var (tlsOpt, cert, key, ca) = TlsOptions();
+        var cmd = new Command("run", "Drive a target with P publishers and S subscribers over loopback and report throughput and latency.")
+        {
+            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, serverPid, tlsOpt, cert, key, ca,
+        };
+        cmd.SetAction(async (r, ct) =>
+        {
+            using var tls = LoadTls(r, tlsOpt, cert, key, ca);
+            var result = await LoadRun.RunAsync(new LoadRunOptions
+            {
+                Target = HostPort.Parse(r.GetValue(target)!),
+                Publishers = r.GetValue(publishers),
+                Subscribers = r.GetValue(subscribers),
+                Duration = Duration.Parse(r.GetValue(duration)!),
+                Warmup = Duration.Parse(r.GetValue(warmup)!),
+                Rate = r.GetValue(rate),
+                Window = r.GetValue(window),
+                EventBytes = r.GetValue(eventBytes),
+                ServerPid = r.GetValue(serverPid),
+                Tls = tls,
+            }, ct).ConfigureAwait(false);
+            Console.WriteLine(result.Describe());
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Compare()
+    {
+        var kizuna = new Option<string>("--kizuna") { Description = "Path to kizuna.dll (default: src/Kizuna.Server/bin/Release/net10.0/kizuna.dll under the repo root)" };
+        var duration = new Option<string>("--duration") { Description = "Measured time per row", DefaultValueFactory = _ => "10s" };
+        var warmup = new Option<string>("--warmup") { Description = "Warmup per row", DefaultValueFactory = _ => "2s" };
+        var eventBytes = new Option<int>("--event-bytes") { Description = "Event size target", DefaultValueFactory = _ => 400 };
+        var window = new Option<int>("--window") { Description = "Saturated mode: events in flight over all publishers", DefaultValueFactory = _ => 1000 };
+        var tls = new Option<bool>("--tls") { Description = "Also run the TLS rows and the idle-TLS memory test (client certificate from 'kizuna certs client')" };
+        var idle = new Option<int>("--idle-clients") { Description = "Idle TLS clients for the memory test (with --tls; 0 = skip)", DefaultValueFactory = _ => 2000 };
+        var relayOnly = new Option<bool>("--relay-only") { Description = "Do not start Kizuna; Kizuna rows are marked pending" };
+        var output = new Option<string?>("--out") { Description = "Also write the Markdown report to this file" };
+        var cmd = new Command("compare", "Start the raw relay and a Kizuna node, run the same scenarios against both, print a Markdown table.")
+        {
+            kizuna, duration, warmup, eventBytes, window, tls, idle, relayOnly, output,
+        };
+        cmd.SetAction(async (r, ct) =>
+        {
+            string? dll = r.GetValue(kizuna);
+            if (dll is null)
+            {
+                string rootDir = LoadGen.Compare.RepoRoot() ?? Environment.CurrentDirectory;
+                dll = Path.Combine(rootDir, "src", "Kizuna.Server", "bin", "Release", "net10.0", "kizuna.dll");
+            }
+
+            return await LoadGen.Compare.RunAsync(new CompareOptions
+            {
+                KizunaDll = Path.GetFullPath(dll),
+                Duration = Duration.Parse(r.GetValue(duration)!),
+                Warmup = Duration.Parse(r.GetValue(warmup)!),
+                EventBytes = r.GetValue(eventBytes),
+                Window = r.GetValue(window),
+                Tls = r.GetValue(tls),
+                IdleClients = r.GetValue(idle),
+                RelayOnly = r.GetValue(relayOnly),
+                OutPath = r.GetValue(output),
+            }, Console.Out, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    public static Command IdleTls()
+    {
+        var target = new Option<string>("--target") { Description = "HOST:PORT of Kizuna's CoT TLS port", Required = true };
+        var clients = new Option<int>("--clients") { Description = "Idle TLS connections to open", DefaultValueFactory = _ => 2000 };
+        var hold = new Option<string>("--hold") { Description = "How long to hold them before reading the server's RSS", DefaultValueFactory = _ => "5s" };
+        var serverPid = new Option<int?>("--server-pid") { Description = "The server process whose RSS is read before and after" };
+        var (_, cert, key, ca) = TlsOptions();
+        var cmd = new Command("idle-tls", "Open N idle client-certificate TLS connections and report the server's RSS before and after.")
+        {
+            target, clients, hold, serverPid, cert, key, ca,
+        };
+        cmd.SetAction(async (r, ct) =>
+        {
+            using var tls = ClientTls.Load(Need(r, cert), Need(r, key), Need(r, ca));
+            var result = await LoadGen.IdleTls.RunAsync(HostPort.Parse(r.GetValue(target)!), tls, r.GetValue(clients), r.GetValue(serverPid), Duration.Parse(r.GetValue(hold)!), ct).ConfigureAwait(false);
+            Console.WriteLine(result.Describe());
+            return result.Failed == 0 ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static (Option<bool> Tls, Option<string?> Cert, Option<string?> Key, Option<string?> Ca) TlsOptions() =>
+    (
+        new Option<bool>("--tls") { Description = "Connect with TLS and a client certificate" },
+        new Option<string?>("--cert") { Description = "Client certificate (PEM)" },
+        new Option<string?>("--key") { Description = "Client private key (PEM)" },
+        new Option<string?>("--ca") { Description = "CA certificate (PEM) the server certificate must chain to" }
+    );
+
+    private static ClientTls? LoadTls(ParseResult r, Option<bool> tls, Option<string?> cert, Option<string?> key, Option<string?> ca) =>
+        r.GetValue(tls) ? ClientTls.Load(Need(r, cert), Need(r, key), Need(r, ca)) : null;
+
+    private static string Need(ParseResult r, Option<string?> option) =>
+        r.GetValue(option) ?? throw new ArgumentException($"{option.Name} is required with TLS.");
+}

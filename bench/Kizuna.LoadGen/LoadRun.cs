@@ -1,0 +1,520 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Kizuna.LoadGen;
+
+/// <summary>What one load run does. <see cref="Rate"/> 0 means as fast as the in-flight window lets.</summary>
+internal sealed record LoadRunOptions
+{
+    public required IPEndPoint Target { get; init; }
+    public int Publishers { get; init; } = 10;
+    public int Subscribers { get; init; } = 10;
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Total offered events/s across publishers; 0 = saturate (closed loop, bounded window).</summary>
+    public double Rate { get; init; }
+    public int EventBytes { get; init; } = 400;
+    /// <summary>Events in flight (sent, not yet seen by the observing subscriber), over all publishers. Saturated mode only.</summary>
+    public int Window { get; init; } = 1000;
+    public ClientTls? Tls { get; init; }
+    public int? ServerPid { get; init; }
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>After the window closes, how long to wait for stragglers before closing.</summary>
+    public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>The figures of one run. Latencies in milliseconds.</summary>
+internal sealed record LoadRunResult(
+    int Publishers,
+    int Subscribers,
+    double Rate,
+    int EventBytes,
+    double OfferedPerSecond,
+    double DeliveredPerSecond,
+    double DeliveredFraction,
+    double P50Ms,
+    double P99Ms,
+    double MaxMs,
+    long LatencySamples,
+    long WindowStalls,
+    long GeneratorBehind,
+    int Disconnects,
+    double? ServerRssMiB,
+    double? ServerCpuPercent,
+    double GeneratorCpuPercent)
+{
+    public string Describe()
+    {
+        var s = new StringBuilder();
+        s.Append(CultureInfo.InvariantCulture, $"{Publishers} pub x {Subscribers} sub, {(Rate > 0 ? $"rate {Rate:F0}/s" : "saturated")}, event {EventBytes} B: ");
+        s.Append(CultureInfo.InvariantCulture, $"offered {OfferedPerSecond:F0}/s, delivered {DeliveredPerSecond:F0}/s, fraction {DeliveredFraction:F3}, ");
+        s.Append(CultureInfo.InvariantCulture, $"latency p50 {P50Ms:F2} ms p99 {P99Ms:F2} ms max {MaxMs:F2} ms ({LatencySamples} samples)");
+        s.Append(CultureInfo.InvariantCulture, $"; generator CPU {GeneratorCpuPercent:F0}%");
+        if (ServerCpuPercent is { } cpu)
+        {
+            s.Append(CultureInfo.InvariantCulture, $", server CPU {cpu:F0}%");
+        }
+
+        if (ServerRssMiB is { } rss)
+        {
+            s.Append(CultureInfo.InvariantCulture, $", server RSS {rss:F0} MiB");
+        }
+
+        if (WindowStalls > 0 || GeneratorBehind > 0 || Disconnects > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"; window stalls {WindowStalls}, generator-behind events {GeneratorBehind}, disconnects {Disconnects}");
+        }
+
+        return s.ToString();
+    }
+}
+
+/// <summary>
+/// P publishers and S subscribers against one target. Everything is async on the thread pool
+/// (no thread per connection), and publishers write batches from a patched byte template, so
+/// the generator costs little next to the server it shares two cores with.
+/// Subscribers connect first; then publishers connect and send for warmup + duration; only the
+/// measurement window (after warmup) counts: events sent in it (offered), events received in it
+/// (delivered), and the latency of events sent in it.
+/// </summary>
+internal sealed class LoadRun
+{
+    private const int BatchMax = 32;
+    private const int ReadBufferBytes = 64 * 1024;
+    private static readonly TimeSpan AckWaitTimeout = TimeSpan.FromMilliseconds(200);
+
+    private readonly LoadRunOptions _o;
+    private readonly long _epoch = Stopwatch.GetTimestamp();
+    private readonly long[] _acked;
+    private readonly TaskCompletionSource?[] _ackGates;
+    private readonly long[] _offeredInWindow;
+    private readonly SubscriberState[] _subscribers;
+    private long _windowStart = long.MaxValue;
+    private long _windowEnd = long.MaxValue;
+    private long _windowStalls;
+    private long _generatorBehind;
+    private int _disconnects;
+
+    private LoadRun(LoadRunOptions options)
+    {
+        _o = options;
+        _acked = new long[options.Publishers];
+        _ackGates = new TaskCompletionSource?[options.Publishers];
+        _offeredInWindow = new long[options.Publishers];
+        _subscribers = new SubscriberState[options.Subscribers];
+        for (int i = 0; i < _subscribers.Length; i++)
+        {
+            _subscribers[i] = new SubscriberState(i);
+        }
+    }
+
+    public static Task<LoadRunResult> RunAsync(LoadRunOptions options, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Publishers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Subscribers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Duration, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Rate);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, options.Publishers);
+        return new LoadRun(options).RunCoreAsync(ct);
+    }
+
+    private long NowMicros() => (long)Stopwatch.GetElapsedTime(_epoch).TotalMicroseconds;
+
+    private async Task<LoadRunResult> RunCoreAsync(CancellationToken ct)
+    {
+        // Hard bound: the run can never outlive its own schedule by much.
+        var budget = (_o.ConnectTimeout * 2) + _o.Warmup + _o.Duration + _o.Drain + TimeSpan.FromSeconds(10);
+        using var runCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        runCts.CancelAfter(budget);
+        using var readCts = CancellationTokenSource.CreateLinkedTokenSource(runCts.Token);
+        var streams = new List<Stream>();
+        var readers = new List<Task>();
+        try
+        {
+            // 1. Subscribers connect and say hello (as a TAK client would) before anyone publishes.
+            var subscriberStreams = await ConnectManyAsync(_o.Subscribers, runCts.Token).ConfigureAwait(false);
+            streams.AddRange(subscriberStreams);
+            for (int i = 0; i < subscriberStreams.Length; i++)
+            {
+                await subscriberStreams[i].WriteAsync(HelloEvent(i), runCts.Token).ConfigureAwait(false);
+                readers.Add(SubscriberLoopAsync(subscriberStreams[i], _subscribers[i], readCts.Token));
+            }
+
+            // 2. Publishers connect; each also drains what it receives.
+            var publisherStreams = await ConnectManyAsync(_o.Publishers, runCts.Token).ConfigureAwait(false);
+            streams.AddRange(publisherStreams);
+            foreach (var stream in publisherStreams)
+            {
+                readers.Add(DrainLoopAsync(stream, readCts.Token));
+            }
+
+            // 3. Send for warmup + duration; the window is [start + warmup, start + warmup + duration).
+            long start = NowMicros();
+            _windowStart = start + (long)_o.Warmup.TotalMicroseconds;
+            _windowEnd = _windowStart + (long)_o.Duration.TotalMicroseconds;
+            var monitor = MonitorAsync(runCts.Token);
+            var publishers = new Task[_o.Publishers];
+            for (int p = 0; p < publishers.Length; p++)
+            {
+                publishers[p] = PublisherLoopAsync(p, publisherStreams[p], start, runCts.Token);
+            }
+
+            await Task.WhenAll(publishers).ConfigureAwait(false);
+            var (serverCpu, generatorCpu) = await monitor.ConfigureAwait(false);
+
+            // 4. Let in-flight events land (they count for latency, not for delivered/s), then close.
+            await DrainAsync(runCts.Token).ConfigureAwait(false);
+            double? rss = _o.ServerPid is { } pid ? ProcStats.RssMiB(pid) : null;
+            return Summarise(rss, serverCpu, generatorCpu);
+        }
+        finally
+        {
+            await readCts.CancelAsync().ConfigureAwait(false);
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
+    private async Task<Stream[]> ConnectManyAsync(int count, CancellationToken ct)
+    {
+        var result = new Stream[count];
+        using var gate = new SemaphoreSlim(_o.Tls is null ? 64 : 16);
+        var tasks = Enumerable.Range(0, count).Select(async i =>
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                result[i] = await ClientConnector.ConnectAsync(_o.Target, _o.Tls, _o.ConnectTimeout, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToArray();
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var s in result)
+            {
+                if (s is not null)
+                {
+                    await s.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            throw;
+        }
+
+        return result;
+    }
+
+    private static byte[] HelloEvent(int subscriber)
+    {
+        string now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        string stale = DateTime.UtcNow.AddMinutes(5).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        var c = CultureInfo.InvariantCulture;
+        return Encoding.ASCII.GetBytes(string.Create(c,
+            $"<event version=\"2.0\" uid=\"loadgen-sub-{subscriber}\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"{now}\" start=\"{now}\" stale=\"{stale}\">")
+            + "<point lat=\"35.0\" lon=\"139.0\" hae=\"0.0\" ce=\"9.9\" le=\"9.9\"/>"
+            + string.Create(c, $"<detail><contact callsign=\"LOADGEN-SUB-{subscriber}\"/><__group name=\"Cyan\" role=\"Team Member\"/></detail></event>\n"));
+    }
+
+    private async Task PublisherLoopAsync(int p, Stream stream, long startMicros, CancellationToken ct)
+    {
+        var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow);
+        int len = evt.Length;
+        var buffer = new byte[len * BatchMax];
+        int window = Math.Max(1, _o.Window / _o.Publishers);
+        double ratePerMicro = _o.Rate / _o.Publishers / 1_000_000.0;
+        long maxBacklog = Math.Max(BatchMax, (long)(ratePerMicro * 50_000)); // 50 ms of events
+        long seq = 0;
+        long scheduled = 0;
+        long lastRefresh = startMicros;
+        bool force = false;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                long now = NowMicros();
+                if (now >= _windowEnd)
+                {
+                    break;
+                }
+
+                if (now - lastRefresh > 1_000_000)
+                {
+                    evt.RefreshTimes(DateTime.UtcNow);
+                    lastRefresh = now;
+                }
+
+                int n;
+                if (_o.Rate <= 0)
+                {
+                    long inFlight = seq - Volatile.Read(ref _acked[p]);
+                    n = (int)Math.Min(BatchMax, window - inFlight);
+                    if (n <= 0)
+                    {
+                        if (force)
+                        {
+                            n = 1;
+                            force = false;
+                        }
+                        else
+                        {
+                            force = !await WaitForAckAsync(p, seq, window, ct).ConfigureAwait(false);
+                            continue;
+                        }
+                    }
+                }
+                else
+                {
+                    long due = (long)((now - startMicros) * ratePerMicro) - scheduled;
+                    if (due <= 0)
+                    {
+                        await Task.Delay(1, ct).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    if (due > maxBacklog)
+                    {
+                        // The generator fell behind its schedule: skip rather than burst.
+                        Interlocked.Add(ref _generatorBehind, due - maxBacklog);
+                        scheduled += due - maxBacklog;
+                        due = maxBacklog;
+                    }
+
+                    n = (int)Math.Min(due, BatchMax);
+                    scheduled += n;
+                }
+
+                long sendMicros = NowMicros();
+                for (int i = 0; i < n; i++)
+                {
+                    evt.WriteTo(buffer.AsSpan(i * len, len), seq + 1 + i, sendMicros);
+                }
+
+                await stream.WriteAsync(buffer.AsMemory(0, n * len), ct).ConfigureAwait(false);
+                seq += n;
+                if (sendMicros >= _windowStart && sendMicros < _windowEnd)
+                {
+                    _offeredInWindow[p] += n;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (IOException)
+        {
+            Interlocked.Increment(ref _disconnects);
+        }
+    }
+
+    /// <summary>Waits until the observing subscriber has seen more of publisher p; false on timeout (a stall).</summary>
+    private async Task<bool> WaitForAckAsync(int p, long seq, int window, CancellationToken ct)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _ackGates[p], gate);
+        if (seq - Volatile.Read(ref _acked[p]) < window)
+        {
+            return true;
+        }
+
+        try
+        {
+            await gate.Task.WaitAsync(AckWaitTimeout, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            Interlocked.Increment(ref _windowStalls);
+            return false;
+        }
+    }
+
+    private async Task SubscriberLoopAsync(Stream stream, SubscriberState state, CancellationToken ct)
+    {
+        var buffer = new byte[ReadBufferBytes];
+        int carry = 0;
+        try
+        {
+            while (true)
+            {
+                int read = await stream.ReadAsync(buffer.AsMemory(carry), ct).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                long now = NowMicros();
+                var sink = new SubscriberSink(this, state, now);
+                int length = carry + read;
+                int done = MarkerScanner.Scan(buffer.AsSpan(0, length), ref sink);
+                carry = length - done;
+                if (carry == buffer.Length)
+                {
+                    carry = 0; // a runaway partial marker; cannot happen with sane input
+                }
+                else if (carry > 0)
+                {
+                    buffer.AsSpan(done, carry).CopyTo(buffer);
+                }
+            }
+
+            if (!ct.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _disconnects);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _disconnects);
+            }
+        }
+    }
+
+    private static async Task DrainLoopAsync(Stream stream, CancellationToken ct)
+    {
+        var buffer = new byte[ReadBufferBytes];
+        try
+        {
+            while (await stream.ReadAsync(buffer, ct).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken ct)
+    {
+        long deadline = NowMicros() + (long)_o.Drain.TotalMicroseconds;
+        long last = -1;
+        while (NowMicros() < deadline)
+        {
+            long total = _subscribers.Sum(s => Volatile.Read(ref s.Total));
+            if (total == last)
+            {
+                return; // nothing arrived for 250 ms
+            }
+
+            last = total;
+            await Task.Delay(250, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Samples server and generator CPU time over the measurement window.</summary>
+    private async Task<(double? Server, double Generator)> MonitorAsync(CancellationToken ct)
+    {
+        using var self = Process.GetCurrentProcess();
+        long wait = _windowStart - NowMicros();
+        if (wait > 0)
+        {
+            await Task.Delay(TimeSpan.FromMicroseconds(wait), ct).ConfigureAwait(false);
+        }
+
+        TimeSpan? server0 = _o.ServerPid is { } pid0 ? ProcStats.CpuTime(pid0) : null;
+        self.Refresh();
+        var gen0 = self.TotalProcessorTime;
+        long t0 = NowMicros();
+        wait = _windowEnd - t0;
+        if (wait > 0)
+        {
+            await Task.Delay(TimeSpan.FromMicroseconds(wait), ct).ConfigureAwait(false);
+        }
+
+        TimeSpan? server1 = _o.ServerPid is { } pid1 ? ProcStats.CpuTime(pid1) : null;
+        self.Refresh();
+        var gen1 = self.TotalProcessorTime;
+        double wall = (NowMicros() - t0) / 1_000_000.0;
+        double? serverCpu = server0 is { } a && server1 is { } b ? (b - a).TotalSeconds / wall * 100 : null;
+        return (serverCpu, (gen1 - gen0).TotalSeconds / wall * 100);
+    }
+
+    private LoadRunResult Summarise(double? rss, double? serverCpu, double generatorCpu)
+    {
+        double seconds = _o.Duration.TotalSeconds;
+        long offered = _offeredInWindow.Sum();
+        long delivered = _subscribers.Sum(s => s.Delivered);
+        var histogram = new LatencyHistogram();
+        foreach (var s in _subscribers)
+        {
+            histogram.Add(s.Histogram);
+        }
+
+        return new LoadRunResult(
+            _o.Publishers,
+            _o.Subscribers,
+            _o.Rate,
+            LoadEvent.Create(0, _o.EventBytes, DateTime.UtcNow).Length,
+            offered / seconds,
+            delivered / seconds,
+            offered == 0 ? 0 : delivered / ((double)offered * _o.Subscribers),
+            histogram.Quantile(0.50) / 1000.0,
+            histogram.Quantile(0.99) / 1000.0,
+            histogram.MaxMicros / 1000.0,
+            histogram.Count,
+            Interlocked.Read(ref _windowStalls),
+            Interlocked.Read(ref _generatorBehind),
+            Volatile.Read(ref _disconnects),
+            rss,
+            serverCpu,
+            generatorCpu);
+    }
+
+    private sealed class SubscriberState(int index)
+    {
+        public readonly int Index = index;
+        public readonly LatencyHistogram Histogram = new();
+        public long Delivered;
+        public long Total;
+    }
+
+    private readonly struct SubscriberSink(LoadRun run, SubscriberState state, long nowMicros) : IMarkerSink
+    {
+        public void OnMarker(MarkerScanner.Marker marker)
+        {
+            Volatile.Write(ref state.Total, state.Total + 1);
+            if (nowMicros >= run._windowStart && nowMicros < run._windowEnd)
+            {
+                state.Delivered++;
+            }
+
+            if (marker.SendMicros >= run._windowStart && marker.SendMicros < run._windowEnd)
+            {
+                state.Histogram.Record(nowMicros - marker.SendMicros);
+            }
+
+            int p = marker.Publisher;
+            if ((uint)p < (uint)run._acked.Length && p % run._subscribers.Length == state.Index && marker.Seq > Volatile.Read(ref run._acked[p]))
+            {
+                Volatile.Write(ref run._acked[p], marker.Seq);
+                Interlocked.Exchange(ref run._ackGates[p], null)?.TrySetResult();
+            }
+        }
+    }
+}
