@@ -1,1 +1,17 @@
-return 0;
+using System.CommandLine;
+using Kizuna.Server.Cli;
+
+// The node's command line. Every serve setting is also settable in a config file and by
+// environment variable (see SettingSources); `kizuna <command> --help` explains each.
+var config = new Option<string?>("--config")
+{
+    Description = "JSON config file of settings (default: ./kizuna.json if present; env KIZUNA_CONFIG)",
+    Recursive = true,
+};
+
+var root = new RootCommand("Kizuna: a coalition command-and-control information server that speaks TAK / Cursor-on-Target.");
+root.Options.Add(config);
+root.Subcommands.Add(ServeCommand.Create(config));
+root.Subcommands.Add(CertsCommand.Create(config));
+
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -53,9 +53,10 @@ public sealed class CotConnection
         _metrics.ConnectionOpened();
         Log.ConnectionOpened(_logger, session.Id, listener, remoteEndpoint, identity);
 
-        // The server offers TAK protocol v1 first; clients that want it ask with t-x-takp-q.
-        session.Deliver(Control(TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
+        // Attached first, so a client that has seen the offer is known to be routable. The offer
+        // still goes out first (control lane); clients that want protobuf ask with t-x-takp-q.
         _router.Attach(session);
+        session.Deliver(Control(TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
 
         // At shutdown the writer gets a bounded time to flush what is queued, then everything stops.
         using var stoppingRegistration = stopping.Register(() =>

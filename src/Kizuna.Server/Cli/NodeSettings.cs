@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Net;
+
+namespace Kizuna.Server.Cli;
+
+/// <summary>
+/// The node's settings after layering: built-in default, then the config file, then the
+/// environment (KIZUNA_*), then command-line flags. Every setting has one name used in all
+/// three places: flag <c>--cot-tcp</c>, file key <c>"cot-tcp"</c>, variable <c>KIZUNA_COT_TCP</c>.
+/// An empty value turns a listener off.
+/// </summary>
+public sealed record NodeSettings
+{
+    public string DataDir { get; init; } = "./data";
+    public IPEndPoint? CotTcp { get; init; }
+    public IPEndPoint? CotTls { get; init; }
+    public IPEndPoint? Http { get; init; }
+    public IPEndPoint? Https { get; init; }
+
+    /// <summary>History older than this is deleted; null keeps everything.</summary>
+    public TimeSpan? Retention { get; init; }
+
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public int MaxEventBytes { get; init; } = 64 * 1024;
+    public int PictureQueueCapacity { get; init; } = 4096;
+    public string LogFormat { get; init; } = "text";
+
+    /// <summary>Parses "HOST:PORT" ("localhost", "*" and IPv6 "[::1]:PORT" accepted); empty means off.</summary>
+    public static IPEndPoint? ParseEndpoint(string setting, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        value = value.Trim();
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            throw new SettingsException($"{setting}: '{value}' is not HOST:PORT (for example 127.0.0.1:8087; empty turns it off)");
+        }
+
+        var host = value[..colon].Trim('[', ']');
+        IPAddress? address = host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" or "0.0.0.0" => IPAddress.Any,
+            _ => IPAddress.TryParse(host, out var parsed) ? parsed : null,
+        };
+        return address is null
+            ? throw new SettingsException($"{setting}: '{host}' is not an IP address, 'localhost' or '*'")
+            : new IPEndPoint(address, port);
+    }
+
+    /// <summary>Parses a duration: "90s", "5m", "12h", "30d", or a TimeSpan such as "00:05:00"; empty is null.</summary>
+    public static TimeSpan? ParseDuration(string setting, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        value = value.Trim();
+        var unit = value[^1];
+        if (char.IsLetter(unit) && double.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount > 0)
+        {
+            switch (unit)
+            {
+                case 's': return TimeSpan.FromSeconds(amount);
+                case 'm': return TimeSpan.FromMinutes(amount);
+                case 'h': return TimeSpan.FromHours(amount);
+                case 'd': return TimeSpan.FromDays(amount);
+            }
+        }
+
+        return TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero
+            ? span
+            : throw new SettingsException($"{setting}: '{value}' is not a duration (for example 90s, 5m, 12h, 30d)");
+    }
+
+    public static int ParsePositiveInt(string setting, string? value, int fallback)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new SettingsException($"{setting}: '{value}' is not a positive whole number");
+    }
+}
+
+/// <summary>A setting that cannot be used; the message names the setting and says what is expected.</summary>
+public sealed class SettingsException(string message) : Exception(message);

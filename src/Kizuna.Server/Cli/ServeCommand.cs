@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Kizuna.Server.Hosting;
+
+namespace Kizuna.Server.Cli;
+
+/// <summary><c>kizuna serve</c>: runs a node until Ctrl-C or SIGTERM, then flushes and stops.</summary>
+public static class ServeCommand
+{
+    public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
+    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT (no client identity)", "127.0.0.1:8087");
+    public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
+    public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
+    public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
+    public static readonly SettingDefinition Retention = new("retention", "Delete history older than this (90m, 12h, 30d)", "");
+    public static readonly SettingDefinition IdleTimeout = new("idle-timeout", "Close a CoT connection silent for this long", "5m");
+    public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", "65536");
+    public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", "4096");
+    public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", "text");
+
+    private static readonly SettingDefinition[] All =
+        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat];
+
+    public static Command Create(Option<string?> configOption)
+    {
+        var command = new Command("serve", "Run a Kizuna node: CoT over TCP and TLS, the HTTP API, embedded SQLite storage.");
+        var options = All.Select(s => (Setting: s, Option: s.CreateOption())).ToArray();
+        foreach (var (_, option) in options)
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            NodeSettings settings;
+            try
+            {
+                var sources = SettingSources.Load(parse.GetValue(configOption));
+                string Value(SettingDefinition s) => sources.Resolve(s, parse.GetValue(options.First(o => o.Setting == s).Option));
+                settings = Resolve(Value);
+            }
+            catch (SettingsException ex)
+            {
+                await Console.Error.WriteLineAsync("kizuna serve: " + ex.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            await using var node = await KizunaNode.StartAsync(settings, cancellationToken).ConfigureAwait(false);
+            await node.WaitForShutdownAsync().ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Turns resolved strings into typed settings; every problem names its setting.</summary>
+    public static NodeSettings Resolve(Func<SettingDefinition, string> value)
+    {
+        var logFormat = value(LogFormat).Trim().ToLowerInvariant();
+        if (logFormat is not ("text" or "json"))
+        {
+            throw new SettingsException($"log-format: '{logFormat}' is neither text nor json");
+        }
+
+        return new NodeSettings
+        {
+            DataDir = value(DataDir) is { Length: > 0 } dir ? dir : throw new SettingsException("data-dir: must not be empty"),
+            CotTcp = NodeSettings.ParseEndpoint(CotTcp.Name, value(CotTcp)),
+            CotTls = NodeSettings.ParseEndpoint(CotTls.Name, value(CotTls)),
+            Http = NodeSettings.ParseEndpoint(Http.Name, value(Http)),
+            Https = NodeSettings.ParseEndpoint(Https.Name, value(Https)),
+            Retention = NodeSettings.ParseDuration(Retention.Name, value(Retention)),
+            IdleTimeout = NodeSettings.ParseDuration(IdleTimeout.Name, value(IdleTimeout)) ?? TimeSpan.FromMinutes(5),
+            MaxEventBytes = NodeSettings.ParsePositiveInt(MaxEventBytes.Name, value(MaxEventBytes), 64 * 1024),
+            PictureQueueCapacity = NodeSettings.ParsePositiveInt(PictureQueue.Name, value(PictureQueue), 4096),
+            LogFormat = logFormat,
+        };
+    }
+}

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Security.Authentication;
+using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Identity;
+using Kizuna.Core.Routing;
+using Kizuna.Core.Sessions;
+using Kizuna.Core.Storage;
+using Kizuna.Cot;
+using Kizuna.Server.Api;
+using Kizuna.Server.Cli;
+using Kizuna.Storage.Sqlite;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace Kizuna.Server.Hosting;
+
+/// <summary>
+/// One running Kizuna node: Kestrel carries the CoT listeners (as connection handlers) and the
+/// HTTP API; the core does the routing; SQLite keeps history. Start it from the command line
+/// (<c>kizuna serve</c>) or in-process from tests, where port 0 picks free ports.
+/// </summary>
+public sealed class KizunaNode : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly IEventStore _store;
+    private readonly Dictionary<string, ListenOptions> _listeners;
+    private readonly ILogger _logger;
+    private int _stopped;
+
+    private KizunaNode(WebApplication app, IEventStore store, Dictionary<string, ListenOptions> listeners)
+    {
+        _app = app;
+        _store = store;
+        _listeners = listeners;
+        _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Server");
+    }
+
+    public IServiceProvider Services => _app.Services;
+    public EventRouter Router => _app.Services.GetRequiredService<EventRouter>();
+    public KizunaMetrics Metrics => _app.Services.GetRequiredService<KizunaMetrics>();
+    public NodeCertificateAuthority CertificateAuthority => _app.Services.GetRequiredService<NodeCertificateAuthority>();
+    public IEventStore Store => _store;
+
+    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https"), or null when it is off.</summary>
+    public IPEndPoint? Endpoint(string listener) => _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
+
+    public static async Task<KizunaNode> StartAsync(
+        NodeSettings settings,
+        CancellationToken cancellationToken,
+        Action<ILoggingBuilder>? configureLogging = null,
+        ConnectionOptions? connectionOptions = null)
+    {
+        Directory.CreateDirectory(settings.DataDir);
+        var authority = NodeCertificateAuthority.LoadOrCreate(settings.DataDir);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        ConfigureLogging(builder.Logging, settings);
+        configureLogging?.Invoke(builder.Logging);
+
+        var storeOptions = new SqliteStoreOptions { DatabasePath = Path.Combine(settings.DataDir, "kizuna.db"), Retention = settings.Retention };
+        var connection = connectionOptions ?? new ConnectionOptions
+        {
+            IdleTimeout = settings.IdleTimeout,
+            PictureQueueCapacity = settings.PictureQueueCapacity,
+            Limits = new CotLimits { MaxEventBytes = settings.MaxEventBytes },
+        };
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(authority);
+        builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(storeOptions, sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(connection);
+        builder.Services.AddSingleton<KizunaMetrics>();
+        builder.Services.AddSingleton<LatestState>();
+        builder.Services.AddSingleton<EventRouter>();
+        builder.Services.AddSingleton<CotConnection>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+
+        var listeners = new Dictionary<string, ListenOptions>(StringComparer.Ordinal);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            if (settings.CotTcp is { } tcp)
+            {
+                kestrel.Listen(tcp, l =>
+                {
+                    l.Protocols = HttpProtocols.None;
+                    l.UseConnectionHandler<CotConnectionHandler>();
+                    listeners["cot-tcp"] = l;
+                });
+            }
+
+            if (settings.CotTls is { } tls)
+            {
+                kestrel.Listen(tls, l =>
+                {
+                    l.UseHttps(CotTlsOptions(authority, kestrel.ApplicationServices));
+                    l.UseConnectionHandler<CotConnectionHandler>();
+                    listeners["cot-tls"] = l;
+                });
+            }
+
+            if (settings.Http is { } http)
+            {
+                kestrel.Listen(http, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1AndHttp2;
+                    listeners["http"] = l;
+                });
+            }
+
+            if (settings.Https is { } https)
+            {
+                kestrel.Listen(https, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1AndHttp2;
+                    l.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = authority.ServerCertificate,
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (certificate, _, _) => authority.ValidateClient(certificate, out _),
+                        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    });
+                    listeners["https"] = l;
+                });
+            }
+        });
+
+        var app = builder.Build();
+        app.MapKizunaApi();
+
+        var store = app.Services.GetRequiredService<IEventStore>();
+        var node = new KizunaNode(app, store, listeners);
+        if (authority.Created)
+        {
+            ServerLog.CertificatesCreated(node._logger, Path.GetFullPath(Path.Combine(settings.DataDir, "certs")));
+        }
+
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var latest = app.Services.GetRequiredService<LatestState>();
+        var restored = await store.LatestAsync(DateTime.UtcNow, cancellationToken).ConfigureAwait(false);
+        foreach (var stored in restored)
+        {
+            latest.Update(new SharedEvent(stored.Event, stored.Sender, stored.ReceivedAt));
+        }
+
+        ServerLog.LatestRestored(node._logger, restored.Count);
+
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (name, options) in listeners.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            var scheme = name switch { "http" => "http://", "https" => "https://", _ => string.Empty };
+            ServerLog.Listening(node._logger, name, scheme + ServerLog.Display(options.IPEndPoint!));
+        }
+
+        ServerLog.NodeReady(node._logger, Path.GetFullPath(settings.DataDir));
+        return node;
+    }
+
+    /// <summary>Completes when the host is asked to stop (Ctrl-C, SIGTERM), after a graceful stop.</summary>
+    public async Task WaitForShutdownAsync()
+    {
+        await _app.WaitForShutdownAsync().ConfigureAwait(false);
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops listening, lets every connection flush its queue (bounded), then flushes storage.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        ServerLog.NodeStopping(_logger);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await _store.FlushAsync(timeout.Token).ConfigureAwait(false);
+        ServerLog.NodeStopped(_logger);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static HttpsConnectionAdapterOptions CotTlsOptions(NodeCertificateAuthority authority, IServiceProvider services)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Server.Tls");
+        return new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = authority.ServerCertificate,
+            ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+            SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            HandshakeTimeout = TimeSpan.FromSeconds(10),
+            ClientCertificateValidation = (certificate, _, _) =>
+            {
+                if (authority.ValidateClient(certificate, out var reason))
+                {
+                    return true;
+                }
+
+                ServerLog.ClientCertificateRefused(logger, NodeCertificateAuthority.IdentityOf(certificate), reason ?? "not valid");
+                return false;
+            },
+        };
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, NodeSettings settings)
+    {
+        logging.ClearProviders();
+        if (settings.LogFormat == "json")
+        {
+            logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ");
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
+        // Kestrel's own "Now listening on" lines would repeat ours; the host says when it is ready.
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+    }
+}
