@@ -12,7 +12,8 @@
 //   {"event":"cot","uid","type","how","callsign","remarks","lat","lon","xml"}
 //   {"event":"error","message","code"}
 //   {"event":"closed"}
-//   {"event":"done","received":n}    expectations met; exit code 0
+//   {"event":"done","received":n,"serverVersion":..}  expectations met; exit code 0;
+//                                    serverVersion is what node-tak read from t-x-takp-v
 //   {"event":"timeout",...}          the hard timeout struck; exit code 2
 //
 // Exit codes: 0 expectations met, 1 bad arguments or crash, 2 timeout, 3 closed early.
@@ -234,7 +235,7 @@ try {
     const rl = readline.createInterface({ input: process.stdin });
     rl.on('line', (text) => {
       if (text.trim() === 'send') sendEvents().catch(fail);
-      if (text.trim() === 'quit') finish(0, { event: 'done', received });
+      if (text.trim() === 'quit') finish(0, { event: 'done', received, serverVersion: tak.version ?? null });
     });
   }
 } catch (err) {
@@ -245,7 +246,7 @@ function checkDone() {
   if (expectRefusal || !accepted) return;
   if (received >= expectCount && (sendCount === 0 || sent)) {
     // Wait for our own writes before leaving, so the peer gets them.
-    tak.flush().then(() => finish(0, { event: 'done', received }), fail);
+    tak.flush().then(() => finish(0, { event: 'done', received, serverVersion: tak.version ?? null }), fail);
   }
 }
 
