@@ -146,7 +146,7 @@ public sealed class NodeTakTests(KizunaNode node) : IClassFixture<KizunaNode>
             }, cts.Token);
 
             // With TLS 1.3 the client finishes first; the server's refusal arrives on the first read.
-            var ping = $"<event version=\"2.0\" uid=\"interop-nocert\" type=\"t-x-c-t\" how=\"h-g-i-g-o\" time=\"{DateTime.UtcNow:O}\" start=\"{DateTime.UtcNow:O}\" stale=\"{DateTime.UtcNow.AddMinutes(1):O}\"><point lat=\"0\" lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail/></event>\n";
+            var ping = $"<event version=\"2.0\" uid=\"interop-nocert\" type=\"t-x-c-t\" how=\"h-g-i-g-o\" time=\"{Iso(DateTime.UtcNow)}\" start=\"{Iso(DateTime.UtcNow)}\" stale=\"{Iso(DateTime.UtcNow.AddMinutes(1))}\"><point lat=\"0\" lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail/></event>\n";
             await tls.WriteAsync(Encoding.UTF8.GetBytes(ping), cts.Token);
             var buffer = new byte[4096];
             while (true)
@@ -216,8 +216,82 @@ public sealed class NodeTakTests(KizunaNode node) : IClassFixture<KizunaNode>
         Assert.Contains(Uid, body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_protobuf_client_and_node_tak_exchange_through_the_node()
+    {
+        // An ATAK-like client asks for TAK protocol v1 and sends what node-cot's to_proto wrote;
+        // node-tak (XML only, never asks for protobuf) receives it, and the reverse.
+        const string ProtoUid = "interop-protobuf-client";
+        const string XmlUid = "interop-xml-client";
+        const string ProtoCallsign = "A&B <東京> 서울";
+        using var cts = new CancellationTokenSource(NodeScript.NetworkTimeout * 2);
+
+        var written = await NodeScript.RunAsync("cot-roundtrip.mjs",
+        [
+            new JsonObject
+            {
+                ["op"] = "write",
+                ["id"] = "p",
+                ["event"] = new JsonObject
+                {
+                    ["uid"] = ProtoUid,
+                    ["type"] = "a-f-G-U-C",
+                    ["callsign"] = ProtoCallsign,
+                    ["remarks"] = "from protobuf",
+                    ["lat"] = 26.2124,
+                    ["lon"] = 127.6809,
+                },
+            }.ToJsonString(),
+        ]);
+        var payload = Convert.FromBase64String(written.EnsureSuccess().Answer("p").Str("proto_base64")!);
+
+        await using var proto = await ProtobufTakClient.ConnectAsync(node.CotTlsPort, node.Client("echo"), cts.Token);
+        await proto.ReadXmlEventOfTypeAsync("t-x-takp-v", cts.Token);
+        var now = DateTime.UtcNow;
+        var request = $"<event version=\"2.0\" uid=\"{ProtoUid}\" type=\"t-x-takp-q\" how=\"m-g\" time=\"{Iso(now)}\" start=\"{Iso(now)}\" stale=\"{Iso(now.AddMinutes(1))}\"><point lat=\"0\" lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail><TakControl><TakRequest version=\"1\"/></TakControl></detail></event>";
+        await proto.SendAsync(Encoding.UTF8.GetBytes(request), cts.Token);
+        var answer = await proto.ReadXmlEventOfTypeAsync("t-x-takp-r", cts.Token);
+        Assert.Contains("status=\"true\"", answer, StringComparison.Ordinal);
+
+        await using var xml = NodeScript.Start(TakClient,
+        [
+            .. node.TakClientArguments(node.Client("foxtrot")),
+            "--uid", XmlUid, "--callsign", "XML CLIENT", "--send", "1", "--send-on", "stdin",
+            "--expect-uid", ProtoUid, "--expect-count", "1",
+        ]);
+        await xml.WaitForEventAsync("ready");
+
+        await proto.SendAsync(ProtobufTakClient.Frame(payload), cts.Token);
+        var atXml = await xml.WaitForEventAsync("cot", m => m.Str("uid") == ProtoUid);
+        Assert.Equal(ProtoCallsign, atXml.Str("callsign"));
+        Assert.Equal("from protobuf", atXml.Str("remarks"));
+
+        await xml.Process.WriteLineAsync("send");
+        byte[] frame;
+        JsonObject parsed;
+        do
+        {
+            frame = await proto.ReadFrameAsync(cts.Token);
+            var result = await NodeScript.RunAsync("cot-roundtrip.mjs",
+            [
+                new JsonObject { ["op"] = "parse-proto", ["id"] = "f", ["base64"] = Convert.ToBase64String(frame) }.ToJsonString(),
+            ]);
+            parsed = result.EnsureSuccess().Answer("f");
+            Assert.True(parsed.Bool("ok") == true, $"node-cot refused Kizuna's frame {Convert.ToHexString(frame)}: {parsed.Str("error")}");
+        }
+        while (parsed.Str("uid") != XmlUid);
+
+        Assert.Equal("stream", parsed.Str("framing"));
+        Assert.Equal("XML CLIENT", parsed.Str("callsign"));
+        Assert.Equal("seq 0", parsed.Str("remarks"));
+        var code = await xml.Process.WaitForExitAsync(NodeScript.NetworkTimeout);
+        Assert.True(code == 0, xml.Process.Failure($"exited with {code}").Message);
+    }
+
     private static List<JsonObject> Cot(NodeScript script) =>
         [.. script.Messages.Where(m => m.Event() == "cot")];
+
+    private static string Iso(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

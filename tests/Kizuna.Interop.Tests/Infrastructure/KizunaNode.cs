@@ -17,7 +17,7 @@ public sealed class KizunaNode : IAsyncLifetime
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Certificates issued before the node starts; tests ask for them by name.</summary>
-    public static readonly string[] PreissuedClients = ["alpha", "bravo", "charlie", "delta"];
+    public static readonly string[] PreissuedClients = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
 
     private readonly Dictionary<string, ClientCertificate> _certificates = new(StringComparer.Ordinal);
     private ChildProcess? _process;
