@@ -304,7 +304,7 @@ public sealed class NodeCertificateAuthority : IDisposable
         return request;
     }
 
-    /// <summary>Two years from now, backdated a little, and never past the CA's own end.</summary>
+    /// <summary>Two years from now, backdated a little, and never outside the CA's own validity.</summary>
     private static (DateTimeOffset NotBefore, DateTimeOffset NotAfter) LeafValidity(X509Certificate2 caSigner, DateTimeOffset now)
     {
         var caNotAfter = new DateTimeOffset(caSigner.NotAfter.ToUniversalTime(), TimeSpan.Zero);
@@ -313,7 +313,9 @@ public sealed class NodeCertificateAuthority : IDisposable
             notAfter = caNotAfter;
         if (notAfter <= now)
             throw new InvalidOperationException($"The node CA expired at {caNotAfter:O}; delete the certs folder to create a new one.");
-        return (now - BackdateBy, notAfter);
+        var caNotBefore = new DateTimeOffset(caSigner.NotBefore.ToUniversalTime(), TimeSpan.Zero);
+        var notBefore = now - BackdateBy;
+        return (notBefore < caNotBefore ? caNotBefore : notBefore, notAfter);
     }
 
     private static bool IsUsableServerCertificate(X509Certificate2 server, X509Certificate2 caSigner, DateTimeOffset now)
