@@ -208,13 +208,15 @@ public sealed class NodeCertificateAuthority : IDisposable
     }
 
     /// <summary>The identity a certificate names: its subject common name.</summary>
-    /// <exception cref="ArgumentException">The subject has no common name, or more than one.</exception>
+    /// <remarks>
+    /// Every certificate that <see cref="ValidateClient"/> accepts has exactly one common name.
+    /// For any other certificate (one being logged as refused, say) this falls back to the whole
+    /// subject distinguished name rather than throwing; do not grant anything on that value.
+    /// </remarks>
     public static string IdentityOf(X509Certificate2 cert)
     {
         ArgumentNullException.ThrowIfNull(cert);
-        return TryGetCommonName(cert, out var name)
-            ? name
-            : throw new ArgumentException("The certificate subject has no single common name.", nameof(cert));
+        return TryGetCommonName(cert, out var name) ? name : cert.Subject;
     }
 
     public void Dispose()

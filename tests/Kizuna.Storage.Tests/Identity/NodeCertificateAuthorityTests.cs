@@ -201,6 +201,20 @@ public sealed class NodeCertificateAuthorityTests : IDisposable
     }
 
     [Fact]
+    public void A_certificate_without_a_common_name_does_not_validate_and_its_identity_falls_back_to_the_subject()
+    {
+        var authority = Load("node");
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new CertificateRequest("O=Nobody", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var nameless = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        Assert.False(authority.ValidateClient(nameless, out var reason));
+        Assert.Contains("common name", reason, StringComparison.Ordinal);
+        Assert.Equal("O=Nobody", NodeCertificateAuthority.IdentityOf(nameless));
+    }
+
+    [Fact]
     public void The_server_certificate_does_not_validate_as_a_client()
     {
         var authority = Load("node");
