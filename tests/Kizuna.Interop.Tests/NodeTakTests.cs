@@ -245,47 +245,63 @@ public sealed class NodeTakTests(KizunaNode node) : IClassFixture<KizunaNode>
         ]);
         var payload = Convert.FromBase64String(written.EnsureSuccess().Answer("p").Str("proto_base64")!);
 
-        await using var proto = await ProtobufTakClient.ConnectAsync(node.CotTlsPort, node.Client("echo"), cts.Token);
-        await proto.ReadXmlEventOfTypeAsync("t-x-takp-v", cts.Token);
-        var now = DateTime.UtcNow;
-        var request = $"<event version=\"2.0\" uid=\"{ProtoUid}\" type=\"t-x-takp-q\" how=\"m-g\" time=\"{Iso(now)}\" start=\"{Iso(now)}\" stale=\"{Iso(now.AddMinutes(1))}\"><point lat=\"0\" lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail><TakControl><TakRequest version=\"1\"/></TakControl></detail></event>";
-        await proto.SendAsync(Encoding.UTF8.GetBytes(request), cts.Token);
-        var answer = await proto.ReadXmlEventOfTypeAsync("t-x-takp-r", cts.Token);
-        Assert.Contains("status=\"true\"", answer, StringComparison.Ordinal);
-
-        await using var xml = NodeScript.Start(TakClient,
-        [
-            .. node.TakClientArguments(node.Client("foxtrot")),
-            "--uid", XmlUid, "--callsign", "XML CLIENT", "--send", "1", "--send-on", "stdin",
-            "--expect-uid", ProtoUid, "--expect-count", "1",
-        ]);
-        await xml.WaitForEventAsync("ready");
-
-        await proto.SendAsync(ProtobufTakClient.Frame(payload), cts.Token);
-        var atXml = await xml.WaitForEventAsync("cot", m => m.Str("uid") == ProtoUid);
-        Assert.Equal(ProtoCallsign, atXml.Str("callsign"));
-        Assert.Equal("from protobuf", atXml.Str("remarks"));
-
-        await xml.Process.WriteLineAsync("send");
-        byte[] frame;
-        JsonObject parsed;
-        do
+        var stage = "connect with a client certificate";
+        try
         {
-            frame = await proto.ReadFrameAsync(cts.Token);
-            var result = await NodeScript.RunAsync("cot-roundtrip.mjs",
-            [
-                new JsonObject { ["op"] = "parse-proto", ["id"] = "f", ["base64"] = Convert.ToBase64String(frame) }.ToJsonString(),
-            ]);
-            parsed = result.EnsureSuccess().Answer("f");
-            Assert.True(parsed.Bool("ok") == true, $"node-cot refused Kizuna's frame {Convert.ToHexString(frame)}: {parsed.Str("error")}");
+            await ExchangeAsync();
         }
-        while (parsed.Str("uid") != XmlUid);
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            Assert.Fail($"The protobuf client timed out at: {stage}.");
+        }
 
-        Assert.Equal("stream", parsed.Str("framing"));
-        Assert.Equal("XML CLIENT", parsed.Str("callsign"));
-        Assert.Equal("seq 0", parsed.Str("remarks"));
-        var code = await xml.Process.WaitForExitAsync(NodeScript.NetworkTimeout);
-        Assert.True(code == 0, xml.Process.Failure($"exited with {code}").Message);
+        async Task ExchangeAsync()
+        {
+            await using var proto = await ProtobufTakClient.ConnectAsync(node.CotTlsPort, node.Client("echo"), cts.Token);
+            stage = "read the t-x-takp-v offer";
+            await proto.ReadXmlEventOfTypeAsync("t-x-takp-v", cts.Token);
+            var now = DateTime.UtcNow;
+            var request = $"<event version=\"2.0\" uid=\"{ProtoUid}\" type=\"t-x-takp-q\" how=\"m-g\" time=\"{Iso(now)}\" start=\"{Iso(now)}\" stale=\"{Iso(now.AddMinutes(1))}\"><point lat=\"0\" lon=\"0\" hae=\"0\" ce=\"9999999\" le=\"9999999\"/><detail><TakControl><TakRequest version=\"1\"/></TakControl></detail></event>";
+            await proto.SendAsync(Encoding.UTF8.GetBytes(request), cts.Token);
+            stage = "read the t-x-takp-r answer to t-x-takp-q version 1";
+            var answer = await proto.ReadXmlEventOfTypeAsync("t-x-takp-r", cts.Token);
+            Assert.Contains("status=\"true\"", answer, StringComparison.Ordinal);
+
+            await using var xml = NodeScript.Start(TakClient,
+            [
+                .. node.TakClientArguments(node.Client("foxtrot")),
+                "--uid", XmlUid, "--callsign", "XML CLIENT", "--send", "1", "--send-on", "stdin",
+                "--expect-uid", ProtoUid, "--expect-count", "1",
+            ]);
+            await xml.WaitForEventAsync("ready");
+
+            await proto.SendAsync(ProtobufTakClient.Frame(payload), cts.Token);
+            var atXml = await xml.WaitForEventAsync("cot", m => m.Str("uid") == ProtoUid);
+            Assert.Equal(ProtoCallsign, atXml.Str("callsign"));
+            Assert.Equal("from protobuf", atXml.Str("remarks"));
+
+            await xml.Process.WriteLineAsync("send");
+            stage = "read a protobuf stream frame with node-tak's event";
+            byte[] frame;
+            JsonObject parsed;
+            do
+            {
+                frame = await proto.ReadFrameAsync(cts.Token);
+                var result = await NodeScript.RunAsync("cot-roundtrip.mjs",
+                [
+                    new JsonObject { ["op"] = "parse-proto", ["id"] = "f", ["base64"] = Convert.ToBase64String(frame) }.ToJsonString(),
+                ]);
+                parsed = result.EnsureSuccess().Answer("f");
+                Assert.True(parsed.Bool("ok") == true, $"node-cot refused Kizuna's frame {Convert.ToHexString(frame)}: {parsed.Str("error")}");
+            }
+            while (parsed.Str("uid") != XmlUid);
+
+            Assert.Equal("stream", parsed.Str("framing"));
+            Assert.Equal("XML CLIENT", parsed.Str("callsign"));
+            Assert.Equal("seq 0", parsed.Str("remarks"));
+            var code = await xml.Process.WaitForExitAsync(NodeScript.NetworkTimeout);
+            Assert.True(code == 0, xml.Process.Failure($"exited with {code}").Message);
+        }
     }
 
     private static List<JsonObject> Cot(NodeScript script) =>
@@ -302,7 +318,7 @@ public sealed class NodeTakTests(KizunaNode node) : IClassFixture<KizunaNode>
         var caRequest = new CertificateRequest("CN=Rogue Interop CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow.AddDays(2));
 
         using var clientKey = RSA.Create(2048);
         var clientRequest = new CertificateRequest("CN=rogue,O=Nowhere", clientKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
