@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text;
 using System.Threading.Channels;
 using Kizuna.Core.Storage;
@@ -23,6 +24,9 @@ namespace Kizuna.Storage.Sqlite;
 /// </remarks>
 public sealed class SqliteEventStore : IEventStore
 {
+    /// <summary>Name of the <see cref="Meter"/> carrying the store's counters.</summary>
+    public const string MeterName = "Kizuna.Storage";
+
     /// <summary>The schema this code writes; kept in <c>PRAGMA user_version</c>.</summary>
     public const long SchemaVersion = 1;
 
@@ -47,6 +51,7 @@ public sealed class SqliteEventStore : IEventStore
     private readonly Channel<WriteRequest> _queue;
     private readonly string _writeConnectionString;
     private readonly string _readConnectionString;
+    private readonly Meter _meter;
 
     private SqliteConnection? _writeConnection;
     private SqliteCommand? _insertEvent;
@@ -105,6 +110,12 @@ public sealed class SqliteEventStore : IEventStore
             Cache = SqliteCacheMode.Private,
             Pooling = true,
         }.ToString();
+
+        _meter = new Meter(MeterName);
+        _meter.CreateObservableCounter("kizuna.storage.events.written", () => WrittenCount, description: "Events committed to the history");
+        _meter.CreateObservableCounter("kizuna.storage.events.dropped", () => DroppedCount, description: "Events dropped because the write queue was full");
+        _meter.CreateObservableCounter("kizuna.storage.events.failed", () => FailedCount, description: "Events that failed to encode or whose batch failed to commit");
+        _meter.CreateObservableGauge("kizuna.storage.queue.depth", () => PendingCount, description: "Events waiting for the writer");
     }
 
     /// <summary>Events appended but not yet taken by the writer.</summary>
@@ -178,6 +189,8 @@ public sealed class SqliteEventStore : IEventStore
         if (_queue.Writer.TryWrite(WriteRequest.ForEvent(stored)))
             return;
 
+        // Disposed meanwhile: the caller raced shutdown, which is its bug to hear about.
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         // Full (or the writer died and closed the queue): drop this history entry, never block the router.
         Interlocked.Increment(ref _dropped);
         if (Interlocked.Exchange(ref _dropping, 1) == 0)
@@ -295,6 +308,7 @@ public sealed class SqliteEventStore : IEventStore
         if (_writeConnection is not null)
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
 
+        _meter.Dispose();
         if (Volatile.Read(ref _initialized) != 0)
             StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
     }
