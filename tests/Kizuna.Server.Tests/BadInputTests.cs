@@ -20,7 +20,7 @@ public sealed class BadInputTests
         await using var node = await TestNode.StartAsync();
         await using (var attacker = await node.ConnectTcpAsync())
         {
-            await attacker.SendAsync(Cot.Position("cut", Secret)[..60]);
+            await attacker.SendAsync(CotText.Position("cut", Secret)[..60]);
         }
 
         await ExpectRejectAsync(node, CotRejectReason.Truncated);
@@ -32,7 +32,7 @@ public sealed class BadInputTests
     {
         await using var node = await TestNode.StartAsync();
         await using var attacker = await node.ConnectTcpAsync();
-        await attacker.SendAsync("<?xml version=\"1.0\"?><!DOCTYPE event [<!ENTITY x \"" + Secret + "\">]>" + Cot.Position("dtd", "&x;"));
+        await attacker.SendAsync("<?xml version=\"1.0\"?><!DOCTYPE event [<!ENTITY x \"" + Secret + "\">]>" + CotText.Position("dtd", "&x;"));
         await ExpectRejectAsync(node, CotRejectReason.DtdForbidden);
         await AssertOthersUnaffectedAsync(node);
     }
@@ -42,7 +42,7 @@ public sealed class BadInputTests
     {
         await using var node = await TestNode.StartAsync();
         await using var attacker = await node.ConnectTcpAsync();
-        await attacker.SendAsync(Cot.Position("laughs", "&lol9;"));
+        await attacker.SendAsync(CotText.Position("laughs", "&lol9;"));
         await ExpectRejectAsync(node, CotRejectReason.EntityForbidden);
         await AssertOthersUnaffectedAsync(node);
     }
@@ -53,8 +53,8 @@ public sealed class BadInputTests
         await using var node = await TestNode.StartAsync();
         await using var attacker = await node.ConnectTcpAsync();
         await using var witness = await node.ConnectTcpAsync();
-        var huge = Cot.Position("huge", "H").Replace("<detail>", "<detail><remarks>" + new string('x', 100 * 1024) + Secret + "</remarks>", StringComparison.Ordinal);
-        await attacker.SendAsync(huge + Cot.Position("after-huge", "A"));
+        var huge = CotText.Position("huge", "H").Replace("<detail>", "<detail><remarks>" + new string('x', 100 * 1024) + Secret + "</remarks>", StringComparison.Ordinal);
+        await attacker.SendAsync(huge + CotText.Position("after-huge", "A"));
         await ExpectRejectAsync(node, CotRejectReason.Oversize);
         await witness.ExpectUidAsync("after-huge");
         Assert.DoesNotContain(witness.Received, e => e.Uid == "huge");
@@ -66,7 +66,7 @@ public sealed class BadInputTests
         await using var node = await TestNode.StartAsync();
         await using var attacker = await node.ConnectTcpAsync();
         var nested = string.Concat(Enumerable.Repeat("<a>", 200)) + string.Concat(Enumerable.Repeat("</a>", 200));
-        await attacker.SendAsync(Cot.Position("deep", "D").Replace("<detail>", "<detail>" + nested, StringComparison.Ordinal));
+        await attacker.SendAsync(CotText.Position("deep", "D").Replace("<detail>", "<detail>" + nested, StringComparison.Ordinal));
         await ExpectRejectAsync(node, CotRejectReason.TooDeep);
         await AssertOthersUnaffectedAsync(node);
     }
@@ -76,9 +76,9 @@ public sealed class BadInputTests
     {
         await using var node = await TestNode.StartAsync();
         await using var attacker = await node.ConnectTcpAsync();
-        await attacker.SendAsync(Cot.Position("nan", "N").Replace("hae=\"10\"", "hae=\"ten\"", StringComparison.Ordinal));
+        await attacker.SendAsync(CotText.Position("nan", "N").Replace("hae=\"10\"", "hae=\"ten\"", StringComparison.Ordinal));
         await ExpectRejectAsync(node, CotRejectReason.BadNumber);
-        await attacker.SendAsync(Cot.Position("north-of-pole", "N", lat: 91));
+        await attacker.SendAsync(CotText.Position("north-of-pole", "N", lat: 91));
         await ExpectRejectAsync(node, CotRejectReason.BadCoordinate);
         await AssertOthersUnaffectedAsync(node);
     }
@@ -88,9 +88,9 @@ public sealed class BadInputTests
     {
         await using var node = await TestNode.StartAsync();
         await using var attacker = await node.ConnectTcpAsync();
-        await attacker.SendAsync(Cot.Position("badtime", "T").Replace("stale=\"", "stale=\"the day after ", StringComparison.Ordinal));
+        await attacker.SendAsync(CotText.Position("badtime", "T").Replace("stale=\"", "stale=\"the day after ", StringComparison.Ordinal));
         await ExpectRejectAsync(node, CotRejectReason.BadTime);
-        await attacker.SendAsync(Cot.Position("future", "F", time: DateTime.UtcNow.AddDays(30)));
+        await attacker.SendAsync(CotText.Position("future", "F", time: DateTime.UtcNow.AddDays(30)));
         await ExpectRejectAsync(node, CotRejectReason.BadTime, count: 2);
         await AssertOthersUnaffectedAsync(node);
     }
@@ -102,7 +102,7 @@ public sealed class BadInputTests
         await using var attacker = await node.ConnectTcpAsync();
         await using var witness = await node.ConnectTcpAsync();
         var garbage = new byte[] { 0x00, 0x01, 0x02, 0x03, 0xFF, 0xFE, 0x07, 0x08 };
-        await attacker.SendAsync([.. garbage, .. Encoding.UTF8.GetBytes(Cot.Position("after-garbage", "G"))]);
+        await attacker.SendAsync([.. garbage, .. Encoding.UTF8.GetBytes(CotText.Position("after-garbage", "G"))]);
         await ExpectRejectAsync(node, CotRejectReason.BinaryGarbage);
         await witness.ExpectUidAsync("after-garbage");
     }
@@ -123,7 +123,7 @@ public sealed class BadInputTests
         await using var node = await TestNode.StartAsync();
         await using var attacker = await SwitchedToProtobufAsync(node);
         await using var witness = await node.ConnectTcpAsync();
-        var good = TakProto.EncodeStreamFrame(CotXml.Decode(Encoding.UTF8.GetBytes(Cot.Position("after-lie", "L"))));
+        var good = TakProto.EncodeStreamFrame(CotXml.Decode(Encoding.UTF8.GetBytes(CotText.Position("after-lie", "L"))));
         // Claims 10 MB, far over the limit.
         await attacker.SendAsync([0xBF, 0x80, 0xAD, 0xE2, 0x04, .. "short"u8.ToArray(), .. good]);
         await ExpectRejectAsync(node, CotRejectReason.BadLength);
@@ -135,7 +135,7 @@ public sealed class BadInputTests
     {
         await using var node = await TestNode.StartAsync(new ConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
         await using var staller = await node.ConnectTcpAsync();
-        await staller.SendAsync(Cot.Position("half", "H")[..80]);
+        await staller.SendAsync(CotText.Position("half", "H")[..80]);
         await AssertOthersUnaffectedAsync(node);
         await staller.Closed.WaitAsync(TestNode.Timeout);
         var closed = await node.Logs.WaitForAsync(e => e.EventId.Id == 1002 && e.Message.Contains("idle", StringComparison.Ordinal), TestNode.Timeout);
@@ -159,7 +159,7 @@ public sealed class BadInputTests
             var batch = new StringBuilder();
             for (var i = 0; i < BatchSize; i++)
             {
-                batch.Append(Cot.Position($"flood-{b}-{i}", "F").Replace("<detail>", $"<detail><remarks>{remarks}</remarks>", StringComparison.Ordinal));
+                batch.Append(CotText.Position($"flood-{b}-{i}", "F").Replace("<detail>", $"<detail><remarks>{remarks}</remarks>", StringComparison.Ordinal));
             }
 
             await publisher.SendAsync(batch.ToString());
@@ -180,7 +180,7 @@ public sealed class BadInputTests
         await using var attacker = await node.ConnectTcpAsync();
         for (var i = 0; i < 4; i++)
         {
-            await attacker.SendAsync(Cot.Position($"bad-{i}", "B", lat: 200));
+            await attacker.SendAsync(CotText.Position($"bad-{i}", "B", lat: 200));
         }
 
         await attacker.Closed.WaitAsync(TestNode.Timeout);
@@ -191,7 +191,7 @@ public sealed class BadInputTests
     private static async Task<CotTestClient> SwitchedToProtobufAsync(TestNode node)
     {
         var client = await node.ConnectTcpAsync();
-        await client.SendAsync(Cot.ProtocolRequest(1));
+        await client.SendAsync(CotText.ProtocolRequest(1));
         await client.ExpectAsync(e => e.Type == TakControlEvents.ProtocolResponseType, "the protocol answer");
         Assert.Equal(WireFormat.TakProtobufV1, client.Format);
         return client;
@@ -211,7 +211,7 @@ public sealed class BadInputTests
         await using var sender = await node.ConnectTcpAsync();
         await using var receiver = await node.ConnectTcpAsync();
         var uid = "healthy-" + Guid.NewGuid().ToString("N");
-        await sender.SendAsync(Cot.Position(uid, "OK"));
+        await sender.SendAsync(CotText.Position(uid, "OK"));
         await receiver.ExpectUidAsync(uid);
     }
 }

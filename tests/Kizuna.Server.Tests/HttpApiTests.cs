@@ -13,10 +13,10 @@ public sealed class HttpApiTests
         await using var node = await TestNode.StartAsync();
         await using var client = await node.ConnectTcpAsync();
         var t0 = DateTime.UtcNow.AddMinutes(-1);
-        await client.SendAsync(Cot.Position("q-1", "Q1", time: t0));
-        await client.SendAsync(Cot.Position("q-1", "Q1", time: t0.AddSeconds(10)));
-        await client.SendAsync(Cot.Position("q-2", "Q2", time: t0.AddSeconds(20), type: "a-h-G"));
-        await client.SendAsync(Cot.Ping("barrier"));
+        await client.SendAsync(CotText.Position("q-1", "Q1", time: t0));
+        await client.SendAsync(CotText.Position("q-1", "Q1", time: t0.AddSeconds(10)));
+        await client.SendAsync(CotText.Position("q-2", "Q2", time: t0.AddSeconds(20), type: "a-h-G"));
+        await client.SendAsync(CotText.Ping("barrier"));
         await client.ExpectAsync(e => e.Type == "t-x-c-t-r", "pong");
         await node.Node.Store.FlushAsync(CancellationToken.None);
 
@@ -28,13 +28,13 @@ public sealed class HttpApiTests
         var byType = await http.GetFromJsonAsync("/api/events?type=a-h-G", ApiJsonContext.Default.ListEventJson);
         Assert.Equal("q-2", Assert.Single(byType!).Uid);
 
-        var since = Uri.EscapeDataString(Cot.Time(t0.AddSeconds(5)));
+        var since = Uri.EscapeDataString(CotText.Time(t0.AddSeconds(5)));
         var window = await http.GetFromJsonAsync($"/api/events?since={since}&limit=1", ApiJsonContext.Default.ListEventJson);
         Assert.Equal("q-2", Assert.Single(window!).Uid);
 
         var latest = await http.GetFromJsonAsync("/api/events/latest", ApiJsonContext.Default.ListEventJson);
         Assert.Equal(["q-1", "q-2"], latest!.Select(e => e.Uid).Order().ToArray());
-        Assert.Equal("Q1", latest.Single(e => e.Uid == "q-1").Callsign);
+        Assert.Equal("Q1", latest!.Single(e => e.Uid == "q-1").Callsign);
     }
 
     [Theory]
@@ -58,7 +58,7 @@ public sealed class HttpApiTests
         await using var node = await TestNode.StartAsync();
         await using var client = await node.ConnectTcpAsync();
         await using var other = await node.ConnectTcpAsync();
-        await client.SendAsync(Cot.Position("m-1", "M"));
+        await client.SendAsync(CotText.Position("m-1", "M"));
         await other.ExpectUidAsync("m-1");
         await client.SendAsync("<event version=\"2.0\" uid=\"bad\" type=\"a-f-G\" time=\"x\" start=\"x\" stale=\"x\"><point lat=\"1\" lon=\"1\" hae=\"0\" ce=\"0\" le=\"0\"/></event>");
         await node.Logs.WaitForAsync(e => e.EventId.Id == 1003, TestNode.Timeout);

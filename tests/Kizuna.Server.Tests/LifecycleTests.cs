@@ -15,10 +15,10 @@ public sealed class LifecycleTests
             await using var client = await first.ConnectTcpAsync();
             for (var i = 0; i < 200; i++)
             {
-                await client.SendAsync(Cot.Position($"persist-{i}", $"P{i}"));
+                await client.SendAsync(CotText.Position($"persist-{i}", $"P{i}"));
             }
 
-            await client.SendAsync(Cot.Ping("barrier"));
+            await client.SendAsync(CotText.Ping("barrier"));
             await client.ExpectAsync(e => e.Type == "t-x-c-t-r", "pong");
             await first.Node.StopAsync();
 

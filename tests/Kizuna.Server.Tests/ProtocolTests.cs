@@ -12,10 +12,10 @@ public sealed class ProtocolTests
         await using var pinger = await node.ConnectTcpAsync();
         await using var other = await node.ConnectTcpAsync();
 
-        await pinger.SendAsync(Cot.Ping());
+        await pinger.SendAsync(CotText.Ping());
         await pinger.ExpectAsync(e => e.Type == TakControlEvents.PongType, "a pong");
 
-        await pinger.SendAsync(Cot.Position("after-ping", "P"));
+        await pinger.SendAsync(CotText.Position("after-ping", "P"));
         await other.ExpectUidAsync("after-ping");
         Assert.DoesNotContain(other.Received, e => e.Type == TakControlEvents.PingType);
     }
@@ -27,23 +27,23 @@ public sealed class ProtocolTests
         await using var proto = await node.ConnectTcpAsync();
         await using var xml = await node.ConnectTcpAsync();
 
-        await proto.SendAsync(Cot.ProtocolRequest(1));
+        await proto.SendAsync(CotText.ProtocolRequest(1));
         var answer = await proto.ExpectAsync(e => e.Type == TakControlEvents.ProtocolResponseType, "the protocol answer");
         Assert.Contains("status=\"true\"", answer.Detail.InnerXml, StringComparison.Ordinal);
         Assert.Equal(WireFormat.TakProtobufV1, proto.Format);
 
         // XML in, protobuf out.
-        await xml.SendAsync(Cot.Position("xml-sender", "XRAY"));
+        await xml.SendAsync(CotText.Position("xml-sender", "XRAY"));
         var relayed = await proto.ExpectUidAsync("xml-sender");
         Assert.Equal("XRAY", relayed.Detail.ContactCallsign);
 
         // Protobuf in, XML out.
-        await proto.SendAsync(CotXml.Decode(System.Text.Encoding.UTF8.GetBytes(Cot.Position("proto-sender", "PAPA"))));
+        await proto.SendAsync(CotXml.Decode(System.Text.Encoding.UTF8.GetBytes(CotText.Position("proto-sender", "PAPA"))));
         var back = await xml.ExpectUidAsync("proto-sender");
         Assert.Equal("PAPA", back.Detail.ContactCallsign);
 
         // Pings keep working in protobuf.
-        await proto.SendAsync(CotXml.Decode(System.Text.Encoding.UTF8.GetBytes(Cot.Ping("proto-ping"))));
+        await proto.SendAsync(CotXml.Decode(System.Text.Encoding.UTF8.GetBytes(CotText.Ping("proto-ping"))));
         await proto.ExpectAsync(e => e.Type == TakControlEvents.PongType, "a pong in protobuf");
     }
 
@@ -54,12 +54,12 @@ public sealed class ProtocolTests
         await using var client = await node.ConnectTcpAsync();
         await using var other = await node.ConnectTcpAsync();
 
-        await client.SendAsync(Cot.ProtocolRequest(7));
+        await client.SendAsync(CotText.ProtocolRequest(7));
         var answer = await client.ExpectAsync(e => e.Type == TakControlEvents.ProtocolResponseType, "the protocol answer");
         Assert.Contains("status=\"false\"", answer.Detail.InnerXml, StringComparison.Ordinal);
         Assert.Equal(WireFormat.CotXml, client.Format);
 
-        await other.SendAsync(Cot.Position("still-xml", "S"));
+        await other.SendAsync(CotText.Position("still-xml", "S"));
         await client.ExpectUidAsync("still-xml");
     }
 }

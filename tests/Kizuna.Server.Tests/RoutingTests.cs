@@ -12,13 +12,13 @@ public sealed class RoutingTests
         await using var bravo = await node.ConnectTcpAsync();
         await using var charlie = await node.ConnectTcpAsync();
 
-        await alpha.SendAsync(Cot.Position("alpha-1", "ALPHA"));
+        await alpha.SendAsync(CotText.Position("alpha-1", "ALPHA"));
         await bravo.ExpectUidAsync("alpha-1");
         await charlie.ExpectUidAsync("alpha-1");
 
         // Barrier: a later event from charlie reaches alpha through the same picture lane,
         // so an echo of alpha's own event would have arrived before it.
-        await charlie.SendAsync(Cot.Position("charlie-1", "CHARLIE"));
+        await charlie.SendAsync(CotText.Position("charlie-1", "CHARLIE"));
         await alpha.ExpectUidAsync("charlie-1");
         Assert.DoesNotContain(alpha.Received, e => e.Uid == "alpha-1");
     }
@@ -32,16 +32,16 @@ public sealed class RoutingTests
         await using var bystander = await node.ConnectTcpAsync();
 
         // Each client announces itself, so the node learns its callsign.
-        await addressee.SendAsync(Cot.Position("addressee-uid", "HOTEL"));
-        await bystander.SendAsync(Cot.Position("bystander-uid", "INDIA"));
+        await addressee.SendAsync(CotText.Position("addressee-uid", "HOTEL"));
+        await bystander.SendAsync(CotText.Position("bystander-uid", "INDIA"));
         await sender.ExpectUidAsync("addressee-uid");
         await sender.ExpectUidAsync("bystander-uid");
 
-        await sender.SendAsync(Cot.Directed("chat-1", "HOTEL", "for hotel only"));
+        await sender.SendAsync(CotText.Directed("chat-1", "HOTEL", "for hotel only"));
         var received = await addressee.ExpectUidAsync("chat-1");
         Assert.Contains("for hotel only", received.Detail.InnerXml, StringComparison.Ordinal);
 
-        await sender.SendAsync(Cot.Position("sender-after", "GOLF"));
+        await sender.SendAsync(CotText.Position("sender-after", "GOLF"));
         await bystander.ExpectUidAsync("sender-after");
         Assert.DoesNotContain(bystander.Received, e => e.Uid == "chat-1");
     }
@@ -54,10 +54,10 @@ public sealed class RoutingTests
         await using var witness = await node.ConnectTcpAsync();
 
         var now = DateTime.UtcNow;
-        await publisher.SendAsync(Cot.Position("unit-1", "ONE", lat: 35.0, time: now.AddSeconds(-2)));
-        await publisher.SendAsync(Cot.Position("unit-1", "ONE", lat: 36.0, time: now.AddSeconds(-1)));
-        await publisher.SendAsync(Cot.Position("unit-2", "TWO", staleIn: TimeSpan.FromMilliseconds(1), time: now.AddSeconds(-1)));
-        await publisher.SendAsync(Cot.Position("unit-3", "THREE"));
+        await publisher.SendAsync(CotText.Position("unit-1", "ONE", lat: 35.0, time: now.AddSeconds(-2)));
+        await publisher.SendAsync(CotText.Position("unit-1", "ONE", lat: 36.0, time: now.AddSeconds(-1)));
+        await publisher.SendAsync(CotText.Position("unit-2", "TWO", staleIn: TimeSpan.FromMilliseconds(1), time: now.AddSeconds(-1)));
+        await publisher.SendAsync(CotText.Position("unit-3", "THREE"));
         await witness.ExpectUidAsync("unit-3");
 
         await using var late = await node.ConnectTcpAsync();
@@ -72,8 +72,8 @@ public sealed class RoutingTests
     {
         await using var node = await TestNode.StartAsync();
         await using var sender = await node.ConnectTcpAsync();
-        await sender.SendAsync(Cot.Directed("chat-secret", "NOBODY", "private"));
-        await sender.SendAsync(Cot.Position("public-1", "PUBLIC"));
+        await sender.SendAsync(CotText.Directed("chat-secret", "NOBODY", "private"));
+        await sender.SendAsync(CotText.Position("public-1", "PUBLIC"));
         await node.Node.Store.FlushAsync(CancellationToken.None);
 
         await using var late = await node.ConnectTcpAsync();

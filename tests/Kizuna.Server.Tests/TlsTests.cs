@@ -16,7 +16,7 @@ public sealed class TlsTests
         await using var alpha = await node.ConnectTlsAsync("JJOC-watch-officer");
         await using var bravo = await node.ConnectTlsAsync("USFJ-watch-officer");
 
-        await alpha.SendAsync(Cot.Position("tls-alpha", "ALPHA"));
+        await alpha.SendAsync(CotText.Position("tls-alpha", "ALPHA"));
         await bravo.ExpectUidAsync("tls-alpha");
 
         await node.Node.Store.FlushAsync(CancellationToken.None);

@@ -33,7 +33,7 @@ public static class CertsCommand
                 Console.WriteLine($"Issued a client certificate for '{parse.GetValue(name)}':");
                 Console.WriteLine($"  certificate  {files.CertificatePem}");
                 Console.WriteLine($"  private key  {files.PrivateKeyPem}");
-                Console.WriteLine($"  CA           {files.CaPem}");
+                Console.WriteLine($"  CA           {files.CaCertificatePem}");
                 Console.WriteLine($"  PKCS#12      {files.Pkcs12} (empty password)");
                 return 0;
             }

@@ -69,7 +69,7 @@ public sealed class TestNode : IAsyncDisposable
     {
         var dir = Path.Combine(DataDir, "clients", name);
         var files = Node.CertificateAuthority.IssueClient(name, dir);
-        return await CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaPem).ConfigureAwait(false);
+        return await CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem).ConfigureAwait(false);
     }
 
     public HttpClient CreateHttpClient() => new() { BaseAddress = Http, Timeout = Timeout };

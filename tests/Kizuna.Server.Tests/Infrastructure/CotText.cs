@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kizuna.Server.Tests.Infrastructure;
 
 /// <summary>CoT XML text for tests, shaped like what TAK clients send.</summary>
-public static class Cot
+public static class CotText
 {
     public static string Time(DateTime t) => t.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
