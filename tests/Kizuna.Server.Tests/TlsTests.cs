@@ -48,7 +48,7 @@ public sealed class TlsTests
         {
             await using var client = await CotTestClient.ConnectTlsAsync(node.CotTls, foreign, ca);
         });
-        var refusal = await node.Logs.WaitForAsync(e => e.EventId.Id == 3004, TestNode.Timeout);
+        var refusal = await node.Logs.WaitForAsync(e => e.EventId.Id == 4004, TestNode.Timeout);
         Assert.Contains("impostor", refusal.Message, StringComparison.Ordinal);
     }
 

@@ -105,7 +105,7 @@ public sealed class KizunaNode : IAsyncDisposable
             {
                 kestrel.Listen(http, l =>
                 {
-                    l.Protocols = HttpProtocols.Http1AndHttp2;
+                    l.Protocols = HttpProtocols.Http1; // HTTP/2 needs TLS (ALPN); plain HTTP stays 1.1.
                     listeners["http"] = l;
                 });
             }

@@ -3,28 +3,28 @@ using Microsoft.Extensions.Logging;
 
 namespace Kizuna.Server.Hosting;
 
-/// <summary>The host's log messages with stable event ids (3000-3999).</summary>
+/// <summary>The host's log messages with stable event ids (4000-4999).</summary>
 internal static partial class ServerLog
 {
-    [LoggerMessage(3001, LogLevel.Information, "Listening {Listener} on {Address}")]
+    [LoggerMessage(4001, LogLevel.Information, "Listening {Listener} on {Address}")]
     public static partial void Listening(ILogger logger, string listener, string address);
 
-    [LoggerMessage(3002, LogLevel.Information, "Node ready: data in {DataDir}")]
+    [LoggerMessage(4002, LogLevel.Information, "Node ready: data in {DataDir}")]
     public static partial void NodeReady(ILogger logger, string dataDir);
 
-    [LoggerMessage(3003, LogLevel.Information, "Created the node's development CA and server certificate in {Directory}")]
+    [LoggerMessage(4003, LogLevel.Information, "Created the node's development CA and server certificate in {Directory}")]
     public static partial void CertificatesCreated(ILogger logger, string directory);
 
-    [LoggerMessage(3004, LogLevel.Warning, "Refused a TLS client from {RemoteEndpoint}: {Reason}")]
+    [LoggerMessage(4004, LogLevel.Warning, "Refused a TLS client from {RemoteEndpoint}: {Reason}")]
     public static partial void ClientCertificateRefused(ILogger logger, string remoteEndpoint, string reason);
 
-    [LoggerMessage(3005, LogLevel.Information, "Node stopping: flushing queues and storage")]
+    [LoggerMessage(4005, LogLevel.Information, "Node stopping: flushing queues and storage")]
     public static partial void NodeStopping(ILogger logger);
 
-    [LoggerMessage(3006, LogLevel.Information, "Node stopped")]
+    [LoggerMessage(4006, LogLevel.Information, "Node stopped")]
     public static partial void NodeStopped(ILogger logger);
 
-    [LoggerMessage(3007, LogLevel.Information, "Restored the latest state of {Count} uids from storage")]
+    [LoggerMessage(4007, LogLevel.Information, "Restored the latest state of {Count} uids from storage")]
     public static partial void LatestRestored(ILogger logger, int count);
 
     public static string Display(IPEndPoint endpoint) => endpoint.ToString();
