@@ -14,4 +14,6 @@ root.Options.Add(config);
 root.Subcommands.Add(ServeCommand.Create(config));
 root.Subcommands.Add(CertsCommand.Create(config));
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// The host handles Ctrl-C and SIGTERM itself and stops gracefully (flushing queues and storage),
+// so the command-line library must not cut the process short.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

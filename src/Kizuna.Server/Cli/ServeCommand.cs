@@ -44,8 +44,23 @@ public static class ServeCommand
                 return 2;
             }
 
-            await using var node = await KizunaNode.StartAsync(settings, cancellationToken).ConfigureAwait(false);
-            await node.WaitForShutdownAsync().ConfigureAwait(false);
+            KizunaNode node;
+            try
+            {
+                node = await KizunaNode.StartAsync(settings, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                // Most often a port in use; Kestrel's message names the address.
+                await Console.Error.WriteLineAsync("kizuna serve: cannot start: " + ex.Message).ConfigureAwait(false);
+                return 1;
+            }
+
+            await using (node.ConfigureAwait(false))
+            {
+                await node.WaitForShutdownAsync().ConfigureAwait(false);
+            }
+
             return 0;
         });
         return command;

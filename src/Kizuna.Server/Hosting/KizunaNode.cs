@@ -147,7 +147,17 @@ public sealed class KizunaNode : IAsyncDisposable
 
         ServerLog.LatestRestored(node._logger, restored.Count);
 
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            var configured = string.Join(", ", listeners.Select(l => $"{l.Key} {l.Value.IPEndPoint}"));
+            throw new IOException($"{ex.Message} Listeners: {configured}. Pick free ports, or turn a listener off with an empty value.", ex);
+        }
+
         foreach (var (name, options) in listeners.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
             var scheme = name switch { "http" => "http://", "https" => "https://", _ => string.Empty };
@@ -229,5 +239,7 @@ public sealed class KizunaNode : IAsyncDisposable
         // Kestrel's own "Now listening on" lines would repeat ours; the host says when it is ready.
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported once, by the command, in words an operator can act on.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
     }
 }
