@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Kizuna.Storage;
 
 /// <summary>
-/// Every log message of Kizuna.Storage, source-generated. Event ids are stable (3000-3099 belong
+/// Every log message of Kizuna.Storage, source-generated. Event ids are stable (3000-3999 belong
 /// to storage): dashboards and alerts match on them, so never renumber, only add.
 /// Messages carry reasons, counts and uids, never the stored XML.
 /// </summary>
