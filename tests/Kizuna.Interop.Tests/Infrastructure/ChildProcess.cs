@@ -24,6 +24,16 @@ public sealed class ChildProcess : IAsyncDisposable
         Description = description;
     }
 
+    /// <summary>More to say in failure messages, e.g. the log of the node this script talks to.</summary>
+    public Func<string>? FailureContext { get; set; }
+
+    /// <summary>The last <paramref name="count"/> stdout lines, one per line.</summary>
+    public string Tail(int count)
+    {
+        var stdout = StandardOutputLines;
+        return string.Join(Environment.NewLine, stdout.Skip(Math.Max(0, stdout.Count - count)));
+    }
+
     /// <summary>The command line, for messages.</summary>
     public string Description { get; }
 
@@ -164,8 +174,6 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>An exception that carries the command line and the tail of both outputs.</summary>
     public Exception Failure(string message)
     {
-        var stdout = StandardOutputLines;
-        var tail = stdout.Count > 60 ? stdout.Skip(stdout.Count - 60) : stdout;
         var stderr = StandardError;
         if (stderr.Length > 6000)
         {
@@ -174,7 +182,8 @@ public sealed class ChildProcess : IAsyncDisposable
 
         return new InteropFailureException(
             $"{Description}: {message}.{Environment.NewLine}--- stdout ---{Environment.NewLine}" +
-            $"{string.Join(Environment.NewLine, tail)}{Environment.NewLine}--- stderr ---{Environment.NewLine}{stderr}");
+            $"{Tail(60)}{Environment.NewLine}--- stderr ---{Environment.NewLine}{stderr}" +
+            (FailureContext is { } context ? Environment.NewLine + context() : string.Empty));
     }
 
     /// <summary>SIGTERM and a bounded wait for a graceful stop, then kill the whole tree.</summary>

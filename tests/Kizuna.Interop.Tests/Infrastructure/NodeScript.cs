@@ -17,7 +17,10 @@ public sealed class NodeScript : IAsyncDisposable
     public ChildProcess Process { get; }
 
     /// <summary>Starts <c>node tests/interop/SCRIPT ARGS</c>; stdin stays open for commands.</summary>
-    public static NodeScript Start(string script, params string[] arguments)
+    public static NodeScript Start(string script, params string[] arguments) => Start(null, script, arguments);
+
+    /// <summary>As <see cref="Start(string, string[])"/>; failures also show <paramref name="peer"/>'s last output.</summary>
+    public static NodeScript Start(ChildProcess? peer, string script, params string[] arguments)
     {
         InteropPaths.RequireNodeModules();
         var path = Path.Combine(InteropPaths.NpmPackage, script);
@@ -26,18 +29,28 @@ public sealed class NodeScript : IAsyncDisposable
             throw new InvalidOperationException($"No script {path}.");
         }
 
-        return new NodeScript(ChildProcess.Start(
+        var process = ChildProcess.Start(
             "node",
             [path, .. arguments],
             InteropPaths.NpmPackage,
             redirectStandardInput: true,
-            environment: new Dictionary<string, string> { ["NODE_NO_WARNINGS"] = "1" }));
+            environment: new Dictionary<string, string> { ["NODE_NO_WARNINGS"] = "1" });
+        if (peer is not null)
+        {
+            process.FailureContext = () => $"--- {peer.Description} (last 40 lines) ---{Environment.NewLine}{peer.Tail(40)}";
+        }
+
+        return new NodeScript(process);
     }
 
     /// <summary>Runs a script to the end, feeding it <paramref name="inputLines"/> on stdin.</summary>
-    public static async Task<ScriptResult> RunAsync(string script, IEnumerable<string> inputLines, params string[] arguments)
+    public static Task<ScriptResult> RunAsync(string script, IEnumerable<string> inputLines, params string[] arguments) =>
+        RunAsync(null, script, inputLines, arguments);
+
+    /// <summary>As <see cref="RunAsync(string, IEnumerable{string}, string[])"/>; failures also show <paramref name="peer"/>'s last output.</summary>
+    public static async Task<ScriptResult> RunAsync(ChildProcess? peer, string script, IEnumerable<string> inputLines, params string[] arguments)
     {
-        await using var run = Start(script, arguments);
+        await using var run = Start(peer, script, arguments);
         foreach (var line in inputLines)
         {
             await run.Process.WriteLineAsync(line);
