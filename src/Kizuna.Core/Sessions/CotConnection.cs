@@ -295,8 +295,12 @@ public sealed class CotConnection
                         continue;
                     }
 
+                    // One contiguous span per event: the transport (TLS in particular) then writes
+                    // whole events, and clients that decode each read on its own (node-tak) never see
+                    // a character cut in two.
                     var encoded = item.Event!.Encoded(format);
-                    output.Write(encoded.Span);
+                    encoded.Span.CopyTo(output.GetSpan(encoded.Length));
+                    output.Advance(encoded.Length);
                     bytes += encoded.Length;
                     events++;
                 }
