@@ -1,1 +1,5 @@
-return 0;
+using BenchmarkDotNet.Running;
+using Kizuna.Bench;
+
+// dotnet run -c Release --project bench/Kizuna.Bench -- --filter '*' --job short
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchConfig.Create());

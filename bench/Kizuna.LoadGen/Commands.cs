@@ -30,11 +30,12 @@ internal static class Commands
         var rate = new Option<double>("--rate") { Description = "Total offered events/s across publishers; 0 = as fast as the in-flight window allows", DefaultValueFactory = _ => 0 };
         var window = new Option<int>("--window") { Description = "Saturated mode: events in flight over all publishers", DefaultValueFactory = _ => 1000 };
         var eventBytes = new Option<int>("--event-bytes") { Description = "Event size target; the realistic event is padded with remarks up to it", DefaultValueFactory = _ => 400 };
+        var batch = new Option<int>("--batch") { Description = "Most events per publisher write (1 = one write per event, as TAK clients do)", DefaultValueFactory = _ => 1 };
         var serverPid = new Option<int?>("--server-pid") { Description = "Report this process's RSS (VmRSS) and CPU" };
         var (tlsOpt, cert, key, ca) = TlsOptions();
         var cmd = new Command("run", "Drive a target with P publishers and S subscribers over loopback and report throughput and latency.")
         {
-            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, serverPid, tlsOpt, cert, key, ca,
+            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, serverPid, tlsOpt, cert, key, ca,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -49,6 +50,7 @@ internal static class Commands
                 Rate = r.GetValue(rate),
                 Window = r.GetValue(window),
                 EventBytes = r.GetValue(eventBytes),
+                Batch = r.GetValue(batch),
                 ServerPid = r.GetValue(serverPid),
                 Tls = tls,
             }, ct).ConfigureAwait(false);

@@ -18,6 +18,8 @@ internal sealed record LoadRunOptions
     public int EventBytes { get; init; } = 400;
     /// <summary>Events in flight (sent, not yet seen by the observing subscriber), over all publishers. Saturated mode only.</summary>
     public int Window { get; init; } = 1000;
+    /// <summary>Most events one publisher write carries. 1 = one write per event, as a TAK client sends.</summary>
+    public int Batch { get; init; } = 1;
     public ClientTls? Tls { get; init; }
     public int? ServerPid { get; init; }
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
@@ -81,7 +83,6 @@ internal sealed record LoadRunResult(
 /// </summary>
 internal sealed class LoadRun
 {
-    private const int BatchMax = 32;
     private const int ReadBufferBytes = 64 * 1024;
     private static readonly TimeSpan AckWaitTimeout = TimeSpan.FromMilliseconds(200);
 
@@ -117,6 +118,7 @@ internal sealed class LoadRun
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Duration, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Rate);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, options.Publishers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Batch, 1);
         return new LoadRun(options).RunCoreAsync(ct);
     }
 
@@ -238,10 +240,11 @@ internal sealed class LoadRun
     {
         var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow);
         int len = evt.Length;
-        var buffer = new byte[len * BatchMax];
+        int batchMax = _o.Batch;
+        var buffer = new byte[len * batchMax];
         int window = Math.Max(1, _o.Window / _o.Publishers);
         double ratePerMicro = _o.Rate / _o.Publishers / 1_000_000.0;
-        long maxBacklog = Math.Max(BatchMax, (long)(ratePerMicro * 50_000)); // 50 ms of events
+        long maxBacklog = Math.Max(batchMax, (long)(ratePerMicro * 50_000)); // 50 ms of events
         long seq = 0;
         long scheduled = 0;
         long lastRefresh = startMicros;
@@ -266,7 +269,7 @@ internal sealed class LoadRun
                 if (_o.Rate <= 0)
                 {
                     long inFlight = seq - Volatile.Read(ref _acked[p]);
-                    n = (int)Math.Min(BatchMax, window - inFlight);
+                    n = (int)Math.Min(batchMax, window - inFlight);
                     if (n <= 0)
                     {
                         if (force)
@@ -298,7 +301,7 @@ internal sealed class LoadRun
                         due = maxBacklog;
                     }
 
-                    n = (int)Math.Min(due, BatchMax);
+                    n = (int)Math.Min(due, batchMax);
                     scheduled += n;
                 }
 
