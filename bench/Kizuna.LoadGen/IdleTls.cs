@@ -4,7 +4,7 @@ using System.Net;
 namespace Kizuna.LoadGen;
 
 /// <summary>The memory cost of idle TLS clients: server RSS before, N handshakes, hold, RSS after.</summary>
-internal sealed record IdleTlsResult(int Requested, int Connected, int Failed, double? RssBeforeMiB, double? RssAfterMiB, TimeSpan ConnectTime, string? FirstError)
+internal sealed record IdleTlsResult(int Requested, int Connected, int Failed, int StillOpen, double? RssBeforeMiB, double? RssAfterMiB, TimeSpan ConnectTime, string? FirstError)
 {
     public string Describe()
     {
@@ -14,7 +14,7 @@ internal sealed record IdleTlsResult(int Requested, int Connected, int Failed, d
             ? string.Create(CultureInfo.InvariantCulture, $", +{y - x:F0} MiB, {(y - x) * 1024 / Connected:F1} KiB per client")
             : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
-            $"idle TLS: {Connected}/{Requested} connected ({Failed} failed) in {ConnectTime.TotalSeconds:F1} s; server RSS {before} MiB before, {after} MiB after{delta}")
+            $"idle TLS: {Connected}/{Requested} connected ({Failed} failed) in {ConnectTime.TotalSeconds:F1} s, {StillOpen} still open when measured; server RSS {before} MiB before, {after} MiB after{delta}")
             + (FirstError is null ? string.Empty : $"; first error: {FirstError}");
     }
 }
@@ -28,6 +28,7 @@ internal static class IdleTls
         var readers = new List<Task>();
         using var readCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         int failed = 0;
+        int closedByServer = 0;
         string? firstError = null;
         var started = DateTime.UtcNow;
         try
@@ -42,7 +43,7 @@ internal static class IdleTls
                     streams[i] = s;
                     lock (readers)
                     {
-                        readers.Add(DrainAsync(s, readCts.Token));
+                        readers.Add(DrainAsync(s, () => Interlocked.Increment(ref closedByServer), readCts.Token));
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -58,7 +59,8 @@ internal static class IdleTls
             var connectTime = DateTime.UtcNow - started;
             await Task.Delay(hold, ct).ConfigureAwait(false);
             double? after = serverPid is { } p1 ? ProcStats.RssMiB(p1) : null;
-            return new IdleTlsResult(clients, clients - failed, failed, before, after, connectTime, firstError);
+            int stillOpen = clients - failed - Volatile.Read(ref closedByServer);
+            return new IdleTlsResult(clients, clients - failed, failed, stillOpen, before, after, connectTime, firstError);
         }
         finally
         {
@@ -81,7 +83,7 @@ internal static class IdleTls
         }
     }
 
-    private static async Task DrainAsync(Stream stream, CancellationToken ct)
+    private static async Task DrainAsync(Stream stream, Action closedByServer, CancellationToken ct)
     {
         var buffer = new byte[512];
         try
@@ -92,6 +94,15 @@ internal static class IdleTls
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {
+            if (ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        if (!ct.IsCancellationRequested)
+        {
+            closedByServer();
         }
     }
 }

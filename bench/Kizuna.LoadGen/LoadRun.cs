@@ -77,9 +77,9 @@ internal sealed record LoadRunResult(
 /// P publishers and S subscribers against one target. Everything is async on the thread pool
 /// (no thread per connection), and publishers write batches from a patched byte template, so
 /// the generator costs little next to the server it shares two cores with.
-/// Subscribers connect first; then publishers connect and send for warmup + duration; only the
-/// measurement window (after warmup) counts: events sent in it (offered), events received in it
-/// (delivered), and the latency of events sent in it.
+/// Subscribers connect first; then publishers connect and send for warmup + duration; only events
+/// sent in the measurement window (after warmup) count: offered = sent in it, delivered = copies of
+/// them that reached subscribers (by the end of the drain), latency = their receive - send time.
 /// </summary>
 internal sealed class LoadRun
 {
@@ -166,7 +166,7 @@ internal sealed class LoadRun
             await Task.WhenAll(publishers).ConfigureAwait(false);
             var (serverCpu, generatorCpu) = await monitor.ConfigureAwait(false);
 
-            // 4. Let in-flight events land (they count for latency, not for delivered/s), then close.
+            // 4. Let in-flight events of the window land, then close.
             await DrainAsync(runCts.Token).ConfigureAwait(false);
             double? rss = _o.ServerPid is { } pid ? ProcStats.RssMiB(pid) : null;
             return Summarise(rss, serverCpu, generatorCpu);
@@ -502,13 +502,9 @@ internal sealed class LoadRun
         public void OnMarker(MarkerScanner.Marker marker)
         {
             Volatile.Write(ref state.Total, state.Total + 1);
-            if (nowMicros >= run._windowStart && nowMicros < run._windowEnd)
-            {
-                state.Delivered++;
-            }
-
             if (marker.SendMicros >= run._windowStart && marker.SendMicros < run._windowEnd)
             {
+                state.Delivered++;
                 state.Histogram.Record(nowMicros - marker.SendMicros);
             }
 
