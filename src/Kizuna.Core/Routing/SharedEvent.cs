@@ -27,26 +27,18 @@ public sealed class SharedEvent
     public DateTime ReceivedAt { get; }
 
     /// <summary>
-    /// The bytes for one wire format: CoT XML followed by a newline (clients split on
-    /// &lt;/event&gt; and ignore the newline), or a TAK protocol v1 stream frame.
+    /// The bytes for one wire format: CoT XML (no declaration, no separator: clients split on
+    /// &lt;/event&gt;, and a protobuf client must see nothing after the t-x-takp-r answer), or a
+    /// TAK protocol v1 stream frame.
     /// </summary>
     public ReadOnlyMemory<byte> Encoded(WireFormat format)
     {
         // A race encodes twice at worst; both results are identical, so the last write wins harmlessly.
         return format switch
         {
-            WireFormat.CotXml => _xml ??= EncodeXmlLine(Event),
+            WireFormat.CotXml => _xml ??= CotXml.Encode(Event),
             WireFormat.TakProtobufV1 => _protobuf ??= TakProto.EncodeStreamFrame(Event),
             _ => throw new ArgumentOutOfRangeException(nameof(format)),
         };
-    }
-
-    private static byte[] EncodeXmlLine(CotEvent evt)
-    {
-        var xml = CotXml.Encode(evt);
-        var line = new byte[xml.Length + 1];
-        xml.CopyTo(line, 0);
-        line[^1] = (byte)'\n';
-        return line;
     }
 }

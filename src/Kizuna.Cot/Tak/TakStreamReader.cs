@@ -62,9 +62,10 @@ public sealed class TakStreamReader(CotLimits? limits = null) : ICotStreamReader
 
             skipped = reader.Consumed;
             buffer = buffer.Slice(reader.Position);
-            if (skipped == 1 && !reader.End)
+            if (skipped == 1)
             {
-                return Step(ref buffer, out evt, out control, out reject, out _);
+                // One stray byte (a newline after the switch, or a client's habit): skip it quietly.
+                return reader.End ? ReadStatus.NeedMoreData : Step(ref buffer, out evt, out control, out reject, out _);
             }
 
             reject = new CotReject(CotRejectReason.BinaryGarbage, $"{skipped} bytes outside a frame");

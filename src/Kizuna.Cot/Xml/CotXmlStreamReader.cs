@@ -68,7 +68,13 @@ public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamRea
             {
                 var status = Step(w, out var consumed, out evt, out reject);
                 buffer = buffer.Slice(consumed);
-                if (status == ReadStatus.Rejected || status == ReadStatus.NeedMoreData)
+                if (status == ReadStatus.NeedMoreData && consumed > 0)
+                {
+                    // Discarding made progress; bytes beyond the window may already be here.
+                    status = ReadStatus.Control;
+                }
+
+                if (status == ReadStatus.Rejected || (status == ReadStatus.Control && _mode != Mode.Normal))
                 {
                     _skipped += consumed;
                     if (_skipped > MaxSkipBytes)

@@ -39,7 +39,7 @@ public sealed class CotTestClient : IAsyncDisposable
     public WireFormat Format { get; private set; } = WireFormat.CotXml;
 
     /// <summary>This client's end of the connection, as the node sees it as the remote endpoint.</summary>
-    public string LocalEndpoint => _tcp.Client.LocalEndPoint!.ToString()!;
+    public int LocalPort => ((IPEndPoint)_tcp.Client.LocalEndPoint!).Port;
 
     /// <summary>
     /// Connects over plain TCP. A reading client returns once the node's protocol offer arrived,
