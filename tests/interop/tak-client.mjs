@@ -234,7 +234,7 @@ try {
   if (options['send-on'] === 'stdin') {
     const rl = readline.createInterface({ input: process.stdin });
     rl.on('line', (text) => {
-      if (text.trim() === 'send') sendEvents().catch(fail);
+      if (text.trim() === 'send') sendEvents().then(checkDone).catch(fail);
       if (text.trim() === 'quit') finish(0, { event: 'done', received, serverVersion: tak.version ?? null });
     });
   }
