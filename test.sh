@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 sudo_if_needed() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the tests use.
-apt_packages=(nodejs npm libxml2-utils)
+apt_packages=(nodejs npm)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

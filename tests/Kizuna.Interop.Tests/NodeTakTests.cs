@@ -13,7 +13,7 @@ namespace Kizuna.Interop.Tests;
 /// The npm client @tak-ps/node-tak against a real Kizuna node over TLS with client certificates.
 /// One node serves the whole class; each test uses its own uids so they do not interfere.
 /// </summary>
-public sealed class NodeTakTests(KizunaNode node) : IClassFixture<KizunaNode>
+public sealed class NodeTakTests(KizunaProcess node) : IClassFixture<KizunaProcess>
 {
     private const string TakClient = "tak-client.mjs";
 

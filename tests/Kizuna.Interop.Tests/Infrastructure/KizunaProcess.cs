@@ -11,7 +11,7 @@ public sealed record ClientCertificate(string Name, string CertificatePem, strin
 /// temporary data directory on free loopback ports, and stopped on dispose. Client
 /// certificates are issued by the node's own CLI before it starts.
 /// </summary>
-public sealed class KizunaNode : IAsyncLifetime
+public sealed class KizunaProcess : IAsyncLifetime
 {
     /// <summary>Bound on the node's start (a cold start compiles and opens SQLite).</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
