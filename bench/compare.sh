@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/Kizuna.LoadGen -c Release -nologo -v q
 dotnet build src/Kizuna.Server -c Release -nologo -v q
-exec dotnet bench/Kizuna.LoadGen/bin/Release/net10.0/Kizuna.LoadGen.dll compare --tls --out bench/last-compare.md "$@"
+exec dotnet bench/Kizuna.LoadGen/bin/Release/net10.0/Kizuna.LoadGen.dll compare --tls --out "${KIZUNA_COMPARE_OUT:-/tmp/kizuna-compare.md}" "$@"
