@@ -1,3 +1,5 @@
+using System.Threading.Tasks.Sources;
+
 namespace Kizuna.Core.Routing;
 
 /// <summary>What a writer does with one queued item.</summary>
@@ -27,14 +29,16 @@ public enum EnqueueResult
 /// (the router, on publishers' threads) and one consumer (the connection's writer).
 /// A lock is cheap here: each operation holds it for a few instructions.
 /// </summary>
-public sealed class OutboundQueue
+public sealed class OutboundQueue : IValueTaskSource
 {
     private readonly Lock _gate = new();
     private readonly Queue<OutboundItem> _control = new();
     private readonly Queue<OutboundItem> _picture = new();
     private readonly int _controlCapacity;
     private readonly int _pictureCapacity;
-    private TaskCompletionSource? _waiter;
+    // One reusable waiter (the single writer waits on at most one at a time): no allocation per wake.
+    private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
+    private bool _waiting;
     private bool _completed;
 
     public OutboundQueue(int controlCapacity, int pictureCapacity)
@@ -57,7 +61,7 @@ public sealed class OutboundQueue
 
     public EnqueueResult Enqueue(OutboundItem item, Lane lane)
     {
-        TaskCompletionSource? wake;
+        bool wake;
         var result = EnqueueResult.Accepted;
         lock (_gate)
         {
@@ -86,11 +90,15 @@ public sealed class OutboundQueue
                 _picture.Enqueue(item);
             }
 
-            wake = _waiter;
-            _waiter = null;
+            wake = _waiting;
+            _waiting = false;
         }
 
-        wake?.TrySetResult();
+        if (wake)
+        {
+            _signal.SetResult(true);
+        }
+
         return result;
     }
 
@@ -116,32 +124,46 @@ public sealed class OutboundQueue
         }
     }
 
-    /// <summary>Completes when there is something to dequeue, or the queue is completed.</summary>
-    public Task WaitAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes when there is something to dequeue, or the queue is completed. Only the one
+    /// writer calls it, and never twice at once; it is woken by <see cref="Complete"/> at the end.
+    /// </summary>
+    public ValueTask WaitAsync()
     {
         lock (_gate)
         {
             if (_control.Count > 0 || _picture.Count > 0 || _completed)
             {
-                return Task.CompletedTask;
+                return ValueTask.CompletedTask;
             }
 
-            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _waiter.Task.WaitAsync(cancellationToken);
+            _signal.Reset();
+            _waiting = true;
+            return new ValueTask(this, _signal.Version);
         }
     }
+
+    void IValueTaskSource.GetResult(short token) => _signal.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _signal.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _signal.OnCompleted(continuation, state, token, flags);
 
     /// <summary>No more items are accepted; the writer drains what is there and stops.</summary>
     public void Complete()
     {
-        TaskCompletionSource? wake;
+        bool wake;
         lock (_gate)
         {
             _completed = true;
-            wake = _waiter;
-            _waiter = null;
+            wake = _waiting;
+            _waiting = false;
         }
 
-        wake?.TrySetResult();
+        if (wake)
+        {
+            _signal.SetResult(true);
+        }
     }
 }

@@ -73,6 +73,8 @@ public sealed class CotConnection
             }
         });
 
+        // The writer waits on its queue, not on the token: completing the queue wakes it.
+        using var wakeWriter = connectionCts.Token.Register(queue.Complete);
         var writer = WriteLoopAsync(session, transport.Output, connectionCts.Token);
         var reader = ReadLoopAsync(session, transport.Input, connectionCts.Token);
         try
@@ -281,7 +283,12 @@ public sealed class CotConnection
                         return "queue drained";
                     }
 
-                    await session.Queue.WaitAsync(token).ConfigureAwait(false);
+                    await session.Queue.WaitAsync().ConfigureAwait(false);
+                    if (token.IsCancellationRequested)
+                    {
+                        return "closed";
+                    }
+
                     continue;
                 }
 

@@ -77,6 +77,11 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton<CotConnection>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
+        // CoT connections do little work per read and never block, so socket continuations run
+        // inline on the I/O threads instead of hopping through the thread pool: on two cores the
+        // hop per delivery costs more than the work itself.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+
         var listeners = new Dictionary<string, ListenOptions>(StringComparer.Ordinal);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
