@@ -69,7 +69,7 @@ public sealed class KizunaMetrics : IDisposable
     public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
     public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
     public void Rejected(CotRejectReason reason) => Interlocked.Increment(ref _rejects[(int)reason]);
-    public void Dropped(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
+    public void Dropped(DropReason reason, long count = 1) => Interlocked.Add(ref _drops[(int)reason], count);
     public void DisconnectedForMisbehaviour() => Interlocked.Increment(ref _disconnectsForMisbehaviour);
 
     /// <summary>Prometheus text exposition format 0.0.4.</summary>

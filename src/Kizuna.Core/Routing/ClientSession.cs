@@ -62,5 +62,22 @@ public sealed class ClientSession
 
     public void Deliver(SharedEvent evt, Lane lane) => Deliver(new OutboundItem(evt), lane);
 
+    /// <summary>Queues a run of events in one step (one lock, one wake of the writer).</summary>
+    public void Deliver(ReadOnlySpan<SharedEvent> events, Lane lane)
+    {
+        var (dropped, overflow) = Queue.Enqueue(events, lane);
+        if (dropped > 0)
+        {
+            Interlocked.Add(ref _pictureDrops, dropped);
+            _metrics.Dropped(DropReason.PictureQueueFull, dropped);
+        }
+
+        if (overflow)
+        {
+            _metrics.Dropped(DropReason.ControlQueueOverflow);
+            _abort("control lane overflow: the client is not reading");
+        }
+    }
+
     public override string ToString() => $"#{Id} {Identity} ({RemoteEndpoint})";
 }

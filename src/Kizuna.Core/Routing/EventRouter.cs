@@ -60,14 +60,28 @@ public sealed class EventRouter
     }
 
     /// <summary>Stores an accepted event and fans it out. <paramref name="sender"/> is null for the node's own events.</summary>
-    public SharedEvent Publish(CotEvent evt, ClientSession? sender)
+    public SharedEvent Publish(CotEvent evt, ClientSession? sender) => Publish([evt], sender)[0];
+
+    /// <summary>
+    /// Stores events that arrived together (one read from one client) and fans them out in order.
+    /// Each recipient's queue takes the whole run in one step, so its writer wakes once and
+    /// writes them with one flush, as a relay forwards a chunk.
+    /// </summary>
+    public SharedEvent[] Publish(IReadOnlyList<CotEvent> events, ClientSession? sender)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        var shared = new SharedEvent(evt, sender?.Identity ?? "node", now);
-        _store.Append(new StoredEvent(evt, now, shared.Sender));
-        _latest.Update(shared);
+        var shared = new SharedEvent[events.Count];
+        var directed = false;
+        for (var k = 0; k < shared.Length; k++)
+        {
+            var evt = events[k];
+            var one = shared[k] = new SharedEvent(evt, sender?.Identity ?? "node", now);
+            // Encoded once here: storage keeps these bytes, and every XML client shares them.
+            _store.Append(new StoredEvent(evt, now, one.Sender) { EncodedXml = one.Encoded(WireFormat.CotXml) });
+            _latest.Update(one);
+            directed |= evt.Detail.MartiDestinations.Count > 0;
+        }
 
-        var destinations = evt.Detail.MartiDestinations;
         foreach (var session in Volatile.Read(ref _sessions))
         {
             if (ReferenceEquals(session, sender))
@@ -75,12 +89,20 @@ public sealed class EventRouter
                 continue;
             }
 
-            if (destinations.Count > 0 && !IsAddressedTo(destinations, session))
+            if (!directed)
             {
+                session.Deliver(shared, Lane.Picture);
                 continue;
             }
 
-            session.Deliver(shared, Lane.Picture);
+            foreach (var one in shared)
+            {
+                var destinations = one.Event.Detail.MartiDestinations;
+                if (destinations.Count == 0 || IsAddressedTo(destinations, session))
+                {
+                    session.Deliver(one, Lane.Picture);
+                }
+            }
         }
 
         return shared;

@@ -102,6 +102,52 @@ public sealed class OutboundQueue : IValueTaskSource
         return result;
     }
 
+    /// <summary>Queues a run of events in one lane under one lock; returns how many old picture items were dropped.</summary>
+    public (int Dropped, bool Overflow) Enqueue(ReadOnlySpan<SharedEvent> events, Lane lane)
+    {
+        bool wake;
+        var dropped = 0;
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return (0, false);
+            }
+
+            foreach (var evt in events)
+            {
+                if (lane == Lane.Control)
+                {
+                    if (_control.Count >= _controlCapacity)
+                    {
+                        return (dropped, true);
+                    }
+
+                    _control.Enqueue(new OutboundItem(evt));
+                    continue;
+                }
+
+                if (_picture.Count >= _pictureCapacity)
+                {
+                    _picture.Dequeue();
+                    dropped++;
+                }
+
+                _picture.Enqueue(new OutboundItem(evt));
+            }
+
+            wake = _waiting;
+            _waiting = false;
+        }
+
+        if (wake)
+        {
+            _signal.SetResult(true);
+        }
+
+        return (dropped, false);
+    }
+
     /// <summary>Moves up to <paramref name="max"/> items into <paramref name="batch"/>, control lane first.</summary>
     public int DequeueBatch(List<OutboundItem> batch, int max)
     {

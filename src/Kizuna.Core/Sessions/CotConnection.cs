@@ -122,6 +122,7 @@ public sealed class CotConnection
     private async Task<string> ReadLoopAsync(ClientSession session, PipeReader input, CancellationToken token)
     {
         ICotStreamReader decoder = new CotXmlStreamReader(_options.Limits);
+        var arrived = new List<CotEvent>();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
         var consecutiveRejects = 0;
         long unconsumed = 0;
@@ -159,7 +160,7 @@ public sealed class CotConnection
                             case ReadStatus.Event:
                                 consecutiveRejects = 0;
                                 _metrics.EventReceived(0);
-                                decoder = Handle(session, evt!, decoder);
+                                decoder = Handle(session, evt!, decoder, arrived);
                                 break;
                             case ReadStatus.Control:
                                 consecutiveRejects = 0;
@@ -199,6 +200,13 @@ public sealed class CotConnection
                 }
                 finally
                 {
+                    // Everything this read brought is published together, in order.
+                    if (arrived.Count > 0)
+                    {
+                        _router.Publish(arrived, session);
+                        arrived.Clear();
+                    }
+
                     unconsumed = buffer.Length;
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
@@ -221,8 +229,12 @@ public sealed class CotConnection
         return reason;
     }
 
-    /// <summary>Acts on one decoded event; returns the decoder for what follows (it changes after a protocol switch).</summary>
-    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder)
+    /// <summary>
+    /// Acts on one decoded event: control is answered at once, anything else joins
+    /// <paramref name="arrived"/> to be published with the rest of this read. Returns the decoder
+    /// for what follows (it changes after a protocol switch).
+    /// </summary>
+    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<CotEvent> arrived)
     {
         switch (evt.Type)
         {
@@ -248,7 +260,7 @@ public sealed class CotConnection
         }
 
         LearnAddress(session, evt);
-        _router.Publish(evt, session);
+        arrived.Add(evt);
         return decoder;
     }
 

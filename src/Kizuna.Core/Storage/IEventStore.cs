@@ -5,7 +5,11 @@ namespace Kizuna.Core.Storage;
 /// <summary>
 /// One accepted event as history keeps it: the event, when the node received it, and who sent it.
 /// </summary>
-public sealed record StoredEvent(CotEvent Event, DateTime ReceivedAt, string Sender);
+public sealed record StoredEvent(CotEvent Event, DateTime ReceivedAt, string Sender)
+{
+    /// <summary>The event's CoT XML when the caller already has it (the router does), so a store need not encode again.</summary>
+    public ReadOnlyMemory<byte> EncodedXml { get; init; }
+}
 
 /// <summary>A history query; null fields do not filter. Results are newest first.</summary>
 public sealed record EventQuery(

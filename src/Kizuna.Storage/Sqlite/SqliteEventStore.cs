@@ -539,7 +539,9 @@ public sealed class SqliteEventStore : IEventStore
                 string xml;
                 try
                 {
-                    xml = Encoding.UTF8.GetString(_encode(stored.Event));
+                    // The router has usually encoded the event already (it shares those bytes with
+                    // every XML client); encode here only when it has not.
+                    xml = Encoding.UTF8.GetString(stored.EncodedXml.IsEmpty ? _encode(stored.Event) : stored.EncodedXml.Span);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
