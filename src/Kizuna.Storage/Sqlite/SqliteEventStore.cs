@@ -47,6 +47,7 @@ public sealed class SqliteEventStore : IEventStore
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Func<CotEvent, byte[]> _encode;
+    private readonly Dictionary<string, (StoredEvent Stored, string Xml)> _newestInBatch = new(StringComparer.Ordinal);
     private readonly StoredEventDecoder _decode;
     private readonly Channel<WriteRequest> _queue;
     private readonly string _writeConnectionString;
@@ -552,10 +553,21 @@ public sealed class SqliteEventStore : IEventStore
                 }
                 Bind(insert, stored, xml);
                 insert.ExecuteNonQuery();
-                Bind(upsert, stored, xml);
-                upsert.ExecuteNonQuery();
+                // A busy uid reports many times per batch: only its newest report reaches `latest`.
+                if (!_newestInBatch.TryGetValue(stored.Event.Uid, out var held) || stored.Event.Time >= held.Stored.Event.Time)
+                {
+                    _newestInBatch[stored.Event.Uid] = (stored, xml);
+                }
+
                 written++;
             }
+
+            foreach (var (stored, xml) in _newestInBatch.Values)
+            {
+                Bind(upsert, stored, xml);
+                upsert.ExecuteNonQuery();
+            }
+
             transaction.Commit();
             Interlocked.Add(ref _written, written);
         }
@@ -569,6 +581,7 @@ public sealed class SqliteEventStore : IEventStore
             insert.Transaction = null;
             upsert.Transaction = null;
             batch.Clear();
+            _newestInBatch.Clear();
         }
 
         if (Volatile.Read(ref _dropping) != 0 && _queue.Reader.Count <= _options.MaxPendingEvents / 2
