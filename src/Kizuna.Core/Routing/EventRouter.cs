@@ -108,6 +108,9 @@ public sealed class EventRouter
         return shared;
     }
 
+    /// <summary>Completes when storage has room for more (see <see cref="IEventStore.WaitForRoomAsync"/>).</summary>
+    public ValueTask WaitForStorageAsync(CancellationToken cancellationToken) => _store.WaitForRoomAsync(cancellationToken);
+
     private static bool IsAddressedTo(IReadOnlyList<CotDestination> destinations, ClientSession session)
     {
         foreach (var dest in destinations)

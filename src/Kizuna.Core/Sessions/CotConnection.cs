@@ -187,6 +187,12 @@ public sealed class CotConnection
                         }
                     }
 
+                    if (arrived.Count > 0)
+                    {
+                        _router.Publish(arrived, session);
+                        arrived.Clear();
+                    }
+
                     if (result.IsCompleted || result.IsCanceled)
                     {
                         if (!IsBlank(buffer))
@@ -200,7 +206,7 @@ public sealed class CotConnection
                 }
                 finally
                 {
-                    // Everything this read brought is published together, in order.
+                    // Published together, in order; here only when the loop left early.
                     if (arrived.Count > 0)
                     {
                         _router.Publish(arrived, session);
@@ -210,6 +216,9 @@ public sealed class CotConnection
                     unconsumed = buffer.Length;
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
+
+                // Take more only when storage keeps up: the backlog stays bounded and TCP tells the sender to slow down.
+                await _router.WaitForStorageAsync(token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

@@ -32,6 +32,13 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Queues an event for the history and the latest-per-uid table. Does not block on I/O.</summary>
     void Append(StoredEvent stored);
 
+    /// <summary>
+    /// Completes at once while the write backlog is small, otherwise when the writer has caught
+    /// up. Connections call it after each read, so a node takes input only as fast as it can keep
+    /// it (TCP carries the backpressure to the senders) instead of growing memory without bound.
+    /// </summary>
+    ValueTask WaitForRoomAsync(CancellationToken cancellationToken);
+
     /// <summary>Completes when every event appended before the call is on disk.</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 

@@ -48,6 +48,8 @@ public sealed class SqliteEventStore : IEventStore
     private readonly TimeProvider _time;
     private readonly Func<CotEvent, byte[]> _encode;
     private readonly Dictionary<string, (StoredEvent Stored, string Xml)> _newestInBatch = new(StringComparer.Ordinal);
+    private readonly Lock _roomGate = new();
+    private TaskCompletionSource? _room;
     private readonly StoredEventDecoder _decode;
     private readonly Channel<WriteRequest> _queue;
     private readonly string _writeConnectionString;
@@ -311,6 +313,7 @@ public sealed class SqliteEventStore : IEventStore
 
         _meter.Dispose();
         if (Volatile.Read(ref _initialized) != 0)
+            ReleaseWaitersIfRoom(closing: true);
             StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
     }
 
@@ -520,6 +523,45 @@ public sealed class SqliteEventStore : IEventStore
         return await waitTask.ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        if (_queue.Reader.Count < _options.BackpressureThreshold)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        lock (_roomGate)
+        {
+            // Checked again under the lock the writer releases under, so no wake-up is missed.
+            if (_queue.Reader.Count < _options.BackpressureThreshold / 2 || Volatile.Read(ref _disposed) != 0)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new ValueTask(_room.Task.WaitAsync(cancellationToken));
+        }
+    }
+
+    /// <summary>Lets held-back connections go on once the backlog is under half the threshold (or the store closes).</summary>
+    private void ReleaseWaitersIfRoom(bool closing = false)
+    {
+        TaskCompletionSource? room;
+        lock (_roomGate)
+        {
+            if (_room is null || (!closing && _queue.Reader.Count >= _options.BackpressureThreshold / 2))
+            {
+                return;
+            }
+
+            room = _room;
+            _room = null;
+        }
+
+        room.TrySetResult();
+    }
+
     private void WriteBatch(List<StoredEvent> batch)
     {
         if (batch.Count == 0)
@@ -582,6 +624,7 @@ public sealed class SqliteEventStore : IEventStore
             upsert.Transaction = null;
             batch.Clear();
             _newestInBatch.Clear();
+            ReleaseWaitersIfRoom();
         }
 
         if (Volatile.Read(ref _dropping) != 0 && _queue.Reader.Count <= _options.MaxPendingEvents / 2

@@ -90,6 +90,22 @@ public sealed class SqliteStoreOptions
         }
     }
 
+    /// <summary>
+    /// Pending events at which <c>WaitForRoomAsync</c> starts holding connections back; they go on
+    /// once the backlog is under half of it. Default 100,000 (a few seconds of a busy node's input).
+    /// </summary>
+    public int BackpressureThreshold
+    {
+        get => _backpressureThreshold;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2);
+            _backpressureThreshold = value;
+        }
+    }
+
+    private int _backpressureThreshold = 100_000;
+
     /// <summary>How often the retention sweep runs when <see cref="Retention"/> is set. Default 10 minutes; at least 1 s.</summary>
     public TimeSpan RetentionSweepInterval
     {

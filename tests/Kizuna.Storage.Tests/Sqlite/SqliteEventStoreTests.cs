@@ -295,6 +295,24 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_backlog_over_the_threshold_holds_connections_back_until_the_writer_catches_up()
+    {
+        // Not initialized yet, so nothing drains the queue: the backlog stays where we put it.
+        var store = Track(new SqliteEventStore(new SqliteStoreOptions { DatabasePath = DatabasePath, BackpressureThreshold = 4 }, _log));
+        Assert.True(store.WaitForRoomAsync(Cancel()).IsCompleted, "an empty store has room");
+        for (var i = 0; i < 10; i++)
+            store.Append(Stored(Event($"u{i}", "a-f-G", T0), T0));
+
+        var waiting = store.WaitForRoomAsync(Cancel()).AsTask();
+        Assert.False(waiting.IsCompleted, "ten pending over a threshold of four must hold back");
+
+        await store.InitializeAsync(Cancel());
+        await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+        await store.FlushAsync(Cancel());
+        Assert.Equal(10, (await store.QueryAsync(new EventQuery(), Cancel())).Count);
+    }
+
+    [Fact]
     public async Task An_event_that_cannot_be_encoded_is_logged_and_skipped_and_the_rest_are_stored()
     {
         var store = Track(new SqliteEventStore(
