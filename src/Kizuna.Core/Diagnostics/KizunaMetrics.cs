@@ -56,7 +56,6 @@ public sealed class KizunaMetrics : IDisposable
 
     public long Rejects(CotRejectReason reason) => Volatile.Read(ref _rejects[(int)reason]);
     public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
-    public long TotalRejects => RejectReasons.Sum(Rejects);
 
     public void ConnectionOpened()
     {
@@ -65,7 +64,7 @@ public sealed class KizunaMetrics : IDisposable
     }
 
     public void ConnectionClosed() => Interlocked.Decrement(ref _connectionsOpen);
-    public void EventReceived(long bytes) { Interlocked.Increment(ref _eventsIn); Interlocked.Add(ref _bytesIn, bytes); }
+    public void EventReceived() => Interlocked.Increment(ref _eventsIn);
     public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
     public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
     public void Rejected(CotRejectReason reason) => Interlocked.Increment(ref _rejects[(int)reason]);

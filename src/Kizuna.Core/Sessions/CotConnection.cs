@@ -159,7 +159,7 @@ public sealed class CotConnection
                         {
                             case ReadStatus.Event:
                                 consecutiveRejects = 0;
-                                _metrics.EventReceived(0);
+                                _metrics.EventReceived();
                                 decoder = Handle(session, evt!, decoder, arrived);
                                 break;
                             case ReadStatus.Control:

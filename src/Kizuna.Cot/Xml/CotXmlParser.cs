@@ -286,5 +286,4 @@ internal static class CotXmlParser
         }
     }
 
-    internal static string Utf8(ReadOnlySpan<byte> s) => Encoding.UTF8.GetString(s);
 }

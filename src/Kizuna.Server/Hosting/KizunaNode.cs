@@ -166,7 +166,7 @@ public sealed class KizunaNode : IAsyncDisposable
         foreach (var (name, options) in listeners.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
             var scheme = name switch { "http" => "http://", "https" => "https://", _ => string.Empty };
-            ServerLog.Listening(node._logger, name, scheme + ServerLog.Display(options.IPEndPoint!));
+            ServerLog.Listening(node._logger, name, scheme + options.IPEndPoint);
         }
 
         ServerLog.NodeReady(node._logger, Path.GetFullPath(settings.DataDir));

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace Kizuna.Server.Hosting;
@@ -27,5 +26,4 @@ internal static partial class ServerLog
     [LoggerMessage(4007, LogLevel.Information, "Restored the latest state of {Count} uids from storage")]
     public static partial void LatestRestored(ILogger logger, int count);
 
-    public static string Display(IPEndPoint endpoint) => endpoint.ToString();
 }
