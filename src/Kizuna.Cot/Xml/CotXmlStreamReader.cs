@@ -115,32 +115,32 @@ public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamRea
         switch (_mode)
         {
             case Mode.DiscardThroughEventEnd:
-            {
-                var end = w.IndexOf("</event>"u8);
-                if (end < 0)
                 {
-                    consumed = Math.Max(0, w.Length - 7);
-                    return ReadStatus.NeedMoreData;
-                }
+                    var end = w.IndexOf("</event>"u8);
+                    if (end < 0)
+                    {
+                        consumed = Math.Max(0, w.Length - 7);
+                        return ReadStatus.NeedMoreData;
+                    }
 
-                consumed = end + 8;
-                _mode = Mode.Normal;
-                return ReadStatus.Control;
-            }
+                    consumed = end + 8;
+                    _mode = Mode.Normal;
+                    return ReadStatus.Control;
+                }
 
             case Mode.SkipToEventStart:
-            {
-                var start = IndexOfEventStart(w);
-                if (start < 0)
                 {
-                    consumed = Math.Max(0, w.Length - 6);
-                    return ReadStatus.NeedMoreData;
-                }
+                    var start = IndexOfEventStart(w);
+                    if (start < 0)
+                    {
+                        consumed = Math.Max(0, w.Length - 6);
+                        return ReadStatus.NeedMoreData;
+                    }
 
-                consumed = start;
-                _mode = Mode.Normal;
-                return ReadStatus.Control;
-            }
+                    consumed = start;
+                    _mode = Mode.Normal;
+                    return ReadStatus.Control;
+                }
         }
 
         var i = 0;

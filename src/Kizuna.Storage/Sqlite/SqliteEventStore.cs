@@ -314,7 +314,7 @@ public sealed class SqliteEventStore : IEventStore
         _meter.Dispose();
         if (Volatile.Read(ref _initialized) != 0)
             ReleaseWaitersIfRoom(closing: true);
-            StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
+        StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
     }
 
     private static async Task<long> CreateSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
