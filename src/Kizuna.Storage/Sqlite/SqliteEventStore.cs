@@ -312,9 +312,9 @@ public sealed class SqliteEventStore : IEventStore
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
 
         _meter.Dispose();
+        ReleaseWaitersIfRoom(closing: true);
         if (Volatile.Read(ref _initialized) != 0)
-            ReleaseWaitersIfRoom(closing: true);
-        StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
+            StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
     }
 
     private static async Task<long> CreateSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
