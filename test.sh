@@ -33,4 +33,7 @@ if [[ -f tests/interop/package-lock.json ]]; then
   fi
 fi
 
+# Style is part of the build (as in Garnet's CI): formatting drift fails the run.
+dotnet format Kizuna.slnx --verify-no-changes
+
 dotnet test Kizuna.slnx -c Release --nologo "$@"
