@@ -29,12 +29,19 @@ public sealed class ConnectionOptions
     /// <summary>Most queued items one write gathers before flushing. Default 256.</summary>
     public int WriteBatchSize { get; init; } = 256;
 
+    /// <summary>
+    /// Queued events are packed into writes of up to this many bytes, never splitting an event.
+    /// Default 16 KiB, a full TLS record.
+    /// </summary>
+    public int WriteChunkBytes { get; init; } = 16 * 1024;
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(PictureQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ControlQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConsecutiveRejects, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(WriteChunkBytes, 512);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WriteStallTimeout, TimeSpan.Zero);
     }

@@ -315,6 +315,8 @@ public sealed class CotConnection
 
                 long bytes = 0;
                 var events = 0;
+                var chunk = Span<byte>.Empty;
+                var used = 0;
                 foreach (var item in batch)
                 {
                     if (item.Action == OutboundAction.SwitchToProtobuf)
@@ -323,15 +325,25 @@ public sealed class CotConnection
                         continue;
                     }
 
-                    // One contiguous span per event: the transport (TLS in particular) then writes
-                    // whole events, and clients that decode each read on its own (node-tak) never see
-                    // a character cut in two.
+                    // Events are packed into chunks of up to WriteChunkBytes, and an event never
+                    // straddles two chunks: the transport writes each chunk as one piece (over TLS,
+                    // one record), so clients that decode each read on its own (node-tak) never see
+                    // a character cut in two, and TLS sends full records instead of one per event.
                     var encoded = item.Event!.Encoded(format);
-                    encoded.Span.CopyTo(output.GetSpan(encoded.Length));
-                    output.Advance(encoded.Length);
+                    if (encoded.Length > chunk.Length - used)
+                    {
+                        output.Advance(used);
+                        chunk = output.GetSpan(Math.Max(encoded.Length, _options.WriteChunkBytes));
+                        used = 0;
+                    }
+
+                    encoded.Span.CopyTo(chunk[used..]);
+                    used += encoded.Length;
                     bytes += encoded.Length;
                     events++;
                 }
+
+                output.Advance(used);
 
                 var flush = output.FlushAsync(token);
                 var flushed = flush.IsCompleted
