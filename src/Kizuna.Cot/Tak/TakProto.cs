@@ -181,10 +181,33 @@ public static class TakProto
 
         var xml = new StringBuilder(inner.Length);
         var typed = new CotElement?[TypedNames.Length];
+        var seen = new int[TypedNames.Length];
         foreach (var element in detail.Elements)
         {
             var slot = Array.IndexOf(TypedNames, element.Name);
-            if (slot >= 0 && typed[slot] is null && TypedForm(slot, element) is { } form && string.Equals(form, element.ToXml(), StringComparison.Ordinal))
+            if (slot >= 0)
+            {
+                seen[slot]++;
+            }
+        }
+
+        foreach (var item in detail.Content)
+        {
+            if (item is not CotElement element)
+            {
+                // Text directly inside <detail> is rare but kept; whitespace between elements is not.
+                if (!string.IsNullOrWhiteSpace((string)item))
+                {
+                    XmlText.EscapeText((string)item, xml);
+                }
+
+                continue;
+            }
+
+            // An element whose name occurs twice stays in xmlDetail, every copy: a typed copy would
+            // lose to the xmlDetail one on decode.
+            var slot = Array.IndexOf(TypedNames, element.Name);
+            if (slot >= 0 && seen[slot] == 1 && TypedForm(slot, element) is { } form && string.Equals(form, element.ToXml(), StringComparison.Ordinal))
             {
                 typed[slot] = element;
             }
