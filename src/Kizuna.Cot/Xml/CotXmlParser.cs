@@ -14,7 +14,7 @@ internal static class CotXmlParser
     {
         if (!XmlScanner.At(s, i, "<event"u8))
         {
-            XmlScanner.Throw(CotRejectReason.MalformedXml, "expected <event>");
+            XmlScanner.Throw(XmlScanner.EndsWithin(s, i, "<event"u8) ? CotRejectReason.Truncated : CotRejectReason.MalformedXml, "expected <event>");
         }
 
         i += 6;
@@ -139,6 +139,11 @@ internal static class CotXmlParser
                 continue;
             }
 
+            if (XmlScanner.EndsWithin(s, i, "<!--"u8))
+            {
+                XmlScanner.Throw(CotRejectReason.Truncated, "the input ends inside markup");
+            }
+
             if (XmlScanner.At(s, i, "<!"u8))
             {
                 XmlScanner.Throw(CotRejectReason.DtdForbidden, "declarations inside an event are refused");
@@ -183,14 +188,21 @@ internal static class CotXmlParser
                 XmlScanner.Throw(CotRejectReason.TooManyAttributes, "<point> has too many attributes");
             }
 
+            var bit = seen;
             if (name.SequenceEqual("lat"u8)) { lat = Number(raw, "lat"); seen |= 1; }
             else if (name.SequenceEqual("lon"u8)) { lon = Number(raw, "lon"); seen |= 2; }
-            else if (name.SequenceEqual("hae"u8)) { hae = Number(raw, "hae"); }
-            else if (name.SequenceEqual("ce"u8)) { ce = Number(raw, "ce"); }
-            else if (name.SequenceEqual("le"u8)) { le = Number(raw, "le"); }
+            else if (name.SequenceEqual("hae"u8)) { hae = Number(raw, "hae"); seen |= 4; }
+            else if (name.SequenceEqual("ce"u8)) { ce = Number(raw, "ce"); seen |= 8; }
+            else if (name.SequenceEqual("le"u8)) { le = Number(raw, "le"); seen |= 16; }
+            else { continue; }
+
+            if (bit == seen)
+            {
+                XmlScanner.Throw(CotRejectReason.MalformedXml, "an attribute appears twice");
+            }
         }
 
-        if (seen != 3)
+        if ((seen & 3) != 3)
         {
             XmlScanner.Throw(CotRejectReason.MissingField, "<point> needs lat and lon");
         }
@@ -210,14 +222,14 @@ internal static class CotXmlParser
             XmlScanner.SkipWhitespace(s, ref i);
             if (!XmlScanner.At(s, i, "</point"u8))
             {
-                XmlScanner.Throw(CotRejectReason.MalformedXml, "<point> must be empty");
+                XmlScanner.Throw(XmlScanner.EndsWithin(s, i, "</point"u8) ? CotRejectReason.Truncated : CotRejectReason.MalformedXml, "<point> must be empty");
             }
 
             i += 7;
             XmlScanner.SkipWhitespace(s, ref i);
             if (i >= s.Length || s[i] != '>')
             {
-                XmlScanner.Throw(CotRejectReason.MalformedXml, "</point> is not closed");
+                XmlScanner.Throw(i >= s.Length ? CotRejectReason.Truncated : CotRejectReason.MalformedXml, "</point> is not closed");
             }
 
             i++;
@@ -274,6 +286,10 @@ internal static class CotXmlParser
             else if (XmlScanner.At(s, i, "<!--"u8))
             {
                 XmlScanner.SkipPast(s, ref i, "-->"u8, "a comment is not closed");
+            }
+            else if (XmlScanner.EndsWithin(s, i, "<!--"u8))
+            {
+                XmlScanner.Throw(CotRejectReason.Truncated, "the input ends inside a comment");
             }
             else if (XmlScanner.At(s, i, "<!"u8))
             {

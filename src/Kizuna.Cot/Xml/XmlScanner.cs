@@ -65,11 +65,20 @@ internal static class XmlScanner
     public static bool At(ReadOnlySpan<byte> s, int i, ReadOnlySpan<byte> literal)
         => s.Length - i >= literal.Length && s.Slice(i, literal.Length).SequenceEqual(literal);
 
+    /// <summary>True when the input ends at <paramref name="i"/> part way through <paramref name="literal"/>.</summary>
+    public static bool EndsWithin(ReadOnlySpan<byte> s, int i, ReadOnlySpan<byte> literal)
+        => s.Length - i < literal.Length && literal.StartsWith(s[i..]);
+
     /// <summary>Reads an XML name; returns its bytes.</summary>
     public static ReadOnlySpan<byte> ReadName(ReadOnlySpan<byte> s, ref int i)
     {
         var start = i;
-        if (i >= s.Length || !IsNameStart(s[i]))
+        if (i >= s.Length)
+        {
+            Throw(CotRejectReason.Truncated, "the input ends where a name should be");
+        }
+
+        if (!IsNameStart(s[i]))
         {
             Throw(CotRejectReason.MalformedXml, "expected a name");
         }
@@ -78,6 +87,11 @@ internal static class XmlScanner
         while (i < s.Length && IsNameChar(s[i]))
         {
             i++;
+        }
+
+        if (i >= s.Length)
+        {
+            Throw(CotRejectReason.Truncated, "the input ends inside a name");
         }
 
         return s[start..i];
@@ -108,14 +122,24 @@ internal static class XmlScanner
 
         name = ReadName(s, ref i);
         SkipWhitespace(s, ref i);
-        if (i >= s.Length || s[i] != '=')
+        if (i >= s.Length)
+        {
+            Throw(CotRejectReason.Truncated, "the input ends inside an attribute");
+        }
+
+        if (s[i] != '=')
         {
             Throw(CotRejectReason.MalformedXml, "an attribute has no value");
         }
 
         i++;
         SkipWhitespace(s, ref i);
-        if (i >= s.Length || (s[i] != '"' && s[i] != '\''))
+        if (i >= s.Length)
+        {
+            Throw(CotRejectReason.Truncated, "the input ends inside an attribute");
+        }
+
+        if (s[i] != '"' && s[i] != '\'')
         {
             Throw(CotRejectReason.MalformedXml, "an attribute value is not quoted");
         }
@@ -150,6 +174,11 @@ internal static class XmlScanner
         {
             i += 2;
             return true;
+        }
+
+        if (i + 1 >= s.Length)
+        {
+            Throw(CotRejectReason.Truncated, "the input ends inside a tag");
         }
 
         Throw(CotRejectReason.MalformedXml, "a tag is not closed properly");
@@ -346,7 +375,12 @@ internal static class XmlScanner
                 }
 
                 SkipWhitespace(s, ref i);
-                if (i >= s.Length || s[i] != '>')
+                if (i >= s.Length)
+                {
+                    Throw(CotRejectReason.Truncated, "the input ends inside an end tag");
+                }
+
+                if (s[i] != '>')
                 {
                     Throw(CotRejectReason.MalformedXml, "an end tag is not closed");
                 }
@@ -369,6 +403,11 @@ internal static class XmlScanner
                 node?.Add(Encoding.UTF8.GetString(s[start..(i - 3)]));
                 facts.NeedsCanonicalForm = true;
                 continue;
+            }
+
+            if (EndsWithin(s, i, "<!--"u8) || EndsWithin(s, i, "<![CDATA["u8))
+            {
+                Throw(CotRejectReason.Truncated, "the input ends inside markup");
             }
 
             if (At(s, i, "<!"u8))
@@ -412,11 +451,17 @@ internal static class XmlScanner
             CotElement? element = node is null ? null : new CotElement(Names.Intern(childName));
             string? callsign = null, endpointOrUid = null;
             var attributes = 0;
+            var firstAttribute = i;
             while (TryReadAttribute(s, ref i, out var attrName, out var raw))
             {
                 if (++attributes > limits.MaxAttributesPerElement)
                 {
                     Throw(CotRejectReason.TooManyAttributes, $"an element has more than {limits.MaxAttributesPerElement} attributes");
+                }
+
+                if (element is null && attributes > 1 && AppearsBefore(s, firstAttribute, i, attrName))
+                {
+                    Throw(CotRejectReason.MalformedXml, "an attribute appears twice");
                 }
 
                 if (element is not null)
@@ -466,6 +511,25 @@ internal static class XmlScanner
                 ScanContent(s, ref i, childName, depth + 1, limits, ref facts, childParent, element?.Content);
             }
         }
+    }
+
+    /// <summary>
+    /// True when an attribute named <paramref name="name"/> was read between <paramref name="from"/>
+    /// and the attribute that ends at <paramref name="end"/>. Rescans instead of allocating: at most
+    /// <see cref="CotLimits.MaxAttributesPerElement"/> attributes, already known to be well-formed.
+    /// </summary>
+    private static bool AppearsBefore(ReadOnlySpan<byte> s, int from, int end, ReadOnlySpan<byte> name)
+    {
+        var j = from;
+        while (TryReadAttribute(s, ref j, out var earlier, out _) && j < end)
+        {
+            if (earlier.SequenceEqual(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static void SkipPast(ReadOnlySpan<byte> s, ref int i, ReadOnlySpan<byte> terminator, string unclosed)
