@@ -1,203 +1,332 @@
-using System.Buffers;
+using static Kizuna.Cot.Tests.ProtoBytes;
 
 namespace Kizuna.Cot.Tests;
 
 public sealed class TakProtoTests
 {
     [Fact]
-    public void A_stream_frame_round_trips_every_field()
+    public void A_stream_frame_is_the_magic_byte_a_varint_length_and_the_message()
     {
         var evt = CotXml.Decode(Sample.Position);
         var frame = TakProto.EncodeStreamFrame(evt);
-        Assert.Equal(0xBF, frame[0]);
-        var buffer = new ReadOnlySequence<byte>(frame);
-        Assert.Equal(ReadStatus.Event, new TakStreamReader().TryRead(ref buffer, out var back, out _, out _));
-        Assert.True(buffer.IsEmpty);
-        AssertSame(evt, back!);
-    }
-
-    [Fact]
-    public void A_mesh_datagram_starts_with_the_magic_header_and_round_trips()
-    {
-        var evt = CotXml.Decode(Sample.Position);
-        var datagram = TakProto.EncodeMeshDatagram(evt);
-        Assert.Equal([0xBF, 0x01, 0xBF], datagram[..3]);
-        AssertSame(evt, TakProto.DecodeMeshDatagram(datagram));
-    }
-
-    [Fact]
-    public void Elements_with_a_typed_message_use_it_and_everything_else_rides_in_xml_detail()
-    {
-        var evt = CotXml.Decode(Sample.Position);
         var payload = TakProto.EncodeMessage(evt);
-        var xmlDetail = ReadXmlDetail(payload);
-        Assert.DoesNotContain("<contact", xmlDetail, StringComparison.Ordinal);
-        Assert.DoesNotContain("<takv", xmlDetail, StringComparison.Ordinal);
-        Assert.Contains("<remarks>", xmlDetail, StringComparison.Ordinal);
-        Assert.Contains("<custom a=\"1\">", xmlDetail, StringComparison.Ordinal);
+        Assert.True(payload.Length > 127, "the sample needs a two-byte length");
+        Assert.Equal(Frame(payload), frame);
+    }
 
-        // A contact with an attribute the typed message cannot hold travels whole in xmlDetail.
-        var odd = CotXml.Decode(Sample.Position.Replace("<contact ", "<contact phone=\"123\" ", StringComparison.Ordinal));
-        Assert.Contains("phone=\"123\"", ReadXmlDetail(TakProto.EncodeMessage(odd)), StringComparison.Ordinal);
-        Assert.Equal("123", TakProto.DecodeMessage(TakProto.EncodeMessage(odd)).Event!.Detail.Element("contact")!.Attribute("phone"));
+    [Fact]
+    public void A_mesh_datagram_is_the_magic_header_and_the_message()
+    {
+        var evt = CotXml.Decode(Sample.Position);
+        Assert.Equal([0xBF, 0x01, 0xBF, .. TakProto.EncodeMessage(evt)], TakProto.EncodeMeshDatagram(evt));
+    }
+
+    [Fact]
+    public void A_message_decodes_to_every_field_it_was_encoded_from()
+    {
+        var evt = CotXml.Decode(Sample.Position);
+        var back = TakProto.DecodeMessage(TakProto.EncodeMessage(evt)).Event!;
+        Assert.Equal(Sample.Canonical(evt, extraAttributes: false), Sample.Canonical(back));
+        Assert.Equal("さくら-1", back.Detail.ContactCallsign);
+        Assert.Equal("*:-1:stcp", back.Detail.ContactEndpoint);
+    }
+
+    [Fact]
+    public void A_mesh_datagram_decodes_to_every_field_it_was_encoded_from()
+    {
+        var evt = CotXml.Decode(Sample.Position);
+        Assert.Equal(Sample.Canonical(evt, extraAttributes: false), Sample.Canonical(TakProto.DecodeMeshDatagram(TakProto.EncodeMeshDatagram(evt))));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { })]
+    [InlineData(new byte[] { 0xBF, 0x01 })]
+    [InlineData(new byte[] { 0xBF, 0x00, 0xBF, 0x12, 0x00 })]
+    [InlineData(new byte[] { 0x3C, 0x65, 0x76, 0x65 })]
+    public void A_datagram_without_the_mesh_header_is_refused_as_bad_protobuf(byte[] datagram)
+        => Assert.Equal(CotRejectReason.BadProtobuf, Assert.Throws<CotFormatException>(() => TakProto.DecodeMeshDatagram(datagram)).Reason);
+
+    [Fact]
+    public void A_mesh_datagram_with_only_tak_control_is_refused_as_missing_field()
+    {
+        byte[] datagram = [0xBF, 0x01, 0xBF, .. TakProto.EncodeMessage(null, new TakControl(1, 1, null))];
+        Assert.Equal(CotRejectReason.MissingField, Assert.Throws<CotFormatException>(() => TakProto.DecodeMeshDatagram(datagram)).Reason);
+    }
+
+    [Fact]
+    public void Extra_event_attributes_do_not_travel_in_protobuf_as_documented()
+        => Assert.Empty(TakProto.DecodeMessage(TakProto.EncodeMessage(CotXml.Decode(Sample.Position))).Event!.ExtraAttributes);
+
+    [Fact]
+    public void The_encoder_writes_the_bytes_computed_by_hand_from_the_published_proto()
+    {
+        var evt = new CotEvent
+        {
+            Uid = "u",
+            Type = "a-f",
+            How = "m-g",
+            Access = "S",
+            Caveat = "C",
+            ReleasableTo = "R",
+            Time = DateTime.UnixEpoch.AddSeconds(1),
+            Start = DateTime.UnixEpoch.AddSeconds(1),
+            Stale = DateTime.UnixEpoch.AddSeconds(61),
+            Point = new CotPoint(1.0, -2.0, 0, 0.5, 0.25),
+            Detail = CotDetail.FromXml("<contact callsign=\"A\"/><remarks>r</remarks>"),
+        };
+        byte[] cotEvent =
+        [
+            0x0A, 0x03, (byte)'a', (byte)'-', (byte)'f', // 1 type
+            0x12, 0x01, (byte)'S', // 2 access
+            0x2A, 0x01, (byte)'u', // 5 uid
+            0x30, 0xE8, 0x07, // 6 sendTime 1000
+            0x38, 0xE8, 0x07, // 7 startTime 1000
+            0x40, 0xC8, 0xDC, 0x03, // 8 staleTime 61000
+            0x4A, 0x03, (byte)'m', (byte)'-', (byte)'g', // 9 how
+            0x51, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, // 10 lat 1.0
+            0x59, 0, 0, 0, 0, 0, 0, 0x00, 0xC0, // 11 lon -2.0
+            // 12 hae 0.0 is the default and not written
+            0x69, 0, 0, 0, 0, 0, 0, 0xE0, 0x3F, // 13 ce 0.5
+            0x71, 0, 0, 0, 0, 0, 0, 0xD0, 0x3F, // 14 le 0.25
+            0x7A, 0x1B, // 15 detail, 27 bytes
+            0x0A, 0x14, .. "<remarks>r</remarks>"u8, // detail.1 xmlDetail
+            0x12, 0x03, 0x12, 0x01, (byte)'A', // detail.2 contact { 2 callsign "A" }
+            0x82, 0x01, 0x01, (byte)'C', // 16 caveat: tag 130 is two varint bytes
+            0x8A, 0x01, 0x01, (byte)'R', // 17 releaseableTo: tag 138
+        ];
+        byte[] takMessage = [0x12, 0x63, .. cotEvent]; // 2 cotEvent, 99 bytes
+        Assert.Equal(99, cotEvent.Length);
+        Assert.Equal(takMessage, TakProto.EncodeMessage(evt));
+        Assert.Equal([0xBF, 0x65, .. takMessage], TakProto.EncodeStreamFrame(evt));
+        Assert.Equal([0xBF, 0x01, 0xBF, .. takMessage], TakProto.EncodeMeshDatagram(evt));
+
+        var back = TakProto.DecodeMessage(takMessage).Event!;
+        Assert.Equal(Sample.Canonical(evt), Sample.Canonical(back));
+    }
+
+    [Fact]
+    public void A_control_message_is_written_as_computed_by_hand()
+    {
+        // TakMessage.takControl (1) { minProtoVersion (1) 1, maxProtoVersion (2) 1, contactUid (3) "x" }
+        byte[] expected = [0x0A, 0x07, 0x08, 0x01, 0x10, 0x01, 0x1A, 0x01, (byte)'x'];
+        Assert.Equal(expected, TakProto.EncodeMessage(null, new TakControl(1, 1, "x")));
+        Assert.Equal((null, new TakControl(1, 1, "x")), TakProto.DecodeMessage(expected));
+    }
+
+    [Fact]
+    public void A_message_built_by_hand_from_the_proto_decodes_to_every_field()
+    {
+        var detail = Concat(
+            Str(1, "<remarks>hi</remarks>"),
+            Bytes(2, Concat(Str(1, "10.0.0.1:4242:tcp"), Str(2, "ALPHA"))),
+            Bytes(3, Concat(Str(1, "Cyan"), Str(2, "HQ"))),
+            Bytes(4, Concat(Str(1, "GPS"), Str(2, "DTED0"))),
+            Bytes(5, UInt(1, 77)),
+            Bytes(6, Concat(Str(1, "Pixel"), Str(2, "ATAK-CIV"), Str(3, "34"), Str(4, "5.3"))),
+            Bytes(7, Concat(Double(1, 2.5), Double(2, 90.125))));
+        var cot = Concat(
+            Str(1, "a-f-G"), Str(2, "SECRET"), Str(3, "1-r-c"), Str(4, "e-EX"), Str(5, "U-1"),
+            UInt(6, 1_795_338_000_123), UInt(7, 1_795_338_000_123), UInt(8, 1_795_338_300_000), Str(9, "h-e"),
+            Double(10, 35.5), Double(11, 139.25), Double(12, 40), Double(13, 9.5), Double(14, 999999),
+            Bytes(15, detail), Str(16, "NOFORN"), Str(17, "USA,JPN"),
+            UInt(99, 5)); // an unknown field is skipped
+        var evt = TakProto.DecodeMessage(Concat(Bytes(2, cot), UInt(3, 1), UInt(4, 2))).Event!;
+
+        Assert.Equal("U-1", evt.Uid);
+        Assert.Equal("a-f-G", evt.Type);
+        Assert.Equal("h-e", evt.How);
+        Assert.Equal("SECRET", evt.Access);
+        Assert.Equal("1-r-c", evt.Qos);
+        Assert.Equal("e-EX", evt.Opex);
+        Assert.Equal("NOFORN", evt.Caveat);
+        Assert.Equal("USA,JPN", evt.ReleasableTo);
+        Assert.Equal(new DateTime(2026, 11, 22, 9, 0, 0, 123, DateTimeKind.Utc), evt.Time);
+        Assert.Equal(evt.Time, evt.Start);
+        Assert.Equal(new DateTime(2026, 11, 22, 9, 5, 0, DateTimeKind.Utc), evt.Stale);
+        Assert.Equal(new CotPoint(35.5, 139.25, 40, 9.5, 999999), evt.Point);
+        Assert.Equal(
+            "<contact endpoint=\"10.0.0.1:4242:tcp\" callsign=\"ALPHA\"/><__group name=\"Cyan\" role=\"HQ\"/>"
+            + "<precisionlocation geopointsrc=\"GPS\" altsrc=\"DTED0\"/><status battery=\"77\"/>"
+            + "<takv device=\"Pixel\" platform=\"ATAK-CIV\" os=\"34\" version=\"5.3\"/><track speed=\"2.5\" course=\"90.125\"/>"
+            + "<remarks>hi</remarks>",
+            evt.Detail.InnerXml);
+        Assert.Equal("ALPHA", evt.Detail.ContactCallsign);
+        Assert.Equal("10.0.0.1:4242:tcp", evt.Detail.ContactEndpoint);
+    }
+
+    [Theory]
+    [InlineData("<contact endpoint=\"*:-1:stcp\" callsign=\"さくら\"/>", 2)]
+    [InlineData("<contact callsign=\"A&amp;B\"/>", 2)]
+    [InlineData("<contact endpoint=\"*:-1:stcp\"/>", 2)]
+    [InlineData("<contact callsign=\"A\" endpoint=\"*:-1:stcp\"/>", 0)]
+    [InlineData("<contact callsign=\"A\" phone=\"123\"/>", 0)]
+    [InlineData("<contact callsign=\"\"/>", 0)]
+    [InlineData("<contact/>", 2)]
+    [InlineData("<contact callsign=\"A\"><x/></contact>", 0)]
+    [InlineData("<__group name=\"Cyan\" role=\"Team Member\"/>", 3)]
+    [InlineData("<__group name=\"Cyan\"/>", 3)]
+    [InlineData("<__group name=\"Cyan\" role=\"Team Member\" exrole=\"x\"/>", 0)]
+    [InlineData("<precisionlocation geopointsrc=\"GPS\" altsrc=\"DTED0\"/>", 4)]
+    [InlineData("<precisionlocation altsrc=\"???\"/>", 4)]
+    [InlineData("<precisionlocation geopointsrc=\"GPS\" altsrc=\"DTED0\" PRECISE_IMAGE_FILE=\"x\"/>", 0)]
+    [InlineData("<status battery=\"88\"/>", 5)]
+    [InlineData("<status battery=\"100\"/>", 5)]
+    [InlineData("<status battery=\"088\"/>", 0)]
+    [InlineData("<status battery=\"0\"/>", 0)]
+    [InlineData("<status battery=\"-1\"/>", 0)]
+    [InlineData("<status battery=\"88.5\"/>", 0)]
+    [InlineData("<status battery=\"88\" readiness=\"true\"/>", 0)]
+    [InlineData("<status readiness=\"true\"/>", 0)]
+    [InlineData("<takv device=\"Pixel 8\" platform=\"ATAK-CIV\" os=\"34\" version=\"5.3.0.1\"/>", 6)]
+    [InlineData("<takv platform=\"WinTAK\" version=\"5.0\"/>", 6)]
+    [InlineData("<takv version=\"5.0\" platform=\"WinTAK\"/>", 0)]
+    [InlineData("<takv device=\"x\" platform=\"y\" os=\"z\" version=\"v\" appid=\"a\"/>", 0)]
+    [InlineData("<track speed=\"1.5\" course=\"270.25\"/>", 7)]
+    [InlineData("<track speed=\"12\" course=\"0.1\"/>", 7)]
+    [InlineData("<track speed=\"1.50\" course=\"270.25\"/>", 0)]
+    [InlineData("<track speed=\"0.0\" course=\"270.25\"/>", 0)]
+    [InlineData("<track speed=\"1\" course=\"0\"/>", 0)]
+    [InlineData("<track course=\"270.25\" speed=\"1.5\"/>", 0)]
+    [InlineData("<track speed=\"1.5\"/>", 0)]
+    [InlineData("<track speed=\"fast\" course=\"1\"/>", 0)]
+    [InlineData("<track speed=\"1.5\" course=\"270.25\" slope=\"0\"/>", 0)]
+    public void A_typed_field_is_used_only_when_the_element_holds_exactly_its_attributes_else_xml_detail_keeps_it_whole(string element, int typedField)
+    {
+        var evt = CotXml.Decode(Sample.WithDetail("<remarks>r</remarks>" + element));
+        var payload = TakProto.EncodeMessage(evt);
+        var detailFields = Fields(DetailOf(payload)).Select(f => f.Field).ToList();
+        var xmlDetail = XmlDetailOf(payload);
+        var canonical = evt.Detail.Elements.Last().ToXml();
+        if (typedField == 0)
+        {
+            Assert.Equal([1], detailFields);
+            Assert.Equal("<remarks>r</remarks>" + canonical, xmlDetail);
+        }
+        else
+        {
+            Assert.Equal([1, typedField], detailFields);
+            Assert.Equal("<remarks>r</remarks>", xmlDetail);
+        }
+
+        var back = TakProto.DecodeMessage(payload).Event!;
+        Assert.Equal(Sample.Canonical(evt), Sample.Canonical(back));
+    }
+
+    [Fact]
+    public void A_detail_of_only_untyped_elements_travels_whole_in_xml_detail_whitespace_included()
+    {
+        const string inner = "<remarks>a</remarks>\n  <link uid=\"x\"/>";
+        var payload = TakProto.EncodeMessage(CotXml.Decode(Sample.WithDetail(inner)));
+        Assert.Equal([1], Fields(DetailOf(payload)).Select(f => f.Field));
+        Assert.Equal(inner, XmlDetailOf(payload));
+    }
+
+    [Fact]
+    public void An_event_without_a_detail_writes_no_detail_field()
+    {
+        var payload = TakProto.EncodeMessage(CotXml.Decode(Sample.Minimal()));
+        Assert.Null(Field(Field(payload, 2)!, 15));
+        Assert.True(TakProto.DecodeMessage(payload).Event!.Detail.IsEmpty);
     }
 
     [Fact]
     public void When_an_element_is_both_typed_and_in_xml_detail_the_xml_detail_copy_wins()
     {
-        // detail { xmlDetail: "<contact callsign=\"FROM-XML\"/>", contact { callsign: "FROM-TYPED" } }
-        var contact = Message(Field(2, "FROM-TYPED"));
-        var detail = Message([.. Field(1, "<contact callsign=\"FROM-XML\"/>"), .. Tagged(2, contact)]);
-        var cot = Message([.. Field(1, "a-f-G"), .. Field(5, "u-1"), .. Tagged(15, detail)]);
-        var (evt, _) = TakProto.DecodeMessage(Tagged(2, cot));
-        Assert.Equal("FROM-XML", evt!.Detail.ContactCallsign);
+        var detail = Concat(
+            Str(1, "<contact callsign=\"FROM-XML\"/><remarks/>"),
+            Bytes(2, Str(2, "FROM-TYPED")),
+            Bytes(5, UInt(1, 50)));
+        var cot = Concat(Str(1, "a-f-G"), Str(5, "u-1"), Bytes(15, detail));
+        var evt = TakProto.DecodeMessage(Bytes(2, cot)).Event!;
+        Assert.Equal("FROM-XML", evt.Detail.ContactCallsign);
         Assert.Single(evt.Detail.Elements, e => e.Name == "contact");
+        Assert.Equal("50", evt.Detail.Element("status")!.Attribute("battery"));
     }
 
     [Fact]
-    public void The_encoder_writes_the_field_numbers_of_the_published_proto()
+    public void Two_elements_with_the_same_typed_name_both_survive_protobuf()
     {
-        var evt = new CotEvent
-        {
-            Uid = "u",
-            Type = "a",
-            Time = DateTime.UnixEpoch.AddMilliseconds(1),
-            Start = DateTime.UnixEpoch.AddMilliseconds(2),
-            Stale = DateTime.UnixEpoch.AddMilliseconds(3),
-            Point = new CotPoint(0, 0, 0, 0, 0),
-        };
-        // TakMessage.cotEvent (2) { type (1) "a", uid (5) "u", sendTime (6) 1, startTime (7) 2, staleTime (8) 3 }
-        byte[] expected = [0x12, 0x0C, 0x0A, 0x01, (byte)'a', 0x2A, 0x01, (byte)'u', 0x30, 0x01, 0x38, 0x02, 0x40, 0x03];
-        Assert.Equal(expected, TakProto.EncodeMessage(evt));
+        var evt = CotXml.Decode(Sample.WithDetail("<contact callsign=\"A\"/><contact callsign=\"B\" phone=\"1\"/><status battery=\"5\"/><status battery=\"6\"/>"));
+        var back = TakProto.DecodeMessage(TakProto.EncodeMessage(evt)).Event!;
+        Assert.Equal(Sample.Canonical(evt), Sample.Canonical(back));
+        Assert.Equal("A", back.Detail.ContactCallsign);
     }
 
     [Fact]
-    public void A_frame_with_only_tak_control_reads_as_control()
+    public void Text_directly_inside_the_detail_survives_protobuf()
     {
-        var payload = TakProto.EncodeMessage(null, new TakControl(1, 1, "ANDROID-1"));
-        var buffer = new ReadOnlySequence<byte>([0xBF, (byte)payload.Length, .. payload]);
-        Assert.Equal(ReadStatus.Control, new TakStreamReader().TryRead(ref buffer, out _, out var control, out _));
-        Assert.Equal(new TakControl(1, 1, "ANDROID-1"), control);
+        var evt = CotXml.Decode(Sample.WithDetail("note &amp; more<contact callsign=\"A\"/><remarks/>"));
+        var back = TakProto.DecodeMessage(TakProto.EncodeMessage(evt)).Event!;
+        Assert.Contains("note & more", back.Detail.Content.OfType<string>());
     }
 
     [Fact]
-    public void A_bad_varint_is_refused_and_the_next_frame_is_read()
+    public void A_message_with_only_tak_control_decodes_to_control_and_no_event()
     {
-        var good = TakProto.EncodeStreamFrame(CotXml.Decode(Sample.Position));
-        var results = Sample.Feed(new TakStreamReader(), [0xBF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, .. good], 1000);
-        Assert.Equal(CotRejectReason.BadVarint, results[0].Reject.Reason);
-        Assert.Equal(ReadStatus.Event, results[^1].Status);
+        var (evt, control) = TakProto.DecodeMessage(TakProto.EncodeMessage(null, new TakControl(1, 2, "ANDROID-1")));
+        Assert.Null(evt);
+        Assert.Equal(new TakControl(1, 2, "ANDROID-1"), control);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { })]
+    [InlineData(new byte[] { 0x18, 0x05 })]
+    [InlineData(new byte[] { 0x12, 0x05, 0x00 })]
+    [InlineData(new byte[] { 0x12 })]
+    [InlineData(new byte[] { 0x00, 0x00 })]
+    [InlineData(new byte[] { 0x13, 0x00 })]
+    [InlineData(new byte[] { 0x10, 0x01 })]
+    [InlineData(new byte[] { 0x12, 0x03, 0x0A, 0x01, 0xFF })]
+    [InlineData(new byte[] { 0x12, 0x02, 0x51, 0x00 })]
+    [InlineData(new byte[] { 0x3C, 0x65, 0x76, 0x65, 0x6E, 0x74 })]
+    public void A_payload_that_is_not_a_tak_message_is_refused_as_bad_protobuf(byte[] payload)
+        => Assert.Equal(CotRejectReason.BadProtobuf, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(payload)).Reason);
+
+    [Fact]
+    public void A_varint_longer_than_ten_bytes_is_refused_as_bad_varint()
+        => Assert.Equal(CotRejectReason.BadVarint, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage([0x18, .. Enumerable.Repeat((byte)0xFF, 11), 0x01])).Reason);
+
+    [Fact]
+    public void An_event_without_uid_or_type_is_refused_as_missing_field()
+    {
+        Assert.Equal(CotRejectReason.MissingField, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Str(1, "a-f-G")))).Reason);
+        Assert.Equal(CotRejectReason.MissingField, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Str(5, "u")))).Reason);
+    }
+
+    [Theory]
+    [InlineData(10, 90.5)]
+    [InlineData(10, -91)]
+    [InlineData(11, 180.01)]
+    public void Coordinates_out_of_range_are_refused_as_bad_coordinate(int field, double value)
+        => Assert.Equal(CotRejectReason.BadCoordinate, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), Double(field, value))))).Reason);
+
+    [Theory]
+    [InlineData(10, double.NaN)]
+    [InlineData(12, double.PositiveInfinity)]
+    [InlineData(14, double.NegativeInfinity)]
+    public void A_point_value_that_is_not_finite_is_refused_as_bad_number(int field, double value)
+        => Assert.Equal(CotRejectReason.BadNumber, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), Double(field, value))))).Reason);
+
+    [Fact]
+    public void A_time_too_far_in_the_future_is_refused_as_bad_time()
+    {
+        var future = CotTime.ToUnixMilliseconds(DateTime.UtcNow.AddDays(3));
+        Assert.Equal(CotRejectReason.BadTime, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), UInt(6, future))))).Reason);
+        Assert.Equal(CotRejectReason.BadTime, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), UInt(7, ulong.MaxValue))))).Reason);
     }
 
     [Fact]
-    public void A_lying_length_over_the_limit_is_refused_and_the_next_frame_is_read()
+    public void An_xml_detail_that_is_not_well_formed_is_refused_with_the_xml_reason()
     {
-        var good = TakProto.EncodeStreamFrame(CotXml.Decode(Sample.Position));
-        var results = Sample.Feed(new TakStreamReader(), [0xBF, 0x80, 0xAD, 0xE2, 0x04, 1, 2, 3, .. good], 1000);
-        Assert.Equal(CotRejectReason.BadLength, results[0].Reject.Reason);
-        Assert.Equal(ReadStatus.Event, results[^1].Status);
+        Assert.Equal(CotRejectReason.MalformedXml, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), Bytes(15, Str(1, "<a></b>")))))).Reason);
+        Assert.Equal(CotRejectReason.DtdForbidden, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), Bytes(15, Str(1, "<!DOCTYPE x><a/>")))))).Reason);
+        Assert.Equal(CotRejectReason.EntityForbidden, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), Bytes(15, Str(1, "<a>&lol;</a>")))))).Reason);
     }
 
     [Fact]
-    public void A_payload_that_is_not_a_tak_message_is_refused()
+    public void A_message_larger_than_the_limit_is_refused_as_oversize()
     {
-        var results = Sample.Feed(new TakStreamReader(), [0xBF, 0x03, 0x12, 0x05, 0x00], 100);
-        Assert.Equal(CotRejectReason.BadProtobuf, Assert.Single(results).Reject.Reason);
+        var payload = TakProto.EncodeMessage(CotXml.Decode(Sample.Position));
+        Assert.Equal(CotRejectReason.Oversize, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(payload, new CotLimits { MaxEventBytes = 100 })).Reason);
     }
-
-    [Fact]
-    public void One_stray_byte_after_a_frame_is_skipped_silently()
-    {
-        var good = TakProto.EncodeStreamFrame(CotXml.Decode(Sample.Position));
-        var results = Sample.Feed(new TakStreamReader(), [.. good, 0x0A, .. good], 5000);
-        Assert.Equal([ReadStatus.Event, ReadStatus.Event], results.Select(r => r.Status));
-    }
-
-    [Fact]
-    public void Frames_split_at_every_byte_decode_identically()
-    {
-        var good = TakProto.EncodeStreamFrame(CotXml.Decode(Sample.Position));
-        byte[] stream = [.. good, .. good];
-        foreach (var piece in new[] { 1, 2, 5, 64 })
-        {
-            var results = Sample.Feed(new TakStreamReader(), stream, piece);
-            Assert.Equal([ReadStatus.Event, ReadStatus.Event], results.Select(r => r.Status));
-        }
-    }
-
-    internal static void AssertSame(CotEvent expected, CotEvent actual)
-    {
-        Assert.Equal(expected.Uid, actual.Uid);
-        Assert.Equal(expected.Type, actual.Type);
-        Assert.Equal(expected.How, actual.How);
-        Assert.Equal(expected.Time, actual.Time);
-        Assert.Equal(expected.Start, actual.Start);
-        Assert.Equal(expected.Stale, actual.Stale);
-        Assert.Equal(expected.Access, actual.Access);
-        Assert.Equal(expected.Qos, actual.Qos);
-        Assert.Equal(expected.Opex, actual.Opex);
-        Assert.Equal(expected.Caveat, actual.Caveat);
-        Assert.Equal(expected.ReleasableTo, actual.ReleasableTo);
-        Assert.Equal(expected.Point, actual.Point);
-        Assert.Equal(TopLevel(expected.Detail), TopLevel(actual.Detail));
-    }
-
-    /// <summary>Protobuf puts typed elements first, so details compare as multisets of top-level elements.</summary>
-    internal static List<string> TopLevel(CotDetail detail) => [.. detail.Elements.Select(e => e.ToXml()).Order(StringComparer.Ordinal)];
-
-    /// <summary>What travelled in xmlDetail: TakMessage.cotEvent (2) → detail (15) → xmlDetail (1), read by hand.</summary>
-    private static string ReadXmlDetail(byte[] payload)
-        => System.Text.Encoding.UTF8.GetString(Inner(Inner(Inner(payload, 2), 15), 1));
-
-    private static byte[] Inner(byte[] message, int wantedField)
-    {
-        var i = 0;
-        while (i < message.Length)
-        {
-            var tag = message[i++];
-            var field = tag >> 3;
-            var wire = tag & 7;
-            if (wire == 2)
-            {
-                var length = 0;
-                var shift = 0;
-                byte b;
-                do
-                {
-                    b = message[i++];
-                    length |= (b & 0x7F) << shift;
-                    shift += 7;
-                }
-                while (b >= 0x80);
-                if (field == wantedField)
-                {
-                    return message[i..(i + length)];
-                }
-
-                i += length;
-            }
-            else if (wire == 1)
-            {
-                i += 8;
-            }
-            else
-            {
-                while (message[i++] >= 0x80)
-                {
-                }
-            }
-        }
-
-        return [];
-    }
-
-    private static byte[] Field(int number, string text)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        return [(byte)((number << 3) | 2), (byte)bytes.Length, .. bytes];
-    }
-
-    private static byte[] Tagged(int number, byte[] message) => [(byte)((number << 3) | 2), (byte)message.Length, .. message];
-
-    private static byte[] Message(params byte[] bytes) => bytes;
 }
