@@ -6,7 +6,8 @@ namespace Kizuna.Cot;
 /// Reads TAK protocol v1 stream frames: 0xBF, a varint length, a TakMessage. Resynchronisation:
 /// <list type="bullet">
 /// <item>One stray byte before a frame is skipped silently (some clients write one after each frame);
-/// more bytes up to the next 0xBF are refused once as <c>BinaryGarbage</c>.</item>
+/// more bytes up to the next 0xBF are refused once as <c>BinaryGarbage</c>. Until a run reaches a 0xBF
+/// or <see cref="GarbageHoldBytes"/>, nothing is consumed, so the run is judged whole however it was split.</item>
 /// <item>A length varint longer than 5 bytes or over 32 bits is <c>BadVarint</c>; a length over
 /// <see cref="CotLimits.MaxEventBytes"/> is <c>BadLength</c>. Either way the claimed payload is not
 /// trusted: the reader skips the 0xBF and looks for the next one.</item>
@@ -17,6 +18,9 @@ namespace Kizuna.Cot;
 public sealed class TakStreamReader(CotLimits? limits = null) : ICotStreamReader
 {
     public const int MaxSkipBytes = 1024 * 1024;
+
+    /// <summary>Bytes out of step held until the next 0xBF so that they are judged whole. 4 KiB.</summary>
+    public const int GarbageHoldBytes = 4096;
 
     private long _skipped;
 
@@ -57,6 +61,12 @@ public sealed class TakStreamReader(CotLimits? limits = null) : ICotStreamReader
             // Out of step: find the next magic byte.
             if (!reader.TryAdvanceTo(TakProto.Magic, advancePastDelimiter: false))
             {
+                if (buffer.Length < GarbageHoldBytes)
+                {
+                    // One stray byte or the start of a run: wait until it ends to tell which.
+                    return ReadStatus.NeedMoreData;
+                }
+
                 reader.AdvanceToEnd();
             }
 

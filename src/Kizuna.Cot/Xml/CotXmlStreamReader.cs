@@ -9,7 +9,9 @@ namespace Kizuna.Cot;
 /// <list type="bullet">
 /// <item>Bytes between events that are not whitespace, a declaration or a comment are skipped up
 /// to the next <c>&lt;</c> and refused once as <c>BinaryGarbage</c> (control bytes or invalid UTF-8)
-/// or <c>MalformedXml</c> (stray text or elements).</item>
+/// or <c>MalformedXml</c> (stray text or elements). A run shorter than <see cref="GarbageHoldBytes"/>
+/// is judged whole once its end arrives, however it was split; a longer one is refused at once and
+/// the rest of it skipped quietly.</item>
 /// <item>A DOCTYPE is refused (<c>DtdForbidden</c>) and everything up to the next <c>&lt;event</c> is skipped.</item>
 /// <item>An event that grows past <see cref="CotLimits.MaxEventBytes"/> is refused (<c>Oversize</c>) and
 /// discarded through its <c>&lt;/event&gt;</c>, however long that takes.</item>
@@ -22,11 +24,15 @@ public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamRea
     /// <summary>Bytes skipped without any good event before the stream is given up. 1 MiB.</summary>
     public const int MaxSkipBytes = 1024 * 1024;
 
+    /// <summary>Garbage up to this long is held until the next <c>&lt;</c> so that it is refused once, whole. 4 KiB.</summary>
+    public const int GarbageHoldBytes = 4096;
+
     private enum Mode
     {
         Normal,
         DiscardThroughEventEnd,
         SkipToEventStart,
+        SkipGarbage,
     }
 
     private Mode _mode;
@@ -116,14 +122,47 @@ public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamRea
         {
             case Mode.DiscardThroughEventEnd:
                 {
-                    var end = w.IndexOf("</event>"u8);
-                    if (end < 0)
+                    // The same end tag FindEventEnd accepts: "</event", optional whitespace, ">".
+                    var from = 0;
+                    while (true)
                     {
-                        consumed = Math.Max(0, w.Length - 7);
+                        var k = w[from..].IndexOf("</event"u8);
+                        if (k < 0)
+                        {
+                            consumed = Math.Max(from, w.Length - 7);
+                            return ReadStatus.NeedMoreData;
+                        }
+
+                        var j = from + k + 7;
+                        XmlScanner.SkipWhitespace(w, ref j);
+                        if (j >= w.Length)
+                        {
+                            consumed = from + k;
+                            return ReadStatus.NeedMoreData;
+                        }
+
+                        if (w[j] == '>')
+                        {
+                            consumed = j + 1;
+                            _mode = Mode.Normal;
+                            return ReadStatus.Control;
+                        }
+
+                        from = j;
+                    }
+                }
+
+            case Mode.SkipGarbage:
+                {
+                    // The rest of a long garbage run, already refused: skip it quietly up to the next '<'.
+                    var lt = w.IndexOf((byte)'<');
+                    if (lt < 0)
+                    {
+                        consumed = w.Length;
                         return ReadStatus.NeedMoreData;
                     }
 
-                    consumed = end + 8;
+                    consumed = lt;
                     _mode = Mode.Normal;
                     return ReadStatus.Control;
                 }
@@ -187,6 +226,17 @@ public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamRea
 
         // Garbage: skip to the next '<' and say what kind it was.
         var next = w[1..].IndexOf((byte)'<');
+        if (next < 0 && w.Length < GarbageHoldBytes)
+        {
+            // The run may go on in the next read: judge it whole when it ends.
+            return ReadStatus.NeedMoreData;
+        }
+
+        if (next < 0)
+        {
+            _mode = Mode.SkipGarbage;
+        }
+
         consumed = next < 0 ? w.Length : next + 1;
         var skipped = w[..consumed];
         var binary = false;
