@@ -53,15 +53,19 @@ public sealed class CotXmlStreamReaderTests
         Assert.Equal(["a</event>b", "ANDROID-1"], results.Select(r => r.Event!.Uid));
     }
 
-    private static byte[] MixedStream() => Sample.Bytes(
-        "<?xml version=\"1.0\"?>\n" + Sample.Position + "\n<!-- c -->" + Sample.Second + "\r\n" + Sample.Minimal(uid: "三") + Sample.Position);
+    private static byte[] MixedStream() =>
+    [
+        .. Sample.Bytes("<?xml version=\"1.0\"?>\n" + Sample.Position + "\n<!-- c -->" + Sample.Second + "\r\n"),
+        .. "stray text "u8, 0x01, 0xFF, .. "more"u8,
+        .. Sample.Bytes(Sample.Minimal(uid: "三") + "<junk/>" + Sample.Position),
+    ];
 
     [Fact]
     public void A_stream_split_at_every_byte_position_decodes_identically()
     {
         var stream = MixedStream();
         var whole = Describe(ReadWhole(stream));
-        Assert.Equal(4, whole.Split('\n').Length);
+        Assert.Equal([ReadStatus.Event, ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event], ReadWhole(stream).Select(r => r.Status));
         for (var at = 1; at < stream.Length; at++)
         {
             var split = Describe(Sample.Feed(new CotXmlStreamReader(), Sample.SplitAt(stream, at)));
@@ -88,12 +92,13 @@ public sealed class CotXmlStreamReaderTests
         var buffer = Sample.Segments([.. stream.Select(b => new[] { b })]);
         var reader = new CotXmlStreamReader();
         var uids = new List<string>();
-        while (reader.TryRead(ref buffer, out var evt, out _, out _) == ReadStatus.Event)
+        ReadStatus status;
+        while ((status = reader.TryRead(ref buffer, out var evt, out _, out _)) != ReadStatus.NeedMoreData)
         {
-            uids.Add(evt!.Uid);
+            uids.Add(evt?.Uid ?? status.ToString());
         }
 
-        Assert.Equal(["ANDROID-1", "ANDROID-2", "三", "ANDROID-1"], uids);
+        Assert.Equal(["ANDROID-1", "ANDROID-2", "Rejected", "三", "Rejected", "ANDROID-1"], uids);
         Assert.True(buffer.IsEmpty);
     }
 
@@ -155,6 +160,29 @@ public sealed class CotXmlStreamReaderTests
         Assert.Equal([ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event], results.Select(r => r.Status));
         Assert.Equal(CotRejectReason.BinaryGarbage, results[1].Reject.Reason);
         Assert.Equal("ANDROID-2", results[2].Event!.Uid);
+    }
+
+    [Fact]
+    public void Garbage_between_events_arriving_in_pieces_is_refused_once_and_judged_whole()
+    {
+        byte[] stream = [.. Sample.Bytes(Sample.Position), .. "junk "u8, 0x01, 0x02, 0xFF, .. "text"u8, .. Sample.Bytes(Sample.Second)];
+        foreach (var piece in new[] { stream.Length, 1, 2, 3 })
+        {
+            var results = Sample.Feed(new CotXmlStreamReader(), stream, piece);
+            Assert.Equal([ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event], results.Select(r => r.Status));
+            Assert.Equal(CotRejectReason.BinaryGarbage, results[1].Reject.Reason);
+        }
+    }
+
+    [Fact]
+    public void A_long_garbage_run_is_refused_once_and_the_rest_of_it_skipped_quietly()
+    {
+        byte[] stream = [.. Sample.Bytes(Sample.Position), .. Enumerable.Repeat((byte)'z', 50_000), .. Sample.Bytes(Sample.Second)];
+        foreach (var piece in new[] { stream.Length, 1000, 5000 })
+        {
+            var results = Sample.Feed(new CotXmlStreamReader(), stream, piece);
+            Assert.Equal([ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event], results.Select(r => r.Status));
+        }
     }
 
     [Fact]
@@ -250,6 +278,33 @@ public sealed class CotXmlStreamReaderTests
             Assert.Equal([ReadStatus.Rejected, ReadStatus.Event], results.Select(r => r.Status));
             Assert.Equal("ANDROID-2", results[1].Event!.Uid);
         }
+    }
+
+    [Fact]
+    public void An_oversized_event_closed_by_an_end_tag_with_whitespace_is_discarded_through_it()
+    {
+        var limits = new CotLimits { MaxEventBytes = 1024 };
+        var huge = Sample.WithDetail("<remarks>" + new string('y', 5000) + "</remarks>", uid: "huge").Replace("</event>", "</event \n>", StringComparison.Ordinal);
+        var stream = Sample.Bytes(huge + Sample.Second);
+        foreach (var piece in new[] { 100, 1000, stream.Length })
+        {
+            var results = Sample.Feed(new CotXmlStreamReader(limits), stream, piece);
+            Assert.Equal([ReadStatus.Rejected, ReadStatus.Event], results.Select(r => r.Status));
+            Assert.Equal("ANDROID-2", results[1].Event!.Uid);
+        }
+    }
+
+    [Fact]
+    public void Events_of_exactly_the_size_limit_are_read_and_one_byte_more_is_oversize()
+    {
+        var limits = new CotLimits { MaxEventBytes = 1000 };
+        var shell = Sample.WithDetail("<remarks></remarks>", uid: "x");
+        var exact = shell.Replace("<remarks>", "<remarks>" + new string('p', 1000 - shell.Length), StringComparison.Ordinal);
+        var over = shell.Replace("<remarks>", "<remarks>" + new string('p', 1001 - shell.Length), StringComparison.Ordinal);
+        Assert.Equal(1000, Sample.Bytes(exact).Length);
+        Assert.Equal([ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event], Sample.Feed(new CotXmlStreamReader(limits), Sample.Bytes(exact + over + Sample.Minimal()), 100).Select(r => r.Status));
+        Assert.Equal("x", CotXml.Decode(exact, limits).Uid);
+        Assert.Equal(CotRejectReason.Oversize, Assert.Throws<CotFormatException>(() => CotXml.Decode(over, limits)).Reason);
     }
 
     [Fact]

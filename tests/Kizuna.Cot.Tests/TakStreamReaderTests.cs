@@ -45,14 +45,14 @@ public sealed class TakStreamReaderTests
         Assert.Equal(new TakControl(1, 1, null), control);
     }
 
-    private static byte[] MixedStream() => [.. First, .. ControlFrame, .. Second, 0x0A, .. First];
+    private static byte[] MixedStream() => [.. First, .. ControlFrame, .. Second, 0x0A, .. First, 1, 2, 3, 4, .. Second];
 
     [Fact]
     public void Frames_split_at_every_byte_position_decode_identically()
     {
         var stream = MixedStream();
         var whole = Describe(ReadWhole(stream));
-        Assert.Equal([ReadStatus.Event, ReadStatus.Control, ReadStatus.Event, ReadStatus.Event], ReadWhole(stream).Select(r => r.Status));
+        Assert.Equal([ReadStatus.Event, ReadStatus.Control, ReadStatus.Event, ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event], ReadWhole(stream).Select(r => r.Status));
         for (var at = 1; at < stream.Length; at++)
         {
             var split = Describe(Sample.Feed(new TakStreamReader(), Sample.SplitAt(stream, at)));
@@ -181,6 +181,28 @@ public sealed class TakStreamReaderTests
     }
 
     [Fact]
+    public void Garbage_between_frames_arriving_byte_by_byte_is_refused_once_as_when_it_arrives_whole()
+    {
+        byte[] stream = [.. First, 1, 2, 3, 4, 5, .. Second];
+        foreach (var piece in new[] { stream.Length, 1, 2 })
+        {
+            var results = Sample.Feed(new TakStreamReader(), stream, piece);
+            Assert.Equal([ReadStatus.Event, ReadStatus.Rejected, ReadStatus.Event], results.Select(r => r.Status));
+            Assert.Equal(CotRejectReason.BinaryGarbage, results[1].Reject.Reason);
+        }
+    }
+
+    [Fact]
+    public void A_stray_byte_at_the_end_of_what_has_arrived_is_held_until_the_next_byte_tells_what_it_is()
+    {
+        var buffer = Sample.Segments(First, [0x0A]);
+        var reader = new TakStreamReader();
+        Assert.Equal(ReadStatus.Event, reader.TryRead(ref buffer, out _, out _, out _));
+        Assert.Equal(ReadStatus.NeedMoreData, reader.TryRead(ref buffer, out _, out _, out _));
+        Assert.Equal(1, buffer.Length);
+    }
+
+    [Fact]
     public void Xml_sent_on_a_protobuf_stream_is_refused_as_binary_garbage()
     {
         var results = ReadWhole([.. Sample.Bytes(Sample.Position), .. First]);
@@ -191,7 +213,7 @@ public sealed class TakStreamReaderTests
     [Fact]
     public void More_than_a_mebibyte_without_a_frame_is_fatal()
     {
-        var garbage = Enumerable.Repeat((byte)0x41, TakStreamReader.MaxSkipBytes + 10).ToArray();
+        var garbage = Enumerable.Repeat((byte)0x41, TakStreamReader.MaxSkipBytes + 65536).ToArray();
         var results = Sample.Feed(new TakStreamReader(), garbage, 65536);
         Assert.Equal(ReadStatus.Fatal, results[^1].Status);
     }
