@@ -16,4 +16,10 @@ public sealed class CotLimits
 
     /// <summary>Times further than this into the future (time and start) are refused. Default 1 day.</summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Bytes a stream reader skips without one good message before it gives the stream up (Fatal). Default 1 MiB.</summary>
+    public int MaxSkipBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Garbage up to this long is held until its end arrives, so it is refused once, whole, however it was split. Default 4 KiB.</summary>
+    public int GarbageHoldBytes { get; init; } = 4096;
 }

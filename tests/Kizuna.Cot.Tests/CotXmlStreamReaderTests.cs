@@ -342,7 +342,7 @@ public sealed class CotXmlStreamReaderTests
     [Fact]
     public void More_than_a_mebibyte_of_garbage_without_an_event_is_fatal()
     {
-        var garbage = Enumerable.Repeat((byte)'z', CotXmlStreamReader.MaxSkipBytes + 10).ToArray();
+        var garbage = Enumerable.Repeat((byte)'z', CotLimits.Default.MaxSkipBytes + 10).ToArray();
         var results = Sample.Feed(new CotXmlStreamReader(), garbage, 65536);
         Assert.Equal(ReadStatus.Fatal, results[^1].Status);
         Assert.DoesNotContain(results, r => r.Status == ReadStatus.Event);
@@ -351,7 +351,7 @@ public sealed class CotXmlStreamReaderTests
     [Fact]
     public void More_than_a_mebibyte_of_binary_garbage_arriving_in_small_pieces_is_fatal()
     {
-        var garbage = Enumerable.Range(0, CotXmlStreamReader.MaxSkipBytes + 10).Select(i => (byte)(i % 7 == 0 ? 0xFF : 1)).ToArray();
+        var garbage = Enumerable.Range(0, CotLimits.Default.MaxSkipBytes + 10).Select(i => (byte)(i % 7 == 0 ? 0xFF : 1)).ToArray();
         var results = Sample.Feed(new CotXmlStreamReader(), garbage, 1000);
         Assert.Equal(ReadStatus.Fatal, results[^1].Status);
     }
@@ -359,7 +359,7 @@ public sealed class CotXmlStreamReaderTests
     [Fact]
     public void An_endless_oversized_event_is_fatal_after_a_mebibyte()
     {
-        byte[] stream = [.. Sample.Bytes("<event uid=\"x\" type=\"a\">"), .. Enumerable.Repeat((byte)'x', 2 * CotXmlStreamReader.MaxSkipBytes)];
+        byte[] stream = [.. Sample.Bytes("<event uid=\"x\" type=\"a\">"), .. Enumerable.Repeat((byte)'x', 2 * CotLimits.Default.MaxSkipBytes)];
         var results = Sample.Feed(new CotXmlStreamReader(), stream, 8192);
         Assert.Equal(ReadStatus.Fatal, results[^1].Status);
     }

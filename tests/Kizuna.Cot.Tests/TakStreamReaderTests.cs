@@ -213,7 +213,7 @@ public sealed class TakStreamReaderTests
     [Fact]
     public void More_than_a_mebibyte_without_a_frame_is_fatal()
     {
-        var garbage = Enumerable.Repeat((byte)0x41, TakStreamReader.MaxSkipBytes + 65536).ToArray();
+        var garbage = Enumerable.Repeat((byte)0x41, CotLimits.Default.MaxSkipBytes + 65536).ToArray();
         var results = Sample.Feed(new TakStreamReader(), garbage, 65536);
         Assert.Equal(ReadStatus.Fatal, results[^1].Status);
     }
@@ -222,7 +222,7 @@ public sealed class TakStreamReaderTests
     public void More_than_a_mebibyte_of_lying_lengths_is_fatal()
     {
         byte[] lie = [0xBF, 0x80, 0xAD, 0xE2, 0x04];
-        var stream = Enumerable.Repeat(lie, (TakStreamReader.MaxSkipBytes / lie.Length) + 10).SelectMany(b => b).ToArray();
+        var stream = Enumerable.Repeat(lie, (CotLimits.Default.MaxSkipBytes / lie.Length) + 10).SelectMany(b => b).ToArray();
         var results = Sample.Feed(new TakStreamReader(), stream, 65536);
         Assert.Equal(ReadStatus.Fatal, results[^1].Status);
     }

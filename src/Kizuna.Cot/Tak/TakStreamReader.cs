@@ -7,21 +7,16 @@ namespace Kizuna.Cot;
 /// <list type="bullet">
 /// <item>One stray byte before a frame is skipped silently (some clients write one after each frame);
 /// more bytes up to the next 0xBF are refused once as <c>BinaryGarbage</c>. Until a run reaches a 0xBF
-/// or <see cref="GarbageHoldBytes"/>, nothing is consumed, so the run is judged whole however it was split.</item>
+/// or <see cref="CotLimits.GarbageHoldBytes"/>, nothing is consumed, so the run is judged whole however it was split.</item>
 /// <item>A length varint longer than 5 bytes or over 32 bits is <c>BadVarint</c>; a length over
 /// <see cref="CotLimits.MaxEventBytes"/> is <c>BadLength</c>. Either way the claimed payload is not
 /// trusted: the reader skips the 0xBF and looks for the next one.</item>
 /// <item>A payload that is not a valid TakMessage is refused with its reason and skipped whole.</item>
-/// <item>More than <see cref="MaxSkipBytes"/> skipped without a good frame is <c>Fatal</c>.</item>
+/// <item>More than <see cref="CotLimits.MaxSkipBytes"/> skipped without a good frame is <c>Fatal</c>.</item>
 /// </list>
 /// </summary>
 public sealed class TakStreamReader(CotLimits? limits = null) : ICotStreamReader
 {
-    public const int MaxSkipBytes = 1024 * 1024;
-
-    /// <summary>Bytes out of step held until the next 0xBF so that they are judged whole. 4 KiB.</summary>
-    public const int GarbageHoldBytes = 4096;
-
     private long _skipped;
 
     public CotLimits Limits { get; } = limits ?? CotLimits.Default;
@@ -40,9 +35,9 @@ public sealed class TakStreamReader(CotLimits? limits = null) : ICotStreamReader
 
         var status = Step(ref buffer, out evt, out control, out reject, out var skipped);
         _skipped = status is ReadStatus.Event or ReadStatus.Control ? 0 : _skipped + skipped;
-        if (_skipped > MaxSkipBytes)
+        if (_skipped > Limits.MaxSkipBytes)
         {
-            reject = new CotReject(CotRejectReason.BinaryGarbage, $"more than {MaxSkipBytes} bytes without a valid frame");
+            reject = new CotReject(CotRejectReason.BinaryGarbage, $"more than {Limits.MaxSkipBytes} bytes without a valid frame");
             return ReadStatus.Fatal;
         }
 
@@ -61,7 +56,7 @@ public sealed class TakStreamReader(CotLimits? limits = null) : ICotStreamReader
             // Out of step: find the next magic byte.
             if (!reader.TryAdvanceTo(TakProto.Magic, advancePastDelimiter: false))
             {
-                if (buffer.Length < GarbageHoldBytes)
+                if (buffer.Length < Limits.GarbageHoldBytes)
                 {
                     // One stray byte or the start of a run: wait until it ends to tell which.
                     return ReadStatus.NeedMoreData;

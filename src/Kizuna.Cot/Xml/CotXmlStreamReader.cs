@@ -9,24 +9,18 @@ namespace Kizuna.Cot;
 /// <list type="bullet">
 /// <item>Bytes between events that are not whitespace, a declaration or a comment are skipped up
 /// to the next <c>&lt;</c> and refused once as <c>BinaryGarbage</c> (control bytes or invalid UTF-8)
-/// or <c>MalformedXml</c> (stray text or elements). A run shorter than <see cref="GarbageHoldBytes"/>
+/// or <c>MalformedXml</c> (stray text or elements). A run shorter than <see cref="CotLimits.GarbageHoldBytes"/>
 /// is judged whole once its end arrives, however it was split; a longer one is refused at once and
 /// the rest of it skipped quietly.</item>
 /// <item>A DOCTYPE is refused (<c>DtdForbidden</c>) and everything up to the next <c>&lt;event</c> is skipped.</item>
 /// <item>An event that grows past <see cref="CotLimits.MaxEventBytes"/> is refused (<c>Oversize</c>) and
 /// discarded through its <c>&lt;/event&gt;</c>, however long that takes.</item>
 /// <item>An event that is whole but invalid is refused with its reason and skipped.</item>
-/// <item>More than <see cref="MaxSkipBytes"/> skipped without a single good event is <c>Fatal</c>.</item>
+/// <item>More than <see cref="CotLimits.MaxSkipBytes"/> skipped without a single good event is <c>Fatal</c>.</item>
 /// </list>
 /// </summary>
 public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamReader
 {
-    /// <summary>Bytes skipped without any good event before the stream is given up. 1 MiB.</summary>
-    public const int MaxSkipBytes = 1024 * 1024;
-
-    /// <summary>Garbage up to this long is held until the next <c>&lt;</c> so that it is refused once, whole. 4 KiB.</summary>
-    public const int GarbageHoldBytes = 4096;
-
     private enum Mode
     {
         Normal,
@@ -83,9 +77,9 @@ public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamRea
                 if (status == ReadStatus.Rejected || (status == ReadStatus.Control && _mode != Mode.Normal))
                 {
                     _skipped += consumed;
-                    if (_skipped > MaxSkipBytes)
+                    if (_skipped > Limits.MaxSkipBytes)
                     {
-                        reject = new CotReject(status == ReadStatus.Rejected ? reject.Reason : CotRejectReason.Oversize, $"more than {MaxSkipBytes} bytes without a valid event");
+                        reject = new CotReject(status == ReadStatus.Rejected ? reject.Reason : CotRejectReason.Oversize, $"more than {Limits.MaxSkipBytes} bytes without a valid event");
                         return ReadStatus.Fatal;
                     }
                 }
@@ -226,7 +220,7 @@ public sealed class CotXmlStreamReader(CotLimits? limits = null) : ICotStreamRea
 
         // Garbage: skip to the next '<' and say what kind it was.
         var next = w[1..].IndexOf((byte)'<');
-        if (next < 0 && w.Length < GarbageHoldBytes)
+        if (next < 0 && w.Length < Limits.GarbageHoldBytes)
         {
             // The run may go on in the next read: judge it whole when it ends.
             return ReadStatus.NeedMoreData;
