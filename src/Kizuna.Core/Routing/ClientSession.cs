@@ -45,34 +45,22 @@ public sealed class ClientSession
     /// Queues an item. Never blocks: a full picture lane drops its oldest entry; a full control
     /// lane means the client has stopped reading, and the connection is aborted.
     /// </summary>
-    public void Deliver(OutboundItem item, Lane lane)
-    {
-        switch (Queue.Enqueue(item, lane))
-        {
-            case EnqueueResult.AcceptedDroppedOldest:
-                Interlocked.Increment(ref _pictureDrops);
-                _metrics.Dropped(DropReason.PictureQueueFull);
-                break;
-            case EnqueueResult.Overflow:
-                _metrics.Dropped(DropReason.ControlQueueOverflow);
-                _abort("control lane overflow: the client is not reading");
-                break;
-        }
-    }
+    public void Deliver(OutboundItem item, Lane lane) => Account(Queue.Enqueue(item, lane));
 
     public void Deliver(SharedEvent evt, Lane lane) => Deliver(new OutboundItem(evt), lane);
 
     /// <summary>Queues a run of events in one step (one lock, one wake of the writer).</summary>
-    public void Deliver(ReadOnlySpan<SharedEvent> events, Lane lane)
+    public void Deliver(ReadOnlySpan<SharedEvent> events, Lane lane) => Account(Queue.Enqueue(events, lane));
+
+    private void Account((int Dropped, bool Overflow) outcome)
     {
-        var (dropped, overflow) = Queue.Enqueue(events, lane);
-        if (dropped > 0)
+        if (outcome.Dropped > 0)
         {
-            Interlocked.Add(ref _pictureDrops, dropped);
-            _metrics.Dropped(DropReason.PictureQueueFull, dropped);
+            Interlocked.Add(ref _pictureDrops, outcome.Dropped);
+            _metrics.Dropped(DropReason.PictureQueueFull, outcome.Dropped);
         }
 
-        if (overflow)
+        if (outcome.Overflow)
         {
             _metrics.Dropped(DropReason.ControlQueueOverflow);
             _abort("control lane overflow: the client is not reading");

@@ -13,17 +13,6 @@ public enum OutboundAction
 
 public readonly record struct OutboundItem(SharedEvent? Event, OutboundAction Action = OutboundAction.Send);
 
-public enum EnqueueResult
-{
-    Accepted,
-    /// <summary>Accepted, and the oldest picture update was dropped to make room.</summary>
-    AcceptedDroppedOldest,
-    /// <summary>The control lane is full: the client is not reading, and must be disconnected.</summary>
-    Overflow,
-    /// <summary>The queue is completed (the connection is closing).</summary>
-    Closed,
-}
-
 /// <summary>
 /// A connection's bounded outbound queue with lanes (see <see cref="Lane"/>). Many producers
 /// (the router, on publishers' threads) and one consumer (the connection's writer).
@@ -59,54 +48,38 @@ public sealed class OutboundQueue : IValueTaskSource
         get { lock (_gate) { return _completed; } }
     }
 
-    public EnqueueResult Enqueue(OutboundItem item, Lane lane)
+    /// <summary>
+    /// Queues one item. Returns how many old picture items were dropped to make room, and whether
+    /// the control lane overflowed (the client is not reading and must be disconnected).
+    /// </summary>
+    public (int Dropped, bool Overflow) Enqueue(OutboundItem item, Lane lane)
     {
+        var dropped = 0;
         bool wake;
-        var result = EnqueueResult.Accepted;
         lock (_gate)
         {
             if (_completed)
             {
-                return EnqueueResult.Closed;
+                return (0, false);
             }
 
-            if (lane == Lane.Control)
+            if (!Add(item, lane, ref dropped))
             {
-                if (_control.Count >= _controlCapacity)
-                {
-                    return EnqueueResult.Overflow;
-                }
-
-                _control.Enqueue(item);
-            }
-            else
-            {
-                if (_picture.Count >= _pictureCapacity)
-                {
-                    _picture.Dequeue();
-                    result = EnqueueResult.AcceptedDroppedOldest;
-                }
-
-                _picture.Enqueue(item);
+                return (dropped, true);
             }
 
-            wake = _waiting;
-            _waiting = false;
+            wake = TakeWaiter();
         }
 
-        if (wake)
-        {
-            _signal.SetResult(true);
-        }
-
-        return result;
+        Wake(wake);
+        return (dropped, false);
     }
 
-    /// <summary>Queues a run of events in one lane under one lock; returns how many old picture items were dropped.</summary>
+    /// <summary>Queues a run of events in one lane under one lock, with one wake of the writer.</summary>
     public (int Dropped, bool Overflow) Enqueue(ReadOnlySpan<SharedEvent> events, Lane lane)
     {
-        bool wake;
         var dropped = 0;
+        bool wake;
         lock (_gate)
         {
             if (_completed)
@@ -116,36 +89,57 @@ public sealed class OutboundQueue : IValueTaskSource
 
             foreach (var evt in events)
             {
-                if (lane == Lane.Control)
+                if (!Add(new OutboundItem(evt), lane, ref dropped))
                 {
-                    if (_control.Count >= _controlCapacity)
-                    {
-                        return (dropped, true);
-                    }
-
-                    _control.Enqueue(new OutboundItem(evt));
-                    continue;
+                    return (dropped, true);
                 }
-
-                if (_picture.Count >= _pictureCapacity)
-                {
-                    _picture.Dequeue();
-                    dropped++;
-                }
-
-                _picture.Enqueue(new OutboundItem(evt));
             }
 
-            wake = _waiting;
-            _waiting = false;
+            wake = TakeWaiter();
         }
 
+        Wake(wake);
+        return (dropped, false);
+    }
+
+    /// <summary>Adds one item under the lock; false when the control lane is full.</summary>
+    private bool Add(OutboundItem item, Lane lane, ref int dropped)
+    {
+        if (lane == Lane.Control)
+        {
+            if (_control.Count >= _controlCapacity)
+            {
+                return false;
+            }
+
+            _control.Enqueue(item);
+            return true;
+        }
+
+        if (_picture.Count >= _pictureCapacity)
+        {
+            _picture.Dequeue();
+            dropped++;
+        }
+
+        _picture.Enqueue(item);
+        return true;
+    }
+
+    /// <summary>Under the lock: whether the writer is waiting, clearing the flag.</summary>
+    private bool TakeWaiter()
+    {
+        var waiting = _waiting;
+        _waiting = false;
+        return waiting;
+    }
+
+    private void Wake(bool wake)
+    {
         if (wake)
         {
             _signal.SetResult(true);
         }
-
-        return (dropped, false);
     }
 
     /// <summary>Moves up to <paramref name="max"/> items into <paramref name="batch"/>, control lane first.</summary>
@@ -203,13 +197,9 @@ public sealed class OutboundQueue : IValueTaskSource
         lock (_gate)
         {
             _completed = true;
-            wake = _waiting;
-            _waiting = false;
+            wake = TakeWaiter();
         }
 
-        if (wake)
-        {
-            _signal.SetResult(true);
-        }
+        Wake(wake);
     }
 }
