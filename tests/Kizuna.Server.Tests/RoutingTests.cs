@@ -34,8 +34,7 @@ public sealed class RoutingTests
         // Each client announces itself, so the node learns its callsign.
         await addressee.SendAsync(CotText.Position("addressee-uid", "HOTEL"));
         await bystander.SendAsync(CotText.Position("bystander-uid", "INDIA"));
-        await sender.ExpectUidAsync("addressee-uid");
-        await sender.ExpectUidAsync("bystander-uid");
+        await sender.ExpectUidsAsync("addressee-uid", "bystander-uid");
 
         await sender.SendAsync(CotText.Directed("chat-1", "HOTEL", "for hotel only"));
         var received = await addressee.ExpectUidAsync("chat-1");

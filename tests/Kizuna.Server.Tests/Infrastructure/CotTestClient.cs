@@ -130,6 +130,19 @@ public sealed class CotTestClient : IAsyncDisposable
 
     public Task<CotEvent> ExpectUidAsync(string uid) => ExpectAsync(e => e.Uid == uid, $"uid {uid}");
 
+    /// <summary>
+    /// Waits for every one of <paramref name="uids"/> in any order: events from different
+    /// senders have no order between them, so expecting them one after another would skip one.
+    /// </summary>
+    public async Task ExpectUidsAsync(params string[] uids)
+    {
+        var missing = new HashSet<string>(uids, StringComparer.Ordinal);
+        while (missing.Count > 0)
+        {
+            await ExpectAsync(e => missing.Remove(e.Uid), $"uids {string.Join(", ", missing)}").ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Every event received so far, consumed by an Expect call or not, in arrival order.</summary>
     public IReadOnlyList<CotEvent> Received => [.. _all];
 
