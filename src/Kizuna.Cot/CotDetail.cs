@@ -14,14 +14,18 @@ public sealed class CotDetail
     private static readonly CotDestination[] NoDestinations = [];
     private List<object>? _content;
 
-    public static CotDetail Empty { get; } = new(string.Empty, null, null, NoDestinations);
+    public static CotDetail Empty { get; } = new(string.Empty, null, null, NoDestinations, null);
 
-    private CotDetail(string innerXml, string? callsign, string? endpoint, IReadOnlyList<CotDestination> destinations, List<object>? content = null)
+    /// <summary>The name of the element that carries an event's confidentiality label (see docs/labels.md).</summary>
+    public const string LabelElementName = "__label";
+
+    private CotDetail(string innerXml, string? callsign, string? endpoint, IReadOnlyList<CotDestination> destinations, CotElement? label, List<object>? content = null)
     {
         InnerXml = innerXml;
         ContactCallsign = callsign;
         ContactEndpoint = endpoint;
         MartiDestinations = destinations;
+        Label = label;
         _content = content;
     }
 
@@ -38,6 +42,47 @@ public sealed class CotDetail
 
     /// <summary>Every <c>marti/dest</c>: a directed message goes to these only. Empty when not directed.</summary>
     public IReadOnlyList<CotDestination> MartiDestinations { get; }
+
+    /// <summary>The <c>__label</c> element (the confidentiality label beyond the event attributes), if present. Found during validation.</summary>
+    public CotElement? Label { get; }
+
+    /// <summary>
+    /// This detail with <paramref name="label"/> as its label element: replacing the one it has in
+    /// place, or appended. Everything else is kept as it is.
+    /// </summary>
+    public CotDetail WithLabel(CotElement label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        if (!string.Equals(label.Name, LabelElementName, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"A label element is named {LabelElementName}.", nameof(label));
+        }
+
+        if (Label is null)
+        {
+            var appended = new StringBuilder(InnerXml.Length + 160).Append(InnerXml);
+            label.WriteTo(appended);
+            return new CotDetail(appended.ToString(), ContactCallsign, ContactEndpoint, MartiDestinations, label);
+        }
+
+        var content = new List<object>(Content.Count);
+        var sb = new StringBuilder(InnerXml.Length + 64);
+        foreach (var item in Content)
+        {
+            var kept = item is CotElement { Name: LabelElementName } ? label : item;
+            content.Add(kept);
+            if (kept is CotElement element)
+            {
+                element.WriteTo(sb);
+            }
+            else
+            {
+                XmlText.EscapeText((string)kept, sb);
+            }
+        }
+
+        return new CotDetail(sb.ToString(), ContactCallsign, ContactEndpoint, MartiDestinations, label, content);
+    }
 
     /// <summary>The top-level content (elements and text) in document order. Parsed on first use.</summary>
     public IReadOnlyList<object> Content => _content ??= ParseTree(InnerXml);
@@ -100,7 +145,7 @@ public sealed class CotDetail
 
         if (!facts.NeedsCanonicalForm)
         {
-            return new CotDetail(Encoding.UTF8.GetString(inner), facts.Callsign, facts.Endpoint, destinations);
+            return new CotDetail(Encoding.UTF8.GetString(inner), facts.Callsign, facts.Endpoint, destinations, facts.Label);
         }
 
         // Rewrite in canonical form: escape what node-cot left bare, drop comments, CDATA as text.
@@ -121,7 +166,7 @@ public sealed class CotDetail
             }
         }
 
-        return new CotDetail(sb.ToString(), facts.Callsign, facts.Endpoint, destinations, content);
+        return new CotDetail(sb.ToString(), facts.Callsign, facts.Endpoint, destinations, facts.Label, content);
     }
 
     private static List<object> ParseTree(string innerXml)

@@ -5,7 +5,8 @@ namespace Kizuna.Storage;
 /// <summary>
 /// Every log message of Kizuna.Storage, source-generated. Event ids are stable (3000-3999 belong
 /// to storage): dashboards and alerts match on them, so never renumber, only add.
-/// Messages carry reasons, counts and uids, never the stored XML.
+/// Messages carry reasons and counts, never a field of an event nor the stored XML: logs go
+/// where confidentiality labels are not enforced.
 /// </summary>
 internal static partial class StorageLog
 {
@@ -18,12 +19,12 @@ internal static partial class StorageLog
     public static partial void BatchWriteFailed(ILogger logger, int count, string reason, Exception exception);
 
     [LoggerMessage(EventId = 3003, EventName = "EventEncodeFailed", Level = LogLevel.Warning,
-        Message = "Event {Uid} of type {Type} could not be encoded for storage ({Reason}); skipped")]
-    public static partial void EventEncodeFailed(ILogger logger, string uid, string type, string reason);
+        Message = "An event from {Sender} could not be encoded for storage ({Reason}); skipped")]
+    public static partial void EventEncodeFailed(ILogger logger, string sender, string reason);
 
     [LoggerMessage(EventId = 3004, EventName = "StoredEventUnreadable", Level = LogLevel.Warning,
-        Message = "Stored event row {RowId} ({Uid}) could not be decoded ({Reason}); skipped")]
-    public static partial void StoredEventUnreadable(ILogger logger, long rowId, string uid, string reason);
+        Message = "Stored event row {RowId} could not be decoded ({Reason}); skipped")]
+    public static partial void StoredEventUnreadable(ILogger logger, long rowId, string reason);
 
     [LoggerMessage(EventId = 3005, EventName = "QueueFullDropping", Level = LogLevel.Warning,
         Message = "Event store queue is full ({MaxPendingEvents} events pending); dropping history until the writer catches up")]

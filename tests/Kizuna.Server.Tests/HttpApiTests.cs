@@ -20,7 +20,7 @@ public sealed class HttpApiTests
         await client.ExpectAsync(e => e.Type == "t-x-c-t-r", "pong");
         await node.Node.Store.FlushAsync(CancellationToken.None);
 
-        using var http = node.CreateHttpClient();
+        using var http = node.CreateHttpsClient(node.Issue("api-reader"));
         var byUid = await http.GetFromJsonAsync("/api/events?uid=q-1", ApiJsonContext.Default.ListEventJson);
         Assert.Equal(2, byUid!.Count);
         Assert.True(byUid[0].Time > byUid[1].Time, "newest first");
@@ -45,11 +45,30 @@ public sealed class HttpApiTests
     public async Task A_bad_query_parameter_is_answered_400_naming_the_parameter(string path, string parameter)
     {
         await using var node = await TestNode.StartAsync();
-        using var http = node.CreateHttpClient();
+        using var http = node.CreateHttpsClient(node.Issue("api-reader"));
         var response = await http.GetAsync(path);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.ErrorJson);
         Assert.StartsWith(parameter + ":", error!.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/events")]
+    [InlineData("/api/events/latest")]
+    [InlineData("/api/whoami")]
+    [InlineData("/api/profile")]
+    public async Task Without_a_client_certificate_the_api_answers_401_and_says_how_to_identify(string path)
+    {
+        await using var node = await TestNode.StartAsync();
+        using var plain = node.CreateHttpClient();
+        using var anonymousTls = node.CreateHttpsClient(files: null);
+        foreach (var http in new[] { plain, anonymousTls })
+        {
+            var response = await http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            var error = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.ErrorJson);
+            Assert.Contains("client certificate", error!.Error, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

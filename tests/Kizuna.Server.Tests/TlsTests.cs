@@ -14,13 +14,13 @@ public sealed class TlsTests
     {
         await using var node = await TestNode.StartAsync();
         await using var alpha = await node.ConnectTlsAsync("JJOC-watch-officer");
-        await using var bravo = await node.ConnectTlsAsync("USFJ-watch-officer");
+        await using var bravo = await node.ConnectTlsAsync("USFJ-watch-officer", org: "USFJ");
 
-        await alpha.SendAsync(CotText.Position("tls-alpha", "ALPHA"));
+        await alpha.SendAsync(CotText.Labelled("tls-alpha", "ALPHA", "CONFIDENTIAL", "USA,JPN"));
         await bravo.ExpectUidAsync("tls-alpha");
 
         await node.Node.Store.FlushAsync(CancellationToken.None);
-        using var http = node.CreateHttpClient();
+        using var http = node.CreateHttpsClient(node.Issue("JJOC-reader"));
         var events = await http.GetFromJsonAsync("/api/events?uid=tls-alpha", ApiJsonContext.Default.ListEventJson);
         Assert.Equal("JJOC-watch-officer", Assert.Single(events!).Sender);
     }

@@ -5,6 +5,8 @@ public static class ProfileLoader
 {
     public const string DefaultProfileName = "us-jpn-kor";
 
+    public static AllianceProfile LoadFile(string path) => throw new ProfileException(path + ": stub loader");
+
     public static AllianceProfile LoadDefault()
     {
         string[] all = ["USA", "JPN", "KOR"];
@@ -29,3 +31,6 @@ public static class ProfileLoader
             "embedded:stub");
     }
 }
+
+// STUB: replaced by the real loader.
+public sealed class ProfileException(string message) : Exception(message);

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
+using Kizuna.Core.Labels;
 using Kizuna.Cot;
 
 namespace Kizuna.Core.Diagnostics;
@@ -14,6 +15,17 @@ public enum DropReason
     ControlQueueOverflow,
 }
 
+/// <summary>Where an event leaves the node: every exit asks the access decision, and counts what it withheld.</summary>
+public enum AccessExit
+{
+    /// <summary>Live delivery to a connected client (directed messages included).</summary>
+    Stream,
+    /// <summary>The latest state replayed to a client on connect.</summary>
+    Replay,
+    /// <summary>The REST API: history queries and the latest picture.</summary>
+    Api,
+}
+
 /// <summary>
 /// The node's counters, kept once as atomic fields: exposed through a <see cref="Meter"/> named
 /// "Kizuna" (for dotnet-counters and any listener) and as Prometheus text for GET /metrics.
@@ -24,10 +36,14 @@ public sealed class KizunaMetrics : IDisposable
 
     private static readonly CotRejectReason[] RejectReasons = Enum.GetValues<CotRejectReason>();
     private static readonly DropReason[] DropReasons = Enum.GetValues<DropReason>();
+    private static readonly LabelRefusal[] LabelRefusals = Enum.GetValues<LabelRefusal>();
+    private static readonly AccessExit[] AccessExits = Enum.GetValues<AccessExit>();
 
     private readonly Meter _meter;
     private readonly long[] _rejects = new long[RejectReasons.Length];
     private readonly long[] _drops = new long[DropReasons.Length];
+    private readonly long[] _labelRefusals = new long[LabelRefusals.Length];
+    private readonly long[] _withheld = new long[AccessExits.Length];
     private long _connectionsOpen;
     private long _connectionsAccepted;
     private long _eventsIn;
@@ -56,6 +72,8 @@ public sealed class KizunaMetrics : IDisposable
 
     public long Rejects(CotRejectReason reason) => Volatile.Read(ref _rejects[(int)reason]);
     public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
+    public long LabelRefusalCount(LabelRefusal reason) => Volatile.Read(ref _labelRefusals[(int)reason]);
+    public long WithheldCount(AccessExit exit) => Volatile.Read(ref _withheld[(int)exit]);
 
     public void ConnectionOpened()
     {
@@ -70,6 +88,8 @@ public sealed class KizunaMetrics : IDisposable
     public void Rejected(CotRejectReason reason) => Interlocked.Increment(ref _rejects[(int)reason]);
     public void Dropped(DropReason reason, long count = 1) => Interlocked.Add(ref _drops[(int)reason], count);
     public void DisconnectedForMisbehaviour() => Interlocked.Increment(ref _disconnectsForMisbehaviour);
+    public void LabelRefused(LabelRefusal reason) => Interlocked.Increment(ref _labelRefusals[(int)reason]);
+    public void Withheld(AccessExit exit, long count = 1) => Interlocked.Add(ref _withheld[(int)exit], count);
 
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
     public string ToPrometheusText()
@@ -94,6 +114,19 @@ public sealed class KizunaMetrics : IDisposable
         foreach (var reason in RejectReasons)
         {
             text.Append(CultureInfo.InvariantCulture, $"kizuna_rejects_total{{reason=\"{reason}\"}} {Rejects(reason)}\n");
+        }
+
+        // Label values are fixed names (reasons, exits), never anything taken from an event.
+        text.Append("# HELP kizuna_label_refusals_total Events refused for their confidentiality label, by reason.\n# TYPE kizuna_label_refusals_total counter\n");
+        foreach (var reason in LabelRefusals)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"kizuna_label_refusals_total{{reason=\"{reason}\"}} {LabelRefusalCount(reason)}\n");
+        }
+
+        text.Append("# HELP kizuna_withheld_total Deliveries the access decision denied, by exit.\n# TYPE kizuna_withheld_total counter\n");
+        foreach (var exit in AccessExits)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"kizuna_withheld_total{{exit=\"{exit}\"}} {WithheldCount(exit)}\n");
         }
 
         return text.ToString();

@@ -1,3 +1,4 @@
+using Kizuna.Core.Labels;
 using Kizuna.Cot;
 using Microsoft.Extensions.Logging;
 
@@ -5,12 +6,13 @@ namespace Kizuna.Core.Diagnostics;
 
 /// <summary>
 /// Every log message of the core, with its stable event id (1000-1999). Messages name the remote
-/// endpoint and the reason; they never carry the client's raw bytes.
+/// endpoint and the reason; they never carry the client's raw bytes, nor any field of an event
+/// (uid, type, callsign, position, detail): logs go where labels are not enforced.
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(1001, LogLevel.Information, "Connection {ConnectionId} opened on {Listener} from {RemoteEndpoint} as {Identity}")]
-    public static partial void ConnectionOpened(ILogger logger, long connectionId, string listener, string remoteEndpoint, string identity);
+    [LoggerMessage(1001, LogLevel.Information, "Connection {ConnectionId} opened on {Listener} from {RemoteEndpoint} as {Identity} ({Nation}/{Organization}, cleared {Clearance})")]
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, string listener, string remoteEndpoint, string identity, string nation, string organization, string clearance);
 
     [LoggerMessage(1002, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndpoint} closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, long connectionId, string remoteEndpoint, string reason);
@@ -32,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(1008, LogLevel.Information, "Replayed {Count} latest events to connection {ConnectionId}")]
     public static partial void LatestReplayed(ILogger logger, int count, long connectionId);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint} for its label: {LabelRefusal}: {Detail}")]
+    public static partial void LabelRefused(ILogger logger, long connectionId, string remoteEndpoint, LabelRefusal labelRefusal, string detail);
 }

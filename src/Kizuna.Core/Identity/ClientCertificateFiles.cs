@@ -9,4 +9,5 @@ namespace Kizuna.Core.Identity;
 /// <param name="CaCertificatePem">The node CA certificate, PEM (<c>ca.pem</c>), for the client's trust store.</param>
 /// <param name="Pkcs12">Certificate, key and CA chain in one PKCS#12 file (<c>client.p12</c>), password
 /// <see cref="NodeCertificateAuthority.Pkcs12Password"/> (the empty string).</param>
-public sealed record ClientCertificateFiles(string CertificatePem, string PrivateKeyPem, string CaCertificatePem, string Pkcs12);
+/// <param name="Serial">The certificate's serial number in hex, as <c>kizuna certs revoke --serial</c> takes it.</param>
+public sealed record ClientCertificateFiles(string CertificatePem, string PrivateKeyPem, string CaCertificatePem, string Pkcs12, string Serial);

@@ -57,6 +57,7 @@ public sealed class NodeCertificateAuthority : IDisposable
         CaCertificate = X509CertificateLoader.LoadCertificate(caSigner.RawData);
         ServerCertificate = server;
         Created = created;
+        Registry = new CertificateRegistry(certificateDirectory);
     }
 
     /// <summary>The folder holding the CA and server files.</summary>
@@ -129,16 +130,23 @@ public sealed class NodeCertificateAuthority : IDisposable
         }
     }
 
+    /// <summary>What this CA issued and revoked (<c>issued.json</c>, <c>revoked.json</c> beside the CA).</summary>
+    public CertificateRegistry Registry { get; }
+
     /// <summary>
-    /// Issues a client certificate for <paramref name="name"/> (its subject CN, which becomes the
-    /// client's identity) and writes <c>client.pem</c>, <c>client.key</c>, <c>ca.pem</c> and
-    /// <c>client.p12</c> into <paramref name="outDir"/>, replacing files of those names.
+    /// Issues a client certificate for <paramref name="claims"/>: the subject CN is the holder's
+    /// name, and the <see cref="IdentityExtension"/> carries nation, organization, role and
+    /// clearance under <paramref name="policy"/>. Writes <c>client.pem</c>, <c>client.key</c>,
+    /// <c>ca.pem</c> and <c>client.p12</c> into <paramref name="outDir"/>, replacing files of those
+    /// names, and records the certificate in the registry. Check the claims against the alliance
+    /// profile first (<see cref="Labels.LabelPolicy.TryCreatePrincipal"/>): the CA signs what it is given.
     /// </summary>
     /// <exception cref="ArgumentException">The name is empty, longer than 64 characters, or has a
     /// control character or one of <c>, = + &lt; &gt; # ; " \</c>.</exception>
-    public ClientCertificateFiles IssueClient(string name, string outDir)
+    public ClientCertificateFiles IssueClient(Labels.IdentityClaims claims, string policy, string outDir)
     {
-        ValidateClientName(name);
+        ArgumentNullException.ThrowIfNull(claims);
+        ValidateClientName(claims.Name);
         ArgumentException.ThrowIfNullOrWhiteSpace(outDir);
         outDir = Path.GetFullPath(outDir);
         Directory.CreateDirectory(outDir);
@@ -146,8 +154,10 @@ public sealed class NodeCertificateAuthority : IDisposable
         using var key = RSA.Create(RsaKeySize);
         var subject = new X500DistinguishedNameBuilder();
         subject.AddOrganizationName("Kizuna");
-        subject.AddCommonName(name);
+        subject.AddOrganizationalUnitName(claims.Organization);
+        subject.AddCommonName(claims.Name);
         var request = NewLeafRequest(subject.Build(), key, _caSigner, ClientAuthOid);
+        request.CertificateExtensions.Add(IdentityExtension.Create(claims, policy));
         var (notBefore, notAfter) = LeafValidity(_caSigner, _time.GetUtcNow());
         using var certificate = request.Create(_caSigner, notBefore, notAfter, NewSerialNumber());
         using var withKey = certificate.CopyWithPrivateKey(key);
@@ -156,7 +166,8 @@ public sealed class NodeCertificateAuthority : IDisposable
             CertificatePem: Path.Combine(outDir, "client.pem"),
             PrivateKeyPem: Path.Combine(outDir, "client.key"),
             CaCertificatePem: Path.Combine(outDir, "ca.pem"),
-            Pkcs12: Path.Combine(outDir, "client.p12"));
+            Pkcs12: Path.Combine(outDir, "client.p12"),
+            Serial: certificate.SerialNumber);
         WriteCertificateAndKey(withKey, files.CertificatePem, files.PrivateKeyPem);
         WriteFile(files.CaCertificatePem, CaCertificate.ExportCertificatePem() + "\n", secret: false);
 
@@ -164,6 +175,9 @@ public sealed class NodeCertificateAuthority : IDisposable
         // keystores, OpenSSL 3 without its legacy provider), unlike RC2 or PBES2 in some of them.
         var chain = new X509Certificate2Collection { withKey, CaCertificate };
         WriteFile(files.Pkcs12, chain.ExportPkcs12(Pkcs12ExportPbeParameters.Pkcs12TripleDesSha1, Pkcs12Password), secret: true);
+        Registry.RecordIssued(new IssuedCertificate(
+            certificate.SerialNumber, claims.Name, claims.Nation, claims.Organization, claims.Role, claims.Clearance,
+            _time.GetUtcNow().UtcDateTime, notAfter.UtcDateTime));
         return files;
     }
 
@@ -187,6 +201,8 @@ public sealed class NodeCertificateAuthority : IDisposable
             return Fail("the certificate is not issued for client authentication (no clientAuth extended key usage)", out reason);
         if (TryGetCommonName(certificate, out _) is false)
             return Fail("the certificate subject has no single common name to identify the client", out reason);
+        if (Registry.RevocationOf(certificate.SerialNumber) is { } revoked)
+            return Fail($"the certificate (serial {revoked.Serial}) was revoked at {revoked.RevokedAt:O}: {revoked.Reason}", out reason);
 
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;

@@ -1,4 +1,5 @@
 using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Labels;
 
 namespace Kizuna.Core.Routing;
 
@@ -13,10 +14,10 @@ public sealed class ClientSession
     private readonly Action<string> _abort;
     private long _pictureDrops;
 
-    public ClientSession(string identity, string remoteEndpoint, string listener, OutboundQueue queue, KizunaMetrics metrics, Action<string> abort)
+    public ClientSession(Principal principal, string remoteEndpoint, string listener, OutboundQueue queue, KizunaMetrics metrics, Action<string> abort)
     {
         Id = Interlocked.Increment(ref s_nextId);
-        Identity = identity;
+        Principal = principal;
         RemoteEndpoint = remoteEndpoint;
         Listener = listener;
         Queue = queue;
@@ -26,8 +27,11 @@ public sealed class ClientSession
 
     public long Id { get; }
 
+    /// <summary>Who the client is: every delivery to it is decided for this principal.</summary>
+    public Principal Principal { get; }
+
     /// <summary>Certificate subject for TLS; "tcp:{endpoint}" on the plain listener, which has no identity.</summary>
-    public string Identity { get; }
+    public string Identity => Principal.Name;
 
     public string RemoteEndpoint { get; }
     public string Listener { get; }

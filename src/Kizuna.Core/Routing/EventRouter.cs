@@ -1,19 +1,25 @@
 using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Labels;
 using Kizuna.Core.Storage;
 using Kizuna.Cot;
 using Microsoft.Extensions.Logging;
 
 namespace Kizuna.Core.Routing;
 
+/// <summary>An accepted event and the label it was stamped with.</summary>
+public readonly record struct LabelledEvent(CotEvent Event, ConfidentialityLabel Label);
+
 /// <summary>
 /// The hub of a node: every accepted event is stored, remembered as the latest state of its uid,
-/// and queued to every other connected client (or only to the addressees of a directed message).
-/// Publishing never waits on a recipient: it only enqueues into bounded per-connection queues.
+/// and queued to every other connected client the access decision permits (or only to the
+/// permitted addressees of a directed message). Publishing never waits on a recipient: it only
+/// enqueues into bounded per-connection queues.
 /// </summary>
 public sealed class EventRouter
 {
     private readonly IEventStore _store;
     private readonly LatestState _latest;
+    private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
@@ -23,6 +29,7 @@ public sealed class EventRouter
     {
         _store = store;
         _latest = latest;
+        _metrics = metrics;
         _logger = logger;
         _time = time;
         metrics.QueueDepth = () => Volatile.Read(ref _sessions).Sum(static s => (long)s.Queue.Count);
@@ -30,7 +37,7 @@ public sealed class EventRouter
 
     public IReadOnlyList<ClientSession> Sessions => Volatile.Read(ref _sessions);
 
-    /// <summary>Adds a session and queues the latest non-stale picture to it.</summary>
+    /// <summary>Adds a session and queues to it the latest non-stale picture it may see.</summary>
     public void Attach(ClientSession session)
     {
         // Copy-on-write: publishers iterate a snapshot without taking the lock.
@@ -39,15 +46,24 @@ public sealed class EventRouter
             _sessions = [.. _sessions, session];
         }
 
-        var replay = _latest.Snapshot(_time.GetUtcNow().UtcDateTime);
-        foreach (var shared in replay)
+        var replayed = 0;
+        var withheld = 0;
+        foreach (var shared in _latest.Snapshot(_time.GetUtcNow().UtcDateTime))
         {
+            if (!AccessControl.Permits(session.Principal, shared.Label))
+            {
+                withheld++;
+                continue;
+            }
+
             session.Deliver(shared, Lane.Picture);
+            replayed++;
         }
 
-        if (replay.Count > 0)
+        _metrics.Withheld(AccessExit.Replay, withheld);
+        if (replayed > 0)
         {
-            Log.LatestReplayed(_logger, replay.Count, session.Id);
+            Log.LatestReplayed(_logger, replayed, session.Id);
         }
     }
 
@@ -59,29 +75,31 @@ public sealed class EventRouter
         }
     }
 
-    /// <summary>Stores an accepted event and fans it out. <paramref name="sender"/> is null for the node's own events.</summary>
-    public SharedEvent Publish(CotEvent evt, ClientSession? sender) => Publish([evt], sender)[0];
+    /// <summary>Stores an accepted, labelled event and fans it out. <paramref name="sender"/> is null for the node's own events.</summary>
+    public SharedEvent Publish(CotEvent evt, ConfidentialityLabel label, ClientSession? sender) => Publish([new LabelledEvent(evt, label)], sender)[0];
 
     /// <summary>
-    /// Stores events that arrived together (one read from one client) and fans them out in order.
-    /// Each recipient's queue takes the whole run in one step, so its writer wakes once and
-    /// writes them with one flush, as a relay forwards a chunk.
+    /// Stores events that arrived together (one read from one client) and fans them out in order,
+    /// each to the recipients its label permits. Each recipient's queue takes its share of the run
+    /// in one step, so its writer wakes once and writes them with one flush, as a relay forwards a chunk.
     /// </summary>
-    public SharedEvent[] Publish(IReadOnlyList<CotEvent> events, ClientSession? sender)
+    public SharedEvent[] Publish(IReadOnlyList<LabelledEvent> events, ClientSession? sender)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var shared = new SharedEvent[events.Count];
         var directed = false;
+        var senderName = sender?.Identity ?? "node";
         for (var k = 0; k < shared.Length; k++)
         {
-            var evt = events[k];
-            var one = shared[k] = new SharedEvent(evt, sender?.Identity ?? "node", now);
+            var (evt, label) = events[k];
+            var one = shared[k] = new SharedEvent(evt, label, senderName, now);
             // Encoded once here: storage keeps these bytes, and every XML client shares them.
             _store.Append(new StoredEvent(evt, now, one.Sender) { EncodedXml = one.Encoded(WireFormat.CotXml) });
             _latest.Update(one);
             directed |= evt.Detail.MartiDestinations.Count > 0;
         }
 
+        long withheld = 0;
         foreach (var session in Volatile.Read(ref _sessions))
         {
             if (ReferenceEquals(session, sender))
@@ -89,7 +107,7 @@ public sealed class EventRouter
                 continue;
             }
 
-            if (!directed)
+            if (!directed && PermitsAll(session.Principal, shared))
             {
                 session.Deliver(shared, Lane.Picture);
                 continue;
@@ -98,14 +116,41 @@ public sealed class EventRouter
             foreach (var one in shared)
             {
                 var destinations = one.Event.Detail.MartiDestinations;
-                if (destinations.Count == 0 || IsAddressedTo(destinations, session))
+                if (destinations.Count != 0 && !IsAddressedTo(destinations, session))
                 {
-                    session.Deliver(one, Lane.Picture);
+                    continue;
                 }
+
+                // A directed message obeys its label like any other event.
+                if (!AccessControl.Permits(session.Principal, one.Label))
+                {
+                    withheld++;
+                    continue;
+                }
+
+                session.Deliver(one, Lane.Picture);
             }
         }
 
+        if (withheld > 0)
+        {
+            _metrics.Withheld(AccessExit.Stream, withheld);
+        }
+
         return shared;
+    }
+
+    private static bool PermitsAll(Principal recipient, SharedEvent[] run)
+    {
+        foreach (var one in run)
+        {
+            if (!AccessControl.Permits(recipient, one.Label))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Completes when storage has room for more (see <see cref="IEventStore.WaitForRoomAsync"/>).</summary>

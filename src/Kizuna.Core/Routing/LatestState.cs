@@ -28,7 +28,7 @@ public sealed class LatestState
             shared);
     }
 
-    /// <summary>The non-stale latest events, oldest first, so a client draws them in order.</summary>
+    /// <summary>The non-stale latest events, oldest first, so a client draws them in order. Not filtered: callers decide per recipient.</summary>
     public List<SharedEvent> Snapshot(DateTime utcNow)
     {
         var live = new List<SharedEvent>(_byUid.Count);

@@ -1,3 +1,4 @@
+using Kizuna.Core.Labels;
 using Kizuna.Cot;
 
 namespace Kizuna.Core.Routing;
@@ -12,16 +13,20 @@ public sealed class SharedEvent
     private byte[]? _xml;
     private byte[]? _protobuf;
 
-    public SharedEvent(CotEvent evt, string sender, DateTime receivedAt)
+    public SharedEvent(CotEvent evt, ConfidentialityLabel label, string sender, DateTime receivedAt)
     {
         Event = evt;
+        Label = label;
         Sender = sender;
         ReceivedAt = receivedAt;
     }
 
     public CotEvent Event { get; }
 
-    /// <summary>Identity of the connection that sent it (certificate subject, or the TCP endpoint).</summary>
+    /// <summary>The label every exit decides on (the event is stamped with it).</summary>
+    public ConfidentialityLabel Label { get; }
+
+    /// <summary>Who sent it: certificate subject, "tcp:" and the endpoint, or "node:" and the hosting organization.</summary>
     public string Sender { get; }
 
     public DateTime ReceivedAt { get; }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
 using Kizuna.Cot;
 using Microsoft.Extensions.Logging;
@@ -15,15 +16,17 @@ namespace Kizuna.Core.Sessions;
 public sealed class CotConnection
 {
     private readonly EventRouter _router;
+    private readonly LabelPolicy _labels;
     private readonly ConnectionOptions _options;
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
-    public CotConnection(EventRouter router, ConnectionOptions options, KizunaMetrics metrics, ILogger<CotConnection> logger, TimeProvider time)
+    public CotConnection(EventRouter router, LabelPolicy labels, ConnectionOptions options, KizunaMetrics metrics, ILogger<CotConnection> logger, TimeProvider time)
     {
         options.Validate();
         _router = router;
+        _labels = labels;
         _options = options;
         _metrics = metrics;
         _logger = logger;
@@ -31,7 +34,7 @@ public sealed class CotConnection
     }
 
     /// <summary>Serves the client until it leaves, misbehaves, or the node stops (then the queue is flushed first).</summary>
-    public async Task RunAsync(IDuplexPipe transport, string identity, string remoteEndpoint, string listener, CancellationToken stopping)
+    public async Task RunAsync(IDuplexPipe transport, Principal principal, string remoteEndpoint, string listener, CancellationToken stopping)
     {
         using var connectionCts = new CancellationTokenSource();
         string? closeReason = null;
@@ -49,14 +52,14 @@ public sealed class CotConnection
         }
 
         var queue = new OutboundQueue(_options.ControlQueueCapacity, _options.PictureQueueCapacity);
-        var session = new ClientSession(identity, remoteEndpoint, listener, queue, _metrics, Abort);
+        var session = new ClientSession(principal, remoteEndpoint, listener, queue, _metrics, Abort);
         _metrics.ConnectionOpened();
-        Log.ConnectionOpened(_logger, session.Id, listener, remoteEndpoint, identity);
+        Log.ConnectionOpened(_logger, session.Id, listener, remoteEndpoint, principal.Name, principal.Nation, principal.Organization, principal.Clearance);
 
         // Attached first, so a client that has seen the offer is known to be routable. The offer
         // still goes out first (control lane); clients that want protobuf ask with t-x-takp-q.
         _router.Attach(session);
-        session.Deliver(Control(TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
+        session.Deliver(Control(session, TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
 
         // At shutdown the writer gets a bounded time to flush what is queued, then everything stops.
         using var stoppingRegistration = stopping.Register(() =>
@@ -117,12 +120,13 @@ public sealed class CotConnection
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
-    private OutboundItem Control(CotEvent evt) => new(new SharedEvent(evt, "node", Now));
+    /// <summary>A message of the node's own to one client (pong, negotiation, refusal): never routed, so its label is the client's own default.</summary>
+    private OutboundItem Control(ClientSession session, CotEvent evt) => new(new SharedEvent(evt, _labels.DefaultFor(session.Principal), "node", Now));
 
     private async Task<string> ReadLoopAsync(ClientSession session, PipeReader input, CancellationToken token)
     {
         ICotStreamReader decoder = new CotXmlStreamReader(_options.Limits);
-        var arrived = new List<CotEvent>();
+        var arrived = new List<LabelledEvent>();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
         var consecutiveRejects = 0;
         long unconsumed = 0;
@@ -158,9 +162,17 @@ public sealed class CotConnection
                         switch (status)
                         {
                             case ReadStatus.Event:
-                                consecutiveRejects = 0;
                                 _metrics.EventReceived();
-                                decoder = Handle(session, evt!, decoder, arrived);
+                                decoder = Handle(session, evt!, decoder, arrived, out var refused);
+                                if (!refused)
+                                {
+                                    consecutiveRejects = 0;
+                                }
+                                else if (++consecutiveRejects >= _options.MaxConsecutiveRejects)
+                                {
+                                    return Misbehaved(session, $"{consecutiveRejects} refused messages in a row");
+                                }
+
                                 break;
                             case ReadStatus.Control:
                                 consecutiveRejects = 0;
@@ -243,17 +255,18 @@ public sealed class CotConnection
     /// <paramref name="arrived"/> to be published with the rest of this read. Returns the decoder
     /// for what follows (it changes after a protocol switch).
     /// </summary>
-    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<CotEvent> arrived)
+    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<LabelledEvent> arrived, out bool refused)
     {
+        refused = false;
         switch (evt.Type)
         {
             case TakControlEvents.PingType:
-                session.Deliver(Control(TakControlEvents.CreatePong(evt, Now)), Lane.Control);
+                session.Deliver(Control(session, TakControlEvents.CreatePong(evt, Now)), Lane.Control);
                 return decoder;
 
             case TakControlEvents.ProtocolRequestType:
                 var accepted = TakControlEvents.TryGetProtocolRequest(evt, out var version) && version == 1 && decoder is CotXmlStreamReader;
-                session.Deliver(Control(TakControlEvents.CreateProtocolResponse(accepted, Now)), Lane.Control);
+                session.Deliver(Control(session, TakControlEvents.CreateProtocolResponse(accepted, Now)), Lane.Control);
                 if (!accepted)
                 {
                     return decoder;
@@ -268,8 +281,19 @@ public sealed class CotConnection
                 return decoder;
         }
 
+        // Identify, then label: the event's own label if the sender may apply it, else its default.
+        var verdict = _labels.Accept(evt, session.Principal);
+        if (!verdict.Accepted)
+        {
+            refused = true;
+            _metrics.LabelRefused(verdict.Refusal);
+            Log.LabelRefused(_logger, session.Id, session.RemoteEndpoint, verdict.Refusal, verdict.Reason);
+            session.Deliver(Control(session, RefusalNotice.Create(evt.Uid, verdict.Refusal, verdict.Reason, Now)), Lane.Control);
+            return decoder;
+        }
+
         LearnAddress(session, evt);
-        arrived.Add(evt);
+        arrived.Add(new LabelledEvent(evt, verdict.Label));
         return decoder;
     }
 

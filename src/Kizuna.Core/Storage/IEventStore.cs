@@ -11,13 +11,18 @@ public sealed record StoredEvent(CotEvent Event, DateTime ReceivedAt, string Sen
     public ReadOnlyMemory<byte> EncodedXml { get; init; }
 }
 
-/// <summary>A history query; null fields do not filter. Results are newest first.</summary>
+/// <summary>
+/// A history query; null fields do not filter. Results are newest first. <see cref="Visible"/> is
+/// the caller's access decision: only events it admits are returned and count toward the limit,
+/// so a caller never learns how many events it was not shown.
+/// </summary>
 public sealed record EventQuery(
     string? Uid = null,
     string? Type = null,
     DateTime? Since = null,
     DateTime? Until = null,
-    int Limit = 100);
+    int Limit = 100,
+    Func<StoredEvent, bool>? Visible = null);
 
 /// <summary>
 /// The storage seam. The embedded default is SQLite (Kizuna.Storage); PostgreSQL comes later

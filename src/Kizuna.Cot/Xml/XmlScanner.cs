@@ -14,6 +14,7 @@ internal struct DetailFacts
     public string? Callsign;
     public string? Endpoint;
     public List<CotDestination>? Destinations;
+    public CotElement? Label;
     public bool NeedsCanonicalForm;
 }
 
@@ -430,12 +431,16 @@ internal static class XmlScanner
             }
 
             var childParent = Parent.Other;
-            var kind = 0; // 1 contact under detail, 2 marti under detail, 3 dest under marti
+            var kind = 0; // 1 contact under detail, 2 marti under detail, 3 dest under marti, 4 the label element
             if (parent == Parent.Detail)
             {
                 if (childName.SequenceEqual("contact"u8))
                 {
                     kind = 1;
+                }
+                else if (childName.SequenceEqual("__label"u8))
+                {
+                    kind = 4;
                 }
                 else if (childName.SequenceEqual("marti"u8))
                 {
@@ -448,7 +453,8 @@ internal static class XmlScanner
                 kind = 3;
             }
 
-            CotElement? element = node is null ? null : new CotElement(Names.Intern(childName));
+            // The label element is always built as a tree: it is small, and every exit reads it.
+            CotElement? element = node is null && kind != 4 ? null : new CotElement(Names.Intern(childName));
             string? callsign = null, endpointOrUid = null;
             var attributes = 0;
             var firstAttribute = i;
@@ -503,6 +509,15 @@ internal static class XmlScanner
             else if (kind == 3 && (callsign is not null || endpointOrUid is not null))
             {
                 (facts.Destinations ??= []).Add(new CotDestination(callsign, endpointOrUid));
+            }
+            else if (kind == 4)
+            {
+                if (facts.Label is not null)
+                {
+                    Throw(CotRejectReason.MalformedXml, "the detail has more than one label element");
+                }
+
+                facts.Label = element;
             }
 
             node?.Add(element!);

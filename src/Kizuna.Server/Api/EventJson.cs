@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Kizuna.Core.Alliance;
+using Kizuna.Core.Labels;
 using Kizuna.Core.Storage;
 
 namespace Kizuna.Server.Api;
@@ -20,17 +22,69 @@ public sealed record EventJson(
     string? Callsign,
     string Detail,
     DateTime ReceivedAt,
-    string Sender)
+    string Sender,
+    LabelJson Label)
 {
-    public static EventJson From(StoredEvent stored)
+    public static EventJson From(StoredEvent stored, ConfidentialityLabel label)
     {
         var e = stored.Event;
         return new EventJson(
             e.Uid, e.Type, e.How, e.Time, e.Start, e.Stale, e.Access, e.Qos, e.Opex, e.Caveat, e.ReleasableTo,
             new PointJson(e.Point.Lat, e.Point.Lon, e.Point.Hae, e.Point.Ce, e.Point.Le),
-            e.Detail.ContactCallsign, e.Detail.InnerXml, stored.ReceivedAt, stored.Sender);
+            e.Detail.ContactCallsign, e.Detail.InnerXml, stored.ReceivedAt, stored.Sender, LabelJson.From(label));
     }
 }
+
+/// <summary>A confidentiality label: the banner to show, and its parts.</summary>
+public sealed record LabelJson(string Banner, string Policy, string Classification, IReadOnlyList<string> ReleasableTo, string? Caveat, IReadOnlyList<CategoryJson> Categories)
+{
+    public static LabelJson From(ConfidentialityLabel label) => new(
+        label.Banner, label.Policy, label.Classification, label.ReleasableTo, label.Caveat,
+        [.. label.Categories.Select(c => new CategoryJson(c.Name, LabelCategory.TypeName(c.Type), c.Values))]);
+}
+
+public sealed record CategoryJson(string Name, string Type, IReadOnlyList<string> Values);
+
+public sealed record WhoAmIJson(
+    string Name,
+    string Nation,
+    string Organization,
+    string OrganizationName,
+    string Role,
+    string Clearance,
+    IReadOnlyList<string> Authorizations,
+    string DefaultLabel,
+    NodeJson Node);
+
+public sealed record NodeJson(string Organization, string OrganizationName, string Nation, string Profile, string ProfileVersion);
+
+/// <summary>The alliance profile as the API serves it: the same content as the file, resolved.</summary>
+public sealed record ProfileJson(
+    string Id,
+    string Name,
+    string Version,
+    string Policy,
+    IReadOnlyList<string> Classifications,
+    IReadOnlyList<NationJson> Nations,
+    IReadOnlyList<OrganizationJson> Organizations,
+    IReadOnlyList<RelationshipJson> Relationships,
+    IReadOnlyList<CounterpartJson> Counterparts)
+{
+    public static ProfileJson From(AllianceProfile p) => new(
+        p.Id, p.Name, p.Version, p.PolicyId, p.Classifications,
+        [.. p.Nations.Select(n => new NationJson(n.Code, n.Name))],
+        [.. p.Organizations.Select(o => new OrganizationJson(o.Id, o.Name, o.Nations, o.Kind, o.DefaultClassification, o.MayReleaseTo, o.LocalNames))],
+        [.. p.Relationships.Select(r => new RelationshipJson(r.Superior, r.Subordinate, r.Kind.ToProfileName(), r.From, r.Until, r.Note))],
+        [.. p.Counterparts.Select(c => new CounterpartJson(c.A, c.B, c.Note))]);
+}
+
+public sealed record NationJson(string Code, string Name);
+
+public sealed record OrganizationJson(string Id, string Name, IReadOnlyList<string> Nations, string Kind, string DefaultClassification, IReadOnlyList<string> MayReleaseTo, IReadOnlyDictionary<string, string> Names);
+
+public sealed record RelationshipJson(string Superior, string Subordinate, string Kind, DateOnly? From, DateOnly? Until, string? Note);
+
+public sealed record CounterpartJson(string A, string B, string? Note);
 
 public sealed record PointJson(double Lat, double Lon, double Hae, double Ce, double Le);
 
@@ -43,4 +97,6 @@ public sealed record HealthJson(string Status, long Connections, long EventsIn, 
 [JsonSerializable(typeof(List<EventJson>))]
 [JsonSerializable(typeof(ErrorJson))]
 [JsonSerializable(typeof(HealthJson))]
+[JsonSerializable(typeof(WhoAmIJson))]
+[JsonSerializable(typeof(ProfileJson))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

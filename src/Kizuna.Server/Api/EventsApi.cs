@@ -1,10 +1,16 @@
 using System.Globalization;
 using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Labels;
 using Kizuna.Core.Storage;
+using Kizuna.Server.Hosting;
 
 namespace Kizuna.Server.Api;
 
-/// <summary>The HTTP API: history queries, the latest picture, health and metrics.</summary>
+/// <summary>
+/// The HTTP API: history queries, the latest picture, who am I, the alliance profile, health and
+/// metrics. Every event it returns has passed the access decision for the caller; health and
+/// metrics carry only counts and fixed names.
+/// </summary>
 public static class EventsApi
 {
     public const int DefaultLimit = 100;
@@ -18,21 +24,58 @@ public static class EventsApi
         app.MapGet("/metrics", (KizunaMetrics metrics) =>
             Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4; charset=utf-8"));
 
-        app.MapGet("/api/events", async (HttpRequest request, IEventStore store, CancellationToken cancellationToken) =>
+        app.MapGet("/api/events", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, KizunaMetrics metrics, CancellationToken cancellationToken) =>
         {
-            if (!TryParseQuery(request.Query, out var query, out var error))
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
+            {
+                return Caller.Unauthorized();
+            }
+
+            if (!TryParseQuery(context.Request.Query, out var query, out var error))
             {
                 return Results.BadRequest(new ErrorJson(error));
             }
 
-            var events = await store.QueryAsync(query, cancellationToken).ConfigureAwait(false);
-            return Results.Ok(events.Select(EventJson.From).ToList());
+            var view = new AccessView(caller, labels, node.Principal, metrics);
+            var events = await store.QueryAsync(query with { Visible = view.Admits }, cancellationToken).ConfigureAwait(false);
+            return Results.Ok(events.Select(view.Json).ToList());
         });
 
-        app.MapGet("/api/events/latest", async (IEventStore store, TimeProvider time, CancellationToken cancellationToken) =>
+        app.MapGet("/api/events/latest", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, KizunaMetrics metrics, TimeProvider time, CancellationToken cancellationToken) =>
         {
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
+            {
+                return Caller.Unauthorized();
+            }
+
+            var view = new AccessView(caller, labels, node.Principal, metrics);
             var events = await store.LatestAsync(time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
-            return Results.Ok(events.Select(EventJson.From).ToList());
+            return Results.Ok(events.Where(view.Admits).Select(view.Json).ToList());
+        });
+
+        app.MapGet("/api/whoami", async (HttpContext context, LabelPolicy labels, NodeIdentity node) =>
+        {
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
+            {
+                return Caller.Unauthorized();
+            }
+
+            var organization = labels.Profile.FindOrganization(caller.Organization)!;
+            var host = labels.Profile.FindOrganization(node.Principal.Organization)!;
+            return Results.Ok(new WhoAmIJson(
+                caller.Name, caller.Nation, caller.Organization, organization.Name, caller.Role, caller.Clearance,
+                caller.Authorizations, labels.DefaultFor(caller).Banner,
+                new NodeJson(host.Id, host.Name, node.Principal.Nation, labels.Profile.Id, labels.Profile.Version)));
+        });
+
+        app.MapGet("/api/profile", async (HttpContext context, LabelPolicy labels) =>
+        {
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is null)
+            {
+                return Caller.Unauthorized();
+            }
+
+            return Results.Ok(ProfileJson.From(labels.Profile));
         });
     }
 
@@ -80,4 +123,21 @@ public static class EventsApi
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    /// <summary>One caller's view of history: the access decision on each stored event's label, counted when it withholds.</summary>
+    private sealed class AccessView(Principal caller, LabelPolicy labels, Principal node, KizunaMetrics metrics)
+    {
+        public bool Admits(StoredEvent stored)
+        {
+            if (AccessControl.Permits(caller, labels.ReadStored(stored.Event, node)))
+            {
+                return true;
+            }
+
+            metrics.Withheld(AccessExit.Api);
+            return false;
+        }
+
+        public EventJson Json(StoredEvent stored) => EventJson.From(stored, labels.ReadStored(stored.Event, node));
+    }
 }

@@ -25,6 +25,12 @@ public sealed record NodeSettings
     public int PictureQueueCapacity { get; init; } = 4096;
     public string LogFormat { get; init; } = "text";
 
+    /// <summary>The alliance profile file; null uses the embedded US–Japan–ROK profile.</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>The organization of the profile that hosts this node; it gives the node its nation.</summary>
+    public string NodeOrg { get; init; } = "JJOC";
+
     /// <summary>Parses "HOST:PORT" ("localhost", "*" and IPv6 "[::1]:PORT" accepted); empty means off.</summary>
     public static IPEndPoint? ParseEndpoint(string setting, string? value)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kizuna.Core.Alliance;
 using Kizuna.Server.Hosting;
 
 namespace Kizuna.Server.Cli;
@@ -7,7 +8,7 @@ namespace Kizuna.Server.Cli;
 public static class ServeCommand
 {
     public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
-    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT (no client identity)", "127.0.0.1:8087");
+    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: labelled with the hosting organization's default, national only; 8087 is customary)", "");
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
     public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
     public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
@@ -16,9 +17,11 @@ public static class ServeCommand
     public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", "65536");
     public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", "4096");
     public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", "text");
+    public static readonly SettingDefinition Profile = new("profile", "Alliance profile file (default: the embedded US-Japan-ROK profile, profiles/us-jpn-kor.json)", "");
+    public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat];
+        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -55,6 +58,12 @@ public static class ServeCommand
                 await Console.Error.WriteLineAsync("kizuna serve: cannot start: " + ex.Message).ConfigureAwait(false);
                 return 1;
             }
+            catch (Exception ex) when (ex is ProfileException or SettingsException)
+            {
+                // Every problem of a bad profile, each with its line.
+                await Console.Error.WriteLineAsync("kizuna serve: cannot start: " + ex.Message).ConfigureAwait(false);
+                return 2;
+            }
 
             await using (node.ConfigureAwait(false))
             {
@@ -87,6 +96,8 @@ public static class ServeCommand
             MaxEventBytes = NodeSettings.ParsePositiveInt(MaxEventBytes.Name, value(MaxEventBytes), 64 * 1024),
             PictureQueueCapacity = NodeSettings.ParsePositiveInt(PictureQueue.Name, value(PictureQueue), 4096),
             LogFormat = logFormat,
+            Profile = value(Profile) is { Length: > 0 } profile ? profile : null,
+            NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
         };
     }
 }

@@ -1,5 +1,7 @@
 using Kizuna.Core.Identity;
+using Kizuna.Core.Labels;
 using Kizuna.Core.Sessions;
+using Kizuna.Server.Cli;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -7,18 +9,35 @@ namespace Kizuna.Server.Hosting;
 
 /// <summary>
 /// Adapts a Kestrel connection (plain TCP, or TLS with a verified client certificate) to the
-/// core's <see cref="CotConnection"/>. The certificate subject is the sender's identity; the
-/// plain listener has none, so its clients are known by their endpoint.
+/// core's <see cref="CotConnection"/>. A TLS client is the principal its certificate names; the
+/// plain listener has no identity, so its clients are anonymous members of the hosting
+/// organization, at its default classification and releasing to its nation only.
 /// </summary>
-public sealed class CotConnectionHandler(CotConnection connection, IHostApplicationLifetime lifetime) : ConnectionHandler
+public sealed class CotConnectionHandler(
+    CotConnection connection,
+    ClientAuthenticator authenticator,
+    LabelPolicy labels,
+    NodeSettings settings,
+    IHostApplicationLifetime lifetime,
+    ILogger<CotConnectionHandler> logger) : ConnectionHandler
 {
     public override Task OnConnectedAsync(ConnectionContext context)
     {
         var remote = context.RemoteEndPoint?.ToString() ?? "unknown";
         var certificate = context.Features.Get<ITlsConnectionFeature>()?.ClientCertificate;
-        var (identity, listener) = certificate is null
-            ? ("tcp:" + remote, "cot-tcp")
-            : (NodeCertificateAuthority.IdentityOf(certificate), "cot-tls");
-        return connection.RunAsync(context.Transport, identity, remote, listener, lifetime.ApplicationStopping);
+        if (certificate is null)
+        {
+            return connection.RunAsync(context.Transport, labels.Anonymous(settings.NodeOrg, "tcp:" + remote), remote, "cot-tcp", lifetime.ApplicationStopping);
+        }
+
+        // The handshake already checked it; a revocation in between still counts.
+        if (!authenticator.TryAuthenticate(certificate, out var principal, out var reason))
+        {
+            ServerLog.ConnectionRefused(logger, remote, reason);
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        return connection.RunAsync(context.Transport, principal, remote, "cot-tls", lifetime.ApplicationStopping);
     }
 }

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Security.Authentication;
+using Kizuna.Core.Alliance;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Identity;
+using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
 using Kizuna.Core.Sessions;
 using Kizuna.Core.Storage;
@@ -14,6 +16,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Kizuna.Server.Hosting;
+
+/// <summary>The node's own principal, for the events it originates and the labels it reads from history.</summary>
+public sealed record NodeIdentity(Principal Principal);
 
 /// <summary>
 /// One running Kizuna node: Kestrel carries the CoT listeners (as connection handlers) and the
@@ -40,6 +45,10 @@ public sealed class KizunaNode : IAsyncDisposable
     public EventRouter Router => _app.Services.GetRequiredService<EventRouter>();
     public KizunaMetrics Metrics => _app.Services.GetRequiredService<KizunaMetrics>();
     public NodeCertificateAuthority CertificateAuthority => _app.Services.GetRequiredService<NodeCertificateAuthority>();
+    public LabelPolicy Labels => _app.Services.GetRequiredService<LabelPolicy>();
+
+    /// <summary>The node itself as a principal: the hosting organization, cleared to the top.</summary>
+    public Principal NodePrincipal => _app.Services.GetRequiredService<NodeIdentity>().Principal;
     public IEventStore Store => _store;
 
     /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https"), or null when it is off.</summary>
@@ -51,8 +60,10 @@ public sealed class KizunaNode : IAsyncDisposable
         Action<ILoggingBuilder>? configureLogging = null,
         ConnectionOptions? connectionOptions = null)
     {
+        var labels = LoadLabelPolicy(settings.Profile, settings.NodeOrg);
         Directory.CreateDirectory(settings.DataDir);
         var authority = NodeCertificateAuthority.LoadOrCreate(settings.DataDir);
+        var authenticator = new ClientAuthenticator(authority, labels);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         ConfigureLogging(builder.Logging, settings);
@@ -69,6 +80,9 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(authority);
+        builder.Services.AddSingleton(labels);
+        builder.Services.AddSingleton(authenticator);
+        builder.Services.AddSingleton(new NodeIdentity(labels.Node(settings.NodeOrg)));
         builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(storeOptions, sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(connection);
         builder.Services.AddSingleton<KizunaMetrics>();
@@ -100,7 +114,7 @@ public sealed class KizunaNode : IAsyncDisposable
             {
                 kestrel.Listen(tls, l =>
                 {
-                    l.UseHttps(CotTlsOptions(authority, kestrel.ApplicationServices));
+                    l.UseHttps(CotTlsOptions(authority, authenticator, kestrel.ApplicationServices));
                     l.UseConnectionHandler<CotConnectionHandler>();
                     listeners["cot-tls"] = l;
                 });
@@ -124,7 +138,7 @@ public sealed class KizunaNode : IAsyncDisposable
                     {
                         ServerCertificate = authority.ServerCertificate,
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                        ClientCertificateValidation = (certificate, _, _) => authority.ValidateClient(certificate, out _),
+                        ClientCertificateValidation = ValidateClient(authenticator, kestrel.ApplicationServices),
                         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                     });
                     listeners["https"] = l;
@@ -144,10 +158,11 @@ public sealed class KizunaNode : IAsyncDisposable
 
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var latest = app.Services.GetRequiredService<LatestState>();
+        var nodePrincipal = app.Services.GetRequiredService<NodeIdentity>().Principal;
         var restored = await store.LatestAsync(DateTime.UtcNow, cancellationToken).ConfigureAwait(false);
         foreach (var stored in restored)
         {
-            latest.Update(new SharedEvent(stored.Event, stored.Sender, stored.ReceivedAt));
+            latest.Update(new SharedEvent(stored.Event, labels.ReadStored(stored.Event, nodePrincipal), stored.Sender, stored.ReceivedAt));
         }
 
         ServerLog.LatestRestored(node._logger, restored.Count);
@@ -169,6 +184,7 @@ public sealed class KizunaNode : IAsyncDisposable
             ServerLog.Listening(node._logger, name, scheme + options.IPEndPoint);
         }
 
+        ServerLog.NodeHosted(node._logger, settings.NodeOrg, nodePrincipal.Nation, labels.Profile.Id, labels.Profile.Version, labels.Profile.Source);
         ServerLog.NodeReady(node._logger, Path.GetFullPath(settings.DataDir));
         return node;
     }
@@ -202,25 +218,51 @@ public sealed class KizunaNode : IAsyncDisposable
         await _store.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static HttpsConnectionAdapterOptions CotTlsOptions(NodeCertificateAuthority authority, IServiceProvider services)
+    /// <summary>
+    /// Loads the alliance profile (the embedded default when <paramref name="profilePath"/> is
+    /// null) and checks that <paramref name="nodeOrg"/> is one of its organizations.
+    /// </summary>
+    /// <exception cref="ProfileException">The profile has problems; the message lists each with its line.</exception>
+    /// <exception cref="SettingsException">The hosting organization is not in the profile.</exception>
+    public static LabelPolicy LoadLabelPolicy(string? profilePath, string nodeOrg)
     {
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Server.Tls");
-        return new HttpsConnectionAdapterOptions
+        var profile = profilePath is null ? ProfileLoader.LoadDefault() : ProfileLoader.LoadFile(profilePath);
+        if (profile.FindOrganization(nodeOrg) is null)
+        {
+            throw new SettingsException($"node-org: '{nodeOrg}' is not an organization of the alliance profile {profile.Id} (it has {string.Join(", ", profile.Organizations.Select(o => o.Id))})");
+        }
+
+        return new LabelPolicy(profile);
+    }
+
+    private static HttpsConnectionAdapterOptions CotTlsOptions(NodeCertificateAuthority authority, ClientAuthenticator authenticator, IServiceProvider services)
+        => new()
         {
             ServerCertificate = authority.ServerCertificate,
             ClientCertificateMode = ClientCertificateMode.RequireCertificate,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             HandshakeTimeout = TimeSpan.FromSeconds(10),
-            ClientCertificateValidation = (certificate, _, _) =>
-            {
-                if (authority.ValidateClient(certificate, out var reason))
-                {
-                    return true;
-                }
+            ClientCertificateValidation = ValidateClient(authenticator, services),
+        };
 
-                ServerLog.ClientCertificateRefused(logger, NodeCertificateAuthority.IdentityOf(certificate), reason ?? "not valid");
-                return false;
-            },
+    /// <summary>
+    /// The handshake refuses a certificate that is not this CA's, is revoked, carries no Kizuna
+    /// identity, or claims what the profile does not allow; the reason is logged (never told to
+    /// the client beyond the TLS alert).
+    /// </summary>
+    private static Func<System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.X509Certificates.X509Chain?, System.Net.Security.SslPolicyErrors, bool> ValidateClient(
+        ClientAuthenticator authenticator, IServiceProvider services)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Server.Tls");
+        return (certificate, _, _) =>
+        {
+            if (authenticator.TryAuthenticate(certificate, out _, out var reason))
+            {
+                return true;
+            }
+
+            ServerLog.ClientCertificateRefused(logger, NodeCertificateAuthority.IdentityOf(certificate), reason);
+            return false;
         };
     }
 

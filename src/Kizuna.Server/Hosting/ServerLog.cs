@@ -14,8 +14,8 @@ internal static partial class ServerLog
     [LoggerMessage(4003, LogLevel.Information, "Created the node's development CA and server certificate in {Directory}")]
     public static partial void CertificatesCreated(ILogger logger, string directory);
 
-    [LoggerMessage(4004, LogLevel.Warning, "Refused a TLS client from {RemoteEndpoint}: {Reason}")]
-    public static partial void ClientCertificateRefused(ILogger logger, string remoteEndpoint, string reason);
+    [LoggerMessage(4004, LogLevel.Warning, "Refused a TLS client certificate for {Identity}: {Reason}")]
+    public static partial void ClientCertificateRefused(ILogger logger, string identity, string reason);
 
     [LoggerMessage(4005, LogLevel.Information, "Node stopping: flushing queues and storage")]
     public static partial void NodeStopping(ILogger logger);
@@ -26,4 +26,10 @@ internal static partial class ServerLog
     [LoggerMessage(4007, LogLevel.Information, "Restored the latest state of {Count} uids from storage")]
     public static partial void LatestRestored(ILogger logger, int count);
 
+
+    [LoggerMessage(4008, LogLevel.Information, "Hosted by {Organization} ({Nation}) under alliance profile {Profile} version {Version} from {Source}")]
+    public static partial void NodeHosted(ILogger logger, string organization, string nation, string profile, string version, string source);
+
+    [LoggerMessage(4009, LogLevel.Warning, "Refused a connection from {RemoteEndpoint}: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, string remoteEndpoint, string reason);
 }

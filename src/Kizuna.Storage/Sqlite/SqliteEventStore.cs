@@ -261,10 +261,12 @@ public sealed class SqliteEventStore : IEventStore
                     sql.Append(" AND time <= @until");
                     command.Parameters.AddWithValue("@until", StoredTime.ToUnixMilliseconds(until));
                 }
-                sql.Append(" ORDER BY time DESC, id DESC LIMIT @limit");
+                // With an access filter the rows are stepped through until enough are visible;
+                // SQLite produces them lazily, so the scan stops there.
+                sql.Append(query.Visible is null ? " ORDER BY time DESC, id DESC LIMIT @limit" : " ORDER BY time DESC, id DESC");
                 command.Parameters.AddWithValue("@limit", limit);
                 command.CommandText = sql.ToString();
-                return await ReadEventsAsync(command, limit, cancellationToken).ConfigureAwait(false);
+                return await ReadEventsAsync(command, limit, cancellationToken, query.Visible, limit).ConfigureAwait(false);
             }
         }
     }
@@ -428,7 +430,8 @@ public sealed class SqliteEventStore : IEventStore
         }
     }
 
-    private async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(SqliteCommand command, int capacity, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(
+        SqliteCommand command, int capacity, CancellationToken cancellationToken, Func<StoredEvent, bool>? visible = null, int limit = int.MaxValue)
     {
         var results = new List<StoredEvent>(Math.Min(capacity, 256));
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -437,7 +440,6 @@ public sealed class SqliteEventStore : IEventStore
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var rowId = reader.GetInt64(0);
-                var uid = reader.GetString(1);
                 CotEvent evt;
                 try
                 {
@@ -446,10 +448,20 @@ public sealed class SqliteEventStore : IEventStore
                 }
                 catch (Exception ex) when (ex is CotFormatException or FormatException or ArgumentException or System.Xml.XmlException)
                 {
-                    StorageLog.StoredEventUnreadable(_logger, rowId, uid, Reason(ex));
+                    StorageLog.StoredEventUnreadable(_logger, rowId, Reason(ex));
                     continue;
                 }
-                results.Add(new StoredEvent(evt, StoredTime.FromUnixMilliseconds(reader.GetInt64(2)), reader.GetString(3)));
+                var stored = new StoredEvent(evt, StoredTime.FromUnixMilliseconds(reader.GetInt64(2)), reader.GetString(3));
+                if (visible is not null && !visible(stored))
+                {
+                    continue;
+                }
+
+                results.Add(stored);
+                if (results.Count >= limit)
+                {
+                    break;
+                }
             }
         }
         return results;
@@ -590,7 +602,7 @@ public sealed class SqliteEventStore : IEventStore
                 {
                     unencodable++;
                     Interlocked.Increment(ref _failed);
-                    StorageLog.EventEncodeFailed(_logger, stored.Event.Uid, stored.Event.Type, Reason(ex));
+                    StorageLog.EventEncodeFailed(_logger, stored.Sender, Reason(ex));
                     continue;
                 }
                 Bind(insert, stored, xml);

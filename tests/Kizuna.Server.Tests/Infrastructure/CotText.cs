@@ -16,6 +16,18 @@ public static class CotText
                + $"<detail><contact callsign=\"{callsign}\" endpoint=\"*:-1:stcp\"/><__group name=\"Cyan\" role=\"Team Member\"/></detail></event>\n";
     }
 
+    /// <summary>A position report carrying a label in the event attributes (and optionally more detail, such as a label element).</summary>
+    public static string Labelled(string uid, string callsign, string? access, string? releasableTo, string? caveat = null, string extraDetail = "", DateTime? time = null)
+    {
+        var now = time ?? DateTime.UtcNow;
+        var attributes = (access is null ? "" : $" access=\"{access}\"")
+                         + (releasableTo is null ? "" : $" releasableTo=\"{releasableTo}\"")
+                         + (caveat is null ? "" : $" caveat=\"{caveat}\"");
+        return $"<event version=\"2.0\" uid=\"{uid}\" type=\"a-f-G-U-C\" how=\"m-g\"{attributes} time=\"{Time(now)}\" start=\"{Time(now)}\" stale=\"{Time(now.AddMinutes(5))}\">"
+               + "<point lat=\"35.68\" lon=\"139.76\" hae=\"10\" ce=\"5\" le=\"9999999\"/>"
+               + $"<detail><contact callsign=\"{callsign}\"/>{extraDetail}</detail></event>\n";
+    }
+
     /// <summary>A GeoChat-style message directed by marti/dest to one callsign.</summary>
     public static string Directed(string uid, string toCallsign, string text)
     {

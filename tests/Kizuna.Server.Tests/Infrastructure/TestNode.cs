@@ -1,4 +1,7 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Kizuna.Core.Identity;
+using Kizuna.Core.Labels;
 using Kizuna.Core.Sessions;
 using Kizuna.Server.Cli;
 using Kizuna.Server.Hosting;
@@ -34,8 +37,14 @@ public sealed class TestNode : IAsyncDisposable
     public IPEndPoint CotTcp => Node.Endpoint("cot-tcp")!;
     public IPEndPoint CotTls => Node.Endpoint("cot-tls")!;
     public Uri Http => new($"http://{Node.Endpoint("http")}");
+    public Uri Https => new($"https://localhost:{Node.Endpoint("https")!.Port}");
 
-    public static async Task<TestNode> StartAsync(ConnectionOptions? connection = null, string? dataDir = null, TimeSpan? retention = null)
+    public static async Task<TestNode> StartAsync(
+        ConnectionOptions? connection = null,
+        string? dataDir = null,
+        TimeSpan? retention = null,
+        string? profile = null,
+        string nodeOrg = "JJOC")
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -46,8 +55,10 @@ public sealed class TestNode : IAsyncDisposable
             CotTcp = loopback,
             CotTls = loopback,
             Http = loopback,
-            Https = null,
+            Https = loopback,
             Retention = retention,
+            Profile = profile,
+            NodeOrg = nodeOrg,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
@@ -65,14 +76,60 @@ public sealed class TestNode : IAsyncDisposable
 
     public Task<CotTestClient> ConnectTcpAsync() => CotTestClient.ConnectAsync(CotTcp);
 
-    public async Task<CotTestClient> ConnectTlsAsync(string name)
+    /// <summary>
+    /// Issues a client certificate from the node's CA, as <c>kizuna certs client</c> does: the
+    /// claims are checked against the node's profile first. Defaults: a JJOC (JPN) operator
+    /// cleared SECRET.
+    /// </summary>
+    public ClientCertificateFiles Issue(string name, string org = "JJOC", string? nation = null, string clearance = "SECRET", params string[] authorizations)
     {
-        var dir = Path.Combine(DataDir, "clients", name);
-        var files = Node.CertificateAuthority.IssueClient(name, dir);
-        return await CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem).ConfigureAwait(false);
+        var organization = Node.Labels.Profile.FindOrganization(org) ?? throw new ArgumentException($"no organization {org}", nameof(org));
+        var claims = new IdentityClaims(name, nation ?? organization.Nation, org, "operator", clearance, authorizations);
+        if (!Node.Labels.TryCreatePrincipal(claims, out _, out var reason))
+        {
+            throw new ArgumentException(reason);
+        }
+
+        return IssueUnchecked(claims);
     }
 
+    /// <summary>Issues exactly these claims, unchecked: for tests of what the node refuses.</summary>
+    public ClientCertificateFiles IssueUnchecked(IdentityClaims claims)
+        => Node.CertificateAuthority.IssueClient(claims, Node.Labels.PolicyId, Path.Combine(DataDir, "clients", claims.Name + "-" + Guid.NewGuid().ToString("N")[..8]));
+
+    public async Task<CotTestClient> ConnectTlsAsync(string name, string org = "JJOC", string? nation = null, string clearance = "SECRET")
+        => await ConnectTlsAsync(Issue(name, org, nation, clearance)).ConfigureAwait(false);
+
+    public Task<CotTestClient> ConnectTlsAsync(ClientCertificateFiles files)
+        => CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
+
+    /// <summary>Plain HTTP: health and metrics only (no identity).</summary>
     public HttpClient CreateHttpClient() => new() { BaseAddress = Http, Timeout = Timeout };
+
+    /// <summary>HTTPS with a client certificate: the API answers for that principal.</summary>
+    public HttpClient CreateHttpsClient(ClientCertificateFiles? files)
+    {
+        var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(DataDir, "certs", "ca.pem"));
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
+            {
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return cert is not null && chain.Build(cert);
+            },
+        };
+        if (files is not null)
+        {
+            using var loaded = X509Certificate2.CreateFromPemFile(files.CertificatePem, files.PrivateKeyPem);
+            handler.ClientCertificates.Add(X509CertificateLoader.LoadPkcs12(loaded.Export(X509ContentType.Pkcs12), null));
+            handler.ClientCertificateOptions = ClientCertificateOption.Manual;
+        }
+
+        return new HttpClient(handler) { BaseAddress = Https, Timeout = Timeout };
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kizuna.Core.Identity;
+
+/// <summary>One client certificate the node's CA issued.</summary>
+public sealed record IssuedCertificate(
+    string Serial,
+    string Name,
+    string Nation,
+    string Organization,
+    string Role,
+    string Clearance,
+    DateTime IssuedAt,
+    DateTime NotAfter);
+
+/// <summary>One revoked certificate.</summary>
+public sealed record RevokedCertificate(string Serial, string Name, DateTime RevokedAt, string Reason);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(List<IssuedCertificate>))]
+[JsonSerializable(typeof(List<RevokedCertificate>))]
+internal sealed partial class RegistryJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// What the node's CA has issued and revoked: <c>certs/issued.json</c> and <c>certs/revoked.json</c>
+/// in the data directory. The node rereads the revocation list whenever the file changes, so
+/// <c>kizuna certs revoke</c> takes effect at the next handshake without a restart.
+/// </summary>
+public sealed class CertificateRegistry
+{
+    private readonly string _issuedPath;
+    private readonly string _revokedPath;
+    private readonly Lock _gate = new();
+    private (DateTime WrittenAt, long Length) _revokedStamp = (DateTime.MinValue, -1);
+    private Dictionary<string, RevokedCertificate> _revoked = new(StringComparer.OrdinalIgnoreCase);
+
+    public CertificateRegistry(string certificateDirectory)
+    {
+        _issuedPath = Path.Combine(certificateDirectory, "issued.json");
+        _revokedPath = Path.Combine(certificateDirectory, "revoked.json");
+    }
+
+    public IReadOnlyList<IssuedCertificate> Issued()
+        => File.Exists(_issuedPath)
+            ? JsonSerializer.Deserialize(File.ReadAllText(_issuedPath), RegistryJsonContext.Default.ListIssuedCertificate) ?? []
+            : [];
+
+    public void RecordIssued(IssuedCertificate certificate)
+    {
+        lock (_gate)
+        {
+            var all = Issued().ToList();
+            all.Add(certificate);
+            WriteAtomically(_issuedPath, JsonSerializer.Serialize(all, RegistryJsonContext.Default.ListIssuedCertificate));
+        }
+    }
+
+    public IReadOnlyList<RevokedCertificate> Revoked()
+    {
+        lock (_gate)
+        {
+            Refresh();
+            return [.. _revoked.Values.OrderBy(r => r.RevokedAt)];
+        }
+    }
+
+    /// <summary>The revocation of a serial number (hex, as X509Certificate2.SerialNumber gives it), if revoked.</summary>
+    public RevokedCertificate? RevocationOf(string serial)
+    {
+        lock (_gate)
+        {
+            Refresh();
+            return _revoked.GetValueOrDefault(serial);
+        }
+    }
+
+    /// <summary>Adds revocations (already revoked serials are left as they were); returns those newly revoked.</summary>
+    public IReadOnlyList<RevokedCertificate> Revoke(IEnumerable<RevokedCertificate> revocations)
+    {
+        lock (_gate)
+        {
+            Refresh();
+            var added = revocations.Where(r => !_revoked.ContainsKey(r.Serial)).ToList();
+            if (added.Count > 0)
+            {
+                var all = _revoked.Values.Concat(added).OrderBy(r => r.RevokedAt).ToList();
+                WriteAtomically(_revokedPath, JsonSerializer.Serialize(all, RegistryJsonContext.Default.ListRevokedCertificate));
+                _revokedStamp = (DateTime.MinValue, -1);
+            }
+
+            return added;
+        }
+    }
+
+    private void Refresh()
+    {
+        var info = new FileInfo(_revokedPath);
+        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, 0L);
+        if (stamp == _revokedStamp)
+        {
+            return;
+        }
+
+        var list = info.Exists
+            ? JsonSerializer.Deserialize(File.ReadAllText(_revokedPath), RegistryJsonContext.Default.ListRevokedCertificate) ?? []
+            : [];
+        _revoked = list.ToDictionary(r => r.Serial, StringComparer.OrdinalIgnoreCase);
+        _revokedStamp = stamp;
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, text + "\n");
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,540 @@
+using System.Diagnostics.CodeAnalysis;
+using Kizuna.Core.Alliance;
+using Kizuna.Cot;
+
+namespace Kizuna.Core.Labels;
+
+/// <summary>Why an event's label was refused at the door. Stable names: they are metric labels.</summary>
+public enum LabelRefusal
+{
+    /// <summary>The label cannot be read: an unknown classification or nation, a bad label element, attributes and element disagreeing.</summary>
+    MalformedLabel,
+
+    /// <summary>The label element names another security policy.</summary>
+    ForeignPolicy,
+
+    /// <summary>The classification is above the sender's own clearance.</summary>
+    AboveClearance,
+
+    /// <summary>The event is released to a nation the sender's organization may not release to.</summary>
+    ReleaseTooWide,
+
+    /// <summary>The label applies a category value the sender does not hold itself.</summary>
+    CategoryNotHeld,
+}
+
+/// <summary>An event's label as accepted from its sender, or the reason it was refused.</summary>
+public readonly record struct LabelVerdict(ConfidentialityLabel? Label, LabelRefusal Refusal, string? Reason)
+{
+    [MemberNotNullWhen(true, nameof(Label))]
+    [MemberNotNullWhen(false, nameof(Reason))]
+    public bool Accepted => Label is not null;
+}
+
+/// <summary>
+/// The alliance's labelling rules, built from its profile: which classifications and nations
+/// exist, how a label is read from and written to CoT (the <c>access</c>, <c>releasableTo</c> and
+/// <c>caveat</c> attributes, and the <c>__label</c> detail element for everything richer), what a
+/// sender may apply, and the principals the access decision is made for. See docs/labels.md.
+/// </summary>
+public sealed class LabelPolicy
+{
+    /// <summary>Values of the CoT <c>access</c> attribute that mean "no classification given" (ATAK writes "Undefined").</summary>
+    private static readonly string[] UnsetAccess = ["", "Undefined", "undefined", "UNDEFINED"];
+
+    private const int MaxCategories = 16;
+    private const int MaxCaveatLength = 128;
+
+    private readonly Dictionary<string, int> _nationIndex;
+
+    public LabelPolicy(AllianceProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (profile.Nations.Count > 64)
+        {
+            throw new ArgumentException("A profile may have at most 64 nations.", nameof(profile));
+        }
+
+        Profile = profile;
+        _nationIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < profile.Nations.Count; i++)
+        {
+            _nationIndex[profile.Nations[i].Code] = i;
+        }
+    }
+
+    public AllianceProfile Profile { get; }
+
+    public string PolicyId => Profile.PolicyId;
+
+    // ---- principals ----
+
+    /// <summary>Checks a certificate's claims against the profile; the reason says what does not fit.</summary>
+    public bool TryCreatePrincipal(IdentityClaims claims, [NotNullWhen(true)] out Principal? principal, [NotNullWhen(false)] out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        principal = null;
+        var organization = Profile.FindOrganization(claims.Organization);
+        if (organization is null)
+        {
+            reason = $"unknown organization '{claims.Organization}': it is not in the alliance profile {Profile.Id}";
+            return false;
+        }
+
+        if (!_nationIndex.ContainsKey(claims.Nation))
+        {
+            reason = $"unknown nation '{claims.Nation}': the profile {Profile.Id} has {string.Join(", ", Profile.Nations.Select(n => n.Code))}";
+            return false;
+        }
+
+        if (!organization.Nations.Contains(claims.Nation, StringComparer.Ordinal))
+        {
+            reason = $"nation {claims.Nation} is not a nation of organization {organization.Id} ({string.Join(", ", organization.Nations)})";
+            return false;
+        }
+
+        var level = Profile.ClassificationLevel(claims.Clearance);
+        if (level < 0)
+        {
+            reason = $"unknown clearance '{claims.Clearance}': the profile has {string.Join(", ", Profile.Classifications)}";
+            return false;
+        }
+
+        var defaultLevel = Profile.ClassificationLevel(organization.DefaultClassification);
+        if (level < defaultLevel)
+        {
+            reason = $"clearance {claims.Clearance} is below {organization.Id}'s default classification {organization.DefaultClassification}: the holder could not read what the organization marks by default";
+            return false;
+        }
+
+        foreach (var held in claims.Authorizations)
+        {
+            var colon = held.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || colon == held.Length - 1)
+            {
+                reason = $"authorization '{held}' is not CATEGORY:VALUE";
+                return false;
+            }
+        }
+
+        principal = Build(PrincipalKind.Certificate, claims.Name, claims.Nation, organization, claims.Role, level, claims.Authorizations, MaskOf(organization.MayReleaseTo));
+        reason = null;
+        return true;
+    }
+
+    /// <summary>
+    /// A client of the plain-TCP listener, which has no identity: a member of the hosting
+    /// organization at its default classification, releasing to its own nation only.
+    /// </summary>
+    public Principal Anonymous(string hostOrganization, string name)
+    {
+        var organization = RequireOrganization(hostOrganization);
+        var level = Profile.ClassificationLevel(organization.DefaultClassification);
+        return Build(PrincipalKind.Anonymous, name, organization.Nation, organization, "anonymous", level, [], NationBit(organization.Nation));
+    }
+
+    /// <summary>The node itself: cleared to the highest level, releasing as its hosting organization may.</summary>
+    public Principal Node(string hostOrganization)
+    {
+        var organization = RequireOrganization(hostOrganization);
+        return Build(PrincipalKind.Node, "node:" + organization.Id, organization.Nation, organization, "node", Profile.Classifications.Count - 1, [], MaskOf(organization.MayReleaseTo));
+    }
+
+    // ---- labels ----
+
+    /// <summary>The label of an event that comes without one: the sender's organization's default classification, releasable to the sender's nation only.</summary>
+    public ConfidentialityLabel DefaultFor(Principal sender) => sender.DefaultLabel;
+
+    /// <summary>Builds a label; throws <see cref="ArgumentException"/> for a classification or nation the profile does not have.</summary>
+    public ConfidentialityLabel Create(string classification, IEnumerable<string> releasableTo, IReadOnlyList<LabelCategory>? categories = null, string? caveat = null)
+    {
+        var level = Profile.ClassificationLevel(classification);
+        if (level < 0)
+        {
+            throw new ArgumentException($"'{classification}' is not a classification of {Profile.Id}.", nameof(classification));
+        }
+
+        ulong mask = 0;
+        foreach (var nation in releasableTo)
+        {
+            mask |= NationBit(nation) is var bit and not 0 ? bit : throw new ArgumentException($"'{nation}' is not a nation of {Profile.Id}.", nameof(releasableTo));
+        }
+
+        return Label(level, mask, categories ?? [], caveat);
+    }
+
+    /// <summary>
+    /// Decides the label of an event a sender offers: the label it carries, or the sender's
+    /// default; the originator's nation is always among the releasable nations. Refused when the
+    /// label is malformed, above the sender's clearance, releases wider than the sender's
+    /// organization may, or applies a category the sender does not hold. On acceptance the event
+    /// is stamped with the label (attributes and label element), so every copy carries it.
+    /// </summary>
+    public LabelVerdict Accept(CotEvent evt, Principal sender)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        ArgumentNullException.ThrowIfNull(sender);
+        if (!TryReadWire(evt, out var wire, out var refusal, out var error))
+        {
+            return new LabelVerdict(null, refusal, error);
+        }
+
+        ConfidentialityLabel label;
+        if (wire.IsEmpty)
+        {
+            label = sender.DefaultLabel;
+        }
+        else
+        {
+            var level = wire.Level ?? sender.DefaultLabel.Level;
+            var mask = (wire.ReleasableMask ?? 0) | sender.NationBit;
+            label = Label(level, mask, wire.Categories ?? [], wire.Caveat);
+        }
+
+        if (label.Level > sender.ClearanceLevel)
+        {
+            return new LabelVerdict(null, LabelRefusal.AboveClearance,
+                $"the classification {label.Classification} is above the sender's clearance {sender.Clearance}");
+        }
+
+        var beyond = label.ReleasableMask & ~sender.MayReleaseToMask;
+        if (beyond != 0)
+        {
+            var who = sender.Kind == PrincipalKind.Anonymous ? "the plain-TCP listener (no identity, national only)" : $"organization {sender.Organization}";
+            return new LabelVerdict(null, LabelRefusal.ReleaseTooWide,
+                $"releasable to {string.Join(", ", NationsOf(beyond))}, which {who} may not release to");
+        }
+
+        var decision = AccessControl.Decide(sender, label);
+        if (decision is AccessDecision.PermissiveCategoryNotHeld or AccessDecision.RestrictiveCategoryNotHeld)
+        {
+            return new LabelVerdict(null, LabelRefusal.CategoryNotHeld, $"the label applies a category the sender does not hold ({decision.Describe()})");
+        }
+
+        Stamp(evt, label, wire.Element);
+        return new LabelVerdict(label, default, null);
+    }
+
+    /// <summary>
+    /// Reads the label an event carries (one this node stamped, from history or a trusted
+    /// source). Null when the event carries none or it cannot be read under this profile:
+    /// the caller then decides the fallback, which must be restrictive.
+    /// </summary>
+    public ConfidentialityLabel? Read(CotEvent evt)
+    {
+        if (!TryReadWire(evt, out var wire, out _, out _) || wire.IsEmpty || wire.Level is null)
+        {
+            return null;
+        }
+
+        return Label(wire.Level.Value, wire.ReleasableMask ?? 0, wire.Categories ?? [], wire.Caveat);
+    }
+
+    /// <summary>
+    /// The label of an event from history: the one it was stamped with, or, when it has none this
+    /// profile can read (history from before labels, or another profile), the most restrictive
+    /// label there is: the highest classification, releasable to the node's nation only.
+    /// </summary>
+    public ConfidentialityLabel ReadStored(CotEvent evt, Principal node)
+        => Read(evt) ?? Label(Profile.Classifications.Count - 1, node.NationBit, [], null);
+
+    /// <summary>Writes the label onto the event: the three attributes, and the label element (kept when it already says the same).</summary>
+    public void Stamp(CotEvent evt, ConfidentialityLabel label) => Stamp(evt, label, Read(evt) is { } carried && carried.Equals(label) ? label : null);
+
+    /// <summary>The label element: <c>&lt;__label policy classification releasableTo caveat&gt;</c> with a <c>&lt;category name type values/&gt;</c> per further category.</summary>
+    public static CotElement ToElement(ConfidentialityLabel label)
+    {
+        var element = new CotElement(CotDetail.LabelElementName);
+        element.Attributes.Add(new("policy", label.Policy));
+        element.Attributes.Add(new("classification", label.Classification));
+        element.Attributes.Add(new("releasableTo", label.ReleasableToAttribute));
+        if (label.Caveat is not null)
+        {
+            element.Attributes.Add(new("caveat", label.Caveat));
+        }
+
+        foreach (var category in label.Categories)
+        {
+            var child = new CotElement("category");
+            child.Attributes.Add(new("name", category.Name));
+            child.Attributes.Add(new("type", LabelCategory.TypeName(category.Type)));
+            child.Attributes.Add(new("values", string.Join(',', category.Values)));
+            element.Content.Add(child);
+        }
+
+        return element;
+    }
+
+    /// <summary>Nation trigraphs of a mask, in profile order.</summary>
+    public IReadOnlyList<string> NationsOf(ulong mask)
+    {
+        var nations = new List<string>();
+        for (var i = 0; i < Profile.Nations.Count; i++)
+        {
+            if ((mask & (1UL << i)) != 0)
+            {
+                nations.Add(Profile.Nations[i].Code);
+            }
+        }
+
+        return nations;
+    }
+
+    private void Stamp(CotEvent evt, ConfidentialityLabel label, ConfidentialityLabel? elementSays)
+    {
+        evt.Access = label.Classification;
+        evt.ReleasableTo = label.ReleasableToAttribute;
+        evt.Caveat = label.Caveat;
+        if (elementSays is null || !elementSays.Equals(label))
+        {
+            evt.Detail = evt.Detail.WithLabel(label.Element ??= ToElement(label));
+        }
+    }
+
+    private ConfidentialityLabel Label(int level, ulong mask, IReadOnlyList<LabelCategory> categories, string? caveat)
+        => new(PolicyId, Profile.Classifications[level], level, NationsOf(mask), mask, categories, caveat);
+
+    private Principal Build(PrincipalKind kind, string name, string nation, Organization organization, string role, int clearanceLevel, IReadOnlyList<string> authorizations, ulong mayReleaseTo)
+    {
+        var nationBit = NationBit(nation);
+        var principal = new Principal(kind, name, nation, organization.Id, role, Profile.Classifications[clearanceLevel], clearanceLevel, PolicyId, authorizations, nationBit, mayReleaseTo | nationBit);
+        var defaultLevel = Math.Max(0, Profile.ClassificationLevel(organization.DefaultClassification));
+        principal.DefaultLabel = Label(defaultLevel, nationBit, [], null);
+        return principal;
+    }
+
+    private Organization RequireOrganization(string id)
+        => Profile.FindOrganization(id) ?? throw new ArgumentException($"'{id}' is not an organization of the alliance profile {Profile.Id}.", nameof(id));
+
+    private ulong NationBit(string nation) => _nationIndex.TryGetValue(nation, out var i) ? 1UL << i : 0;
+
+    private ulong MaskOf(IReadOnlyList<string> nations)
+    {
+        ulong mask = 0;
+        foreach (var nation in nations)
+        {
+            mask |= NationBit(nation);
+        }
+
+        return mask;
+    }
+
+    /// <summary>The label as the event states it on the wire, before defaults.</summary>
+    private struct WireLabel
+    {
+        public int? Level;
+        public ulong? ReleasableMask;
+        public string? Caveat;
+        public IReadOnlyList<LabelCategory>? Categories;
+        public ConfidentialityLabel? Element;
+
+        public readonly bool IsEmpty => Level is null && ReleasableMask is null && Caveat is null && Categories is null;
+    }
+
+    private bool TryReadWire(CotEvent evt, out WireLabel wire, out LabelRefusal refusal, [NotNullWhen(false)] out string? error)
+    {
+        wire = default;
+        refusal = LabelRefusal.MalformedLabel;
+
+        var access = evt.Access?.Trim();
+        if (access is not null && !UnsetAccess.Contains(access, StringComparer.Ordinal))
+        {
+            var level = LevelOf(access);
+            if (level < 0)
+            {
+                error = $"the access attribute is not a classification of this alliance (expected one of {string.Join(", ", Profile.Classifications)})";
+                return false;
+            }
+
+            wire.Level = level;
+        }
+
+        if (!string.IsNullOrWhiteSpace(evt.ReleasableTo))
+        {
+            if (!TryParseNations(evt.ReleasableTo, out var mask, out error))
+            {
+                error = "the releasableTo attribute " + error;
+                return false;
+            }
+
+            wire.ReleasableMask = mask;
+        }
+
+        if (!string.IsNullOrWhiteSpace(evt.Caveat))
+        {
+            wire.Caveat = evt.Caveat.Trim();
+            if (wire.Caveat.Length > MaxCaveatLength)
+            {
+                error = $"the caveat is longer than {MaxCaveatLength} characters";
+                return false;
+            }
+        }
+
+        if (evt.Detail.Label is { } element && !TryReadElement(element, ref wire, out refusal, out error))
+        {
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+
+    private bool TryReadElement(CotElement element, ref WireLabel wire, out LabelRefusal refusal, [NotNullWhen(false)] out string? error)
+    {
+        refusal = LabelRefusal.MalformedLabel;
+        var policy = element.Attribute("policy");
+        if (string.IsNullOrWhiteSpace(policy))
+        {
+            error = "the label element has no policy attribute";
+            return false;
+        }
+
+        if (!string.Equals(policy, PolicyId, StringComparison.Ordinal))
+        {
+            refusal = LabelRefusal.ForeignPolicy;
+            error = $"the label element names another security policy (this alliance's is {PolicyId})";
+            return false;
+        }
+
+        var classification = element.Attribute("classification");
+        var level = classification is null ? -1 : LevelOf(classification.Trim());
+        if (level < 0)
+        {
+            error = $"the label element's classification is missing or not one of {string.Join(", ", Profile.Classifications)}";
+            return false;
+        }
+
+        if (wire.Level is { } fromAccess && fromAccess != level)
+        {
+            error = "the access attribute and the label element give different classifications";
+            return false;
+        }
+
+        wire.Level = level;
+
+        if (element.Attribute("releasableTo") is { } releasableTo && !string.IsNullOrWhiteSpace(releasableTo))
+        {
+            if (!TryParseNations(releasableTo, out var mask, out error))
+            {
+                error = "the label element's releasableTo " + error;
+                return false;
+            }
+
+            if (wire.ReleasableMask is { } fromAttribute && fromAttribute != mask)
+            {
+                error = "the releasableTo attribute and the label element name different nations";
+                return false;
+            }
+
+            wire.ReleasableMask = mask;
+        }
+
+        var caveat = element.Attribute("caveat")?.Trim();
+        if (!string.IsNullOrEmpty(caveat))
+        {
+            if (wire.Caveat is not null && !string.Equals(wire.Caveat, caveat, StringComparison.Ordinal))
+            {
+                error = "the caveat attribute and the label element give different caveats";
+                return false;
+            }
+
+            wire.Caveat = caveat;
+        }
+
+        List<LabelCategory>? categories = null;
+        foreach (var child in element.Children)
+        {
+            if (!string.Equals(child.Name, "category", StringComparison.Ordinal))
+            {
+                error = "the label element may contain only category elements";
+                return false;
+            }
+
+            if (!TryReadCategory(child, out var category, out error))
+            {
+                return false;
+            }
+
+            categories ??= [];
+            if (categories.Count == MaxCategories)
+            {
+                error = $"the label element has more than {MaxCategories} categories";
+                return false;
+            }
+
+            categories.Add(category);
+        }
+
+        wire.Categories = categories;
+        wire.Element = Label(level, wire.ReleasableMask ?? 0, categories ?? [], wire.Caveat);
+        error = null;
+        return true;
+    }
+
+    private static bool TryReadCategory(CotElement child, [NotNullWhen(true)] out LabelCategory? category, [NotNullWhen(false)] out string? error)
+    {
+        category = null;
+        var name = child.Attribute("name")?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            error = "a label category has no name";
+            return false;
+        }
+
+        CategoryType type;
+        switch (child.Attribute("type"))
+        {
+            case "permissive": type = CategoryType.Permissive; break;
+            case "restrictive": type = CategoryType.Restrictive; break;
+            case "informative": type = CategoryType.Informative; break;
+            default:
+                error = "a label category's type is not permissive, restrictive or informative";
+                return false;
+        }
+
+        var values = (child.Attribute("values") ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (values.Length == 0)
+        {
+            error = "a label category has no values";
+            return false;
+        }
+
+        category = new LabelCategory(name, type, values);
+        error = null;
+        return true;
+    }
+
+    private int LevelOf(string classification)
+    {
+        for (var i = 0; i < Profile.Classifications.Count; i++)
+        {
+            if (string.Equals(Profile.Classifications[i], classification, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Trigraphs separated by commas and/or spaces ("USA,JPN", "USA, JPN", "USA JPN").</summary>
+    private bool TryParseNations(string text, out ulong mask, [NotNullWhen(false)] out string? error)
+    {
+        mask = 0;
+        foreach (var token in text.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var bit = NationBit(token);
+            if (bit == 0)
+            {
+                error = $"names a nation this alliance does not have (expected trigraphs from {string.Join(", ", Profile.Nations.Select(n => n.Code))})";
+                return false;
+            }
+
+            mask |= bit;
+        }
+
+        error = null;
+        return true;
+    }
+}

@@ -1,0 +1,33 @@
+using Kizuna.Cot;
+
+namespace Kizuna.Core.Labels;
+
+/// <summary>
+/// What a sender is told when the node refuses one of its events for its label: a control event
+/// of type <c>t-x-kizuna-refusal</c> naming the refused uid, the reason as a stable name, and the
+/// sentence that was logged. It goes only to the sender, never into history or the picture.
+/// </summary>
+public static class RefusalNotice
+{
+    public const string Type = "t-x-kizuna-refusal";
+
+    public static CotEvent Create(string refusedUid, LabelRefusal refusal, string reason, DateTime now)
+    {
+        var refused = new CotElement("__refusal");
+        refused.Attributes.Add(new("uid", refusedUid));
+        refused.Attributes.Add(new("reason", refusal.ToString()));
+        refused.Content.Add(reason);
+        var remarks = new CotElement("remarks");
+        remarks.Content.Add($"Kizuna refused event {refusedUid}: {reason}");
+        return new CotEvent
+        {
+            Uid = "kizuna-refusal-" + Guid.NewGuid().ToString("N"),
+            Type = Type,
+            How = "h-g-i-g-o",
+            Time = now,
+            Start = now,
+            Stale = now.AddMinutes(1),
+            Detail = CotDetail.FromElements([refused, remarks]),
+        };
+    }
+}
