@@ -102,6 +102,12 @@ internal static class ProfileJson
             syntaxError = SyntaxProblem(ex, lineStarts.Length);
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // GetString on a string that is not valid UTF-8; the reader is still on that token.
+            syntaxError = new ProfileProblem(LineOf(lineStarts, reader.TokenStartIndex), "the text is not valid UTF-8");
+            return null;
+        }
     }
 
     private static ProfileProblem SyntaxProblem(JsonException ex, int lineCount)
