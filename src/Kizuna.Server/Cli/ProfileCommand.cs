@@ -17,10 +17,11 @@ public static class ProfileCommand
         var show = new Command("show", "Print the alliance structure as a tree: each nation's chains with the authority on every edge, combined commands, counterparts.");
         var file = new Option<string?>("--profile")
         {
+            HelpName = "FILE",
             Description = $"Alliance profile file [default: the built-in {ProfileLoader.DefaultProfileName}; file key \"{Profile.Name}\"; env {Profile.EnvironmentVariable}]",
         };
-        var at = new Option<string?>("--at") { Description = "Show the structure as of this day, YYYY-MM-DD [default: today]" };
-        var language = new Option<string?>("--lang") { Description = "Show local names in this language where the profile has them: ja, ko or en" };
+        var at = new Option<string?>("--at") { HelpName = "YYYY-MM-DD", Description = "Show the structure as of this day, YYYY-MM-DD [default: today]" };
+        var language = new Option<string?>("--lang") { HelpName = "ja|ko|en", Description = "Show local names in this language where the profile has them: ja, ko or en" };
         show.Options.Add(file);
         show.Options.Add(at);
         show.Options.Add(language);
