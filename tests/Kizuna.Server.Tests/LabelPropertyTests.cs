@@ -22,15 +22,27 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
 
     private static readonly string[] CategoryPool = ["SAP:MWX", "SAP:SEA", "EXER:FE24"];
 
+    /// <summary>Seeds 1-4 use the default US-Japan-ROK profile; 5-8 each a random alliance of their own.</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
     public async Task No_recipient_ever_receives_an_event_its_decision_denies_and_every_permitted_one_does(int seed)
     {
         var random = new Random(seed);
-        await using var node = await TestNode.StartAsync();
+        string? profilePath = null;
+        var nodeOrg = "JJOC";
+        if (seed > 4)
+        {
+            (profilePath, nodeOrg) = RandomProfile.Write(random, seed);
+        }
+
+        await using var node = await TestNode.StartAsync(profile: profilePath, nodeOrg: nodeOrg);
         var profile = node.Node.Labels.Profile;
 
         var people = Enumerable.Range(0, Identities).Select(i => Person.Random(random, profile, $"p{seed}-{i}")).ToList();
@@ -57,7 +69,7 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
                 }
             }
 
-            await BarrierAsync(clients, seed, "live");
+            await BarrierAsync(clients, clients, people, profile, seed, "live");
             var checks = 0;
 
             // Live delivery: exactly the accepted events the oracle permits, never one's own.
@@ -84,7 +96,7 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
                 late.Add(await node.ConnectTlsAsync(person.Files!));
             }
 
-            await BarrierAsync(clients[..1].Concat(late).ToList(), seed, "replay", receiversFrom: 1);
+            await BarrierAsync(clients, late, people, profile, seed, "replay");
             for (var r = 0; r < people.Count; r++)
             {
                 var expected = sent.Where(e => e.Label is not null && Oracle.Permits(profile, people[r], e.Label)).Select(e => e.Uid).ToHashSet();
@@ -111,13 +123,18 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
             }
 
             var accepted = sent.Count(e => e.Label is not null);
-            output.WriteLine($"seed {seed}: {people.Count} identities, {sent.Count} events ({accepted} accepted, {sent.Count - accepted} refused); {checks} access decisions checked over live delivery, replay and the API");
+            output.WriteLine($"seed {seed} ({profile.Id}: {profile.Nations.Count} nations, {profile.Classifications.Count} levels, {profile.Organizations.Count} organizations): {people.Count} identities, {sent.Count} events ({accepted} accepted, {sent.Count - accepted} refused); {checks} access decisions checked over live delivery, replay and the API");
         }
         finally
         {
             foreach (var client in clients)
             {
                 await client.DisposeAsync();
+            }
+
+            if (profilePath is not null)
+            {
+                File.Delete(profilePath);
             }
         }
     }
@@ -130,26 +147,81 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
             $"seed {seed}, {exit}: leaked [{string.Join(", ", leaked)}], lost [{string.Join(", ", lost)}]");
     }
 
-    /// <summary>Each sender sends an event everyone may see; every receiver waits for all of them.</summary>
-    private static async Task BarrierAsync(IReadOnlyList<CotTestClient> clients, int seed, string name, int receiversFrom = 0)
+    /// <summary>
+    /// Each sender sends a barrier at the lowest level, released as widely as its organization
+    /// may; each receiver waits for every barrier it may see (not its own connection's). Events
+    /// from one sender arrive in order, and a sender can reach a receiver only if its barrier
+    /// can, so after this everything a receiver was going to get from anyone has arrived.
+    /// </summary>
+    private static async Task BarrierAsync(
+        IReadOnlyList<CotTestClient> senders, IReadOnlyList<CotTestClient> receivers, IReadOnlyList<Person> people, AllianceProfile profile, int seed, string name)
     {
-        var senders = receiversFrom == 0 ? clients : clients.Take(receiversFrom).ToList();
-        var uids = new List<string>();
-        foreach (var (client, i) in senders.Select((c, i) => (c, i)))
+        var barriers = new List<(string Uid, HashSet<string> Nations, CotTestClient Sender)>();
+        for (var i = 0; i < senders.Count; i++)
         {
             var uid = $"barrier-{name}-{seed}-{i}";
-            uids.Add(uid);
-            await client.SendAsync(CotText.Labelled(uid, "BARRIER", "UNCLASSIFIED", "USA,JPN,KOR"));
+            var nations = new HashSet<string>(people[i].Organization.MayReleaseTo, StringComparer.Ordinal) { people[i].Nation };
+            barriers.Add((uid, nations, senders[i]));
+            await senders[i].SendAsync(CotText.Labelled(uid, "BARRIER", profile.Classifications[0], string.Join(",", nations)));
         }
 
-        for (var r = receiversFrom; r < clients.Count; r++)
+        for (var r = 0; r < receivers.Count; r++)
         {
-            var own = receiversFrom == 0 ? uids[r] : null;
-            await clients[r].ExpectUidsAsync([.. uids.Where(u => u != own)]);
+            var visible = barriers.Where(b => b.Nations.Contains(people[r].Nation) && !ReferenceEquals(b.Sender, receivers[r])).Select(b => b.Uid).ToArray();
+            await receivers[r].ExpectUidsAsync(visible);
         }
     }
 
     private sealed record Sent(string Uid, int SenderIndex, OracleLabel? Label);
+
+    /// <summary>
+    /// A random alliance as a profile file: 2-5 nations, 2-4 classification levels, 3-6
+    /// organizations (the first combined when there are three nations or more) with random
+    /// release limits and default levels.
+    /// </summary>
+    private static class RandomProfile
+    {
+        public static (string Path, string NodeOrg) Write(Random random, int seed)
+        {
+            var nations = Enumerable.Range(0, random.Next(2, 6)).Select(i => "N" + (char)('A' + i) + (char)('A' + random.Next(26))).ToList();
+            var levels = Enumerable.Range(0, random.Next(2, 5)).Select(i => $"LEVEL-{i}").ToList();
+            var organizations = new List<string>();
+            for (var i = 0; i < random.Next(3, 7); i++)
+            {
+                var combined = i == 0 && nations.Count > 2;
+                var own = combined ? nations.Take(2).ToList() : [nations[random.Next(nations.Count)]];
+                var release = nations.Where(n => own.Contains(n) || random.Next(2) == 0).ToList();
+                var json = $"{{\"id\": \"ORG-{i}\", \"name\": \"Organization {i}\", "
+                           + (combined ? $"\"nations\": [{Quoted(own)}], \"kind\": \"combined-command\", " : $"\"nation\": \"{own[0]}\", \"kind\": \"headquarters\", ")
+                           + $"\"defaultClassification\": \"{levels[random.Next(levels.Count)]}\", \"mayReleaseTo\": [{Quoted(release)}]}}";
+                organizations.Add(json);
+            }
+
+            var nationsJson = string.Join(", ", nations.Select(n => $"{{\"code\": \"{n}\", \"name\": \"Nation {n}\"}}"));
+            var text = $$"""
+                {
+                  "format": "kizuna-alliance-profile",
+                  "formatVersion": 1,
+                  "id": "random-{{seed}}",
+                  "name": "Random alliance {{seed}}",
+                  "version": "1",
+                  "policy": "urn:kizuna:policy:random-{{seed}}",
+                  "classifications": [{{Quoted(levels)}}],
+                  "nations": [{{nationsJson}}],
+                  "organizations": [
+                    {{string.Join(",\n    ", organizations)}}
+                  ],
+                  "relationships": [],
+                  "counterparts": []
+                }
+                """;
+            var path = Path.Combine(Path.GetTempPath(), $"kizuna-random-profile-{seed}-{Guid.NewGuid():N}.json");
+            File.WriteAllText(path, text);
+            return (path, "ORG-0");
+        }
+
+        private static string Quoted(IEnumerable<string> values) => string.Join(", ", values.Select(v => $"\"{v}\""));
+    }
 
     /// <summary>A random identity, consistent with the profile (the CA would not issue anything else).</summary>
     private sealed class Person
