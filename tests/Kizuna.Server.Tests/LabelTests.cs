@@ -230,6 +230,18 @@ public sealed class LabelTests
     }
 
     [Fact]
+    public async Task Revoking_the_certificate_of_an_open_connection_closes_it()
+    {
+        await using var node = await TestNode.StartAsync();
+        var files = node.Issue("soon-revoked");
+        await using var client = await node.ConnectTlsAsync(files);
+        node.Node.CertificateAuthority.Registry.Revoke([new RevokedCertificate(files.Serial, "soon-revoked", DateTime.UtcNow, "left the watch")]);
+        await client.Closed.WaitAsync(TestNode.Timeout);
+        var closed = await node.Logs.WaitForAsync(e => e.EventId.Id == 4010, TestNode.Timeout);
+        Assert.Contains("left the watch", closed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_certificate_naming_an_unknown_organization_is_refused_at_the_handshake()
     {
         await using var node = await TestNode.StartAsync();

@@ -34,6 +34,7 @@ public sealed class CertificateRegistry
     private readonly Lock _gate = new();
     private (DateTime WrittenAt, long Length) _revokedStamp = (DateTime.MinValue, -1);
     private Dictionary<string, RevokedCertificate> _revoked = new(StringComparer.OrdinalIgnoreCase);
+    private long _version;
 
     public CertificateRegistry(string certificateDirectory)
     {
@@ -62,6 +63,19 @@ public sealed class CertificateRegistry
         {
             Refresh();
             return [.. _revoked.Values.OrderBy(r => r.RevokedAt)];
+        }
+    }
+
+    /// <summary>
+    /// Rereads the revocation list if its file changed; returns a number that changes whenever
+    /// the list did, so a watcher knows when to look at its open connections again.
+    /// </summary>
+    public long RevocationVersion()
+    {
+        lock (_gate)
+        {
+            Refresh();
+            return _version;
         }
     }
 
@@ -107,6 +121,7 @@ public sealed class CertificateRegistry
             : [];
         _revoked = list.ToDictionary(r => r.Serial, StringComparer.OrdinalIgnoreCase);
         _revokedStamp = stamp;
+        _version++;
     }
 
     private static void WriteAtomically(string path, string text)

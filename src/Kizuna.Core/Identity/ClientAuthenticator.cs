@@ -31,6 +31,12 @@ public sealed class ClientAuthenticator(NodeCertificateAuthority authority, Labe
             return false;
         }
 
-        return labels.TryCreatePrincipal(claims, out principal, out reason);
+        if (!labels.TryCreatePrincipal(claims, out principal, out reason))
+        {
+            return false;
+        }
+
+        principal.CertificateSerial = certificate.SerialNumber;
+        return true;
     }
 }

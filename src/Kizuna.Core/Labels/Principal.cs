@@ -86,6 +86,9 @@ public sealed class Principal
     /// <summary>The label of what this principal sends without one (set once, by <see cref="LabelPolicy"/>).</summary>
     internal ConfidentialityLabel DefaultLabel { get; set; } = null!;
 
+    /// <summary>The serial number (hex) of the certificate this principal was read from; null for anonymous and node principals.</summary>
+    public string? CertificateSerial { get; internal set; }
+
     public bool Holds(string category, string value)
     {
         foreach (var held in Authorizations)

@@ -56,6 +56,9 @@ public sealed class ClientSession
     /// <summary>Queues a run of events in one step (one lock, one wake of the writer).</summary>
     public void Deliver(ReadOnlySpan<SharedEvent> events, Lane lane) => Account(Queue.Enqueue(events, lane));
 
+    /// <summary>Closes the connection (the reason is logged when it closes).</summary>
+    public void Close(string reason) => _abort(reason);
+
     private void Account((int Dropped, bool Overflow) outcome)
     {
         if (outcome.Dropped > 0)

@@ -89,6 +89,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton<LatestState>();
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
+        builder.Services.AddHostedService<RevocationWatcher>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         // CoT connections do little work per read and never block, so socket continuations run

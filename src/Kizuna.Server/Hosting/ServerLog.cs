@@ -32,4 +32,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(4009, LogLevel.Warning, "Refused a connection from {RemoteEndpoint}: {Reason}")]
     public static partial void ConnectionRefused(ILogger logger, string remoteEndpoint, string reason);
+
+    [LoggerMessage(4010, LogLevel.Warning, "Closing connection {ConnectionId} of {Identity}: its certificate was revoked ({Reason})")]
+    public static partial void SessionRevoked(ILogger logger, long connectionId, string identity, string reason);
 }

@@ -1,0 +1,45 @@
+using Kizuna.Core.Identity;
+using Kizuna.Core.Routing;
+
+namespace Kizuna.Server.Hosting;
+
+/// <summary>
+/// Closes open connections whose certificate has been revoked. The handshake refuses revoked
+/// certificates; this makes <c>kizuna certs revoke</c> also end a session that is already open,
+/// within <see cref="Interval"/>. The revocation list is a file, so the check is a stat per tick.
+/// </summary>
+public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventRouter router, ILogger<RevocationWatcher> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var seen = authority.Registry.RevocationVersion();
+        using var timer = new PeriodicTimer(Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                var version = authority.Registry.RevocationVersion();
+                if (version == seen)
+                {
+                    continue;
+                }
+
+                seen = version;
+                foreach (var session in router.Sessions)
+                {
+                    if (session.Principal.CertificateSerial is { } serial && authority.Registry.RevocationOf(serial) is { } revoked)
+                    {
+                        ServerLog.SessionRevoked(logger, session.Id, session.Identity, revoked.Reason);
+                        session.Close("certificate revoked: " + revoked.Reason);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The node is stopping.
+        }
+    }
+}
