@@ -50,7 +50,9 @@ public sealed class CotDetail
     /// This detail with <paramref name="label"/> as its label element: replacing the one it has in
     /// place, or appended. Everything else is kept as it is.
     /// </summary>
-    public CotDetail WithLabel(CotElement label)
+    /// <param name="label">The label element.</param>
+    /// <param name="labelXml">Its canonical XML when the caller keeps it (a label is shared by many events), else null.</param>
+    public CotDetail WithLabel(CotElement label, string? labelXml = null)
     {
         ArgumentNullException.ThrowIfNull(label);
         if (!string.Equals(label.Name, LabelElementName, StringComparison.Ordinal))
@@ -60,9 +62,7 @@ public sealed class CotDetail
 
         if (Label is null)
         {
-            var appended = new StringBuilder(InnerXml.Length + 160).Append(InnerXml);
-            label.WriteTo(appended);
-            return new CotDetail(appended.ToString(), ContactCallsign, ContactEndpoint, MartiDestinations, label);
+            return new CotDetail(string.Concat(InnerXml, labelXml ?? label.ToXml()), ContactCallsign, ContactEndpoint, MartiDestinations, label);
         }
 
         var content = new List<object>(Content.Count);

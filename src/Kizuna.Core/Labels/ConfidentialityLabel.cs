@@ -98,6 +98,9 @@ public sealed class ConfidentialityLabel : IEquatable<ConfidentialityLabel>
     /// <summary>The label element, built once per label and shared (never modified) by every event that carries it.</summary>
     internal Kizuna.Cot.CotElement? Element { get; set; }
 
+    /// <summary>The label element's XML, kept with it.</summary>
+    internal string? ElementXml { get; set; }
+
     /// <summary>The <c>releasableTo</c> attribute value: trigraphs separated by commas.</summary>
     public string ReleasableToAttribute => string.Join(',', ReleasableTo);
 

@@ -45,7 +45,10 @@ public sealed class LabelPolicy
     private const int MaxCategories = 16;
     private const int MaxCaveatLength = 128;
 
+    private const int MaxCachedLabels = 4096;
+
     private readonly Dictionary<string, int> _nationIndex;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Level, ulong Mask, string? Caveat), ConfidentialityLabel> _plainLabels = new();
 
     public LabelPolicy(AllianceProfile profile)
     {
@@ -287,12 +290,34 @@ public sealed class LabelPolicy
         evt.Caveat = label.Caveat;
         if (elementSays is null || !elementSays.Equals(label))
         {
-            evt.Detail = evt.Detail.WithLabel(label.Element ??= ToElement(label));
+            if (label.Element is null)
+            {
+                var element = ToElement(label);
+                label.ElementXml = element.ToXml();
+                label.Element = element;
+            }
+
+            evt.Detail = evt.Detail.WithLabel(label.Element, label.ElementXml);
         }
     }
 
     private ConfidentialityLabel Label(int level, ulong mask, IReadOnlyList<LabelCategory> categories, string? caveat)
-        => new(PolicyId, Profile.Classifications[level], level, NationsOf(mask), mask, categories, caveat);
+    {
+        // Most traffic carries a handful of plain labels: one instance each, so the banner and the
+        // label element are built once. The cache is bounded (caveats are client text).
+        if (categories.Count == 0 && _plainLabels.TryGetValue((level, mask, caveat), out var known))
+        {
+            return known;
+        }
+
+        var label = new ConfidentialityLabel(PolicyId, Profile.Classifications[level], level, NationsOf(mask), mask, categories, caveat);
+        if (categories.Count == 0 && _plainLabels.Count < MaxCachedLabels)
+        {
+            _plainLabels.TryAdd((level, mask, caveat), label);
+        }
+
+        return label;
+    }
 
     private Principal Build(PrincipalKind kind, string name, string nation, Organization organization, string role, int clearanceLevel, IReadOnlyList<string> authorizations, ulong mayReleaseTo)
     {
