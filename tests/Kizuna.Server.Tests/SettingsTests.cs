@@ -24,11 +24,61 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void The_plain_tcp_listener_is_off_unless_configured_and_the_node_is_hosted_by_JJOC()
+    {
+        var sources = SettingSources.Load(null, _ => null);
+        var settings = ServeCommand.Resolve(s => sources.Resolve(s, null));
+        Assert.Null(settings.CotTcp);
+        Assert.Equal("JJOC", settings.NodeOrg);
+        Assert.Null(settings.Profile);
+    }
+
+    [Fact]
+    public void A_node_refuses_to_start_on_a_bad_profile_listing_every_problem_by_line()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, """
+            {
+              "format": "kizuna-alliance-profile",
+              "formatVersion": 1,
+              "id": "bad", "name": "Bad", "version": "1", "policy": "urn:bad",
+              "classifications": ["LOW", "HIGH"],
+              "nations": [{"code": "USA", "name": "United States"}],
+              "organizations": [
+                {"id": "A", "name": "A", "nation": "XYZ", "kind": "unit", "defaultClassification": "LOW"},
+                {"id": "B", "name": "B", "nation": "USA", "kind": "unit", "defaultClassification": "LOW"}
+              ],
+              "relationships": [{"superior": "B", "subordinate": "GHOST", "kind": "OPCON"}],
+              "counterparts": []
+            }
+            """);
+        try
+        {
+            var refused = Assert.Throws<Kizuna.Core.Alliance.ProfileException>(() => Kizuna.Server.Hosting.KizunaNode.LoadLabelPolicy(file, "B"));
+            Assert.Contains($"{file}:8:", refused.Message, StringComparison.Ordinal);
+            Assert.Contains($"{file}:11:", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("XYZ", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("GHOST", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void A_hosting_organization_missing_from_the_profile_is_refused_naming_the_setting()
+    {
+        var refused = Assert.Throws<SettingsException>(() => Kizuna.Server.Hosting.KizunaNode.LoadLabelPolicy(null, "NO-SUCH-HQ"));
+        Assert.StartsWith("node-org: 'NO-SUCH-HQ'", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_empty_value_turns_a_listener_off()
     {
         var sources = SettingSources.Load(null, _ => null);
-        var settings = ServeCommand.Resolve(s => sources.Resolve(s, s == ServeCommand.CotTcp ? string.Empty : null));
-        Assert.Null(settings.CotTcp);
+        var settings = ServeCommand.Resolve(s => sources.Resolve(s, s == ServeCommand.Https ? string.Empty : null));
+        Assert.Null(settings.Https);
         Assert.NotNull(settings.CotTls);
     }
 
