@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -194,26 +195,53 @@ public sealed class NodeTakTests(KizunaProcess node) : IClassFixture<KizunaProce
 
         // Once another client has it, the node has routed it; the API may lag the store a little.
         await watcher.WaitForEventAsync("cot", m => m.Str("uid") == Uid);
-        using var http = new HttpClient { BaseAddress = node.HttpBase, Timeout = NodeScript.NetworkTimeout };
-        var health = await http.GetAsync(new Uri("healthz", UriKind.Relative));
-        Assert.True(health.IsSuccessStatusCode, $"/healthz answered {(int)health.StatusCode}");
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        string body;
-        do
+        // Plain HTTP carries no identity: health yes, events no.
+        using (var plain = node.CreateHttpClient())
         {
-            body = await http.GetStringAsync(new Uri("api/events/latest", UriKind.Relative));
-            if (body.Contains(Uid, StringComparison.Ordinal))
+            var health = await plain.GetAsync(new Uri("healthz", UriKind.Relative));
+            Assert.True(health.IsSuccessStatusCode, $"/healthz answered {(int)health.StatusCode}");
+            var events = await plain.GetAsync(new Uri("api/events", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Unauthorized, events.StatusCode);
+        }
+
+        using var https = node.CreateHttpsClient(node.Client("delta"));
+        var latest = await PollLatestAsync(https, Uid);
+        var listed = Assert.Single(latest, e => e.Str("uid") == Uid);
+        Assert.Equal("LATEST", listed.Str("callsign"));
+
+        // An unlabelled event gets the sender's organization's default, releasable to its nation only.
+        var label = Assert.IsType<JsonObject>(listed["label"]);
+        Assert.Equal("UNCLASSIFIED", label.Str("classification"));
+        Assert.Equal(["JPN"], Assert.IsType<JsonArray>(label["releasableTo"]).Select(n => n!.GetValue<string>()));
+        Assert.Equal("UNCLASSIFIED", listed.Str("access"));
+        Assert.Equal("JPN", listed.Str("releasableTo"));
+
+        // So a US caller is not shown it.
+        using var us = node.CreateHttpsClient(node.Client("usfj"));
+        var atUs = await us.GetStringAsync(new Uri("api/events/latest", UriKind.Relative));
+        Assert.DoesNotContain(Uid, atUs, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The latest picture once it lists <paramref name="uid"/>: the store writes in batches, so the
+    /// API may lag routing a little. Polled, bounded by <see cref="NodeScript.NetworkTimeout"/>.
+    /// </summary>
+    private static async Task<List<JsonObject>> PollLatestAsync(HttpClient https, string uid)
+    {
+        var deadline = DateTime.UtcNow + NodeScript.NetworkTimeout;
+        while (true)
+        {
+            var body = await https.GetStringAsync(new Uri("api/events/latest", UriKind.Relative));
+            var events = Assert.IsType<JsonArray>(JsonNode.Parse(body)).OfType<JsonObject>().ToList();
+            if (events.Any(e => e.Str("uid") == uid))
             {
-                break;
+                return events;
             }
 
+            Assert.True(DateTime.UtcNow < deadline, $"/api/events/latest did not list {uid} within {NodeScript.NetworkTimeout.TotalSeconds:0} s: {body}");
             await Task.Delay(100);
         }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.NotNull(JsonNode.Parse(body));
-        Assert.Contains(Uid, body, StringComparison.Ordinal);
     }
 
     [Fact]

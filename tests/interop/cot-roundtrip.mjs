@@ -8,11 +8,17 @@
 //   {"op":"parse-proto","id":..,"base64":".."}  (or "hex"): a bare TakMessage, a stream
 //        frame (0xBF, varint length, TakMessage) or a mesh datagram (0xBF 0x01 0xBF, TakMessage)
 //     -> {"id","ok":true,"framing":"none|stream|mesh"?,"uid","type","how","time","start","stale",
+//         "access","releasableTo","caveat" (event attributes as node-cot kept them, null when absent),
+//         "label":{"policy","classification","releasableTo","caveat","categories":[{name,type,values}]}|null
+//                 (the <__label> detail element's attributes, null when absent),
 //         "point":{lat,lon,hae,ce,le},"callsign","remarks","group":{name,role}|null,
 //         "detail":{...xml-js compact form...},"xml":"node-cot's to_xml of what it parsed"}
 //
 //   {"op":"write","id":..,"event":{"uid","type","how","callsign","remarks","lat","lon","hae",
-//        "ce","le","time","start","stale","group":{"name","role"},"detail":{...extra, xml-js compact}}}
+//        "ce","le","time","start","stale","group":{"name","role"},"detail":{...extra, xml-js compact},
+//        "access","releasableTo","caveat" (event attributes),
+//        "label":{"policy","classification","releasableTo","caveat","categories":[{name,type,values}]}}}
+//        (label becomes the <__label> detail element, categories its <category/> children)
 //     -> {"id","ok":true,"xml":"CoTParser.to_xml","proto_base64":"CoTParser.to_proto","proto_framing":"none"}
 //
 // A request that node-cot refuses answers {"id","ok":false,"error":"..."}; the script goes on.
@@ -67,6 +73,25 @@ function unframe(bytes) {
   return { payload: bytes.subarray(offset, offset + length), framing: 'stream' };
 }
 
+/** The <__label> element as node-cot holds it (xml-js compact form), or null. */
+function describeLabel(element) {
+  if (!element) return null;
+  const one = Array.isArray(element) ? element[0] : element;
+  const attrs = one._attributes ?? {};
+  const categories = one.category === undefined ? [] : [].concat(one.category);
+  return {
+    policy: attrs.policy ?? null,
+    classification: attrs.classification ?? null,
+    releasableTo: attrs.releasableTo ?? null,
+    caveat: attrs.caveat ?? null,
+    categories: categories.map((c) => ({
+      name: c._attributes?.name ?? null,
+      type: c._attributes?.type ?? null,
+      values: c._attributes?.values ?? null,
+    })),
+  };
+}
+
 function describe(cot) {
   const raw = cot.raw.event;
   const detail = raw.detail ?? {};
@@ -80,6 +105,9 @@ function describe(cot) {
     start: attrs.start,
     stale: attrs.stale,
     access: attrs.access || null,
+    releasableTo: attrs.releasableTo || null,
+    caveat: attrs.caveat || null,
+    label: describeLabel(detail.__label),
     point: { lat: point.lat, lon: point.lon, hae: point.hae, ce: point.ce, le: point.le },
     callsign: detail.contact?._attributes?.callsign ?? null,
     endpoint: detail.contact?._attributes?.endpoint ?? null,
@@ -99,17 +127,33 @@ function build(spec) {
   if (spec.callsign !== undefined) detail.contact = { _attributes: { callsign: spec.callsign } };
   if (spec.group) detail.__group = { _attributes: { name: spec.group.name, role: spec.group.role } };
   if (spec.remarks !== undefined) detail.remarks = { _text: spec.remarks };
+  if (spec.label) {
+    const attributes = {};
+    for (const name of ['policy', 'classification', 'releasableTo', 'caveat']) {
+      if (spec.label[name] !== undefined && spec.label[name] !== null) attributes[name] = spec.label[name];
+    }
+    detail.__label = { _attributes: attributes };
+    if (Array.isArray(spec.label.categories) && spec.label.categories.length > 0) {
+      detail.__label.category = spec.label.categories.map((c) => ({
+        _attributes: { name: c.name, type: c.type, values: Array.isArray(c.values) ? c.values.join(',') : c.values },
+      }));
+    }
+  }
+  const attributes = {
+    version: '2.0',
+    uid: spec.uid,
+    type: spec.type,
+    how: spec.how ?? 'm-g',
+    time: spec.time ?? now.toISOString(),
+    start: spec.start ?? spec.time ?? now.toISOString(),
+    stale: spec.stale ?? new Date(now.getTime() + 5 * 60 * 1000).toISOString(),
+  };
+  for (const name of ['access', 'releasableTo', 'caveat']) {
+    if (spec[name] !== undefined && spec[name] !== null) attributes[name] = spec[name];
+  }
   return new CoT({
     event: {
-      _attributes: {
-        version: '2.0',
-        uid: spec.uid,
-        type: spec.type,
-        how: spec.how ?? 'm-g',
-        time: spec.time ?? now.toISOString(),
-        start: spec.start ?? spec.time ?? now.toISOString(),
-        stale: spec.stale ?? new Date(now.getTime() + 5 * 60 * 1000).toISOString(),
-      },
+      _attributes: attributes,
       point: {
         _attributes: {
           lat: spec.lat ?? 0,

@@ -8,8 +8,12 @@
 //   {"event":"pong"}                 a t-x-c-t-r answered one of node-tak's pings
 //   {"event":"ready"}                the first pong: the server has accepted this client
 //   {"event":"control","type":...}   a t-x-takp-* event (node-tak hands these on as CoT)
-//   {"event":"sent","uid":...,"seq":n}
-//   {"event":"cot","uid","type","how","callsign","remarks","lat","lon","xml"}
+//   {"event":"sent","uid":...,"seq":n,"access","releasableTo","label":bool}
+//   {"event":"cot","uid","type","how","callsign","remarks","lat","lon",
+//    "access","releasableTo","caveat",        the event attributes as node-tak parsed them (null when absent)
+//    "label":{"policy","classification","releasableTo","caveat","categories":[{name,type,values}]}|null,
+//                                             the <__label> detail element's attributes, null when absent
+//    "xml"}
 //   {"event":"error","message","code"}
 //   {"event":"closed"}
 //   {"event":"done","received":n,"serverVersion":..}  expectations met; exit code 0;
@@ -24,8 +28,20 @@
 //   --host H --port P --cert FILE --key FILE [--ca FILE] [--verify-server]
 //   --uid UID --callsign CS [--type a-f-G-U-C] [--remarks TEXT] [--send N]
 //   [--send-on ready|stdin]   send after the first pong (default), or when stdin says "send"
+//   [--access CLASS]          the event attribute access (the classification), e.g. SECRET
+//   [--releasable-to LIST]    the event attribute releasableTo, nation trigraphs: USA,JPN
+//   [--caveat TEXT]           the event attribute caveat
+//   [--label]                 also put <__label policy classification releasableTo caveat/> in detail,
+//                             stating the same as --access/--releasable-to/--caveat
+//   [--label-policy URN]      the label element's policy, default urn:kizuna:policy:us-jpn-kor
+//   [--event JSON]...         send these events, in order, instead of --send N copies; each JSON
+//                             object overrides uid, type, callsign, remarks, access, releasableTo,
+//                             caveat, and label (true: the element stating the event's label;
+//                             false: none; an object: the element's attributes as given, with
+//                             "categories":[{"name","type","values"}] as <category/> children)
 //   [--expect-count N]        stop after N CoT events (t-x-takp-* and pings not counted)
 //   [--expect-uid UID]...     count only events with these uids (repeatable)
+//   [--expect-type TYPE]...   count also (or, without --expect-uid, only) events of these types
 //   [--expect-refusal]        see above
 //   [--timeout-ms MS]         hard timeout, default 30000
 
@@ -54,9 +70,16 @@ try {
       type: { type: 'string', default: 'a-f-G-U-C' },
       remarks: { type: 'string' },
       send: { type: 'string', default: '0' },
+      access: { type: 'string' },
+      'releasable-to': { type: 'string' },
+      caveat: { type: 'string' },
+      label: { type: 'boolean', default: false },
+      'label-policy': { type: 'string', default: 'urn:kizuna:policy:us-jpn-kor' },
+      event: { type: 'string', multiple: true, default: [] },
       'send-on': { type: 'string', default: 'ready' },
       'expect-count': { type: 'string', default: '0' },
       'expect-uid': { type: 'string', multiple: true, default: [] },
+      'expect-type': { type: 'string', multiple: true, default: [] },
       'expect-refusal': { type: 'boolean', default: false },
       'timeout-ms': { type: 'string', default: '30000' },
     },
@@ -68,14 +91,20 @@ try {
   if (!['ready', 'stdin'].includes(options['send-on'])) {
     throw new Error('--send-on must be ready or stdin');
   }
+  options.events = options.event.map((text) => {
+    const spec = JSON.parse(text);
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new Error('--event must be a JSON object');
+    return spec;
+  });
 } catch (err) {
   process.stderr.write(`tak-client: ${err.message}\n`);
   process.exit(1);
 }
 
-const sendCount = Number.parseInt(options.send, 10);
+const sendCount = options.events.length > 0 ? options.events.length : Number.parseInt(options.send, 10);
 const expectCount = Number.parseInt(options['expect-count'], 10);
 const expectUids = new Set(options['expect-uid']);
+const expectTypes = new Set(options['expect-type']);
 const expectRefusal = options['expect-refusal'];
 const timeoutMs = Number.parseInt(options['timeout-ms'], 10);
 
@@ -83,7 +112,8 @@ let tak;
 let finished = false;
 let accepted = false;
 let received = 0;
-let sent = false;
+let sending = false;
+let sent = false; // every event written and flushed
 
 function finish(code, line) {
   if (finished) return;
@@ -96,15 +126,21 @@ function finish(code, line) {
     return;
   }
   // Let queued writes reach the socket, then close politely; bounded either way.
-  const bound = setTimeout(exit, 2000);
+  // flush() only means node-tak handed everything to the TLS socket: end() sends what the socket
+  // still buffers and then FIN, whereas destroy() right after would discard it (the last events
+  // were lost that way). node-tak destroys the socket itself when the server closes in answer.
+  const bound = setTimeout(exit, 5000);
   bound.unref();
   tak
     .flush()
     .catch(() => {})
     .finally(() => {
+      if (tak.pingInterval) {
+        clearInterval(tak.pingInterval);
+        tak.pingInterval = undefined;
+      }
       tak.client.once('close', exit);
       tak.client.end();
-      tak.destroy();
     });
 }
 
@@ -114,27 +150,68 @@ const timer = setTimeout(() => {
   finish(2, { event: 'timeout', message, received, accepted });
 }, timeoutMs);
 
+/** The event's spec: --event N when given, otherwise the command-line options. */
+function specFor(seq) {
+  const base = {
+    uid: options.uid,
+    type: options.type,
+    callsign: options.callsign,
+    remarks: options.remarks,
+    access: options.access,
+    releasableTo: options['releasable-to'],
+    caveat: options.caveat,
+    label: options.label,
+  };
+  return options.events.length > 0 ? { ...base, ...options.events[seq] } : base;
+}
+
+/** The <__label> element in xml-js compact form, or undefined for none. */
+function labelElement(spec) {
+  if (!spec.label) return undefined;
+  const given = spec.label === true
+    ? { classification: spec.access, releasableTo: spec.releasableTo, caveat: spec.caveat }
+    : spec.label;
+  const attributes = { policy: given.policy ?? options['label-policy'] };
+  for (const name of ['classification', 'releasableTo', 'caveat']) {
+    if (given[name] !== undefined && given[name] !== null) attributes[name] = given[name];
+  }
+  const element = { _attributes: attributes };
+  if (Array.isArray(given.categories) && given.categories.length > 0) {
+    element.category = given.categories.map((c) => ({
+      _attributes: { name: c.name, type: c.type, values: Array.isArray(c.values) ? c.values.join(',') : c.values },
+    }));
+  }
+  return element;
+}
+
 function buildEvent(seq) {
+  const spec = specFor(seq);
   const now = new Date();
   const detail = {
-    contact: { _attributes: { callsign: options.callsign, endpoint: '*:-1:stcp' } },
+    contact: { _attributes: { callsign: spec.callsign, endpoint: '*:-1:stcp' } },
     __group: { _attributes: { name: 'Cyan', role: 'Team Member' } },
     takv: { _attributes: { device: 'node', platform: 'node-tak', os: process.platform, version: process.version } },
     track: { _attributes: { speed: '0.0', course: '0.0' } },
   };
-  const remarks = options.remarks ?? `seq ${seq}`;
+  const remarks = spec.remarks ?? `seq ${seq}`;
   detail.remarks = { _text: remarks };
+  const label = labelElement(spec);
+  if (label) detail.__label = label;
+  const attributes = {
+    version: '2.0',
+    uid: spec.uid,
+    type: spec.type,
+    how: 'm-g',
+    time: now.toISOString(),
+    start: now.toISOString(),
+    stale: new Date(now.getTime() + 5 * 60 * 1000).toISOString(),
+  };
+  if (spec.access !== undefined && spec.access !== null) attributes.access = spec.access;
+  if (spec.releasableTo !== undefined && spec.releasableTo !== null) attributes.releasableTo = spec.releasableTo;
+  if (spec.caveat !== undefined && spec.caveat !== null) attributes.caveat = spec.caveat;
   return new CoT({
     event: {
-      _attributes: {
-        version: '2.0',
-        uid: options.uid,
-        type: options.type,
-        how: 'm-g',
-        time: now.toISOString(),
-        start: now.toISOString(),
-        stale: new Date(now.getTime() + 5 * 60 * 1000).toISOString(),
-      },
+      _attributes: attributes,
       point: { _attributes: { lat: 35.6812 + seq / 1000, lon: 139.7671, hae: 40, ce: 10, le: 9999999 } },
       detail,
     },
@@ -142,13 +219,42 @@ function buildEvent(seq) {
 }
 
 async function sendEvents() {
-  if (sent || sendCount <= 0) return;
-  sent = true;
+  if (sending || sent || sendCount <= 0) return;
+  sending = true;
   for (let seq = 0; seq < sendCount; seq++) {
-    await tak.write([buildEvent(seq)]);
-    emit({ event: 'sent', uid: options.uid, seq });
+    const cot = buildEvent(seq);
+    await tak.write([cot]);
+    const attrs = cot.raw.event._attributes;
+    emit({
+      event: 'sent',
+      uid: attrs.uid,
+      seq,
+      access: attrs.access ?? null,
+      releasableTo: attrs.releasableTo ?? null,
+      label: Boolean(cot.raw.event.detail?.__label),
+    });
   }
   await tak.flush();
+  sent = true;
+}
+
+/** The <__label> element as node-cot parsed it (xml-js compact form), or null. */
+function describeLabel(element) {
+  if (!element) return null;
+  const one = Array.isArray(element) ? element[0] : element;
+  const attrs = one._attributes ?? {};
+  const categories = one.category === undefined ? [] : [].concat(one.category);
+  return {
+    policy: attrs.policy ?? null,
+    classification: attrs.classification ?? null,
+    releasableTo: attrs.releasableTo ?? null,
+    caveat: attrs.caveat ?? null,
+    categories: categories.map((c) => ({
+      name: c._attributes?.name ?? null,
+      type: c._attributes?.type ?? null,
+      values: c._attributes?.values ?? null,
+    })),
+  };
 }
 
 function describe(cot) {
@@ -163,6 +269,10 @@ function describe(cot) {
     remarks: detail.remarks?._text ?? null,
     lat: raw.point?._attributes?.lat ?? null,
     lon: raw.point?._attributes?.lon ?? null,
+    access: raw._attributes.access ?? null,
+    releasableTo: raw._attributes.releasableTo ?? null,
+    caveat: raw._attributes.caveat ?? null,
+    label: describeLabel(detail.__label),
     xml: CoTParser.to_xml(cot),
   };
 }
@@ -195,7 +305,8 @@ try {
       finish(3, { event: 'accepted', message: 'the server answered a ping: the connection was accepted' });
       return;
     }
-    if (options['send-on'] === 'ready') sendEvents().catch(fail);
+    // Done is judged once every event is out, not while the first one is being written.
+    if (options['send-on'] === 'ready') sendEvents().then(checkDone).catch(fail);
     checkDone();
   });
 
@@ -212,7 +323,8 @@ try {
       return;
     }
     if (type === 't-x-c-t') return; // another client's ping: not data
-    if (expectUids.size === 0 || expectUids.has(line.uid)) received++;
+    const filtered = expectUids.size > 0 || expectTypes.size > 0;
+    if (!filtered || expectUids.has(line.uid) || expectTypes.has(line.type)) received++;
     checkDone();
   });
 
@@ -222,6 +334,7 @@ try {
 
   tak.client.on('close', () => {
     emit({ event: 'closed' });
+    if (finished) return; // our own close, after the result
     if (expectRefusal && !accepted) {
       finish(0, { event: 'refused', received });
     } else {

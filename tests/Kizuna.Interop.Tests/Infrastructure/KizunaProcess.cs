@@ -1,10 +1,25 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Kizuna.Interop.Tests.Infrastructure;
 
-/// <summary>Files written by <c>kizuna certs client</c>.</summary>
-public sealed record ClientCertificate(string Name, string CertificatePem, string KeyPem, string CaPem, string Pkcs12);
+/// <summary>Files written by <c>kizuna certs client</c>, and the identity the certificate carries.</summary>
+public sealed record ClientCertificate(string Name, string CertificatePem, string KeyPem, string CaPem, string Pkcs12, ClientIdentity Identity);
+
+/// <summary>What <c>kizuna certs client</c> is asked to put in a certificate: organization, nation, clearance, role.</summary>
+public sealed record ClientIdentity(string Organization, string Nation, string Clearance, string Role = "operator")
+{
+    /// <summary>JSDF Joint Operations Command, Japan.</summary>
+    public static ClientIdentity Jjoc(string clearance = "SECRET") => new("JJOC", "JPN", clearance);
+
+    /// <summary>US Forces Japan.</summary>
+    public static ClientIdentity Usfj(string clearance = "SECRET") => new("USFJ", "USA", clearance);
+
+    /// <summary>ROK Joint Chiefs of Staff.</summary>
+    public static ClientIdentity RokJcs(string clearance = "SECRET") => new("ROK-JCS", "KOR", clearance);
+}
 
 /// <summary>
 /// One real Kizuna node, started as a child process (<c>dotnet kizuna.dll serve</c>) in a
@@ -16,8 +31,23 @@ public sealed class KizunaProcess : IAsyncLifetime
     /// <summary>Bound on the node's start (a cold start compiles and opens SQLite).</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>Certificates issued before the node starts; tests ask for them by name.</summary>
-    public static readonly string[] PreissuedClients = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
+    /// <summary>
+    /// Certificates issued before the node starts, with explicit identities; tests ask for them
+    /// by name. The JJOC ones are the general-purpose clients; usfj and rok are the foreign
+    /// nations' clients for the label tests.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, ClientIdentity Identity)> PreissuedClients =
+    [
+        ("alpha", ClientIdentity.Jjoc()),
+        ("bravo", ClientIdentity.Jjoc()),
+        ("charlie", ClientIdentity.Jjoc()),
+        ("delta", ClientIdentity.Jjoc()),
+        ("echo", ClientIdentity.Jjoc()),
+        ("foxtrot", ClientIdentity.Jjoc()),
+        ("golf", ClientIdentity.Jjoc("CONFIDENTIAL")),
+        ("usfj", ClientIdentity.Usfj()),
+        ("rok", ClientIdentity.RokJcs()),
+    ];
 
     private readonly Dictionary<string, ClientCertificate> _certificates = new(StringComparer.Ordinal);
     private ChildProcess? _process;
@@ -27,8 +57,16 @@ public sealed class KizunaProcess : IAsyncLifetime
     public int CotTcpPort { get; private set; }
     public int CotTlsPort { get; private set; }
     public int HttpPort { get; private set; }
+    public int HttpsPort { get; private set; }
 
+    /// <summary>Plain HTTP: health and metrics only; the API answers 401 here.</summary>
     public Uri HttpBase => new($"http://127.0.0.1:{HttpPort}/");
+
+    /// <summary>HTTPS: the API, for a caller with a client certificate.</summary>
+    public Uri HttpsBase => new($"https://127.0.0.1:{HttpsPort}/");
+
+    /// <summary>The node's CA certificate (certs/ca.pem in its data directory).</summary>
+    public string CaPem => Path.Combine(DataDirectory, "certs", "ca.pem");
 
     /// <summary>The node's process, for its output in failure messages.</summary>
     public ChildProcess Process => _process ?? throw new InvalidOperationException("The node has not started.");
@@ -36,7 +74,7 @@ public sealed class KizunaProcess : IAsyncLifetime
     public ClientCertificate Client(string name) =>
         _certificates.TryGetValue(name, out var certificate)
             ? certificate
-            : throw new InvalidOperationException($"No certificate issued for {name}; pre-issued: {string.Join(", ", PreissuedClients)}.");
+            : throw new InvalidOperationException($"No certificate issued for {name}; pre-issued: {string.Join(", ", PreissuedClients.Select(c => c.Name))}.");
 
     public async Task InitializeAsync()
     {
@@ -47,12 +85,13 @@ public sealed class KizunaProcess : IAsyncLifetime
         }
 
         Directory.CreateDirectory(DataDirectory);
-        foreach (var name in PreissuedClients)
+        // One at a time: the first creates the CA, and each appends to the CA's registry file.
+        foreach (var (name, identity) in PreissuedClients)
         {
-            _certificates[name] = await IssueClientCertificateAsync(name);
+            _certificates[name] = await IssueClientCertificateAsync(name, identity);
         }
 
-        (CotTcpPort, CotTlsPort, HttpPort) = FreePorts();
+        (CotTcpPort, CotTlsPort, HttpPort, HttpsPort) = FreePorts();
         _process = ChildProcess.Start(
             InteropPaths.DotnetHost,
             [
@@ -61,20 +100,24 @@ public sealed class KizunaProcess : IAsyncLifetime
                 "--cot-tcp", $"127.0.0.1:{CotTcpPort}",
                 "--cot-tls", $"127.0.0.1:{CotTlsPort}",
                 "--http", $"127.0.0.1:{HttpPort}",
-                "--https", "",
+                "--https", $"127.0.0.1:{HttpsPort}",
             ],
             DataDirectory);
         await _process.WaitForLineAsync(line => line.Contains("Node ready", StringComparison.Ordinal), StartTimeout, "\"Node ready\" line");
     }
 
-    /// <summary>Runs <c>kizuna certs client</c> against this node's data directory.</summary>
-    public async Task<ClientCertificate> IssueClientCertificateAsync(string name)
+    /// <summary>Runs <c>kizuna certs client</c> against this node's data directory, with an explicit identity.</summary>
+    public async Task<ClientCertificate> IssueClientCertificateAsync(string name, ClientIdentity identity)
     {
         var outDir = Path.Combine(DataDirectory, "issued", name);
         Directory.CreateDirectory(outDir);
         await using var certs = ChildProcess.Start(
             InteropPaths.DotnetHost,
-            [InteropPaths.KizunaDll, "certs", "client", "--name", name, "--out", outDir, "--data-dir", DataDirectory],
+            [
+                InteropPaths.KizunaDll, "certs", "client", "--name", name, "--out", outDir, "--data-dir", DataDirectory,
+                "--org", identity.Organization, "--nation", identity.Nation,
+                "--clearance", identity.Clearance, "--role", identity.Role,
+            ],
             DataDirectory);
         var code = await certs.WaitForExitAsync(StartTimeout);
         var certificate = new ClientCertificate(
@@ -82,7 +125,8 @@ public sealed class KizunaProcess : IAsyncLifetime
             Path.Combine(outDir, "client.pem"),
             Path.Combine(outDir, "client.key"),
             Path.Combine(outDir, "ca.pem"),
-            Path.Combine(outDir, "client.p12"));
+            Path.Combine(outDir, "client.p12"),
+            identity);
         if (code != 0)
         {
             throw certs.Failure($"exited with code {code}");
@@ -109,6 +153,40 @@ public sealed class KizunaProcess : IAsyncLifetime
         "--ca", certificate.CaPem,
     ];
 
+    /// <summary>
+    /// An HTTPS client of the node's API that presents <paramref name="certificate"/> and trusts
+    /// the server only when its certificate chains to the node's ca.pem and names 127.0.0.1.
+    /// </summary>
+    public HttpClient CreateHttpsClient(ClientCertificate certificate)
+    {
+        var ca = X509CertificateLoader.LoadCertificateFromFile(CaPem);
+        var handler = new HttpClientHandler
+        {
+            ClientCertificateOptions = ClientCertificateOption.Manual,
+            ServerCertificateCustomValidationCallback = (_, server, _, errors) =>
+            {
+                // The name must match; only the chain is judged here, against the node's CA alone.
+                if (server is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                {
+                    return false;
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(server);
+            },
+        };
+        using var pem = X509Certificate2.CreateFromPemFile(certificate.CertificatePem, certificate.KeyPem);
+        // An ephemeral PEM key cannot sign a TLS handshake on every platform; a PKCS#12 round trip can.
+        handler.ClientCertificates.Add(X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null));
+        return new HttpClient(handler, disposeHandler: true) { BaseAddress = HttpsBase, Timeout = NodeScript.NetworkTimeout };
+    }
+
+    /// <summary>A plain HTTP client of the node: health and metrics, and 401 for the API.</summary>
+    public HttpClient CreateHttpClient() => new() { BaseAddress = HttpBase, Timeout = NodeScript.NetworkTimeout };
+
     public async Task DisposeAsync()
     {
         if (_process is not null)
@@ -129,10 +207,10 @@ public sealed class KizunaProcess : IAsyncLifetime
         }
     }
 
-    private static (int, int, int) FreePorts()
+    private static (int, int, int, int) FreePorts()
     {
-        // Hold all three at once so they differ, then release them for the node.
-        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        // Hold all four at once so they differ, then release them for the node.
+        var listeners = Enumerable.Range(0, 4).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         try
         {
             foreach (var listener in listeners)
@@ -141,7 +219,7 @@ public sealed class KizunaProcess : IAsyncLifetime
             }
 
             var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-            return (ports[0], ports[1], ports[2]);
+            return (ports[0], ports[1], ports[2], ports[3]);
         }
         finally
         {
