@@ -80,9 +80,9 @@ public sealed class LabelledTrafficTests(KizunaProcess node) : IClassFixture<Kiz
         sender.EnsureSuccess();
         await Task.WhenAll(ExitedAsync(jjoc), ExitedAsync(usfj));
 
-        // JJOC's default: UNCLASSIFIED, releasable to Japan only; the node adds the element.
+        // JJOC's default in the default profile: CONFIDENTIAL, releasable to Japan only; the node adds the element.
         var plain = Assert.Single(Cot(jjoc), m => m.Str("uid") == PlainUid);
-        AssertLabel(plain, "UNCLASSIFIED", "JPN", null, category: false);
+        AssertLabel(plain, "CONFIDENTIAL", "JPN", null, category: false);
 
         // Labelled by attributes only, the barrier gets the element from the node as well.
         AssertLabel(Assert.Single(Cot(usfj), m => m.Str("uid") == BarrierUid), "UNCLASSIFIED", "USA,JPN", null, category: false);

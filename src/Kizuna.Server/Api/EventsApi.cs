@@ -1,6 +1,7 @@
 using System.Globalization;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Labels;
+using Kizuna.Core.Routing;
 using Kizuna.Core.Storage;
 using Kizuna.Server.Hosting;
 
@@ -41,16 +42,28 @@ public static class EventsApi
             return Results.Ok(events.Select(view.Json).ToList());
         });
 
-        app.MapGet("/api/events/latest", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, KizunaMetrics metrics, TimeProvider time, CancellationToken cancellationToken) =>
+        // The latest picture as routing holds it (the same state a connecting client is replayed),
+        // so an event another client has received is listed at once, before storage has written it.
+        app.MapGet("/api/events/latest", async (HttpContext context, LatestState latest, KizunaMetrics metrics, TimeProvider time) =>
         {
             if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
             {
                 return Caller.Unauthorized();
             }
 
-            var view = new AccessView(caller, labels, node.Principal, metrics);
-            var events = await store.LatestAsync(time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
-            return Results.Ok(events.Where(view.Admits).Select(view.Json).ToList());
+            var visible = new List<EventJson>();
+            foreach (var shared in latest.Snapshot(time.GetUtcNow().UtcDateTime))
+            {
+                if (!AccessControl.Permits(caller, shared.Label))
+                {
+                    metrics.Withheld(AccessExit.Api);
+                    continue;
+                }
+
+                visible.Add(EventJson.From(new StoredEvent(shared.Event, shared.ReceivedAt, shared.Sender), shared.Label));
+            }
+
+            return Results.Ok(visible);
         });
 
         app.MapGet("/api/whoami", async (HttpContext context, LabelPolicy labels, NodeIdentity node) =>
