@@ -30,7 +30,7 @@ public sealed class LabelTests
         var jjocDefault = node.Node.Labels.Profile.FindOrganization("JJOC")!.DefaultClassification;
         Assert.Equal(jjocDefault, received.Access);
         Assert.Equal("JPN", received.ReleasableTo);
-        Assert.Equal(node.Node.Labels.PolicyId, received.Detail.Label!.Attribute("policy"));
+        Assert.Null(received.Detail.Label); // a plain label rides in the attributes alone
 
         await Barrier(jjoc, usa);
         Assert.DoesNotContain(usa.Received, e => e.Uid == "unlabelled-1");

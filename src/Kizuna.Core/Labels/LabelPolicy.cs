@@ -171,7 +171,8 @@ public sealed class LabelPolicy
     /// default; the originator's nation is always among the releasable nations. Refused when the
     /// label is malformed, above the sender's clearance, releases wider than the sender's
     /// organization may, or applies a category the sender does not hold. On acceptance the event
-    /// is stamped with the label (attributes and label element), so every copy carries it.
+    /// is stamped with the label (attributes, and the label element when the label has
+    /// categories or the event came with one), so every copy carries it.
     /// </summary>
     public LabelVerdict Accept(CotEvent evt, Principal sender)
     {
@@ -241,7 +242,7 @@ public sealed class LabelPolicy
     public ConfidentialityLabel ReadStored(CotEvent evt, Principal node)
         => Read(evt) ?? Label(Profile.Classifications.Count - 1, node.NationBit, [], null);
 
-    /// <summary>Writes the label onto the event: the three attributes, and the label element (kept when it already says the same).</summary>
+    /// <summary>Writes the label onto the event: the three attributes, and the label element when needed (kept when it already says the same).</summary>
     public void Stamp(CotEvent evt, ConfidentialityLabel label) => Stamp(evt, label, Read(evt) is { } carried && carried.Equals(label) ? label : null);
 
     /// <summary>The label element: <c>&lt;__label policy classification releasableTo caveat&gt;</c> with a <c>&lt;category name type values/&gt;</c> per further category.</summary>
@@ -283,11 +284,23 @@ public sealed class LabelPolicy
         return nations;
     }
 
+    /// <remarks>
+    /// The element is written when the label has categories the attributes cannot carry, or when
+    /// the event came with one (which is then made to say the same as the attributes). A plain
+    /// label rides in the attributes alone: every event grows by ~140 bytes with the element,
+    /// and on fan-out to 100 clients that cost a quarter of the throughput
+    /// (<c>bench/README.md</c>). The policy of an element-less label is the node's own.
+    /// </remarks>
     private void Stamp(CotEvent evt, ConfidentialityLabel label, ConfidentialityLabel? elementSays)
     {
         evt.Access = label.Classification;
         evt.ReleasableTo = label.ReleasableToAttribute;
         evt.Caveat = label.Caveat;
+        if (label.Categories.Count == 0 && evt.Detail.Label is null)
+        {
+            return;
+        }
+
         if (elementSays is null || !elementSays.Equals(label))
         {
             if (label.Element is null)

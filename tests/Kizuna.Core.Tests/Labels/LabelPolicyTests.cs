@@ -67,24 +67,37 @@ public sealed class LabelPolicyTests
     }
 
     [Fact]
-    public void An_accepted_event_is_stamped_with_attributes_and_the_label_element()
+    public void A_plain_label_is_stamped_in_the_attributes_alone()
     {
         var evt = Event("CONFIDENTIAL", "KOR", caveat: "EXERCISE");
         var verdict = Policy.Accept(evt, Who("ROK-JCS", "SECRET"));
         Assert.True(verdict.Accepted, verdict.Reason);
         Assert.Equal("CONFIDENTIAL", evt.Access);
         Assert.Equal("KOR", evt.ReleasableTo);
+        Assert.Equal("EXERCISE", evt.Caveat);
+        Assert.Null(evt.Detail.Label);
+        Assert.Equal(verdict.Label, Policy.Read(evt));
+    }
+
+    [Fact]
+    public void A_label_with_categories_is_stamped_with_attributes_and_the_label_element()
+    {
+        var evt = Event(detail: $"<__label policy=\"{Policy.PolicyId}\" classification=\"SECRET\" releasableTo=\"USA\"><category name=\"SAP\" type=\"restrictive\" values=\"MWX\"/></__label>");
+        var verdict = Policy.Accept(evt, Who("JJOC", "SECRET", "SAP:MWX"));
+        Assert.True(verdict.Accepted, verdict.Reason);
+        Assert.Equal("SECRET", evt.Access);
+        Assert.Equal("USA,JPN", evt.ReleasableTo);
         var element = evt.Detail.Label!;
         Assert.Equal(Policy.PolicyId, element.Attribute("policy"));
-        Assert.Equal("CONFIDENTIAL", element.Attribute("classification"));
-        Assert.Equal("KOR", element.Attribute("releasableTo"));
-        Assert.Equal("EXERCISE", element.Attribute("caveat"));
+        Assert.Equal("SECRET", element.Attribute("classification"));
+        Assert.Equal("USA,JPN", element.Attribute("releasableTo"));
+        Assert.Equal("restrictive", Assert.Single(element.Children).Attribute("type"));
         Assert.Equal("X", evt.Detail.ContactCallsign);
 
         // Read back, the stamped event gives the same label, and stamping again changes nothing.
         Assert.Equal(verdict.Label, Policy.Read(evt));
         var detail = evt.Detail;
-        Assert.True(Policy.Accept(evt, Who("ROK-JCS", "SECRET")).Accepted);
+        Assert.True(Policy.Accept(evt, Who("JJOC", "SECRET", "SAP:MWX")).Accepted);
         Assert.Same(detail, evt.Detail);
     }
 
