@@ -33,8 +33,8 @@ public sealed class NodeCotLabelTests
         var evt = Stamped("kizuna-label-xml");
         var xml = Encoding.UTF8.GetString(CotXml.Encode(evt));
 
-        var result = await NodeScript.RunAsync(RoundTrip, [Request("parse-xml", "x", ("xml", xml))]);
-        var parsed = Parsed(result.EnsureSuccess(), "x", xml);
+        var result = await NodeScript.RunAsync(RoundTrip, [RoundTripRequests.Request("parse-xml", "x", ("xml", xml))]);
+        var parsed = RoundTripRequests.Parsed(result.EnsureSuccess(), "x", xml);
 
         Assert.Equal("SECRET", parsed.Str("access"));
         Assert.Equal("USA,JPN", parsed.Str("releasableTo"));
@@ -58,12 +58,12 @@ public sealed class NodeCotLabelTests
 
         var result = await NodeScript.RunAsync(
             RoundTrip,
-            forms.Select(f => Request("parse-proto", f.Id, ("base64", Convert.ToBase64String(f.Bytes)))));
+            forms.Select(f => RoundTripRequests.Request("parse-proto", f.Id, ("base64", Convert.ToBase64String(f.Bytes)))));
         result.EnsureSuccess();
 
         foreach (var (id, bytes) in forms)
         {
-            var parsed = Parsed(result, id, Convert.ToHexString(bytes));
+            var parsed = RoundTripRequests.Parsed(result, id, Convert.ToHexString(bytes));
             Assert.Equal("SECRET", parsed.Str("access"));
             // Kizuna writes fields 16 and 17; node-cot's schema does not know them and drops them.
             Assert.Null(parsed.Str("releasableTo"));
@@ -178,28 +178,6 @@ public sealed class NodeCotLabelTests
         Assert.Equal("USA,JPN", evt.ReleasableTo);
         Assert.NotNull(evt.Detail.Label);
         return evt;
-    }
-
-    private static string Request(string op, string id, params (string Name, string Value)[] fields)
-    {
-        var request = new JsonObject { ["op"] = op, ["id"] = id };
-        foreach (var (name, value) in fields)
-        {
-            request[name] = value;
-        }
-
-        return request.ToJsonString();
-    }
-
-    private static JsonObject Parsed(ScriptResult result, string id, string input)
-    {
-        var answer = result.Answer(id);
-        if (answer.Bool("ok") != true)
-        {
-            Assert.Fail($"node-cot refused Kizuna's output: {answer.Str("error")}{Environment.NewLine}{input}");
-        }
-
-        return answer;
     }
 
     /// <summary>node-cot's to_xml and to_proto of a SECRET USA,JPN event with a caveat, an informative category and the label element.</summary>

@@ -31,8 +31,8 @@ public sealed class NodeCotTests
         var evt = Event($"kizuna-xml-{language}", callsign, remarks);
         var xml = Encoding.UTF8.GetString(CotXml.Encode(evt));
 
-        var result = await NodeScript.RunAsync(RoundTrip, [Request("parse-xml", "x", ("xml", xml))]);
-        var parsed = Parsed(result.EnsureSuccess(), "x", xml);
+        var result = await NodeScript.RunAsync(RoundTrip, [RoundTripRequests.Request("parse-xml", "x", ("xml", xml))]);
+        var parsed = RoundTripRequests.Parsed(result.EnsureSuccess(), "x", xml);
 
         AssertSame(evt, callsign, remarks, parsed);
     }
@@ -51,12 +51,12 @@ public sealed class NodeCotTests
 
         var result = await NodeScript.RunAsync(
             RoundTrip,
-            forms.Select(f => Request("parse-proto", f.Id, ("base64", Convert.ToBase64String(f.Bytes)))));
+            forms.Select(f => RoundTripRequests.Request("parse-proto", f.Id, ("base64", Convert.ToBase64String(f.Bytes)))));
         result.EnsureSuccess();
 
         foreach (var (id, bytes, framing) in forms)
         {
-            var parsed = Parsed(result, id, Convert.ToHexString(bytes));
+            var parsed = RoundTripRequests.Parsed(result, id, Convert.ToHexString(bytes));
             Assert.Equal(framing, parsed.Str("framing"));
             AssertSame(evt, callsign, remarks, parsed);
         }
@@ -125,8 +125,8 @@ public sealed class NodeCotTests
         // <_flow-tags_><NodeCoT-x.y.z>time</NodeCoT-x.y.z></_flow-tags_> and unescapes & and < in attributes.
         var evt = Event("kizuna-relayed", "J&K <relay>", "중계 & 転送");
         var xml = Encoding.UTF8.GetString(CotXml.Encode(evt));
-        var result = await NodeScript.RunAsync(RoundTrip, [Request("parse-xml", "r", ("xml", xml))]);
-        var rewritten = Parsed(result.EnsureSuccess(), "r", xml).Str("xml")!;
+        var result = await NodeScript.RunAsync(RoundTrip, [RoundTripRequests.Request("parse-xml", "r", ("xml", xml))]);
+        var rewritten = RoundTripRequests.Parsed(result.EnsureSuccess(), "r", xml).Str("xml")!;
 
         var back = CotXml.Decode(Encoding.UTF8.GetBytes(rewritten));
 
@@ -152,28 +152,6 @@ public sealed class NodeCotTests
     };
 
     private static string Escape(string text) => System.Security.SecurityElement.Escape(text);
-
-    private static string Request(string op, string id, params (string Name, string Value)[] fields)
-    {
-        var request = new JsonObject { ["op"] = op, ["id"] = id };
-        foreach (var (name, value) in fields)
-        {
-            request[name] = value;
-        }
-
-        return request.ToJsonString();
-    }
-
-    private static JsonObject Parsed(ScriptResult result, string id, string input)
-    {
-        var answer = result.Answer(id);
-        if (answer.Bool("ok") != true)
-        {
-            Assert.Fail($"node-cot refused Kizuna's output: {answer.Str("error")}{Environment.NewLine}{input}");
-        }
-
-        return answer;
-    }
 
     private static async Task<JsonObject> Write(string uid, string callsign, string remarks)
     {

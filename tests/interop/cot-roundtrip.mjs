@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import CoT, { CoTParser } from '@tak-ps/node-cot';
+import { describeLabel } from './label.mjs';
 
 let options;
 try {
@@ -73,24 +74,6 @@ function unframe(bytes) {
   return { payload: bytes.subarray(offset, offset + length), framing: 'stream' };
 }
 
-/** The <__label> element as node-cot holds it (xml-js compact form), or null. */
-function describeLabel(element) {
-  if (!element) return null;
-  const one = Array.isArray(element) ? element[0] : element;
-  const attrs = one._attributes ?? {};
-  const categories = one.category === undefined ? [] : [].concat(one.category);
-  return {
-    policy: attrs.policy ?? null,
-    classification: attrs.classification ?? null,
-    releasableTo: attrs.releasableTo ?? null,
-    caveat: attrs.caveat ?? null,
-    categories: categories.map((c) => ({
-      name: c._attributes?.name ?? null,
-      type: c._attributes?.type ?? null,
-      values: c._attributes?.values ?? null,
-    })),
-  };
-}
 
 function describe(cot) {
   const raw = cot.raw.event;

@@ -50,6 +50,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import TAK from '@tak-ps/node-tak';
 import CoT, { CoTParser } from '@tak-ps/node-cot';
+import { describeLabel } from './label.mjs';
 
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
@@ -238,24 +239,6 @@ async function sendEvents() {
   sent = true;
 }
 
-/** The <__label> element as node-cot parsed it (xml-js compact form), or null. */
-function describeLabel(element) {
-  if (!element) return null;
-  const one = Array.isArray(element) ? element[0] : element;
-  const attrs = one._attributes ?? {};
-  const categories = one.category === undefined ? [] : [].concat(one.category);
-  return {
-    policy: attrs.policy ?? null,
-    classification: attrs.classification ?? null,
-    releasableTo: attrs.releasableTo ?? null,
-    caveat: attrs.caveat ?? null,
-    categories: categories.map((c) => ({
-      name: c._attributes?.name ?? null,
-      type: c._attributes?.type ?? null,
-      values: c._attributes?.values ?? null,
-    })),
-  };
-}
 
 function describe(cot) {
   const raw = cot.raw.event;
