@@ -13,6 +13,8 @@ public enum DropReason
     PictureQueueFull,
     /// <summary>The client let its control lane overflow and was disconnected; the item is lost with the connection.</summary>
     ControlQueueOverflow,
+    /// <summary>The client let its warning lane overflow and was disconnected; unacknowledged warnings go again on reconnect.</summary>
+    WarningQueueOverflow,
 }
 
 /// <summary>Where an event leaves the node: every exit asks the access decision, and counts what it withheld.</summary>

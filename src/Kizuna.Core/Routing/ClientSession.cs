@@ -46,20 +46,20 @@ public sealed class ClientSession
     public long PictureDrops => Volatile.Read(ref _pictureDrops);
 
     /// <summary>
-    /// Queues an item. Never blocks: a full picture lane drops its oldest entry; a full control
-    /// lane means the client has stopped reading, and the connection is aborted.
+    /// Queues an item. Never blocks: a full picture lane drops its oldest entry; a full warning or
+    /// control lane means the client has stopped reading, and the connection is aborted.
     /// </summary>
-    public void Deliver(OutboundItem item, Lane lane) => Account(Queue.Enqueue(item, lane));
+    public void Deliver(OutboundItem item, Lane lane) => Account(Queue.Enqueue(item, lane), lane);
 
     public void Deliver(SharedEvent evt, Lane lane) => Deliver(new OutboundItem(evt), lane);
 
     /// <summary>Queues a run of events in one step (one lock, one wake of the writer).</summary>
-    public void Deliver(ReadOnlySpan<SharedEvent> events, Lane lane) => Account(Queue.Enqueue(events, lane));
+    public void Deliver(ReadOnlySpan<SharedEvent> events, Lane lane) => Account(Queue.Enqueue(events, lane), lane);
 
     /// <summary>Closes the connection (the reason is logged when it closes).</summary>
     public void Close(string reason) => _abort(reason);
 
-    private void Account((int Dropped, bool Overflow) outcome)
+    private void Account((int Dropped, bool Overflow) outcome, Lane lane)
     {
         if (outcome.Dropped > 0)
         {
@@ -69,8 +69,9 @@ public sealed class ClientSession
 
         if (outcome.Overflow)
         {
-            _metrics.Dropped(DropReason.ControlQueueOverflow);
-            _abort("control lane overflow: the client is not reading");
+            var warning = lane == Lane.Warning;
+            _metrics.Dropped(warning ? DropReason.WarningQueueOverflow : DropReason.ControlQueueOverflow);
+            _abort(warning ? "warning lane overflow: the client is not taking warnings" : "control lane overflow: the client is not reading");
         }
     }
 

@@ -6,10 +6,14 @@ namespace Kizuna.Core.Routing;
 /// </summary>
 public enum Lane
 {
-    /// <summary>Protocol control (negotiation, pongs). Never dropped: a client that lets this lane
-    /// overflow is disconnected instead.</summary>
-    Control = 0,
+    /// <summary>Missile warnings: ahead of everything else, and never dropped. A client that lets
+    /// this lane overflow is disconnected; unacknowledged warnings are sent again when it reconnects.</summary>
+    Warning = 0,
+
+    /// <summary>Protocol control (negotiation, pongs, refusals). Never dropped: a client that lets
+    /// this lane overflow is disconnected instead.</summary>
+    Control = 1,
 
     /// <summary>The operational picture. Bounded; when a client falls behind, the oldest goes first.</summary>
-    Picture = 1,
+    Picture = 2,
 }

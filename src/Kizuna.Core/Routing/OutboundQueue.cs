@@ -7,8 +7,11 @@ public enum OutboundAction
 {
     /// <summary>Write the event in the connection's current wire format.</summary>
     Send,
-    /// <summary>From here on, write TAK protocol v1 frames (queued right after the t-x-takp-r answer).</summary>
-    SwitchToProtobuf,
+    /// <summary>
+    /// Write the event (the t-x-takp-r answer) as XML, then TAK protocol v1 frames from here on.
+    /// One item, so nothing of a higher lane can come between the answer and the switch.
+    /// </summary>
+    SendThenSwitchToProtobuf,
 }
 
 public readonly record struct OutboundItem(SharedEvent? Event, OutboundAction Action = OutboundAction.Send);
@@ -21,26 +24,34 @@ public readonly record struct OutboundItem(SharedEvent? Event, OutboundAction Ac
 public sealed class OutboundQueue : IValueTaskSource
 {
     private readonly Lock _gate = new();
-    private readonly Queue<OutboundItem> _control = new();
-    private readonly Queue<OutboundItem> _picture = new();
-    private readonly int _controlCapacity;
-    private readonly int _pictureCapacity;
+    // One queue per lane, indexed by Lane: warning, control, picture.
+    private readonly Queue<OutboundItem>[] _lanes = [new(), new(), new()];
+    private readonly int[] _capacity;
     // One reusable waiter (the single writer waits on at most one at a time): no allocation per wake.
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
     private bool _waiting;
     private bool _completed;
 
-    public OutboundQueue(int controlCapacity, int pictureCapacity)
+    public OutboundQueue(int controlCapacity, int pictureCapacity, int warningCapacity = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(controlCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pictureCapacity, 1);
-        _controlCapacity = controlCapacity;
-        _pictureCapacity = pictureCapacity;
+        ArgumentOutOfRangeException.ThrowIfLessThan(warningCapacity, 1);
+        _capacity = [warningCapacity, controlCapacity, pictureCapacity];
     }
 
     public int Count
     {
-        get { lock (_gate) { return _control.Count + _picture.Count; } }
+        get { lock (_gate) { return _lanes[0].Count + _lanes[1].Count + _lanes[2].Count; } }
+    }
+
+    /// <summary>Items waiting in one lane.</summary>
+    public int CountIn(Lane lane)
+    {
+        lock (_gate)
+        {
+            return _lanes[(int)lane].Count;
+        }
     }
 
     public bool IsCompleted
@@ -50,7 +61,8 @@ public sealed class OutboundQueue : IValueTaskSource
 
     /// <summary>
     /// Queues one item. Returns how many old picture items were dropped to make room, and whether
-    /// the control lane overflowed (the client is not reading and must be disconnected).
+    /// a lane that never drops (warning, control) overflowed: the client is not reading and must
+    /// be disconnected.
     /// </summary>
     public (int Dropped, bool Overflow) Enqueue(OutboundItem item, Lane lane)
     {
@@ -102,27 +114,22 @@ public sealed class OutboundQueue : IValueTaskSource
         return (dropped, false);
     }
 
-    /// <summary>Adds one item under the lock; false when the control lane is full.</summary>
+    /// <summary>Adds one item under the lock; false when a lane that never drops is full.</summary>
     private bool Add(OutboundItem item, Lane lane, ref int dropped)
     {
-        if (lane == Lane.Control)
+        var queue = _lanes[(int)lane];
+        if (queue.Count >= _capacity[(int)lane])
         {
-            if (_control.Count >= _controlCapacity)
+            if (lane != Lane.Picture)
             {
                 return false;
             }
 
-            _control.Enqueue(item);
-            return true;
-        }
-
-        if (_picture.Count >= _pictureCapacity)
-        {
-            _picture.Dequeue();
+            queue.Dequeue();
             dropped++;
         }
 
-        _picture.Enqueue(item);
+        queue.Enqueue(item);
         return true;
     }
 
@@ -142,22 +149,19 @@ public sealed class OutboundQueue : IValueTaskSource
         }
     }
 
-    /// <summary>Moves up to <paramref name="max"/> items into <paramref name="batch"/>, control lane first.</summary>
+    /// <summary>Moves up to <paramref name="max"/> items into <paramref name="batch"/>, highest lane first.</summary>
     public int DequeueBatch(List<OutboundItem> batch, int max)
     {
         lock (_gate)
         {
             var taken = 0;
-            while (taken < max && _control.TryDequeue(out var item))
+            foreach (var queue in _lanes)
             {
-                batch.Add(item);
-                taken++;
-            }
-
-            while (taken < max && _picture.TryDequeue(out var item))
-            {
-                batch.Add(item);
-                taken++;
+                while (taken < max && queue.TryDequeue(out var item))
+                {
+                    batch.Add(item);
+                    taken++;
+                }
             }
 
             return taken;
@@ -172,7 +176,7 @@ public sealed class OutboundQueue : IValueTaskSource
     {
         lock (_gate)
         {
-            if (_control.Count > 0 || _picture.Count > 0 || _completed)
+            if (_lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0 || _completed)
             {
                 return ValueTask.CompletedTask;
             }

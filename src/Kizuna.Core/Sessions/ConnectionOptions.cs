@@ -14,6 +14,9 @@ public sealed class ConnectionOptions
     /// <summary>Picture updates queued per connection before the oldest is dropped. Default 4096.</summary>
     public int PictureQueueCapacity { get; init; } = 4096;
 
+    /// <summary>Missile warnings queued per connection; never dropped: overflow disconnects the client. Default 1024.</summary>
+    public int WarningQueueCapacity { get; init; } = 1024;
+
     /// <summary>Control messages queued per connection; overflow disconnects the client. Default 256.</summary>
     public int ControlQueueCapacity { get; init; } = 256;
 
@@ -39,6 +42,7 @@ public sealed class ConnectionOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(PictureQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ControlQueueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(WarningQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConsecutiveRejects, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteChunkBytes, 512);

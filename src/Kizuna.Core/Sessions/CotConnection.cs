@@ -51,7 +51,7 @@ public sealed class CotConnection
             }
         }
 
-        var queue = new OutboundQueue(_options.ControlQueueCapacity, _options.PictureQueueCapacity);
+        var queue = new OutboundQueue(_options.ControlQueueCapacity, _options.PictureQueueCapacity, _options.WarningQueueCapacity);
         var session = new ClientSession(principal, remoteEndpoint, listener, queue, _metrics, Abort);
         _metrics.ConnectionOpened();
         Log.ConnectionOpened(_logger, session.Id, listener, remoteEndpoint, principal.Name, principal.Nation, principal.Organization, principal.Clearance);
@@ -266,14 +266,15 @@ public sealed class CotConnection
 
             case TakControlEvents.ProtocolRequestType:
                 var accepted = TakControlEvents.TryGetProtocolRequest(evt, out var version) && version == 1 && decoder is CotXmlStreamReader;
-                session.Deliver(Control(session, TakControlEvents.CreateProtocolResponse(accepted, Now)), Lane.Control);
+                var answer = new SharedEvent(TakControlEvents.CreateProtocolResponse(accepted, Now), _labels.DefaultFor(session.Principal), "node", Now);
                 if (!accepted)
                 {
+                    session.Deliver(answer, Lane.Control);
                     return decoder;
                 }
 
                 // The answer is the last XML the client gets; both directions speak protobuf after it.
-                session.Deliver(new OutboundItem(null, OutboundAction.SwitchToProtobuf), Lane.Control);
+                session.Deliver(new OutboundItem(answer, OutboundAction.SendThenSwitchToProtobuf), Lane.Control);
                 Log.SwitchedToProtobuf(_logger, session.Id, session.RemoteEndpoint);
                 return new TakStreamReader(_options.Limits);
 
@@ -343,12 +344,6 @@ public sealed class CotConnection
                 var used = 0;
                 foreach (var item in batch)
                 {
-                    if (item.Action == OutboundAction.SwitchToProtobuf)
-                    {
-                        format = WireFormat.TakProtobufV1;
-                        continue;
-                    }
-
                     // Events are packed into chunks of up to WriteChunkBytes, and an event never
                     // straddles two chunks: the transport writes each chunk as one piece (over TLS,
                     // one record), so clients that decode each read on its own (node-tak) never see
@@ -365,6 +360,10 @@ public sealed class CotConnection
                     used += encoded.Length;
                     bytes += encoded.Length;
                     events++;
+                    if (item.Action == OutboundAction.SendThenSwitchToProtobuf)
+                    {
+                        format = WireFormat.TakProtobufV1;
+                    }
                 }
 
                 output.Advance(used);
