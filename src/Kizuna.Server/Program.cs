@@ -13,6 +13,7 @@ var root = new RootCommand("Kizuna: a coalition command-and-control information 
 root.Options.Add(config);
 root.Subcommands.Add(ServeCommand.Create(config));
 root.Subcommands.Add(CertsCommand.Create(config));
+root.Subcommands.Add(SendCommand.Create());
 root.Subcommands.Add(ProfileCommand.Create(config));
 
 // The host handles Ctrl-C and SIGTERM itself and stops gracefully (flushing queues and storage),
