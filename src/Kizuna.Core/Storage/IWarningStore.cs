@@ -1,0 +1,44 @@
+using Kizuna.Core.Warnings;
+
+namespace Kizuna.Core.Storage;
+
+/// <summary>What one recipient has done with one version of a warning.</summary>
+/// <param name="Recipient">The principal's name (certificate CN).</param>
+/// <param name="DeliveredAt">When the node wrote it to the recipient's connection.</param>
+/// <param name="AcknowledgedAt">When the recipient acknowledged it (b-w-m-a).</param>
+public sealed record WarningReceipt(
+    string WarningId,
+    int Version,
+    string Recipient,
+    string Organization,
+    string Nation,
+    DateTime? DeliveredAt,
+    DateTime? AcknowledgedAt);
+
+/// <summary>
+/// Durable history of missile warnings: every version, and every receipt. Unlike the event
+/// history, nothing here is batched behind the caller's back: <see cref="AppendAsync"/> returns
+/// once the version is on disk, and only then may anyone be told of it.
+/// </summary>
+public interface IWarningStore : IAsyncDisposable
+{
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a version durably (synchronous commit). A version already stored is an error.</summary>
+    Task AppendAsync(WarningVersion version, CancellationToken cancellationToken);
+
+    /// <summary>Every version of one warning, oldest first; empty when there is no such warning.</summary>
+    Task<IReadOnlyList<WarningVersion>> VersionsAsync(string warningId, CancellationToken cancellationToken);
+
+    /// <summary>The newest version of every warning, newest warning first.</summary>
+    Task<IReadOnlyList<WarningVersion>> LatestVersionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records that a version was written to a recipient (first time only).</summary>
+    Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken);
+
+    /// <summary>Records a recipient's acknowledgement (first time only; a delivery is implied).</summary>
+    Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken);
+
+    /// <summary>Every receipt of every version of one warning.</summary>
+    Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken);
+}

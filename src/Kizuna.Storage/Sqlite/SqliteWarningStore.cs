@@ -1,0 +1,220 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kizuna.Core.Labels;
+using Kizuna.Core.Storage;
+using Kizuna.Core.Warnings;
+using Microsoft.Data.Sqlite;
+
+namespace Kizuna.Storage.Sqlite;
+
+/// <summary>
+/// Missile warnings in their own SQLite file (<c>warnings.db</c>), apart from the event history:
+/// a warning commit never waits behind a batch of picture updates. WAL with
+/// <c>synchronous=FULL</c>, so a committed version survives power loss, not only a crash.
+/// Warnings are few; one connection, one operation at a time.
+/// </summary>
+public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) : IWarningStore
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SqliteConnection? _connection;
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var path = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = FULL;
+                PRAGMA busy_timeout = 5000;
+                CREATE TABLE IF NOT EXISTS warning_versions (
+                    warning_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    issued_at INTEGER NOT NULL,
+                    stage TEXT NOT NULL,
+                    exercise INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (warning_id, version)
+                );
+                CREATE TABLE IF NOT EXISTS warning_receipts (
+                    warning_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    recipient TEXT NOT NULL,
+                    organization TEXT NOT NULL,
+                    nation TEXT NOT NULL,
+                    delivered_at INTEGER,
+                    acknowledged_at INTEGER,
+                    PRIMARY KEY (warning_id, version, recipient)
+                );
+                """;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _connection = connection;
+    }
+
+    public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => WithConnection(async connection =>
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO warning_versions (warning_id, version, issued_at, stage, exercise, body) VALUES (@id, @version, @issued, @stage, @exercise, @body)";
+        command.Parameters.AddWithValue("@id", version.WarningId);
+        command.Parameters.AddWithValue("@version", version.Version);
+        command.Parameters.AddWithValue("@issued", StoredTime.ToUnixMilliseconds(version.IssuedAt));
+        command.Parameters.AddWithValue("@stage", version.Stage.ToString());
+        command.Parameters.AddWithValue("@exercise", version.Exercise ? 1 : 0);
+        command.Parameters.AddWithValue("@body", JsonSerializer.Serialize(WarningRecord.From(version), WarningJsonContext.Default.WarningRecord));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<WarningVersion>> VersionsAsync(string warningId, CancellationToken cancellationToken)
+        => ReadVersionsAsync("SELECT body FROM warning_versions WHERE warning_id = @id ORDER BY version", ("@id", warningId), cancellationToken);
+
+    public Task<IReadOnlyList<WarningVersion>> LatestVersionsAsync(CancellationToken cancellationToken)
+        => ReadVersionsAsync(
+            """
+            SELECT body FROM warning_versions v
+            WHERE version = (SELECT MAX(version) FROM warning_versions w WHERE w.warning_id = v.warning_id)
+            ORDER BY issued_at DESC
+            """,
+            null,
+            cancellationToken);
+
+    public Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken)
+        => UpsertReceiptAsync(receipt, "delivered_at = COALESCE(delivered_at, excluded.delivered_at)", cancellationToken);
+
+    public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken)
+        => UpsertReceiptAsync(receipt, "delivered_at = COALESCE(delivered_at, excluded.delivered_at), acknowledged_at = COALESCE(acknowledged_at, excluded.acknowledged_at)", cancellationToken);
+
+    public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningReceipt>>(async connection =>
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version, recipient, organization, nation, delivered_at, acknowledged_at FROM warning_receipts WHERE warning_id = @id ORDER BY version, organization, recipient";
+        command.Parameters.AddWithValue("@id", warningId);
+        var receipts = new List<WarningReceipt>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            receipts.Add(new WarningReceipt(
+                warningId, reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : StoredTime.FromUnixMilliseconds(reader.GetInt64(4)),
+                reader.IsDBNull(5) ? null : StoredTime.FromUnixMilliseconds(reader.GetInt64(5))));
+        }
+
+        return receipts;
+    }, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+        }
+
+        _gate.Dispose();
+    }
+
+    private Task UpsertReceiptAsync(WarningReceipt receipt, string update, CancellationToken cancellationToken) => WithConnection(async connection =>
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            INSERT INTO warning_receipts (warning_id, version, recipient, organization, nation, delivered_at, acknowledged_at)
+            VALUES (@id, @version, @recipient, @organization, @nation, @delivered, @acknowledged)
+            ON CONFLICT (warning_id, version, recipient) DO UPDATE SET {update}
+            """;
+        command.Parameters.AddWithValue("@id", receipt.WarningId);
+        command.Parameters.AddWithValue("@version", receipt.Version);
+        command.Parameters.AddWithValue("@recipient", receipt.Recipient);
+        command.Parameters.AddWithValue("@organization", receipt.Organization);
+        command.Parameters.AddWithValue("@nation", receipt.Nation);
+        command.Parameters.AddWithValue("@delivered", (object?)ToMillis(receipt.DeliveredAt ?? receipt.AcknowledgedAt) ?? DBNull.Value);
+        command.Parameters.AddWithValue("@acknowledged", (object?)ToMillis(receipt.AcknowledgedAt) ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }, cancellationToken);
+
+    private static long? ToMillis(DateTime? time) => time is { } t ? StoredTime.ToUnixMilliseconds(t) : null;
+
+    private Task<IReadOnlyList<WarningVersion>> ReadVersionsAsync(string sql, (string Name, string Value)? parameter, CancellationToken cancellationToken)
+        => WithConnection<IReadOnlyList<WarningVersion>>(async connection =>
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            if (parameter is { } p)
+            {
+                command.Parameters.AddWithValue(p.Name, p.Value);
+            }
+
+            var versions = new List<WarningVersion>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var record = JsonSerializer.Deserialize(reader.GetString(0), WarningJsonContext.Default.WarningRecord)!;
+                versions.Add(record.ToVersion(labels));
+            }
+
+            return versions;
+        }, cancellationToken);
+
+    private async Task<T> WithConnection<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = _connection ?? throw new InvalidOperationException("The warning store is not initialized.");
+            return await work(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}
+
+/// <summary>A warning version as stored: every field, the label by its parts.</summary>
+internal sealed record WarningRecord(
+    string WarningId,
+    int Version,
+    string Stage,
+    bool Exercise,
+    DateTime IssuedAt,
+    DateTime LaunchTime,
+    double LaunchLat,
+    double LaunchLon,
+    ImpactEllipse? PredictedImpact,
+    DateTime? EstimatedImpactTime,
+    double Confidence,
+    IReadOnlyList<string> AffectedPrefectures,
+    IReadOnlyList<string> Sensors,
+    string Classification,
+    IReadOnlyList<string> ReleasableTo,
+    string? Caveat,
+    IReadOnlyList<CategoryRecord> Categories)
+{
+    public static WarningRecord From(WarningVersion v) => new(
+        v.WarningId, v.Version, v.Stage.ToString(), v.Exercise, v.IssuedAt, v.LaunchTime, v.LaunchPoint.Lat, v.LaunchPoint.Lon,
+        v.PredictedImpact, v.EstimatedImpactTime, v.Confidence, v.AffectedPrefectures, v.Sensors,
+        v.Label.Classification, v.Label.ReleasableTo, v.Label.Caveat,
+        [.. v.Label.Categories.Select(c => new CategoryRecord(c.Name, c.Type.ToString(), c.Values))]);
+
+    /// <summary>Back to a version; the label is rebuilt under the node's policy (a classification it no longer knows throws).</summary>
+    public WarningVersion ToVersion(LabelPolicy labels) => new(
+        WarningId, Version, Enum.Parse<WarningStage>(Stage), Exercise, IssuedAt, LaunchTime, new GeoPoint(LaunchLat, LaunchLon),
+        PredictedImpact, EstimatedImpactTime, Confidence, AffectedPrefectures, Sensors,
+        labels.Create(Classification, ReleasableTo, [.. Categories.Select(c => new LabelCategory(c.Name, Enum.Parse<CategoryType>(c.Type), c.Values))], Caveat));
+}
+
+internal sealed record CategoryRecord(string Name, string Type, IReadOnlyList<string> Values);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(WarningRecord))]
+internal sealed partial class WarningJsonContext : JsonSerializerContext;

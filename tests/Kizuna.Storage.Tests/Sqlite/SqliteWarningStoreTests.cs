@@ -1,0 +1,101 @@
+using Kizuna.Core.Alliance;
+using Kizuna.Core.Labels;
+using Kizuna.Core.Storage;
+using Kizuna.Core.Warnings;
+using Kizuna.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Kizuna.Storage.Tests.Sqlite;
+
+public sealed class SqliteWarningStoreTests : IAsyncLifetime
+{
+    private static readonly LabelPolicy Labels = new(ProfileLoader.LoadDefault());
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "kizuna-warnings-" + Guid.NewGuid().ToString("N"), "warnings.db");
+    private SqliteWarningStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _store = new SqliteWarningStore(_path, Labels);
+        await _store.InitializeAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
+    }
+
+    private static WarningVersion Version(string id, int version, WarningStage stage, DateTime issued, bool exercise = false) => new(
+        id, version, stage, exercise, issued,
+        LaunchTime: new DateTime(2026, 11, 26, 1, 2, 3, DateTimeKind.Utc),
+        LaunchPoint: new GeoPoint(39.0, 125.7),
+        PredictedImpact: stage == WarningStage.Launch ? null : new ImpactEllipse(new GeoPoint(40.5, 136.2), 60_000, 25_000, 45),
+        EstimatedImpactTime: stage == WarningStage.Launch ? null : new DateTime(2026, 11, 26, 1, 12, 0, DateTimeKind.Utc),
+        Confidence: 0.9,
+        AffectedPrefectures: stage == WarningStage.TakeShelter ? ["05", "06"] : [],
+        Sensors: ["JPN/FPS-5-SHIMOKOSHIKI", "USA/TPY-2-SHARIKI"],
+        Label: Labels.Create("SECRET", ["USA", "JPN"], [new LabelCategory("SAP", CategoryType.Restrictive, ["MWX"])], exercise ? "EXERCISE" : null));
+
+    [Fact]
+    public async Task A_stored_version_reads_back_with_every_field_and_its_label()
+    {
+        var issued = new DateTime(2026, 11, 26, 1, 3, 0, 250, DateTimeKind.Utc);
+        var stored = Version("W-1", 2, WarningStage.TakeShelter, issued, exercise: true);
+        await _store.AppendAsync(stored, CancellationToken.None);
+
+        var read = Assert.Single(await _store.VersionsAsync("W-1", CancellationToken.None));
+        Assert.Equal(stored with { Label = read.Label, AffectedPrefectures = read.AffectedPrefectures, Sensors = read.Sensors }, read);
+        Assert.Equal(stored.AffectedPrefectures, read.AffectedPrefectures);
+        Assert.Equal(stored.Sensors, read.Sensors);
+        Assert.Equal(stored.Label, read.Label);
+        Assert.Equal("SECRET//MWX//EXERCISE//REL TO USA, JPN", read.Label.Banner);
+    }
+
+    [Fact]
+    public async Task The_latest_version_of_every_warning_is_listed_newest_warning_first()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 0, 0, DateTimeKind.Utc);
+        await _store.AppendAsync(Version("W-old", 1, WarningStage.Launch, t), CancellationToken.None);
+        await _store.AppendAsync(Version("W-old", 2, WarningStage.LandedOutsideJapan, t.AddMinutes(9)), CancellationToken.None);
+        await _store.AppendAsync(Version("W-new", 1, WarningStage.Launch, t.AddMinutes(30)), CancellationToken.None);
+
+        var latest = await _store.LatestVersionsAsync(CancellationToken.None);
+        Assert.Equal([("W-new", 1), ("W-old", 2)], latest.Select(v => (v.WarningId, v.Version)).ToArray());
+    }
+
+    [Fact]
+    public async Task A_version_cannot_be_stored_twice()
+    {
+        var v = Version("W-dup", 1, WarningStage.Launch, DateTime.UtcNow);
+        await _store.AppendAsync(v, CancellationToken.None);
+        await Assert.ThrowsAsync<SqliteException>(() => _store.AppendAsync(v, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Receipts_keep_the_first_delivery_and_the_first_acknowledgement()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 0, 0, DateTimeKind.Utc);
+        await _store.RecordDeliveryAsync(new WarningReceipt("W-r", 1, "usfj-j3", "USFJ", "USA", t, null), CancellationToken.None);
+        await _store.RecordDeliveryAsync(new WarningReceipt("W-r", 1, "usfj-j3", "USFJ", "USA", t.AddSeconds(5), null), CancellationToken.None);
+        await _store.RecordAcknowledgementAsync(new WarningReceipt("W-r", 1, "usfj-j3", "USFJ", "USA", null, t.AddSeconds(2)), CancellationToken.None);
+        await _store.RecordAcknowledgementAsync(new WarningReceipt("W-r", 1, "jjoc-j3", "JJOC", "JPN", null, t.AddSeconds(3)), CancellationToken.None);
+
+        var receipts = await _store.ReceiptsAsync("W-r", CancellationToken.None);
+        var usfj = Assert.Single(receipts, r => r.Recipient == "usfj-j3");
+        Assert.Equal(t, usfj.DeliveredAt);
+        Assert.Equal(t.AddSeconds(2), usfj.AcknowledgedAt);
+        var jjoc = Assert.Single(receipts, r => r.Recipient == "jjoc-j3");
+        Assert.Equal(t.AddSeconds(3), jjoc.DeliveredAt); // an acknowledgement implies the delivery
+    }
+
+    [Fact]
+    public async Task Warnings_survive_closing_and_reopening_the_store()
+    {
+        await _store.AppendAsync(Version("W-keep", 1, WarningStage.Launch, DateTime.UtcNow), CancellationToken.None);
+        await _store.DisposeAsync();
+        _store = new SqliteWarningStore(_path, Labels);
+        await _store.InitializeAsync(CancellationToken.None);
+        Assert.Single(await _store.VersionsAsync("W-keep", CancellationToken.None));
+    }
+}
