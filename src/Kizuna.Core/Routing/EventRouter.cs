@@ -140,6 +140,37 @@ public sealed class EventRouter
         return shared;
     }
 
+    /// <summary>
+    /// Queues a warning on the warning lane of every client its label permits (ahead of all
+    /// other traffic, never dropped) and keeps it in the event history. Warnings are not part of
+    /// the replayed picture: a client that connects is sent the warnings it has not acknowledged
+    /// by the warning desk instead. Returns how many clients it was queued for.
+    /// </summary>
+    public int PublishWarning(SharedEvent warning)
+    {
+        _store.Append(new StoredEvent(warning.Event, warning.ReceivedAt, warning.Sender) { EncodedXml = warning.Encoded(WireFormat.CotXml) });
+        var recipients = 0;
+        long withheld = 0;
+        foreach (var session in Volatile.Read(ref _sessions))
+        {
+            if (!AccessControl.Permits(session.Principal, warning.Label))
+            {
+                withheld++;
+                continue;
+            }
+
+            session.Deliver(warning, Lane.Warning);
+            recipients++;
+        }
+
+        if (withheld > 0)
+        {
+            _metrics.Withheld(AccessExit.Stream, withheld);
+        }
+
+        return recipients;
+    }
+
     private static bool PermitsAll(Principal recipient, SharedEvent[] run)
     {
         foreach (var one in run)

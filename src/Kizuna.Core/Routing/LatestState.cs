@@ -5,7 +5,8 @@ namespace Kizuna.Core.Routing;
 /// <summary>
 /// The latest event of every uid, in memory, for the replay a client receives on connect.
 /// Loaded from storage at start; updated by the router as events are accepted. Directed
-/// messages and protocol control never enter it: they belong to their recipients only.
+/// messages and protocol control never enter it: they belong to their recipients only; nor do
+/// warnings, which are sent again on connect until acknowledged, on their own lane.
 /// </summary>
 public sealed class LatestState
 {
@@ -49,5 +50,7 @@ public sealed class LatestState
 
     public static bool IsReplayable(SharedEvent shared)
         => shared.Event.Detail.MartiDestinations.Count == 0
+           && shared.Warning is null
+           && !string.Equals(shared.Event.Type, Warnings.WarningCot.WarningType, StringComparison.Ordinal)
            && !shared.Event.Type.StartsWith("t-x-", StringComparison.Ordinal);
 }

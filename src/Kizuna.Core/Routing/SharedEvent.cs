@@ -1,4 +1,5 @@
 using Kizuna.Core.Labels;
+using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 
 namespace Kizuna.Core.Routing;
@@ -25,6 +26,9 @@ public sealed class SharedEvent
 
     /// <summary>The label every exit decides on (the event is stamped with it).</summary>
     public ConfidentialityLabel Label { get; }
+
+    /// <summary>The warning version this event carries, when it is one (its receipts are recorded as it is written).</summary>
+    public WarningVersion? Warning { get; init; }
 
     /// <summary>Who sent it: certificate subject, "tcp:" and the endpoint, or "node:" and the hosting organization.</summary>
     public string Sender { get; }

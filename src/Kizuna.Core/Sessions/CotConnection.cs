@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
+using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 using Microsoft.Extensions.Logging;
 
@@ -21,9 +22,18 @@ public sealed class CotConnection
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly IWarningReceipts? _receipts;
 
-    public CotConnection(EventRouter router, LabelPolicy labels, ConnectionOptions options, KizunaMetrics metrics, ILogger<CotConnection> logger, TimeProvider time)
+    public CotConnection(
+        EventRouter router,
+        LabelPolicy labels,
+        ConnectionOptions options,
+        KizunaMetrics metrics,
+        ILogger<CotConnection> logger,
+        TimeProvider time,
+        IWarningReceipts? receipts = null)
     {
+        _receipts = receipts;
         options.Validate();
         _router = router;
         _labels = labels;
@@ -376,6 +386,17 @@ public sealed class CotConnection
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {
                     return "closed by client";
+                }
+
+                if (_receipts is not null)
+                {
+                    foreach (var item in batch)
+                    {
+                        if (item.Event?.Warning is { } warning)
+                        {
+                            _receipts.Written(session, warning);
+                        }
+                    }
                 }
             }
         }
