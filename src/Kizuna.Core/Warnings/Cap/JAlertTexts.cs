@@ -79,7 +79,7 @@ public static class JAlertTexts
             _ => English(stage, area, impactTime),
         };
 
-        var facts = Facts(language, launchTime, impactTime, stage);
+        var facts = Facts(language, launchTime, stage);
         var description = facts.Length == 0 ? text.Description : text.Description + "\n" + facts;
         if (exercise)
         {
@@ -197,7 +197,8 @@ public static class JAlertTexts
             "대피 요청을 해제합니다. 평소 생활로 돌아가셔도 됩니다."),
     };
 
-    private static string Facts(CapLanguage language, DateTime launchTime, DateTime? impactTime, WarningStage stage)
+    /// <summary>The launch time, after the message; the expected impact time is in the take-shelter message itself.</summary>
+    private static string Facts(CapLanguage language, DateTime launchTime, WarningStage stage)
     {
         if (stage == WarningStage.Cancelled)
         {
@@ -205,12 +206,11 @@ public static class JAlertTexts
         }
 
         var launch = Clock(launchTime, language);
-        var impact = stage == WarningStage.TakeShelter && impactTime is { } t ? Clock(t, language) : null;
         return language switch
         {
-            CapLanguage.Japanese => $"発射時刻：{launch}頃" + (impact is null ? "" : $"。落下予想時刻：{impact}頃"),
-            CapLanguage.Korean => $"발사 시각: {launch}경" + (impact is null ? "" : $". 낙하 예상 시각: {impact}경"),
-            _ => $"Launch time: about {launch}" + (impact is null ? "" : $". Expected impact: about {impact}"),
+            CapLanguage.Japanese => $"発射時刻：{launch}頃",
+            CapLanguage.Korean => $"발사 시각: {launch}경",
+            _ => $"Launch time: about {launch}",
         };
     }
 
