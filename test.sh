@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 sudo_if_needed() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the tests use.
-apt_packages=(nodejs npm)
+apt_packages=(nodejs npm libxml2-utils)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -17,6 +17,8 @@ done
 if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
 fi
+# xmllint (libxml2-utils) validates CAP alerts against the OASIS schema; one already on PATH is fine.
+if command -v xmllint >/dev/null; then missing=("${missing[@]/libxml2-utils}"); fi
 read -r -a missing <<<"${missing[*]:-}"
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages: ${missing[*]}"
