@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Kizuna.Core.Alliance;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Storage;
+using Kizuna.Core.Warnings;
 
 namespace Kizuna.Server.Api;
 
@@ -98,5 +99,34 @@ public sealed record HealthJson(string Status, long Connections, long EventsIn, 
 [JsonSerializable(typeof(ErrorJson))]
 [JsonSerializable(typeof(HealthJson))]
 [JsonSerializable(typeof(WhoAmIJson))]
+[JsonSerializable(typeof(List<WarningJson>))]
 [JsonSerializable(typeof(ProfileJson))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
+
+/// <summary>One version of a warning, with what each recipient did with it.</summary>
+public sealed record WarningJson(
+    string Id,
+    int Version,
+    string Stage,
+    bool Exercise,
+    DateTime IssuedAt,
+    DateTime LaunchTime,
+    double LaunchLat,
+    double LaunchLon,
+    ImpactJson? PredictedImpact,
+    double Confidence,
+    IReadOnlyList<string> AffectedPrefectures,
+    IReadOnlyList<string> Sensors,
+    LabelJson Label,
+    IReadOnlyList<ReceiptJson> Receipts)
+{
+    public static WarningJson From(WarningVersion v, IReadOnlyList<WarningReceipt> receipts) => new(
+        v.WarningId, v.Version, WarningCot.StageName(v.Stage), v.Exercise, v.IssuedAt, v.LaunchTime, v.LaunchPoint.Lat, v.LaunchPoint.Lon,
+        v.PredictedImpact is { } i ? new ImpactJson(i.Center.Lat, i.Center.Lon, i.SemiMajorMeters, i.SemiMinorMeters, i.OrientationDegrees, v.EstimatedImpactTime) : null,
+        v.Confidence, v.AffectedPrefectures, v.Sensors, LabelJson.From(v.Label),
+        [.. receipts.Select(r => new ReceiptJson(r.Recipient, r.Organization, r.Nation, r.DeliveredAt, r.AcknowledgedAt))]);
+}
+
+public sealed record ImpactJson(double Lat, double Lon, double SemiMajorMeters, double SemiMinorMeters, double OrientationDegrees, DateTime? Time);
+
+public sealed record ReceiptJson(string Recipient, string Organization, string Nation, DateTime? DeliveredAt, DateTime? AcknowledgedAt);

@@ -50,6 +50,7 @@ public sealed class KizunaNode : IAsyncDisposable
     /// <summary>The node itself as a principal: the hosting organization, cleared to the top.</summary>
     public Principal NodePrincipal => _app.Services.GetRequiredService<NodeIdentity>().Principal;
     public IEventStore Store => _store;
+    public IWarningStore Warnings => _app.Services.GetRequiredService<IWarningStore>();
 
     /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https"), or null when it is off.</summary>
     public IPEndPoint? Endpoint(string listener) => _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
@@ -87,6 +88,8 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(connection);
         builder.Services.AddSingleton<KizunaMetrics>();
         builder.Services.AddSingleton<LatestState>();
+        builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.DataDir, "warnings.db"), labels));
+        builder.Services.AddSingleton(WarningsApi.OptionsFor(settings));
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
         builder.Services.AddHostedService<RevocationWatcher>();
@@ -149,6 +152,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         var app = builder.Build();
         app.MapKizunaApi();
+        app.MapWarningsApi();
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);
@@ -158,6 +162,7 @@ public sealed class KizunaNode : IAsyncDisposable
         }
 
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await app.Services.GetRequiredService<IWarningStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
         var latest = app.Services.GetRequiredService<LatestState>();
         var nodePrincipal = app.Services.GetRequiredService<NodeIdentity>().Principal;
         var restored = await store.LatestAsync(DateTime.UtcNow, cancellationToken).ConfigureAwait(false);
@@ -217,6 +222,7 @@ public sealed class KizunaNode : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
+        await Warnings.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>

@@ -1,0 +1,107 @@
+using Kizuna.Core.Labels;
+using Kizuna.Core.Storage;
+using Kizuna.Core.Warnings;
+using Kizuna.Core.Warnings.Cap;
+using Kizuna.Server.Cli;
+
+namespace Kizuna.Server.Api;
+
+/// <summary>
+/// Warnings over HTTP: <c>/api/warnings</c> and <c>/api/warnings/{id}</c> for identified callers
+/// (each version through the access decision, with its receipts), and the public CAP alerts:
+/// <c>/api/cap</c> (Atom) and <c>/api/cap/{id}.{version}.xml</c>. CAP needs no identity: only
+/// versions whose label is public become alerts at all (docs/warnings-cap.md).
+/// </summary>
+public static class WarningsApi
+{
+    public static void MapWarningsApi(this WebApplication app)
+    {
+        app.MapGet("/api/warnings", async (HttpContext context, IWarningStore store, CancellationToken cancellationToken) =>
+        {
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
+            {
+                return Caller.Unauthorized();
+            }
+
+            var latest = await store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false);
+            return Results.Ok(latest.Where(v => AccessControl.Permits(caller, v.Label)).Select(v => WarningJson.From(v, [])).ToList());
+        });
+
+        app.MapGet("/api/warnings/{id}", async (string id, HttpContext context, IWarningStore store, CancellationToken cancellationToken) =>
+        {
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
+            {
+                return Caller.Unauthorized();
+            }
+
+            // A version the caller may not see is not shown, nor its receipts; a warning none of
+            // whose versions it may see does not exist for it.
+            var versions = (await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false)).Where(v => AccessControl.Permits(caller, v.Label)).ToList();
+            if (versions.Count == 0)
+            {
+                return Results.NotFound(new ErrorJson($"no warning {id}"));
+            }
+
+            var receipts = await store.ReceiptsAsync(id, cancellationToken).ConfigureAwait(false);
+            return Results.Ok(versions.Select(v => WarningJson.From(v, [.. receipts.Where(r => r.Version == v.Version)])).ToList());
+        });
+
+        app.MapGet("/api/cap", async (IWarningStore store, LabelPolicy labels, CapOptions options, CancellationToken cancellationToken) =>
+        {
+            var entries = new List<(string Id, string Title, DateTime Updated, string Link)>();
+            foreach (var latest in await store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var (version, _) in await PublicAlertsAsync(store, labels, options, latest.WarningId, cancellationToken).ConfigureAwait(false))
+                {
+                    entries.Add((CapAlert.Identifier(version, options), Title(version), version.IssuedAt, $"/api/cap/{version.WarningId}.{version.Version}.xml"));
+                }
+            }
+
+            var feed = CapFeed.Write(entries, $"urn:kizuna:{options.Node}:cap", "Kizuna public missile warnings (CAP 1.2)", "/api/cap");
+            return Results.Text(feed, "application/atom+xml; charset=utf-8");
+        });
+
+        app.MapGet("/api/cap/{file}", async (string file, IWarningStore store, LabelPolicy labels, CapOptions options, CancellationToken cancellationToken) =>
+        {
+            var dot = file.EndsWith(".xml", StringComparison.Ordinal) ? file[..^4].LastIndexOf('.') : -1;
+            if (dot <= 0 || !int.TryParse(file.AsSpan(dot + 1, file.Length - 4 - dot - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            {
+                return Results.NotFound(new ErrorJson("a CAP alert is /api/cap/{warning id}.{version}.xml"));
+            }
+
+            var alerts = await PublicAlertsAsync(store, labels, options, file[..dot], cancellationToken).ConfigureAwait(false);
+            var alert = alerts.FirstOrDefault(a => a.Version.Version == number);
+            return alert.Xml is null
+                ? Results.NotFound(new ErrorJson($"no public alert {file}"))
+                : Results.Text(alert.Xml, "application/cap+xml; charset=utf-8");
+        });
+    }
+
+    /// <summary>The alerts of one warning's versions, oldest first: each references the public alerts before it.</summary>
+    private static async Task<List<(WarningVersion Version, string Xml)>> PublicAlertsAsync(
+        IWarningStore store, LabelPolicy labels, CapOptions options, string warningId, CancellationToken cancellationToken)
+    {
+        var alerts = new List<(WarningVersion, string)>();
+        var earlier = new List<CapReference>();
+        foreach (var version in await store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false))
+        {
+            if (CapAlert.Write(version, options, labels.Profile, earlier) is { } xml)
+            {
+                alerts.Add((version, xml));
+                earlier.Add(CapAlert.ReferenceTo(version, options));
+            }
+        }
+
+        return alerts;
+    }
+
+    private static string Title(WarningVersion version)
+        => $"{(version.Exercise ? "[EXERCISE] " : string.Empty)}Missile warning {version.WarningId} v{version.Version}: {WarningCot.StageName(version.Stage)}";
+
+    /// <summary>CAP options for a node: its hosting organization names it.</summary>
+    public static CapOptions OptionsFor(NodeSettings settings) => new()
+    {
+        Node = settings.NodeOrg.ToLowerInvariant(),
+        Sender = $"kizuna@{settings.NodeOrg.ToLowerInvariant()}.kizuna.invalid",
+    };
+}
