@@ -23,8 +23,8 @@ internal static class WarningKit
 
     public static ConfidentialityLabel All => Policy.Create("UNCLASSIFIED", ["USA", "JPN", "KOR"]);
 
-    /// <summary>A stub of the prefecture function: an ellipse whose centre lies east of 139°E touches Akita ("05").</summary>
-    public static IReadOnlyList<string> Prefectures(ImpactEllipse e) => e.Center.Lon > 139 ? ["05"] : [];
+    /// <summary>A stub of the prefecture function: an ellipse whose centre lies between 139°E and 141°E touches Akita ("05"); further east is the Pacific.</summary>
+    public static IReadOnlyList<string> Prefectures(ImpactEllipse e) => e.Center.Lon is > 139 and < 141 ? ["05"] : [];
 
     public static WarningFusion Fusion(ManualClock? clock = null) => new(Policy, Prefectures, clock ?? new ManualClock(T0));
 
