@@ -82,6 +82,7 @@ public sealed class WarningFusion
             }
 
             var launch = Correlate(report);
+            var isNew = launch is null;
             if (launch is null)
             {
                 if (report.State == TrackState.Cancelled)
@@ -90,7 +91,6 @@ public sealed class WarningFusion
                 }
 
                 launch = new FusedLaunch(NewId(report), report.Exercise);
-                _launches.Add(launch);
             }
             else if (launch.Closed)
             {
@@ -98,7 +98,23 @@ public sealed class WarningFusion
             }
 
             launch.Reports.Add(key, report);
-            var content = Fuse(launch);
+            WarningVersion content;
+            try
+            {
+                content = Fuse(launch);
+            }
+            catch
+            {
+                // The prefecture function is someone else's code: if it fails, the report was never fused.
+                launch.Reports.Remove(key);
+                throw;
+            }
+
+            if (isNew)
+            {
+                _launches.Add(launch);
+            }
+
             if (launch.Published is { } last && Same(last, content))
             {
                 return new FusionOutcome(FusionResult.NoChange, null, launch.Id);

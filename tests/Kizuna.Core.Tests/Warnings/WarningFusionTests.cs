@@ -259,4 +259,20 @@ public sealed class WarningFusionTests
         Assert.Equal(Enumerable.Range(1, versions.Count), versions.Order());
         Assert.Equal(138.63, fusion.Warnings().Single().PredictedImpact!.Center.Lon, 6);
     }
+
+    [Fact]
+    public void A_failing_prefecture_function_leaves_the_report_unfused()
+    {
+        var fail = true;
+        var fusion = new WarningFusion(Policy, e => fail ? throw new InvalidOperationException("map not loaded") : Prefectures(e), new ManualClock(T0));
+        var report = Report("J-1", state: TrackState.Tracking, impactLon: 139.5);
+
+        Assert.Throws<InvalidOperationException>(() => fusion.Offer(report));
+        Assert.Empty(fusion.Warnings());
+
+        fail = false;
+        var version = Published(fusion.Offer(report));
+        Assert.Equal(1, version.Version);
+        Assert.Equal(WarningStage.TakeShelter, version.Stage);
+    }
 }
