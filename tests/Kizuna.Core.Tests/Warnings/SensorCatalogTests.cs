@@ -36,6 +36,19 @@ public sealed class SensorCatalogTests
     [Fact]
     public void The_embedded_catalog_is_the_file_in_profiles()
     {
+        var fromFile = SensorCatalog.LoadFile(CatalogFile());
+        Assert.Equal(SensorCatalog.LoadDefault().Sensors, fromFile.Sensors);
+    }
+
+    [Fact]
+    public void The_catalog_file_passed_as_an_alliance_profile_is_refused_by_its_format()
+    {
+        var ex = Assert.Throws<ProfileException>(() => ProfileLoader.LoadFile(CatalogFile()));
+        Assert.Contains("format", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static string CatalogFile()
+    {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Kizuna.slnx")))
         {
@@ -43,8 +56,7 @@ public sealed class SensorCatalogTests
         }
 
         Assert.NotNull(directory);
-        var fromFile = SensorCatalog.LoadFile(Path.Combine(directory.FullName, "profiles", "sensors-us-jpn-kor.json"));
-        Assert.Equal(SensorCatalog.LoadDefault().Sensors, fromFile.Sensors);
+        return Path.Combine(directory.FullName, "profiles", "sensors-us-jpn-kor.json");
     }
 
     [Theory]
