@@ -242,6 +242,85 @@ public sealed class LabelPolicy
     public ConfidentialityLabel ReadStored(CotEvent evt, Principal node)
         => Read(evt) ?? Label(Profile.Classifications.Count - 1, node.NationBit, [], null);
 
+    /// <summary>
+    /// The most restrictive combination of labels, for data fused from several inputs (a missile
+    /// warning fused from several sensors' reports): the highest classification; releasable only
+    /// to nations every input is releasable to; per further category name, the union of a
+    /// restrictive category's values (the reader must hold all of them), the intersection of a
+    /// permissive one's over the inputs that carry it, the union of an informative one's (a name
+    /// used with several types takes the strictest: restrictive, then permissive); the distinct
+    /// caveats in ordinal order joined with "/". The result does not depend on the order of the inputs. The
+    /// releasable nations may come out empty (one input JPN only, another KOR only): then nobody
+    /// may read the result, which is the point. Throws <see cref="ArgumentException"/> for no
+    /// labels, or a label of another policy.
+    /// </summary>
+    public ConfidentialityLabel Combine(IEnumerable<ConfidentialityLabel> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var level = -1;
+        var mask = ulong.MaxValue;
+        var caveats = new SortedSet<string>(StringComparer.Ordinal);
+        var categories = new SortedDictionary<string, List<LabelCategory>>(StringComparer.Ordinal);
+        foreach (var label in labels)
+        {
+            ArgumentNullException.ThrowIfNull(label);
+            if (!string.Equals(label.Policy, PolicyId, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"A label of policy {label.Policy} cannot be combined under {PolicyId}.", nameof(labels));
+            }
+
+            level = Math.Max(level, label.Level);
+            mask &= label.ReleasableMask;
+            if (label.Caveat is { Length: > 0 } caveat)
+            {
+                caveats.Add(caveat);
+            }
+
+            foreach (var category in label.Categories)
+            {
+                if (!categories.TryGetValue(category.Name, out var list))
+                {
+                    categories[category.Name] = list = [];
+                }
+
+                list.Add(category);
+            }
+        }
+
+        if (level < 0)
+        {
+            throw new ArgumentException("There is no label to combine.", nameof(labels));
+        }
+
+        var combined = new List<LabelCategory>(categories.Count);
+        foreach (var (name, list) in categories)
+        {
+            var type = list.Any(c => c.Type == CategoryType.Restrictive) ? CategoryType.Restrictive
+                : list.Any(c => c.Type == CategoryType.Permissive) ? CategoryType.Permissive
+                : CategoryType.Informative;
+            IEnumerable<string> values;
+            if (type == CategoryType.Permissive)
+            {
+                var permissive = list.Where(c => c.Type == CategoryType.Permissive).ToList();
+                var common = new HashSet<string>(permissive[0].Values, StringComparer.Ordinal);
+                foreach (var other in permissive.Skip(1))
+                {
+                    common.IntersectWith(other.Values);
+                }
+
+                values = common;
+            }
+            else
+            {
+                values = list.SelectMany(c => c.Values);
+            }
+
+            combined.Add(new LabelCategory(name, type, values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray()));
+        }
+
+        return Label(level, mask, combined, caveats.Count == 0 ? null : string.Join('/', caveats));
+    }
+
     /// <summary>Writes the label onto the event: the three attributes, and the label element when needed (kept when it already says the same).</summary>
     public void Stamp(CotEvent evt, ConfidentialityLabel label) => Stamp(evt, label, Read(evt) is { } carried && carried.Equals(label) ? label : null);
 

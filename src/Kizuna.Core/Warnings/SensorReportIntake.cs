@@ -1,0 +1,56 @@
+using Kizuna.Core.Labels;
+using Kizuna.Cot;
+
+namespace Kizuna.Core.Warnings;
+
+/// <summary>What became of one sensor report event: refused (with the reason), or read and offered to fusion.</summary>
+public readonly record struct IntakeOutcome(SensorReport? Report, ReportRefusal? Refusal, string? Reason, FusionOutcome Fusion)
+{
+    public bool Refused => Refusal is not null;
+}
+
+/// <summary>
+/// The way in for sensor report events, once the label door has accepted them: read the report
+/// (<see cref="SensorReportReader"/>), count a refusal by its reason and stop there, otherwise
+/// fuse it (<see cref="WarningFusion"/>) and count what fusion did. A refused report is never
+/// fused. The counts are atomic, for the node's metrics
+/// (<c>kizuna_warning_report_refusals_total{reason}</c> when the server wires it).
+/// </summary>
+public sealed class SensorReportIntake
+{
+    private readonly long[] _refusals = new long[Enum.GetValues<ReportRefusal>().Length];
+    private readonly long[] _results = new long[Enum.GetValues<FusionResult>().Length];
+
+    public SensorReportIntake(SensorCatalog catalog, WarningFusion fusion, SensorReportLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(fusion);
+        Catalog = catalog;
+        Fusion = fusion;
+        Limits = limits ?? SensorReportLimits.Default;
+    }
+
+    public SensorCatalog Catalog { get; }
+    public WarningFusion Fusion { get; }
+    public SensorReportLimits Limits { get; }
+
+    /// <summary>Reads and fuses one report event carrying its accepted <paramref name="label"/>.</summary>
+    public IntakeOutcome Offer(CotEvent evt, ConfidentialityLabel label, DateTime receivedAt)
+    {
+        if (!SensorReportReader.TryRead(evt, label, receivedAt, Catalog, Limits, out var report, out var refusal, out var reason))
+        {
+            Interlocked.Increment(ref _refusals[(int)refusal]);
+            return new IntakeOutcome(null, refusal, reason, default);
+        }
+
+        var outcome = Fusion.Offer(report);
+        Interlocked.Increment(ref _results[(int)outcome.Result]);
+        return new IntakeOutcome(report, null, null, outcome);
+    }
+
+    /// <summary>How many reports were refused for this reason.</summary>
+    public long RefusedCount(ReportRefusal reason) => Interlocked.Read(ref _refusals[(int)reason]);
+
+    /// <summary>How many read reports fusion handled this way.</summary>
+    public long FusedCount(FusionResult result) => Interlocked.Read(ref _results[(int)result]);
+}
