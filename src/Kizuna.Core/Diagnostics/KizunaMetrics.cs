@@ -40,12 +40,16 @@ public sealed class KizunaMetrics : IDisposable
     private static readonly DropReason[] DropReasons = Enum.GetValues<DropReason>();
     private static readonly LabelRefusal[] LabelRefusals = Enum.GetValues<LabelRefusal>();
     private static readonly AccessExit[] AccessExits = Enum.GetValues<AccessExit>();
+    private static readonly Warnings.ReportRefusal[] ReportRefusals = Enum.GetValues<Warnings.ReportRefusal>();
 
     private readonly Meter _meter;
     private readonly long[] _rejects = new long[RejectReasons.Length];
     private readonly long[] _drops = new long[DropReasons.Length];
     private readonly long[] _labelRefusals = new long[LabelRefusals.Length];
     private readonly long[] _withheld = new long[AccessExits.Length];
+    private readonly long[] _reportRefusals = new long[ReportRefusals.Length];
+    private long _warningsIssued;
+    private long _warningsAcknowledged;
     private long _connectionsOpen;
     private long _connectionsAccepted;
     private long _eventsIn;
@@ -92,6 +96,12 @@ public sealed class KizunaMetrics : IDisposable
     public void DisconnectedForMisbehaviour() => Interlocked.Increment(ref _disconnectsForMisbehaviour);
     public void LabelRefused(LabelRefusal reason) => Interlocked.Increment(ref _labelRefusals[(int)reason]);
     public void Withheld(AccessExit exit, long count = 1) => Interlocked.Add(ref _withheld[(int)exit], count);
+    public void ReportRefused(Warnings.ReportRefusal reason) => Interlocked.Increment(ref _reportRefusals[(int)reason]);
+    public long ReportRefusalCount(Warnings.ReportRefusal reason) => Volatile.Read(ref _reportRefusals[(int)reason]);
+    public long WarningsIssued => Volatile.Read(ref _warningsIssued);
+    public long WarningsAcknowledged => Volatile.Read(ref _warningsAcknowledged);
+    public void WarningIssued() => Interlocked.Increment(ref _warningsIssued);
+    public void WarningAcknowledged() => Interlocked.Increment(ref _warningsAcknowledged);
 
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
     public string ToPrometheusText()
@@ -123,6 +133,14 @@ public sealed class KizunaMetrics : IDisposable
         foreach (var reason in LabelRefusals)
         {
             text.Append(CultureInfo.InvariantCulture, $"kizuna_label_refusals_total{{reason=\"{reason}\"}} {LabelRefusalCount(reason)}\n");
+        }
+
+        Counter(text, "kizuna_warnings_issued_total", "Warning versions issued (stored, then queued to every entitled client).", Volatile.Read(ref _warningsIssued));
+        Counter(text, "kizuna_warnings_acknowledged_total", "Warning acknowledgements received.", Volatile.Read(ref _warningsAcknowledged));
+        text.Append("# HELP kizuna_report_refusals_total Sensor reports refused, by reason.\n# TYPE kizuna_report_refusals_total counter\n");
+        foreach (var reason in ReportRefusals)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"kizuna_report_refusals_total{{reason=\"{reason}\"}} {ReportRefusalCount(reason)}\n");
         }
 
         text.Append("# HELP kizuna_withheld_total Deliveries the access decision denied, by exit.\n# TYPE kizuna_withheld_total counter\n");

@@ -37,4 +37,21 @@ internal static partial class Log
 
     [LoggerMessage(1009, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint} for its label: {LabelRefusal}: {Detail}")]
     public static partial void LabelRefused(ILogger logger, long connectionId, string remoteEndpoint, LabelRefusal labelRefusal, string detail);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Refused a sensor report on connection {ConnectionId} from {RemoteEndpoint}: {ReportRefusal}: {Detail}")]
+    public static partial void ReportRefused(ILogger logger, long connectionId, string remoteEndpoint, Kizuna.Core.Warnings.ReportRefusal reportRefusal, string detail);
+
+    // Warning messages name the label and the people, never the warning's id, stage or content:
+    // those are fields of a labelled event; the label-enforcing API shows them.
+    [LoggerMessage(1011, LogLevel.Warning, "Issued a warning version ({Banner}): stored, then queued to {Recipients} clients")]
+    public static partial void WarningIssued(ILogger logger, string banner, int recipients);
+
+    [LoggerMessage(1012, LogLevel.Information, "Recorded a warning acknowledgement from {Recipient} ({Organization})")]
+    public static partial void WarningAcknowledged(ILogger logger, string recipient, string organization);
+
+    [LoggerMessage(1013, LogLevel.Error, "Could not record a warning delivery to {Recipient}")]
+    public static partial void WarningReceiptLost(ILogger logger, Exception exception, string recipient);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Refused an acknowledgement on connection {ConnectionId} from {RemoteEndpoint}: {Detail}")]
+    public static partial void AcknowledgementRefused(ILogger logger, long connectionId, string remoteEndpoint, string detail);
 }

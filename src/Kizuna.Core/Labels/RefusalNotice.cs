@@ -11,11 +11,14 @@ public static class RefusalNotice
 {
     public const string Type = "t-x-kizuna-refusal";
 
-    public static CotEvent Create(string refusedUid, LabelRefusal refusal, string reason, DateTime now)
+    public static CotEvent Create(string refusedUid, LabelRefusal refusal, string reason, DateTime now) => Create(refusedUid, refusal.ToString(), reason, now);
+
+    /// <summary>A notice for any refusal with a stable reason name (label refusals, refused sensor reports, malformed acknowledgements).</summary>
+    public static CotEvent Create(string refusedUid, string reasonName, string reason, DateTime now)
     {
         var refused = new CotElement("__refusal");
         refused.Attributes.Add(new("uid", refusedUid));
-        refused.Attributes.Add(new("reason", refusal.ToString()));
+        refused.Attributes.Add(new("reason", reasonName));
         refused.Content.Add(reason);
         var remarks = new CotElement("remarks");
         remarks.Content.Add($"Kizuna refused event {refusedUid}: {reason}");

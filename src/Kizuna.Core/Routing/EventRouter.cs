@@ -140,6 +140,14 @@ public sealed class EventRouter
         return shared;
     }
 
+    /// <summary>Keeps an accepted event in history without routing it (sensor reports: their fused warning is what goes out).</summary>
+    public void Archive(LabelledEvent labelled, ClientSession? sender)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var shared = new SharedEvent(labelled.Event, labelled.Label, sender?.Identity ?? "node", now);
+        _store.Append(new StoredEvent(labelled.Event, now, shared.Sender) { EncodedXml = shared.Encoded(WireFormat.CotXml) });
+    }
+
     /// <summary>
     /// Queues a warning on the warning lane of every client its label permits (ahead of all
     /// other traffic, never dropped) and keeps it in the event history. Warnings are not part of

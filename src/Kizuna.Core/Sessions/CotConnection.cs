@@ -23,6 +23,7 @@ public sealed class CotConnection
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IWarningReceipts? _receipts;
+    private readonly WarningDesk? _desk;
 
     public CotConnection(
         EventRouter router,
@@ -31,9 +32,10 @@ public sealed class CotConnection
         KizunaMetrics metrics,
         ILogger<CotConnection> logger,
         TimeProvider time,
-        IWarningReceipts? receipts = null)
+        WarningDesk? desk = null)
     {
-        _receipts = receipts;
+        _desk = desk;
+        _receipts = desk;
         options.Validate();
         _router = router;
         _labels = labels;
@@ -70,6 +72,12 @@ public sealed class CotConnection
         // still goes out first (control lane); clients that want protobuf ask with t-x-takp-q.
         _router.Attach(session);
         session.Deliver(Control(session, TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
+
+        // Every current warning this client may see and has not acknowledged goes again, first.
+        if (_desk is not null)
+        {
+            await _desk.ResendAsync(session, stopping).ConfigureAwait(false);
+        }
 
         // At shutdown the writer gets a bounded time to flush what is queued, then everything stops.
         using var stoppingRegistration = stopping.Register(() =>
@@ -137,6 +145,7 @@ public sealed class CotConnection
     {
         ICotStreamReader decoder = new CotXmlStreamReader(_options.Limits);
         var arrived = new List<LabelledEvent>();
+        var warningInput = new List<LabelledEvent>();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
         var consecutiveRejects = 0;
         long unconsumed = 0;
@@ -157,6 +166,7 @@ public sealed class CotConnection
                 }
 
                 var buffer = result.Buffer;
+                var readOn = false; // set when this read is done and the loop goes on: anything else is leaving
                 _metrics.BytesReceived(buffer.Length - unconsumed);
                 try
                 {
@@ -173,7 +183,7 @@ public sealed class CotConnection
                         {
                             case ReadStatus.Event:
                                 _metrics.EventReceived();
-                                decoder = Handle(session, evt!, decoder, arrived, out var refused);
+                                decoder = Handle(session, evt!, decoder, arrived, warningInput, out var refused);
                                 if (!refused)
                                 {
                                     consecutiveRejects = 0;
@@ -225,6 +235,8 @@ public sealed class CotConnection
 
                         return "closed by client";
                     }
+
+                    readOn = true;
                 }
                 finally
                 {
@@ -237,6 +249,18 @@ public sealed class CotConnection
 
                     unconsumed = buffer.Length;
                     input.AdvanceTo(buffer.Start, buffer.End);
+                    if (warningInput.Count > 0 && !readOn)
+                    {
+                        // Leaving: the reports still go in (a warning is never lost to a closing connection).
+                        _ = HandleWarningInputAsync(session, [.. warningInput], CancellationToken.None);
+                        warningInput.Clear();
+                    }
+                }
+
+                if (warningInput.Count > 0)
+                {
+                    await HandleWarningInputAsync(session, [.. warningInput], token).ConfigureAwait(false);
+                    warningInput.Clear();
                 }
 
                 // Take more only when storage keeps up: the backlog stays bounded and TCP tells the sender to slow down.
@@ -265,7 +289,7 @@ public sealed class CotConnection
     /// <paramref name="arrived"/> to be published with the rest of this read. Returns the decoder
     /// for what follows (it changes after a protocol switch).
     /// </summary>
-    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<LabelledEvent> arrived, out bool refused)
+    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<LabelledEvent> arrived, List<LabelledEvent> warningInput, out bool refused)
     {
         refused = false;
         switch (evt.Type)
@@ -303,9 +327,40 @@ public sealed class CotConnection
             return decoder;
         }
 
+        // Sensor reports and acknowledgements go to the warning desk, not to the picture.
+        if (_desk is not null && (WarningDesk.IsReport(evt) || WarningDesk.IsAcknowledgement(evt)))
+        {
+            warningInput.Add(new LabelledEvent(evt, verdict.Label));
+            return decoder;
+        }
+
         LearnAddress(session, evt);
         arrived.Add(new LabelledEvent(evt, verdict.Label));
         return decoder;
+    }
+
+    /// <summary>Sensor reports (kept in history, then fused) and acknowledgements, in the order they came.</summary>
+    private async Task HandleWarningInputAsync(ClientSession session, List<LabelledEvent> input, CancellationToken token)
+    {
+        try
+        {
+            foreach (var (evt, label) in input)
+            {
+                if (WarningDesk.IsReport(evt))
+                {
+                    _router.Archive(new LabelledEvent(evt, label), session);
+                    await _desk!.ReportAsync(evt, label, session, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _desk!.AcknowledgeAsync(evt, session, token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ConnectionFailed(_logger, ex, session.Id, session.RemoteEndpoint);
+        }
     }
 
     /// <summary>A client's own position reports tell the router its uid and callsign, for directed messages.</summary>

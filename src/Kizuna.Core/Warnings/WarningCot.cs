@@ -11,8 +11,8 @@ namespace Kizuna.Core.Warnings;
 /// </summary>
 public static class WarningCot
 {
-    public const string WarningType = "b-w-m-w";
-    public const string AcknowledgementType = "b-w-m-a";
+    public const string WarningType = SensorReportReader.WarningType;
+    public const string AcknowledgementType = SensorReportReader.AcknowledgementType;
     public const string WarningElement = "__missileWarning";
     public const string AcknowledgementElement = "__missileAck";
 

@@ -10,7 +10,8 @@ namespace Kizuna.Server.Cli;
 
 /// <summary>
 /// <c>kizuna send FILE...</c>: sends CoT files to a node as a TAK client would, then tells what
-/// the node said about each (accepted, or refused with the reason). Over TLS with an identity
+/// the node said about each (accepted, or refused with the reason). Times written as
+/// <c>NOW</c>, <c>NOW+5m</c> and so on (the examples in docs/examples) become real UTC times. Over TLS with an identity
 /// from <c>kizuna certs client</c>, or over the plain-TCP listener when a node has one.
 /// </summary>
 public static class SendCommand
@@ -75,8 +76,10 @@ public static class SendCommand
     /// <summary>Every event in a file (events back to back, with or without declarations between them).</summary>
     private static List<CotEvent> ReadEvents(string file)
     {
+        // Example files say NOW, NOW+90s, NOW-30s for times (docs/warnings.md): made real here.
+        var text = Kizuna.Core.Warnings.ExampleTimes.Resolve(File.ReadAllText(file), DateTime.UtcNow);
         var reader = new CotXmlStreamReader();
-        var buffer = new System.Buffers.ReadOnlySequence<byte>(File.ReadAllBytes(file));
+        var buffer = new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(text));
         var events = new List<CotEvent>();
         while (true)
         {

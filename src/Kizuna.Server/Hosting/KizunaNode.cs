@@ -7,6 +7,7 @@ using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
 using Kizuna.Core.Sessions;
 using Kizuna.Core.Storage;
+using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
@@ -55,6 +56,12 @@ public sealed class KizunaNode : IAsyncDisposable
     /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https"), or null when it is off.</summary>
     public IPEndPoint? Endpoint(string listener) => _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
 
+    /// <summary>
+    /// A prefecture is named in a warning when its prefectural office lies within the predicted
+    /// impact ellipse grown by this much (no boundaries are shipped: docs/warnings-cap.md).
+    /// </summary>
+    public const double AffectedPrefectureMarginMeters = 50_000;
+
     public static async Task<KizunaNode> StartAsync(
         NodeSettings settings,
         CancellationToken cancellationToken,
@@ -90,6 +97,11 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton<LatestState>();
         builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.DataDir, "warnings.db"), labels));
         builder.Services.AddSingleton(WarningsApi.OptionsFor(settings));
+        builder.Services.AddSingleton(SensorCatalog.LoadDefault());
+        builder.Services.AddSingleton(sp => new WarningFusion(
+            labels, ellipse => Prefectures.AffectedBy(ellipse, AffectedPrefectureMarginMeters), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new SensorReportIntake(sp.GetRequiredService<SensorCatalog>(), sp.GetRequiredService<WarningFusion>()));
+        builder.Services.AddSingleton<WarningDesk>();
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
         builder.Services.AddHostedService<RevocationWatcher>();
@@ -220,9 +232,10 @@ public sealed class KizunaNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        var warnings = Warnings;
         await _app.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
-        await Warnings.DisposeAsync().ConfigureAwait(false);
+        await warnings.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>

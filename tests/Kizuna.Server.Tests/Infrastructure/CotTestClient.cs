@@ -131,6 +131,13 @@ public sealed class CotTestClient : IAsyncDisposable
     public Task<CotEvent> ExpectUidAsync(string uid) => ExpectAsync(e => e.Uid == uid, $"uid {uid}");
 
     /// <summary>
+    /// Like <see cref="ExpectAsync"/>, but also finds an event an earlier wait already passed over
+    /// (a warning can arrive ahead of the protocol offer that connecting waits for).
+    /// </summary>
+    public async Task<CotEvent> ExpectOrSeenAsync(Func<CotEvent, bool> match, string what)
+        => Received.FirstOrDefault(match) is { } seen ? seen : await ExpectAsync(match, what).ConfigureAwait(false);
+
+    /// <summary>
     /// Waits for every one of <paramref name="uids"/> in any order: events from different
     /// senders have no order between them, so expecting them one after another would skip one.
     /// </summary>

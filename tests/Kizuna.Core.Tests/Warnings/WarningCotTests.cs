@@ -3,7 +3,7 @@ using Kizuna.Core.Labels;
 using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 
-namespace Kizuna.Core.Tests.WarningWire;
+namespace Kizuna.Core.Tests.Warnings;
 
 /// <summary>A fused warning on the wire (b-w-m-w) and the acknowledgement that answers it (b-w-m-a).</summary>
 public sealed class WarningCotTests

@@ -1,0 +1,143 @@
+using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Labels;
+using Kizuna.Core.Routing;
+using Kizuna.Core.Storage;
+using Kizuna.Cot;
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Core.Warnings;
+
+/// <summary>
+/// The node's missile warning path: a sensor report is read and fused; a new warning version is
+/// stored durably, and only then queued on the warning lane of every client its label permits;
+/// what each client was written and acknowledged is recorded; a client that connects is sent
+/// again every current warning version it may see and has not acknowledged.
+/// </summary>
+public sealed class WarningDesk : IWarningReceipts
+{
+    private readonly SensorReportIntake _intake;
+    private readonly IWarningStore _store;
+    private readonly EventRouter _router;
+    private readonly LabelPolicy _labels;
+    private readonly KizunaMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _issuing = new(1, 1);
+
+    public WarningDesk(SensorReportIntake intake, IWarningStore store, EventRouter router, LabelPolicy labels, KizunaMetrics metrics, ILogger<WarningDesk> logger, TimeProvider time)
+    {
+        _intake = intake;
+        _store = store;
+        _router = router;
+        _labels = labels;
+        _metrics = metrics;
+        _logger = logger;
+        _time = time;
+    }
+
+    public static bool IsReport(CotEvent evt) => string.Equals(evt.Type, SensorReportReader.ReportType, StringComparison.Ordinal);
+
+    public static bool IsAcknowledgement(CotEvent evt) => string.Equals(evt.Type, WarningCot.AcknowledgementType, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Reads and fuses one report whose label was accepted. A refused report is logged, counted
+    /// and told to the sender, and never fused. Returns the version issued, if any.
+    /// </summary>
+    public async Task<WarningVersion?> ReportAsync(CotEvent evt, ConfidentialityLabel label, ClientSession sender, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        // One report at a time from fusion to the warning lane, so versions go out in order.
+        await _issuing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var outcome = _intake.Offer(evt, label, now);
+            if (outcome.Refusal is { } refusal)
+            {
+                _metrics.ReportRefused(refusal);
+                Log.ReportRefused(_logger, sender.Id, sender.RemoteEndpoint, refusal, outcome.Reason!);
+                sender.Deliver(Notice(sender, evt.Uid, refusal.ToString(), outcome.Reason!, now), Lane.Control);
+                return null;
+            }
+
+            if (outcome.Fusion.Version is not { } version)
+            {
+                return null;
+            }
+
+            // Stored before anyone is told.
+            await _store.AppendAsync(version, cancellationToken).ConfigureAwait(false);
+            var shared = new SharedEvent(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version };
+            var recipients = _router.PublishWarning(shared);
+            _metrics.WarningIssued();
+            Log.WarningIssued(_logger, version.Label.Banner, recipients);
+            return version;
+        }
+        finally
+        {
+            _issuing.Release();
+        }
+    }
+
+    /// <summary>Records an acknowledgement; a malformed one is refused with the reason, to the sender too.</summary>
+    public async Task AcknowledgeAsync(CotEvent evt, ClientSession sender, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (!WarningCot.TryReadAcknowledgement(evt, out var warningId, out var version, out var reason))
+        {
+            Log.AcknowledgementRefused(_logger, sender.Id, sender.RemoteEndpoint, reason!);
+            sender.Deliver(Notice(sender, evt.Uid, "MalformedAcknowledgement", reason!, now), Lane.Control);
+            return;
+        }
+
+        var p = sender.Principal;
+        await _store.RecordAcknowledgementAsync(new WarningReceipt(warningId, version, p.Name, p.Organization, p.Nation, null, now), cancellationToken).ConfigureAwait(false);
+        _metrics.WarningAcknowledged();
+        Log.WarningAcknowledged(_logger, p.Name, p.Organization);
+    }
+
+    /// <summary>A connection's writer put a warning version on the wire: record the delivery (not awaited by the writer).</summary>
+    public void Written(ClientSession session, WarningVersion version)
+    {
+        var p = session.Principal;
+        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, p.Name, p.Organization, p.Nation, _time.GetUtcNow().UtcDateTime, null));
+    }
+
+    /// <summary>
+    /// Sends a client that has just connected every current warning version it may see and has
+    /// not acknowledged: a warning goes again on every reconnect until it is acknowledged.
+    /// </summary>
+    public async Task ResendAsync(ClientSession session, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        foreach (var version in await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!AccessControl.Permits(session.Principal, version.Label))
+            {
+                continue;
+            }
+
+            var receipts = await _store.ReceiptsAsync(version.WarningId, cancellationToken).ConfigureAwait(false);
+            var acknowledged = receipts.Any(r => r.Version == version.Version && r.AcknowledgedAt is not null
+                                                 && string.Equals(r.Recipient, session.Principal.Name, StringComparison.Ordinal));
+            if (!acknowledged)
+            {
+                session.Deliver(new SharedEvent(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version }, Lane.Warning);
+            }
+        }
+    }
+
+    private SharedEvent Notice(ClientSession sender, string uid, string reasonName, string reason, DateTime now)
+        => new(RefusalNotice.Create(uid, reasonName, reason, now), _labels.DefaultFor(sender.Principal), "node", now);
+
+    private async Task RecordDeliveryAsync(WarningReceipt receipt)
+    {
+        try
+        {
+            await _store.RecordDeliveryAsync(receipt, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.WarningReceiptLost(_logger, ex, receipt.Recipient);
+        }
+    }
+}

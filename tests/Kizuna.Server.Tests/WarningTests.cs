@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Json;
+using Kizuna.Core.Labels;
+using Kizuna.Core.Warnings;
+using Kizuna.Cot;
+using Kizuna.Server.Api;
+using Kizuna.Server.Tests.Infrastructure;
+
+namespace Kizuna.Server.Tests;
+
+/// <summary>
+/// The warning path through a real node, driven by the shipped examples in docs/examples/warning:
+/// reports of two nations fuse into one warning; it reaches every entitled client on the warning
+/// lane, is stored first, acknowledged, sent again on reconnect until acknowledged, and becomes
+/// a public CAP alert.
+/// </summary>
+public sealed class WarningTests
+{
+    private static string Example(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kizuna.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return ExampleTimes.Resolve(File.ReadAllText(Path.Combine(dir!.FullName, "docs", "examples", "warning", name)), DateTime.UtcNow);
+    }
+
+    private static Task<CotEvent> ExpectWarningAsync(CotTestClient client, int version)
+        => client.ExpectOrSeenAsync(e => e.Type == WarningCot.WarningType && e.Detail.Element(WarningCot.WarningElement)?.Attribute("version") == version.ToString(System.Globalization.CultureInfo.InvariantCulture), $"warning version {version}");
+
+    [Fact]
+    public async Task Reports_of_two_nations_about_one_launch_become_one_warning_that_every_entitled_client_receives_and_acknowledges()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var usSensor = await node.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        var rokFiles = node.Issue("rok-watch", org: "ROK-JCS");
+        await using var rok = await node.ConnectTlsAsync(rokFiles);
+
+        await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        var first = await ExpectWarningAsync(rok, 1);
+        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        var second = await ExpectWarningAsync(rok, 2);
+        await ExpectWarningAsync(japanSensor, 2);
+        await ExpectWarningAsync(usSensor, 2);
+
+        Assert.Equal(first.Uid, second.Uid); // one warning, updated
+        var element = second.Detail.Element(WarningCot.WarningElement)!;
+        var warningId = element.Attribute("id")!;
+        Assert.Equal("false", element.Attribute("exercise"));
+
+        // Stored durably before anyone was told: both versions are in the warning store.
+        var stored = await node.Node.Warnings.VersionsAsync(warningId, CancellationToken.None);
+        Assert.Equal([1, 2], stored.Select(v => v.Version).ToArray());
+
+        // The ROK watch acknowledges version 2; a ping after it proves the node has recorded it.
+        await rok.SendAsync(WarningCot.Acknowledgement(warningId, 2, "rok-watch", DateTime.UtcNow));
+        await rok.SendAsync(CotText.Ping("after-ack"));
+        await rok.ExpectAsync(e => e.Type == TakControlEvents.PongType, "pong");
+
+        using var http = node.CreateHttpsClient(rokFiles);
+        var versions = await http.GetFromJsonAsync($"/api/warnings/{warningId}", ApiJsonContext.Default.ListWarningJson);
+        var v2 = versions!.Single(v => v.Version == 2);
+        var receipt = Assert.Single(v2.Receipts, r => r.Recipient == "rok-watch");
+        Assert.Equal("ROK-JCS", receipt.Organization);
+        Assert.NotNull(receipt.DeliveredAt);
+        Assert.NotNull(receipt.AcknowledgedAt);
+        Assert.Equal(1, node.Node.Metrics.WarningsAcknowledged);
+    }
+
+    [Fact]
+    public async Task A_warning_fused_from_a_japan_only_report_never_reaches_korea()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var usSensor = await node.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        await using var rok = await node.ConnectTlsAsync("rok-watch", org: "ROK-JCS");
+        await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
+
+        await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        await ExpectWarningAsync(rok, 2);
+        await japanSensor.SendAsync(Example("03-jpn-aegis-update.xml")); // releasable to JPN only
+        var third = await ExpectWarningAsync(jjoc, 3);
+        Assert.Equal("JPN", third.ReleasableTo);
+
+        // The warning lane is served first: an event the sensor desk sends after version 3 reaching
+        // the ROK watch proves version 3 was withheld from it, not late.
+        await japanSensor.SendAsync(CotText.Labelled("rok-barrier", "BARRIER", "UNCLASSIFIED", "USA,JPN,KOR"));
+        await rok.ExpectUidAsync("rok-barrier");
+        Assert.DoesNotContain(rok.Received, e => e.Type == WarningCot.WarningType && e.Detail.Element(WarningCot.WarningElement)?.Attribute("version") == "3");
+    }
+
+    [Fact]
+    public async Task A_client_that_reconnects_gets_every_warning_it_has_not_acknowledged_again()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        var rokFiles = node.Issue("rok-watch", org: "ROK-JCS");
+        var jjocFiles = node.Issue("jjoc-watch");
+        string warningId;
+        await using (var rok = await node.ConnectTlsAsync(rokFiles))
+        await using (var jjoc = await node.ConnectTlsAsync(jjocFiles))
+        {
+            await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+            await ExpectWarningAsync(rok, 1);
+            var seen = await ExpectWarningAsync(jjoc, 1);
+            warningId = seen.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
+            await jjoc.SendAsync(WarningCot.Acknowledgement(warningId, 1, "jjoc-watch", DateTime.UtcNow));
+            await jjoc.SendAsync(CotText.Ping("after-ack"));
+            await jjoc.ExpectAsync(e => e.Type == TakControlEvents.PongType, "pong");
+        }
+
+        await using var rokAgain = await node.ConnectTlsAsync(rokFiles);
+        await ExpectWarningAsync(rokAgain, 1);
+
+        await using var jjocAgain = await node.ConnectTlsAsync(jjocFiles);
+        await japanSensor.SendAsync(CotText.Labelled("resend-barrier", "BARRIER", "UNCLASSIFIED", "USA,JPN,KOR"));
+        await jjocAgain.ExpectUidAsync("resend-barrier");
+        Assert.DoesNotContain(jjocAgain.Received, e => e.Type == WarningCot.WarningType);
+    }
+
+    [Fact]
+    public async Task An_exercise_report_becomes_a_warning_marked_exercise_and_its_cap_alert_says_exercise()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var korea = await node.ConnectTlsAsync("rok-sensor-desk", org: "ROK-JCS");
+        await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
+
+        await korea.SendAsync(Example("exercise-freedom-edge.xml"));
+        var warning = await ExpectWarningAsync(jjoc, 1);
+        Assert.Equal("e", warning.Opex);
+        Assert.Equal("true", warning.Detail.Element(WarningCot.WarningElement)!.Attribute("exercise"));
+        Assert.StartsWith("EXERCISE", warning.Detail.Element("remarks")!.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_public_warning_is_listed_in_the_cap_feed_and_served_as_a_cap_alert()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var usSensor = await node.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        var warning = await ExpectWarningAsync(japanSensor, 2);
+        var id = warning.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
+
+        using var http = node.CreateHttpClient(); // CAP is public: no identity needed
+        var feed = await http.GetStringAsync("/api/cap");
+        Assert.Contains($"/api/cap/{id}.1.xml", feed, StringComparison.Ordinal);
+        Assert.Contains($"/api/cap/{id}.2.xml", feed, StringComparison.Ordinal);
+
+        var alert = await http.GetAsync($"/api/cap/{id}.2.xml");
+        Assert.Equal(HttpStatusCode.OK, alert.StatusCode);
+        var xml = await alert.Content.ReadAsStringAsync();
+        Assert.Contains("<msgType>Update</msgType>", xml, StringComparison.Ordinal);
+        Assert.Contains("<language>ja-JP</language>", xml, StringComparison.Ordinal);
+        Assert.Contains("<language>ko-KR</language>", xml, StringComparison.Ordinal);
+        Assert.Empty(CapRulesCheck(xml));
+    }
+
+    [Fact]
+    public async Task A_report_from_an_unknown_sensor_is_refused_with_its_reason_and_never_fused()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var sender = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await sender.SendAsync(Example("01-jpn-fps5-launch.xml").Replace("sensor=\"FPS5-SADO\"", "sensor=\"NO-SUCH-RADAR\"", StringComparison.Ordinal));
+
+        var notice = await sender.ExpectAsync(e => e.Type == RefusalNotice.Type, "a refusal notice");
+        Assert.Equal(nameof(ReportRefusal.UnknownSensor), notice.Detail.Element("__refusal")!.Attribute("reason"));
+        await node.Logs.WaitForAsync(e => e.EventId.Id == 1010, TestNode.Timeout);
+        Assert.Equal(1, node.Node.Metrics.ReportRefusalCount(ReportRefusal.UnknownSensor));
+        Assert.Empty(await node.Node.Warnings.LatestVersionsAsync(CancellationToken.None));
+    }
+
+    private static IReadOnlyList<string> CapRulesCheck(string xml) => Kizuna.Core.Warnings.Cap.CapRules.Check(xml);
+}
