@@ -123,6 +123,36 @@ public sealed class WarningTests
     }
 
     [Fact]
+    public async Task An_organization_that_does_not_acknowledge_is_sent_the_warning_again_and_escalated_up_its_national_chain()
+    {
+        await using var node = await TestNode.StartAsync(warningResend: TimeSpan.FromMilliseconds(300), warningEscalate: TimeSpan.FromMilliseconds(600));
+        await using var sensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var component = await node.ConnectTlsAsync("gcc-watch", org: "JGSDF-GCC");
+        await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
+
+        await sensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        var first = await ExpectWarningAsync(component, 1);
+        var id = first.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
+        foreach (var client in new[] { sensor, jjoc })
+        {
+            await ExpectWarningAsync(client, 1);
+            await client.SendAsync(WarningCot.Acknowledgement(id, 1, "ack", DateTime.UtcNow));
+        }
+
+        // The component never acknowledges: it gets the warning again, and its commander (JJOC) is told.
+        await component.ExpectAsync(e => e.Uid == first.Uid, "the warning sent again");
+        var escalation = await jjoc.ExpectOrSeenAsync(e => e.Detail.Element(WarningCot.WarningElement)?.Attribute("escalatedFrom") == "JGSDF-GCC", "the escalation");
+        Assert.Equal(WarningCot.WarningType, escalation.Type);
+        await node.Logs.WaitForAsync(e => e.EventId.Id == 1015 && e.Message.Contains("JGSDF-GCC", StringComparison.Ordinal), TestNode.Timeout);
+
+        using var http = node.CreateHttpsClient(node.Issue("jjoc-reader"));
+        var versions = await http.GetFromJsonAsync($"/api/warnings/{id}", ApiJsonContext.Default.ListWarningJson);
+        var v1 = Assert.Single(versions!);
+        Assert.Equal(["JGSDF-GCC"], v1.NotAcknowledgedBy);
+        Assert.Contains("JGSDF-GCC", v1.EscalatedFor);
+    }
+
+    [Fact]
     public async Task An_exercise_report_becomes_a_warning_marked_exercise_and_its_cap_alert_says_exercise()
     {
         await using var node = await TestNode.StartAsync();

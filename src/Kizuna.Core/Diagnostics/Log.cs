@@ -54,4 +54,7 @@ internal static partial class Log
 
     [LoggerMessage(1014, LogLevel.Warning, "Refused an acknowledgement on connection {ConnectionId} from {RemoteEndpoint}: {Detail}")]
     public static partial void AcknowledgementRefused(ILogger logger, long connectionId, string remoteEndpoint, string detail);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Escalated a warning version {Organization} has not acknowledged to {Superior} ({Sessions} clients)")]
+    public static partial void WarningEscalated(ILogger logger, string organization, string superior, int sessions);
 }

@@ -26,7 +26,14 @@ public static class WarningCot
     /// ways, so no client can take it for a real warning: <c>opex="e"</c>, <c>exercise="true"</c>
     /// on the element, and remarks that begin "EXERCISE EXERCISE EXERCISE".
     /// </summary>
-    public static CotEvent ToEvent(WarningVersion version, LabelPolicy labels, DateTime now)
+    public static CotEvent ToEvent(WarningVersion version, LabelPolicy labels, DateTime now) => ToEvent(version, labels, now, escalatedFrom: null);
+
+    /// <summary>
+    /// The event for one version; with <paramref name="escalatedFrom"/>, the escalation sent up a
+    /// national chain because that organization has not acknowledged it: its own uid, so it
+    /// stands beside the warning on a map, and <c>escalatedFrom</c> on the element.
+    /// </summary>
+    public static CotEvent ToEvent(WarningVersion version, LabelPolicy labels, DateTime now, string? escalatedFrom)
     {
         var warning = new CotElement(WarningElement);
         Add(warning, "id", version.WarningId);
@@ -38,6 +45,11 @@ public static class WarningCot
         Add(warning, "confidence", version.Confidence.ToString("0.###", CultureInfo.InvariantCulture));
         Add(warning, "sensors", string.Join(',', version.Sensors));
         Add(warning, "prefectures", string.Join(',', version.AffectedPrefectures));
+        if (escalatedFrom is not null)
+        {
+            Add(warning, "escalatedFrom", escalatedFrom);
+        }
+
         var launch = new CotElement("launch");
         Add(launch, "lat", Number(version.LaunchPoint.Lat));
         Add(launch, "lon", Number(version.LaunchPoint.Lon));
@@ -68,7 +80,7 @@ public static class WarningCot
         var point = version.PredictedImpact?.Center ?? version.LaunchPoint;
         var evt = new CotEvent
         {
-            Uid = Uid(version.WarningId),
+            Uid = escalatedFrom is null ? Uid(version.WarningId) : $"{Uid(version.WarningId)}-escalation-{escalatedFrom}",
             Type = WarningType,
             How = "m-f",
             Opex = version.Exercise ? "e" : "o",

@@ -23,6 +23,7 @@ public sealed class WarningDesk : IWarningReceipts
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _issuing = new(1, 1);
+    private readonly HashSet<(string WarningId, int Version, string Organization)> _escalated = [];
 
     public WarningDesk(SensorReportIntake intake, IWarningStore store, EventRouter router, LabelPolicy labels, KizunaMetrics metrics, ILogger<WarningDesk> logger, TimeProvider time)
     {
@@ -123,6 +124,82 @@ public sealed class WarningDesk : IWarningReceipts
             {
                 session.Deliver(new SharedEvent(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version }, Lane.Warning);
             }
+        }
+    }
+
+    /// <summary>Escalations made so far: which organization's silence went up its chain, to whom.</summary>
+    public IReadOnlyList<(string Organization, int Version)> EscalationsOf(string warningId)
+    {
+        lock (_escalated)
+        {
+            return [.. _escalated.Where(e => string.Equals(e.WarningId, warningId, StringComparison.Ordinal)).Select(e => (e.Organization, e.Version))];
+        }
+    }
+
+    /// <summary>
+    /// One pass over the current warning versions: every connected client that may see one and
+    /// has not acknowledged it, and was last sent it more than <paramref name="resendAfter"/> ago,
+    /// is sent it again; an organization whose clients received a version and none acknowledged
+    /// it within <paramref name="escalateAfter"/> is escalated once up its national chain (its
+    /// commanders' connected clients get the warning, marked with the silent organization).
+    /// </summary>
+    public async Task SweepAsync(TimeSpan resendAfter, TimeSpan escalateAfter, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var sessions = _router.Sessions;
+        foreach (var version in await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var receipts = (await _store.ReceiptsAsync(version.WarningId, cancellationToken).ConfigureAwait(false))
+                .Where(r => r.Version == version.Version).ToList();
+            var acknowledged = receipts.Where(r => r.AcknowledgedAt is not null).Select(r => r.Recipient).ToHashSet(StringComparer.Ordinal);
+
+            foreach (var session in sessions)
+            {
+                var last = receipts.FirstOrDefault(r => string.Equals(r.Recipient, session.Principal.Name, StringComparison.Ordinal))?.DeliveredAt;
+                if (!acknowledged.Contains(session.Principal.Name) && last is { } sent && now - sent >= resendAfter
+                    && AccessControl.Permits(session.Principal, version.Label))
+                {
+                    session.Deliver(new SharedEvent(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version }, Lane.Warning);
+                }
+            }
+
+            if (now - version.IssuedAt < escalateAfter)
+            {
+                continue;
+            }
+
+            var ackedOrganizations = receipts.Where(r => r.AcknowledgedAt is not null).Select(r => r.Organization).ToHashSet(StringComparer.Ordinal);
+            foreach (var silent in receipts.Where(r => r.DeliveredAt is not null && !ackedOrganizations.Contains(r.Organization)).Select(r => r.Organization).Distinct(StringComparer.Ordinal))
+            {
+                lock (_escalated)
+                {
+                    if (!_escalated.Add((version.WarningId, version.Version, silent)))
+                    {
+                        continue;
+                    }
+                }
+
+                Escalate(version, silent, now, sessions);
+            }
+        }
+    }
+
+    private void Escalate(WarningVersion version, string silent, DateTime now, IReadOnlyList<ClientSession> sessions)
+    {
+        var escalation = new SharedEvent(WarningCot.ToEvent(version, _labels, now, escalatedFrom: silent), version.Label, "node", now);
+        foreach (var superior in _labels.Profile.ChainAbove(silent, DateOnly.FromDateTime(now)))
+        {
+            var told = 0;
+            foreach (var session in sessions)
+            {
+                if (string.Equals(session.Principal.Organization, superior.Id, StringComparison.Ordinal) && AccessControl.Permits(session.Principal, version.Label))
+                {
+                    session.Deliver(escalation, Lane.Warning);
+                    told++;
+                }
+            }
+
+            Log.WarningEscalated(_logger, silent, superior.Id, told);
         }
     }
 

@@ -118,13 +118,19 @@ public sealed record WarningJson(
     IReadOnlyList<string> AffectedPrefectures,
     IReadOnlyList<string> Sensors,
     LabelJson Label,
-    IReadOnlyList<ReceiptJson> Receipts)
+    IReadOnlyList<ReceiptJson> Receipts,
+    IReadOnlyList<string> NotAcknowledgedBy,
+    IReadOnlyList<string> EscalatedFor)
 {
-    public static WarningJson From(WarningVersion v, IReadOnlyList<WarningReceipt> receipts) => new(
+    public static WarningJson From(WarningVersion v, IReadOnlyList<WarningReceipt> receipts, IReadOnlyList<string>? escalatedFor = null) => new(
         v.WarningId, v.Version, WarningCot.StageName(v.Stage), v.Exercise, v.IssuedAt, v.LaunchTime, v.LaunchPoint.Lat, v.LaunchPoint.Lon,
         v.PredictedImpact is { } i ? new ImpactJson(i.Center.Lat, i.Center.Lon, i.SemiMajorMeters, i.SemiMinorMeters, i.OrientationDegrees, v.EstimatedImpactTime) : null,
         v.Confidence, v.AffectedPrefectures, v.Sensors, LabelJson.From(v.Label),
-        [.. receipts.Select(r => new ReceiptJson(r.Recipient, r.Organization, r.Nation, r.DeliveredAt, r.AcknowledgedAt))]);
+        [.. receipts.Select(r => new ReceiptJson(r.Recipient, r.Organization, r.Nation, r.DeliveredAt, r.AcknowledgedAt))],
+        // Organizations whose clients received this version and none has acknowledged it.
+        [.. receipts.Where(r => r.DeliveredAt is not null).Select(r => r.Organization).Distinct()
+            .Where(o => !receipts.Any(r => r.Organization == o && r.AcknowledgedAt is not null)).Order(StringComparer.Ordinal)],
+        escalatedFor ?? []);
 }
 
 public sealed record ImpactJson(double Lat, double Lon, double SemiMajorMeters, double SemiMinorMeters, double OrientationDegrees, DateTime? Time);

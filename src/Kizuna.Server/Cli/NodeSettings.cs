@@ -28,6 +28,12 @@ public sealed record NodeSettings
     /// <summary>The alliance profile file; null uses the embedded US–Japan–ROK profile.</summary>
     public string? Profile { get; init; }
 
+    /// <summary>A warning a connected client has not acknowledged is sent to it again after this long.</summary>
+    public TimeSpan WarningResend { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An organization that has not acknowledged a warning after this long is escalated up its national chain.</summary>
+    public TimeSpan WarningEscalate { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The organization of the profile that hosts this node; it gives the node its nation.</summary>
     public string NodeOrg { get; init; } = "JJOC";
 

@@ -18,10 +18,12 @@ public static class ServeCommand
     public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", "4096");
     public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", "text");
     public static readonly SettingDefinition Profile = new("profile", "Alliance profile file (default: the embedded US-Japan-ROK profile, profiles/us-jpn-kor.json)", "");
+    public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", "30s");
+    public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
     public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg];
+        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -97,6 +99,8 @@ public static class ServeCommand
             PictureQueueCapacity = NodeSettings.ParsePositiveInt(PictureQueue.Name, value(PictureQueue), 4096),
             LogFormat = logFormat,
             Profile = value(Profile) is { Length: > 0 } profile ? profile : null,
+            WarningResend = NodeSettings.ParseDuration(WarningResend.Name, value(WarningResend)) ?? TimeSpan.FromSeconds(30),
+            WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? TimeSpan.FromMinutes(2),
             NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
         };
     }

@@ -102,6 +102,7 @@ public sealed class KizunaNode : IAsyncDisposable
             labels, ellipse => Prefectures.AffectedBy(ellipse, AffectedPrefectureMarginMeters), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new SensorReportIntake(sp.GetRequiredService<SensorCatalog>(), sp.GetRequiredService<WarningFusion>()));
         builder.Services.AddSingleton<WarningDesk>();
+        builder.Services.AddHostedService<WarningSweeper>();
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
         builder.Services.AddHostedService<RevocationWatcher>();

@@ -35,4 +35,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(4010, LogLevel.Warning, "Closing connection {ConnectionId} of {Identity}: its certificate was revoked ({Reason})")]
     public static partial void SessionRevoked(ILogger logger, long connectionId, string identity, string reason);
+
+    [LoggerMessage(4011, LogLevel.Error, "A warning resend and escalation pass failed; the next one will try again")]
+    public static partial void WarningSweepFailed(ILogger logger, Exception exception);
 }

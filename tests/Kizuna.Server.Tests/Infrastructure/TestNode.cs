@@ -44,7 +44,9 @@ public sealed class TestNode : IAsyncDisposable
         string? dataDir = null,
         TimeSpan? retention = null,
         string? profile = null,
-        string nodeOrg = "JJOC")
+        string nodeOrg = "JJOC",
+        TimeSpan? warningResend = null,
+        TimeSpan? warningEscalate = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -59,6 +61,8 @@ public sealed class TestNode : IAsyncDisposable
             Retention = retention,
             Profile = profile,
             NodeOrg = nodeOrg,
+            WarningResend = warningResend ?? TimeSpan.FromSeconds(30),
+            WarningEscalate = warningEscalate ?? TimeSpan.FromMinutes(2),
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
