@@ -116,40 +116,26 @@ public sealed class KizunaMetrics : IDisposable
         Gauge(text, "kizuna_queue_depth", "Items waiting in all outbound queues.", QueueDepth?.Invoke() ?? 0);
         Counter(text, "kizuna_misbehaviour_disconnects_total", "Connections closed because the client kept failing or stopped reading.", Volatile.Read(ref _disconnectsForMisbehaviour));
 
-        text.Append("# HELP kizuna_drops_total Outbound messages that did not reach a client, by reason.\n# TYPE kizuna_drops_total counter\n");
-        foreach (var reason in DropReasons)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"kizuna_drops_total{{reason=\"{reason}\"}} {Drops(reason)}\n");
-        }
-
-        text.Append("# HELP kizuna_rejects_total Input refused, by reason.\n# TYPE kizuna_rejects_total counter\n");
-        foreach (var reason in RejectReasons)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"kizuna_rejects_total{{reason=\"{reason}\"}} {Rejects(reason)}\n");
-        }
-
         // Label values are fixed names (reasons, exits), never anything taken from an event.
-        text.Append("# HELP kizuna_label_refusals_total Events refused for their confidentiality label, by reason.\n# TYPE kizuna_label_refusals_total counter\n");
-        foreach (var reason in LabelRefusals)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"kizuna_label_refusals_total{{reason=\"{reason}\"}} {LabelRefusalCount(reason)}\n");
-        }
-
-        Counter(text, "kizuna_warnings_issued_total", "Warning versions issued (stored, then queued to every entitled client).", Volatile.Read(ref _warningsIssued));
-        Counter(text, "kizuna_warnings_acknowledged_total", "Warning acknowledgements received.", Volatile.Read(ref _warningsAcknowledged));
-        text.Append("# HELP kizuna_report_refusals_total Sensor reports refused, by reason.\n# TYPE kizuna_report_refusals_total counter\n");
-        foreach (var reason in ReportRefusals)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"kizuna_report_refusals_total{{reason=\"{reason}\"}} {ReportRefusalCount(reason)}\n");
-        }
-
-        text.Append("# HELP kizuna_withheld_total Deliveries the access decision denied, by exit.\n# TYPE kizuna_withheld_total counter\n");
-        foreach (var exit in AccessExits)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"kizuna_withheld_total{{exit=\"{exit}\"}} {WithheldCount(exit)}\n");
-        }
-
+        ByName(text, "kizuna_drops_total", "Outbound messages that did not reach a client, by reason.", "reason", DropReasons, Drops);
+        ByName(text, "kizuna_rejects_total", "Input refused, by reason.", "reason", RejectReasons, Rejects);
+        ByName(text, "kizuna_label_refusals_total", "Events refused for their confidentiality label, by reason.", "reason", LabelRefusals, LabelRefusalCount);
+        Counter(text, "kizuna_warnings_issued_total", "Warning versions issued (stored, then queued to every entitled client).", WarningsIssued);
+        Counter(text, "kizuna_warnings_acknowledged_total", "Warning acknowledgements received.", WarningsAcknowledged);
+        ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
+        ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);
         return text.ToString();
+    }
+
+    /// <summary>A counter with one series per value of an enum, labelled by the value's name.</summary>
+    private static void ByName<T>(StringBuilder text, string name, string help, string label, T[] values, Func<T, long> count)
+        where T : struct, Enum
+    {
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n");
+        foreach (var value in values)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{value}\"}} {count(value)}\n");
+        }
     }
 
     private static void Counter(StringBuilder text, string name, string help, long value)
