@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Kizuna.LoadGen;
 
-/// <summary>The command line: relay, run, compare, idle-tls.</summary>
+/// <summary>The command line: relay, run, compare, idle-tls, warning.</summary>
 internal static class Commands
 {
     public static Command Relay()
@@ -94,6 +94,54 @@ internal static class Commands
                 Tls = r.GetValue(tls),
                 IdleClients = r.GetValue(idle),
                 RelayOnly = r.GetValue(relayOnly),
+                OutPath = r.GetValue(output),
+            }, Console.Out, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    public static Command Warning()
+    {
+        var kizuna = new Option<string>("--kizuna") { Description = "Path to kizuna.dll (default: src/Kizuna.Server/bin/Release/net10.0/kizuna.dll under the repo root)" };
+        var duration = new Option<string>("--duration") { Description = "Measured time of the picture load; the reports are sent inside it", DefaultValueFactory = _ => "10s" };
+        var warmup = new Option<string>("--warmup") { Description = "Picture load warmup before the first report", DefaultValueFactory = _ => "2s" };
+        var publishers = new Option<int>("--publishers") { Description = "Picture load publishers (P), plain TCP, saturated", DefaultValueFactory = _ => 10 };
+        var subscribers = new Option<int>("--subscribers") { Description = "Picture load subscribers (S), plain TCP", DefaultValueFactory = _ => 10 };
+        var eventBytes = new Option<int>("--event-bytes") { Description = "Picture event size target", DefaultValueFactory = _ => 400 };
+        var window = new Option<int>("--window") { Description = "Picture load: events in flight over all publishers", DefaultValueFactory = _ => 1000 };
+        var rate = new Option<double>("--rate") { Description = "Picture load: total offered events/s; 0 = saturated (closed loop, --window in flight)", DefaultValueFactory = _ => 0 };
+        var receivers = new Option<int>("--receivers") { Description = "Warning receivers over TLS, identities spread over JJOC, USFJ, ROK-JCS", DefaultValueFactory = _ => 10 };
+        var reports = new Option<int>("--reports") { Description = "Launch reports under load (0 = as many as fit in --duration at --interval)", DefaultValueFactory = _ => 0 };
+        var baseline = new Option<int>("--baseline-reports") { Description = "Reports sent first with no picture load (0 = skip)", DefaultValueFactory = _ => 20 };
+        var interval = new Option<string>("--interval") { Description = "Time between reports", DefaultValueFactory = _ => "200ms" };
+        var output = new Option<string?>("--out") { Description = "Also write the Markdown report to this file" };
+        var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
+        {
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output,
+        };
+        cmd.SetAction(async (r, ct) =>
+        {
+            string? dll = r.GetValue(kizuna);
+            if (dll is null)
+            {
+                string rootDir = LoadGen.Compare.RepoRoot() ?? Environment.CurrentDirectory;
+                dll = Path.Combine(rootDir, "src", "Kizuna.Server", "bin", "Release", "net10.0", "kizuna.dll");
+            }
+
+            return await WarningLatency.RunAsync(new WarningOptions
+            {
+                KizunaDll = Path.GetFullPath(dll),
+                Duration = Duration.Parse(r.GetValue(duration)!),
+                Warmup = Duration.Parse(r.GetValue(warmup)!),
+                Publishers = r.GetValue(publishers),
+                Subscribers = r.GetValue(subscribers),
+                EventBytes = r.GetValue(eventBytes),
+                Window = r.GetValue(window),
+                Rate = r.GetValue(rate),
+                Receivers = r.GetValue(receivers),
+                Reports = r.GetValue(reports),
+                BaselineReports = r.GetValue(baseline),
+                Interval = Duration.Parse(r.GetValue(interval)!),
                 OutPath = r.GetValue(output),
             }, Console.Out, ct).ConfigureAwait(false);
         });

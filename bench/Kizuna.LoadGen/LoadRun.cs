@@ -25,6 +25,8 @@ internal sealed record LoadRunOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>After the window closes, how long to wait for stragglers before closing.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Completed when the publishers start sending (warmup begins); for harnesses that act during the run.</summary>
+    public TaskCompletionSource? Started { get; init; }
 }
 
 /// <summary>The figures of one run. Latencies in milliseconds.</summary>
@@ -156,6 +158,7 @@ internal sealed class LoadRun
             long start = NowMicros();
             _windowStart = start + (long)_o.Warmup.TotalMicroseconds;
             _windowEnd = _windowStart + (long)_o.Duration.TotalMicroseconds;
+            _o.Started?.TrySetResult();
             var monitor = MonitorAsync(runCts.Token);
             var publishers = new Task[_o.Publishers];
             for (int p = 0; p < publishers.Length; p++)

@@ -1,0 +1,517 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Kizuna.LoadGen;
+
+internal sealed record WarningOptions
+{
+    public required string KizunaDll { get; init; }
+    /// <summary>Measured time of the picture load (after its warmup); the reports are sent inside it.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+    public int Publishers { get; init; } = 10;
+    public int Subscribers { get; init; } = 10;
+    public int EventBytes { get; init; } = 400;
+    public int Window { get; init; } = 1000;
+    /// <summary>Picture load events/s in total; 0 = saturated.</summary>
+    public double Rate { get; init; }
+    /// <summary>Warning receivers (TLS identities spread over JJOC, USFJ, ROK-JCS).</summary>
+    public int Receivers { get; init; } = 10;
+    /// <summary>Reports sent under load; 0 = as many as fit in the measured time at <see cref="Interval"/>.</summary>
+    public int Reports { get; init; }
+    /// <summary>Reports sent before the load starts (the same node, nothing else running); 0 = skip.</summary>
+    public int BaselineReports { get; init; } = 20;
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>How long to wait after the last report for warnings still on their way.</summary>
+    public TimeSpan Straggle { get; init; } = TimeSpan.FromSeconds(3);
+    public string? OutPath { get; init; }
+    public TimeSpan NodeStartTimeout { get; init; } = TimeSpan.FromSeconds(90);
+}
+
+/// <summary>
+/// Missile warning latency under picture load: starts a Kizuna node, issues a sensor identity
+/// (JJOC) and W receiver identities (JJOC, USFJ, ROK-JCS) with the node's own CLI, connects the
+/// receivers over TLS and, while a saturating P x S picture load runs on the plain-TCP listener,
+/// sends K launch reports (<c>b-w-m-r</c>), each a new launch, from the sensor connection. For
+/// each report it measures the time from writing the report to the arrival of the resulting
+/// <c>b-w-m-w</c> at every receiver, matched by the warning's <c>launchTime</c> (unique per report).
+/// </summary>
+internal static class WarningLatency
+{
+    private static readonly string[] ReceiverOrgs = ["JJOC", "USFJ", "ROK-JCS"];
+
+    public static async Task<int> RunAsync(WarningOptions o, TextWriter console, CancellationToken ct)
+    {
+        if (!File.Exists(o.KizunaDll))
+        {
+            await console.WriteLineAsync($"not built: {o.KizunaDll} does not exist (dotnet build src/Kizuna.Server -c Release)").ConfigureAwait(false);
+            return 2;
+        }
+
+        string work = Directory.CreateTempSubdirectory("kizuna-warning-").FullName;
+        string data = Path.Combine(work, "data");
+        Directory.CreateDirectory(data);
+        string dotnet = DotnetHost();
+        await console.WriteLineAsync($"work directory (logs, node data, certificates): {work}").ConfigureAwait(false);
+
+        // Identities first, with the node's CLI, on the data directory the node will use.
+        await console.WriteLineAsync($"issuing certificates: 1 sensor (JJOC), {o.Receivers} receivers ({string.Join(", ", ReceiverOrgs)})...").ConfigureAwait(false);
+        string sensorDir = await IssueAsync(dotnet, o.KizunaDll, data, work, "bench-sensor", "JJOC", ct).ConfigureAwait(false);
+        var receiverDirs = new List<(string Dir, string Org)>();
+        for (int i = 0; i < o.Receivers; i++)
+        {
+            string org = ReceiverOrgs[i % ReceiverOrgs.Length];
+            receiverDirs.Add((await IssueAsync(dotnet, o.KizunaDll, data, work, $"bench-receiver-{i}", org, ct).ConfigureAwait(false), org));
+        }
+
+        var tcp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
+        var tlsEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
+        using var node = ChildProcess.Start("kizuna", dotnet,
+            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--http", "", "--https", ""],
+            "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
+        await node.WaitReadyAsync(o.NodeStartTimeout, ct).ConfigureAwait(false);
+
+        var tlsMaterial = new List<ClientTls>();
+        var streams = new List<Stream>();
+        var readers = new List<Task>();
+        using var readCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var bench = new Bench(o.Receivers);
+        try
+        {
+            var sensorTls = Load(sensorDir);
+            tlsMaterial.Add(sensorTls);
+            var sensor = await ClientConnector.ConnectAsync(tlsEp, sensorTls, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
+            streams.Add(sensor);
+            readers.Add(SensorReadLoopAsync(sensor, bench, readCts.Token));
+            for (int i = 0; i < receiverDirs.Count; i++)
+            {
+                var tls = Load(receiverDirs[i].Dir);
+                tlsMaterial.Add(tls);
+                var s = await ClientConnector.ConnectAsync(tlsEp, tls, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
+                streams.Add(s);
+                readers.Add(ReceiverReadLoopAsync(s, i, bench, readCts.Token));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false); // sessions attached
+
+            // 0. Three unmeasured reports, so the node's first-use costs (JIT, SQLite) are not in any figure.
+            var warm = await bench.SendAsync("warm-up", sensor, 3, o.Interval, ct).ConfigureAwait(false);
+            await bench.WaitForAsync(warm, o.Straggle, ct).ConfigureAwait(false);
+
+            // 1. Baseline: the same reports on the idle node.
+            Phase? baseline = null;
+            if (o.BaselineReports > 0)
+            {
+                await console.WriteLineAsync($"baseline: {o.BaselineReports} reports, no picture load...").ConfigureAwait(false);
+                baseline = await bench.SendAsync("no picture load", sensor, o.BaselineReports, o.Interval, ct).ConfigureAwait(false);
+                await bench.WaitForAsync(baseline, o.Straggle, ct).ConfigureAwait(false);
+                await console.WriteLineAsync(baseline.Describe(o.Receivers)).ConfigureAwait(false);
+            }
+
+            // 2. Under a saturating picture load on the plain-TCP listener.
+            int reports = o.Reports > 0 ? o.Reports : Math.Max(1, (int)((o.Duration - TimeSpan.FromSeconds(1)) / o.Interval));
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            string shape = LoadName(o);
+            await console.WriteLineAsync($"under load: {shape} picture load on TCP, {reports} reports every {o.Interval.TotalMilliseconds:F0} ms after {o.Warmup.TotalSeconds:F0} s warmup...").ConfigureAwait(false);
+            var loadTask = LoadRun.RunAsync(new LoadRunOptions
+            {
+                Target = tcp,
+                Publishers = o.Publishers,
+                Subscribers = o.Subscribers,
+                Duration = o.Duration,
+                Warmup = o.Warmup,
+                Rate = o.Rate,
+                EventBytes = o.EventBytes,
+                Window = o.Window,
+                ServerPid = node.Pid,
+                Started = started,
+            }, ct);
+            await Task.WhenAny(started.Task, loadTask).ConfigureAwait(false);
+            Phase? loaded = null;
+            if (started.Task.IsCompleted)
+            {
+                await Task.Delay(o.Warmup, ct).ConfigureAwait(false);
+                loaded = await bench.SendAsync(shape, sensor, reports, o.Interval, ct).ConfigureAwait(false);
+            }
+
+            var load = await loadTask.ConfigureAwait(false);
+            await console.WriteLineAsync("picture load: " + load.Describe()).ConfigureAwait(false);
+            if (loaded is not null)
+            {
+                await bench.WaitForAsync(loaded, o.Straggle, ct).ConfigureAwait(false);
+                await console.WriteLineAsync(loaded.Describe(o.Receivers)).ConfigureAwait(false);
+            }
+
+            string report = Report(o, baseline, loaded, load, bench);
+            await console.WriteLineAsync().ConfigureAwait(false);
+            await console.WriteLineAsync(report).ConfigureAwait(false);
+            if (o.OutPath is not null)
+            {
+                await File.WriteAllTextAsync(o.OutPath, report, ct).ConfigureAwait(false);
+            }
+
+            return loaded is not null && loaded.Missing(o.Receivers) == 0 && bench.Refusals == 0 ? 0 : 1;
+        }
+        finally
+        {
+            await readCts.CancelAsync().ConfigureAwait(false);
+            foreach (var s in streams)
+            {
+                await s.DisposeAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            foreach (var t in tlsMaterial)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    private static async Task<string> IssueAsync(string dotnet, string dll, string data, string work, string name, string org, CancellationToken ct)
+    {
+        string dir = Path.Combine(work, "certs", name);
+        await ChildProcess.RunToEndAsync(dotnet, [dll, "certs", "client", "--name", name, "--org", org, "--out", dir, "--data-dir", data],
+            TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        return dir;
+    }
+
+    private static ClientTls Load(string dir) =>
+        ClientTls.Load(Path.Combine(dir, "client.pem"), Path.Combine(dir, "client.key"), Path.Combine(dir, "ca.pem"));
+
+    private static string DotnetHost()
+    {
+        string? self = Environment.ProcessPath;
+        return self is not null && string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.Ordinal) ? self : "dotnet";
+    }
+
+    private static string Report(WarningOptions o, Phase? baseline, Phase? loaded, LoadRunResult load, Bench bench)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var t = new StringBuilder();
+        int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow).Length;
+        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
+        t.AppendLine();
+        t.AppendLine("| Picture lane | Reports | Arrivals | Missing | p50 ms | p99 ms | max ms | slowest receiver p50 / p99 ms | to fusion p50 / p99 ms | fusion → receiver p50 / p99 ms | Picture offered/s | Picture delivered/s | Fraction | Picture p99 ms | Server CPU | Gen CPU |");
+        t.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        if (baseline is not null)
+        {
+            t.AppendLine(c, $"| {baseline.Name} | {baseline.Count} | {baseline.All.Count} | {baseline.Missing(o.Receivers)} | {Ms(baseline.All.Quantile(0.5))} | {Ms(baseline.All.Quantile(0.99))} | {Ms(baseline.All.MaxMicros)} | {Ms(baseline.Slowest.Quantile(0.5))} / {Ms(baseline.Slowest.Quantile(0.99))} | {Split(baseline.ToFusion)} | {Split(baseline.AfterFusion)} | | | | | | |");
+        }
+
+        if (loaded is not null)
+        {
+            t.AppendLine(c, $"| {loaded.Name} | {loaded.Count} | {loaded.All.Count} | {loaded.Missing(o.Receivers)} | {Ms(loaded.All.Quantile(0.5))} | {Ms(loaded.All.Quantile(0.99))} | {Ms(loaded.All.MaxMicros)} | {Ms(loaded.Slowest.Quantile(0.5))} / {Ms(loaded.Slowest.Quantile(0.99))} | {Split(loaded.ToFusion)} | {Split(loaded.AfterFusion)} | {load.OfferedPerSecond:F0} | {load.DeliveredPerSecond:F0} | {load.DeliveredFraction:F3} | {load.P99Ms:F2} | {load.ServerCpuPercent ?? 0:F0}% | {load.GeneratorCpuPercent:F0}% |");
+        }
+        else
+        {
+            t.AppendLine(c, $"| {LoadName(o)} | failed: the picture load did not start | | | | | | | | | | | | | | |");
+        }
+
+        t.AppendLine();
+        t.AppendLine(c, $"Receivers also read {bench.ReceiverBytes / 1024.0 / 1024.0:F1} MiB in all (warnings and whatever picture their labels let through); sensor reports refused: {bench.Refusals}{(bench.FirstRefusal is null ? string.Empty : $" (first: {bench.FirstRefusal})")}; warnings not matched to a report: {bench.Unmatched}.");
+        if (loaded is not null)
+        {
+            double p99 = loaded.All.Quantile(0.99) / 1000.0;
+            string verdict = loaded.All.Count > 0 && loaded.Missing(o.Receivers) == 0 && p99 <= 20 ? "PASS" : "FAIL";
+            t.AppendLine(c, $"Target: warning p99 ≤ 20 ms at every entitled receiver under {(o.Rate > 0 ? "this" : "saturating")} picture load: {verdict} ({Ms(loaded.All.Quantile(0.99))} ms over {loaded.All.Count} arrivals, {loaded.Missing(o.Receivers)} missing; picture load {load.OfferedPerSecond:F0} events/s offered, {load.DeliveredPerSecond:F0}/s delivered).");
+        }
+
+        return t.ToString();
+    }
+
+    private static string LoadName(WarningOptions o) => o.Rate > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{o.Publishers}×{o.Subscribers} at {o.Rate:F0}/s")
+        : $"{o.Publishers}×{o.Subscribers} saturated";
+
+    private static string Split(LatencyHistogram h) => $"{Ms(h.Quantile(0.5))} / {Ms(h.Quantile(0.99))}";
+
+    private static string Ms(long micros) => (micros / 1000.0).ToString("F2", CultureInfo.InvariantCulture);
+
+    private static async Task SensorReadLoopAsync(Stream stream, Bench bench, CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        var scanner = new ElementScanner("<__refusal "u8.ToArray(), "reason=\""u8.ToArray());
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                scanner.Feed(buffer.AsSpan(0, read), v => bench.OnRefusal(v[0] ?? "?"));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private static async Task ReceiverReadLoopAsync(Stream stream, int receiver, Bench bench, CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        var scanner = new ElementScanner("<__missileWarning "u8.ToArray(), " launchTime=\""u8.ToArray(), " issued=\""u8.ToArray());
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                long now = Stopwatch.GetTimestamp();
+                Interlocked.Add(ref bench.ReceiverBytes, read);
+                scanner.Feed(buffer.AsSpan(0, read), v => bench.OnWarning(receiver, v[0], v[1], now));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>One batch of reports and the arrivals of their warnings.</summary>
+    private sealed class Phase(string name, int receivers)
+    {
+        public string Name { get; } = name;
+        public int Count { get; set; }
+        public LatencyHistogram All { get; } = new();
+        /// <summary>Per report, the slowest receiver (only reports that reached every receiver).</summary>
+        public LatencyHistogram Slowest { get; } = new();
+        /// <summary>Per report: written → fused (the warning's <c>issued</c>, the node's clock, same machine).</summary>
+        public LatencyHistogram ToFusion { get; } = new();
+        /// <summary>Per arrival: fused → read by the receiver (store, warning lane, socket).</summary>
+        public LatencyHistogram AfterFusion { get; } = new();
+        public long Expected => (long)Count * receivers;
+
+        public long Missing(int r) => ((long)Count * r) - All.Count;
+
+        public string Describe(int r) => string.Create(CultureInfo.InvariantCulture,
+            $"{Name}: {Count} reports, {All.Count}/{Expected} arrivals ({Missing(r)} missing), p50 {All.Quantile(0.5) / 1000.0:F2} ms p99 {All.Quantile(0.99) / 1000.0:F2} ms max {All.MaxMicros / 1000.0:F2} ms");
+    }
+
+    private sealed class Pending(Phase phase, long sentTimestamp, DateTime sentUtc, int receivers)
+    {
+        public Phase Phase { get; } = phase;
+        public long SentTimestamp { get; } = sentTimestamp;
+        public DateTime SentUtc { get; } = sentUtc;
+        /// <summary>Report written → the node's fusion (the warning's issued time), µs; -1 until the first arrival.</summary>
+        public long ToFusionMicros { get; set; } = -1;
+        public long[] Arrivals { get; } = new long[receivers];
+    }
+
+    /// <summary>The reports in flight and what arrived, shared by the sender and the receiver loops.</summary>
+    private sealed class Bench(int receivers)
+    {
+        private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+        private readonly object _gate = new();
+        private int _next;
+        private int _unmatched;
+        private int _refusals;
+        public long ReceiverBytes;
+
+        public int Unmatched => Volatile.Read(ref _unmatched);
+        public int Refusals => Volatile.Read(ref _refusals);
+        public string? FirstRefusal { get; private set; }
+
+        public void OnRefusal(string reason)
+        {
+            Interlocked.Increment(ref _refusals);
+            FirstRefusal ??= reason;
+        }
+
+        public void OnWarning(int receiver, string? launchTime, string? issued, long now)
+        {
+            if (launchTime is null || !_pending.TryGetValue(launchTime, out var p))
+            {
+                Interlocked.Increment(ref _unmatched);
+                return;
+            }
+
+            lock (_gate)
+            {
+                if (p.Arrivals[receiver] != 0)
+                {
+                    return; // sent again (resend on reconnect); the first counts
+                }
+
+                p.Arrivals[receiver] = now;
+                long micros = (long)Stopwatch.GetElapsedTime(p.SentTimestamp, now).TotalMicroseconds;
+                p.Phase.All.Record(micros);
+                if (p.ToFusionMicros < 0 && issued is not null
+                    && DateTime.TryParse(issued, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var issuedAt))
+                {
+                    p.ToFusionMicros = Math.Max(0, (long)(issuedAt - p.SentUtc).TotalMicroseconds);
+                    p.Phase.ToFusion.Record(p.ToFusionMicros);
+                }
+
+                if (p.ToFusionMicros >= 0)
+                {
+                    p.Phase.AfterFusion.Record(micros - p.ToFusionMicros);
+                }
+                if (p.Arrivals.All(a => a != 0))
+                {
+                    p.Phase.Slowest.Record(micros);
+                }
+            }
+        }
+
+        public async Task<Phase> SendAsync(string name, Stream sensor, int count, TimeSpan interval, CancellationToken ct)
+        {
+            var phase = new Phase(name, receivers);
+            var start = Stopwatch.GetTimestamp();
+            for (int k = 0; k < count; k++)
+            {
+                var due = interval * k;
+                var wait = due - Stopwatch.GetElapsedTime(start);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
+
+                int i = _next++;
+                var now = DateTime.UtcNow;
+                now = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+                var (xml, launchKey) = Report(i, now);
+                lock (_gate)
+                {
+                    phase.Count++;
+                }
+
+                var sentUtc = DateTime.UtcNow;
+                long sent = Stopwatch.GetTimestamp();
+                var p = new Pending(phase, sent, sentUtc, receivers);
+                _pending[launchKey] = p;
+                await sensor.WriteAsync(xml, ct).ConfigureAwait(false);
+                await sensor.FlushAsync(ct).ConfigureAwait(false);
+            }
+
+            return phase;
+        }
+
+        /// <summary>Waits until every report of the phase reached every receiver, or the straggle time passed since now.</summary>
+        public async Task WaitForAsync(Phase phase, TimeSpan straggle, CancellationToken ct)
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(straggle.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                lock (_gate)
+                {
+                    if (phase.All.Count >= phase.Expected)
+                    {
+                        return;
+                    }
+                }
+
+                await Task.Delay(50, ct).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>
+        /// Report i: a new launch. Launch times step back 130 s per report (beyond the 120 s
+        /// correlation window) and repeat every 80 reports (under the 3 h age limit); each round
+        /// of 80 moves the launch point 2.5° of longitude (over 200 km, beyond the 150 km
+        /// window). The launch time, unique to the millisecond, is the key the warning carries back.
+        /// </summary>
+        private static (byte[] Xml, string LaunchKey) Report(int i, DateTime now)
+        {
+            var c = CultureInfo.InvariantCulture;
+            const string F = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            var launch = now - TimeSpan.FromSeconds(30 + (130 * (i % 80)));
+            int round = i / 80;
+            double lat = 39.2 + (0.7 * ((round / 140) % 2));
+            double lon = 125.67 + (2.5 * (round % 140));
+            if (lon > 180)
+            {
+                lon -= 360;
+            }
+
+            string uid = string.Create(c, $"JPN-FPS5-SADO-BENCH-{i}");
+            var x = new StringBuilder(1024);
+            x.Append(c, $"<event version=\"2.0\" uid=\"{uid}\" type=\"b-w-m-r\" how=\"m-f\" time=\"{now.ToString(F, c)}\" start=\"{now.ToString(F, c)}\" stale=\"{now.AddMinutes(10).ToString(F, c)}\" opex=\"o\" access=\"UNCLASSIFIED\" releasableTo=\"USA,JPN,KOR\">");
+            x.Append(c, $"<point lat=\"{lat:F2}\" lon=\"{lon:F2}\" hae=\"0\" ce=\"10000\" le=\"9999999\"/>");
+            x.Append(c, $"<detail><__missileReport reportId=\"{uid}\" sensor=\"FPS5-SADO\" nation=\"JPN\" detectionTime=\"{now.ToString(F, c)}\" launchTime=\"{launch.ToString(F, c)}\" state=\"tracking\" confidence=\"0.8\">");
+            x.Append(c, $"<impact lat=\"40.60\" lon=\"138.40\" semiMajor=\"120000\" semiMinor=\"60000\" orientation=\"75\" time=\"{launch.AddMinutes(10).ToString(F, c)}\"/>");
+            x.Append("</__missileReport><remarks>Kizuna warning latency benchmark.</remarks></detail></event>\n");
+            string xml = x.ToString();
+            return (Encoding.ASCII.GetBytes(xml), launch.ToString(F, c));
+        }
+    }
+
+    /// <summary>
+    /// Finds an element's opening tag in a byte stream split anywhere across reads and hands back
+    /// one attribute's value (ASCII). No XML decoding: the generator does not depend on the codec.
+    /// </summary>
+    private sealed class ElementScanner(byte[] open, params byte[][] attributes)
+    {
+        private const int MaxTagBytes = 2048;
+        private byte[] _work = new byte[MaxTagBytes + (64 * 1024)];
+        private int _carried;
+
+        public void Feed(ReadOnlySpan<byte> data, Action<string?[]> onValue)
+        {
+            int length = _carried + data.Length;
+            if (_work.Length < length)
+            {
+                Array.Resize(ref _work, length);
+            }
+
+            data.CopyTo(_work.AsSpan(_carried));
+            int done = Scan(_work.AsSpan(0, length), onValue);
+            _carried = length - done;
+            _work.AsSpan(done, _carried).CopyTo(_work);
+        }
+
+        /// <summary>Scans; returns where the bytes to keep for the next read begin.</summary>
+        private int Scan(ReadOnlySpan<byte> data, Action<string?[]> onValue)
+        {
+            int pos = 0;
+            while (true)
+            {
+                int found = data[pos..].IndexOf(open);
+                if (found < 0)
+                {
+                    return data.Length - Math.Min(open.Length - 1, data.Length - pos);
+                }
+
+                int start = pos + found;
+                var rest = data[start..];
+                int close = rest[..Math.Min(rest.Length, MaxTagBytes)].IndexOf((byte)'>');
+                if (close < 0)
+                {
+                    if (rest.Length < MaxTagBytes)
+                    {
+                        return start; // unfinished: wait for more bytes
+                    }
+
+                    pos = start + open.Length; // runaway tag: skip it
+                    continue;
+                }
+
+                var tag = rest[..close];
+                var values = new string?[attributes.Length];
+                for (int k = 0; k < attributes.Length; k++)
+                {
+                    int a = tag.IndexOf(attributes[k]);
+                    if (a >= 0)
+                    {
+                        var value = tag[(a + attributes[k].Length)..];
+                        int q = value.IndexOf((byte)'"');
+                        if (q >= 0)
+                        {
+                            values[k] = Encoding.ASCII.GetString(value[..q]);
+                        }
+                    }
+                }
+
+                onValue(values);
+
+                pos = start + close + 1;
+            }
+        }
+    }
+}
