@@ -167,6 +167,7 @@ public sealed class CotConnection
 
                 var buffer = result.Buffer;
                 var readOn = false; // set when this read is done and the loop goes on: anything else is leaving
+                var pictured = false; // this read published picture events (storage backpressure applies)
                 _metrics.BytesReceived(buffer.Length - unconsumed);
                 try
                 {
@@ -223,6 +224,7 @@ public sealed class CotConnection
                     {
                         _router.Publish(arrived, session);
                         arrived.Clear();
+                        pictured = true;
                     }
 
                     if (result.IsCompleted || result.IsCanceled)
@@ -264,7 +266,12 @@ public sealed class CotConnection
                 }
 
                 // Take more only when storage keeps up: the backlog stays bounded and TCP tells the sender to slow down.
-                await _router.WaitForStorageAsync(token).ConfigureAwait(false);
+                // A read that brought only warning input (reports, acknowledgements) is not held:
+                // the warning path must not queue behind picture storage.
+                if (pictured)
+                {
+                    await _router.WaitForStorageAsync(token).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException)
