@@ -36,6 +36,13 @@ public sealed class WarningDesk : IWarningReceipts
         _time = time;
     }
 
+    /// <summary>
+    /// A warning is current for this long after its last version was issued: resent on connect and
+    /// by the sweep only while current, so a client that connects is not sent the whole history.
+    /// The same span as fusion keeps a launch open (<see cref="WarningFusionOptions.Retention"/>).
+    /// </summary>
+    public static readonly TimeSpan CurrentFor = WarningFusionOptions.Default.Retention;
+
     public static bool IsReport(CotEvent evt) => string.Equals(evt.Type, SensorReportReader.ReportType, StringComparison.Ordinal);
 
     public static bool IsAcknowledgement(CotEvent evt) => string.Equals(evt.Type, WarningCot.AcknowledgementType, StringComparison.Ordinal);
@@ -110,7 +117,7 @@ public sealed class WarningDesk : IWarningReceipts
     public async Task ResendAsync(ClientSession session, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        foreach (var version in await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var version in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
         {
             if (!AccessControl.Permits(session.Principal, version.Label))
             {
@@ -147,7 +154,7 @@ public sealed class WarningDesk : IWarningReceipts
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var sessions = _router.Sessions;
-        foreach (var version in await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var version in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
         {
             var receipts = (await _store.ReceiptsAsync(version.WarningId, cancellationToken).ConfigureAwait(false))
                 .Where(r => r.Version == version.Version).ToList();
@@ -202,6 +209,10 @@ public sealed class WarningDesk : IWarningReceipts
             Log.WarningEscalated(_logger, silent, superior.Id, told);
         }
     }
+
+    /// <summary>The latest version of every warning still current (newest first: the store's order).</summary>
+    private async Task<IEnumerable<WarningVersion>> CurrentAsync(DateTime now, CancellationToken cancellationToken)
+        => (await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false)).TakeWhile(v => now - v.IssuedAt < CurrentFor);
 
     private SharedEvent Notice(ClientSession sender, string uid, string reasonName, string reason, DateTime now)
         => new(RefusalNotice.Create(uid, reasonName, reason, now), _labels.DefaultFor(sender.Principal), "node", now);
