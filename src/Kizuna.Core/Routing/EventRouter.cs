@@ -93,8 +93,7 @@ public sealed class EventRouter
         {
             var (evt, label) = events[k];
             var one = shared[k] = new SharedEvent(evt, label, senderName, now);
-            // Encoded once here: storage keeps these bytes, and every XML client shares them.
-            _store.Append(new StoredEvent(evt, now, one.Sender) { EncodedXml = one.Encoded(WireFormat.CotXml) });
+            Keep(one);
             _latest.Update(one);
             directed |= evt.Detail.MartiDestinations.Count > 0;
         }
@@ -143,9 +142,7 @@ public sealed class EventRouter
     /// <summary>Keeps an accepted event in history without routing it (sensor reports: their fused warning is what goes out).</summary>
     public void Archive(LabelledEvent labelled, ClientSession? sender)
     {
-        var now = _time.GetUtcNow().UtcDateTime;
-        var shared = new SharedEvent(labelled.Event, labelled.Label, sender?.Identity ?? "node", now);
-        _store.Append(new StoredEvent(labelled.Event, now, shared.Sender) { EncodedXml = shared.Encoded(WireFormat.CotXml) });
+        Keep(new SharedEvent(labelled.Event, labelled.Label, sender?.Identity ?? "node", _time.GetUtcNow().UtcDateTime));
     }
 
     /// <summary>
@@ -156,7 +153,7 @@ public sealed class EventRouter
     /// </summary>
     public int PublishWarning(SharedEvent warning)
     {
-        _store.Append(new StoredEvent(warning.Event, warning.ReceivedAt, warning.Sender) { EncodedXml = warning.Encoded(WireFormat.CotXml) });
+        Keep(warning);
         var recipients = 0;
         long withheld = 0;
         foreach (var session in Volatile.Read(ref _sessions))
@@ -178,6 +175,10 @@ public sealed class EventRouter
 
         return recipients;
     }
+
+    /// <summary>Appends to history. Encoded once here: storage keeps these bytes, and every XML client shares them.</summary>
+    private void Keep(SharedEvent shared)
+        => _store.Append(new StoredEvent(shared.Event, shared.ReceivedAt, shared.Sender) { EncodedXml = shared.Encoded(WireFormat.CotXml) });
 
     private static bool PermitsAll(Principal recipient, SharedEvent[] run)
     {
