@@ -74,7 +74,7 @@ public sealed class WarningDesk : IWarningReceipts
 
             // Stored before anyone is told.
             await _store.AppendAsync(version, cancellationToken).ConfigureAwait(false);
-            var shared = new SharedEvent(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version };
+            var shared = WarningEvent(version, now);
             var recipients = _router.PublishWarning(shared);
             _metrics.WarningIssued();
             Log.WarningIssued(_logger, version.Label.Banner, recipients);
@@ -129,7 +129,7 @@ public sealed class WarningDesk : IWarningReceipts
                                                  && string.Equals(r.Recipient, session.Principal.Name, StringComparison.Ordinal));
             if (!acknowledged)
             {
-                session.Deliver(new SharedEvent(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version }, Lane.Warning);
+                session.Deliver(WarningEvent(version, now), Lane.Warning);
             }
         }
     }
@@ -166,7 +166,7 @@ public sealed class WarningDesk : IWarningReceipts
                 if (!acknowledged.Contains(session.Principal.Name) && last is { } sent && now - sent >= resendAfter
                     && AccessControl.Permits(session.Principal, version.Label))
                 {
-                    session.Deliver(new SharedEvent(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version }, Lane.Warning);
+                    session.Deliver(WarningEvent(version, now), Lane.Warning);
                 }
             }
 
@@ -213,6 +213,10 @@ public sealed class WarningDesk : IWarningReceipts
     /// <summary>The latest version of every warning still current (newest first: the store's order).</summary>
     private async Task<IEnumerable<WarningVersion>> CurrentAsync(DateTime now, CancellationToken cancellationToken)
         => (await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false)).TakeWhile(v => now - v.IssuedAt < CurrentFor);
+
+    /// <summary>A version as the warning lane carries it: the node's b-w-m-w event, with the version for its receipt.</summary>
+    private SharedEvent WarningEvent(WarningVersion version, DateTime now)
+        => new(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version };
 
     private SharedEvent Notice(ClientSession sender, string uid, string reasonName, string reason, DateTime now)
         => new(RefusalNotice.Create(uid, reasonName, reason, now), _labels.DefaultFor(sender.Principal), "node", now);
