@@ -15,6 +15,9 @@ public sealed record WarningReceipt(
     DateTime? DeliveredAt,
     DateTime? AcknowledgedAt);
 
+/// <summary>A version escalated up the national chain of an organization that had not acknowledged it.</summary>
+public sealed record WarningEscalation(string WarningId, int Version, string Organization, DateTime EscalatedAt);
+
 /// <summary>
 /// Durable history of missile warnings: every version, and every receipt. Unlike the event
 /// history, nothing here is batched behind the caller's back: <see cref="AppendAsync"/> returns
@@ -41,4 +44,10 @@ public interface IWarningStore : IAsyncDisposable
 
     /// <summary>Every receipt of every version of one warning.</summary>
     Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken);
+
+    /// <summary>Records that a version was escalated because an organization had not acknowledged it; false when it already was.</summary>
+    Task<bool> RecordEscalationAsync(WarningEscalation escalation, CancellationToken cancellationToken);
+
+    /// <summary>Every escalation of one warning, oldest first.</summary>
+    Task<IReadOnlyList<WarningEscalation>> EscalationsAsync(string warningId, CancellationToken cancellationToken);
 }

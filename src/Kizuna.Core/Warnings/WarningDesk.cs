@@ -23,7 +23,6 @@ public sealed class WarningDesk : IWarningReceipts
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _issuing = new(1, 1);
-    private readonly HashSet<(string WarningId, int Version, string Organization)> _escalated = [];
 
     public WarningDesk(SensorReportIntake intake, IWarningStore store, EventRouter router, LabelPolicy labels, KizunaMetrics metrics, ILogger<WarningDesk> logger, TimeProvider time)
     {
@@ -134,15 +133,6 @@ public sealed class WarningDesk : IWarningReceipts
         }
     }
 
-    /// <summary>Escalations made so far: which organization's silence went up its chain, to whom.</summary>
-    public IReadOnlyList<(string Organization, int Version)> EscalationsOf(string warningId)
-    {
-        lock (_escalated)
-        {
-            return [.. _escalated.Where(e => string.Equals(e.WarningId, warningId, StringComparison.Ordinal)).Select(e => (e.Organization, e.Version))];
-        }
-    }
-
     /// <summary>
     /// One pass over the current warning versions: every connected client that may see one and
     /// has not acknowledged it, and was last sent it more than <paramref name="resendAfter"/> ago,
@@ -178,15 +168,11 @@ public sealed class WarningDesk : IWarningReceipts
             var ackedOrganizations = receipts.Where(r => r.AcknowledgedAt is not null).Select(r => r.Organization).ToHashSet(StringComparer.Ordinal);
             foreach (var silent in receipts.Where(r => r.DeliveredAt is not null && !ackedOrganizations.Contains(r.Organization)).Select(r => r.Organization).Distinct(StringComparer.Ordinal))
             {
-                lock (_escalated)
+                // Recorded first and only once, restarts included: an organization is escalated once per version.
+                if (await _store.RecordEscalationAsync(new WarningEscalation(version.WarningId, version.Version, silent, now), cancellationToken).ConfigureAwait(false))
                 {
-                    if (!_escalated.Add((version.WarningId, version.Version, silent)))
-                    {
-                        continue;
-                    }
+                    Escalate(version, silent, now, sessions);
                 }
-
-                Escalate(version, silent, now, sessions);
             }
         }
     }

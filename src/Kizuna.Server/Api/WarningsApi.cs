@@ -27,7 +27,7 @@ public static class WarningsApi
             return Results.Ok(latest.Where(v => AccessControl.Permits(caller, v.Label)).Select(v => WarningJson.From(v, [])).ToList());
         });
 
-        app.MapGet("/api/warnings/{id}", async (string id, HttpContext context, IWarningStore store, WarningDesk desk, CancellationToken cancellationToken) =>
+        app.MapGet("/api/warnings/{id}", async (string id, HttpContext context, IWarningStore store, CancellationToken cancellationToken) =>
         {
             if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
             {
@@ -43,7 +43,7 @@ public static class WarningsApi
             }
 
             var receipts = await store.ReceiptsAsync(id, cancellationToken).ConfigureAwait(false);
-            var escalations = desk.EscalationsOf(id);
+            var escalations = await store.EscalationsAsync(id, cancellationToken).ConfigureAwait(false);
             return Results.Ok(versions.Select(v => WarningJson.From(
                 v, [.. receipts.Where(r => r.Version == v.Version)], [.. escalations.Where(e => e.Version == v.Version).Select(e => e.Organization)])).ToList());
         });

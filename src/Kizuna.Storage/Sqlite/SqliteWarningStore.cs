@@ -54,6 +54,13 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
                     acknowledged_at INTEGER,
                     PRIMARY KEY (warning_id, version, recipient)
                 );
+                CREATE TABLE IF NOT EXISTS warning_escalations (
+                    warning_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    organization TEXT NOT NULL,
+                    escalated_at INTEGER NOT NULL,
+                    PRIMARY KEY (warning_id, version, organization)
+                );
                 """;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -110,6 +117,32 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         }
 
         return receipts;
+    }, cancellationToken);
+
+    public Task<bool> RecordEscalationAsync(WarningEscalation escalation, CancellationToken cancellationToken) => WithConnection(async connection =>
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO warning_escalations (warning_id, version, organization, escalated_at) VALUES (@id, @version, @organization, @at) ON CONFLICT DO NOTHING";
+        command.Parameters.AddWithValue("@id", escalation.WarningId);
+        command.Parameters.AddWithValue("@version", escalation.Version);
+        command.Parameters.AddWithValue("@organization", escalation.Organization);
+        command.Parameters.AddWithValue("@at", StoredTime.ToUnixMilliseconds(escalation.EscalatedAt));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<WarningEscalation>> EscalationsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningEscalation>>(async connection =>
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version, organization, escalated_at FROM warning_escalations WHERE warning_id = @id ORDER BY escalated_at, version, organization";
+        command.Parameters.AddWithValue("@id", warningId);
+        var escalations = new List<WarningEscalation>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            escalations.Add(new WarningEscalation(warningId, reader.GetInt32(0), reader.GetString(1), StoredTime.FromUnixMilliseconds(reader.GetInt64(2))));
+        }
+
+        return escalations;
     }, cancellationToken);
 
     public async ValueTask DisposeAsync()

@@ -90,6 +90,21 @@ public sealed class SqliteWarningStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_organization_is_escalated_once_per_version_and_the_record_survives_reopening()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 0, 0, DateTimeKind.Utc);
+        Assert.True(await _store.RecordEscalationAsync(new WarningEscalation("W-e", 1, "JGSDF-GCC", t), CancellationToken.None));
+        Assert.False(await _store.RecordEscalationAsync(new WarningEscalation("W-e", 1, "JGSDF-GCC", t.AddSeconds(1)), CancellationToken.None));
+        Assert.True(await _store.RecordEscalationAsync(new WarningEscalation("W-e", 2, "JGSDF-GCC", t.AddSeconds(2)), CancellationToken.None));
+
+        await _store.DisposeAsync();
+        _store = new SqliteWarningStore(_path, Labels);
+        await _store.InitializeAsync(CancellationToken.None);
+        var escalations = await _store.EscalationsAsync("W-e", CancellationToken.None);
+        Assert.Equal([(1, t), (2, t.AddSeconds(2))], escalations.Select(e => (e.Version, e.EscalatedAt)).ToArray());
+    }
+
+    [Fact]
     public async Task Warnings_survive_closing_and_reopening_the_store()
     {
         await _store.AppendAsync(Version("W-keep", 1, WarningStage.Launch, DateTime.UtcNow), CancellationToken.None);
