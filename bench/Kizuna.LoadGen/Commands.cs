@@ -77,16 +77,11 @@ internal static class Commands
         };
         cmd.SetAction(async (r, ct) =>
         {
-            string? dll = r.GetValue(kizuna);
-            if (dll is null)
-            {
-                string rootDir = LoadGen.Compare.RepoRoot() ?? Environment.CurrentDirectory;
-                dll = Path.Combine(rootDir, "src", "Kizuna.Server", "bin", "Release", "net10.0", "kizuna.dll");
-            }
+            var dll = KizunaDll(r.GetValue(kizuna));
 
             return await LoadGen.Compare.RunAsync(new CompareOptions
             {
-                KizunaDll = Path.GetFullPath(dll),
+                KizunaDll = dll,
                 Duration = Duration.Parse(r.GetValue(duration)!),
                 Warmup = Duration.Parse(r.GetValue(warmup)!),
                 EventBytes = r.GetValue(eventBytes),
@@ -121,16 +116,11 @@ internal static class Commands
         };
         cmd.SetAction(async (r, ct) =>
         {
-            string? dll = r.GetValue(kizuna);
-            if (dll is null)
-            {
-                string rootDir = LoadGen.Compare.RepoRoot() ?? Environment.CurrentDirectory;
-                dll = Path.Combine(rootDir, "src", "Kizuna.Server", "bin", "Release", "net10.0", "kizuna.dll");
-            }
+            var dll = KizunaDll(r.GetValue(kizuna));
 
             return await WarningLatency.RunAsync(new WarningOptions
             {
-                KizunaDll = Path.GetFullPath(dll),
+                KizunaDll = dll,
                 Duration = Duration.Parse(r.GetValue(duration)!),
                 Warmup = Duration.Parse(r.GetValue(warmup)!),
                 Publishers = r.GetValue(publishers),
@@ -182,4 +172,8 @@ internal static class Commands
 
     private static string Need(ParseResult r, Option<string?> option) =>
         r.GetValue(option) ?? throw new ArgumentException($"{option.Name} is required with TLS.");
+
+    /// <summary>The node to start: the one given, or the Release build under the repo root.</summary>
+    private static string KizunaDll(string? given)
+        => Path.GetFullPath(given ?? Path.Combine(LoadGen.Compare.RepoRoot() ?? Environment.CurrentDirectory, "src", "Kizuna.Server", "bin", "Release", "net10.0", "kizuna.dll"));
 }
