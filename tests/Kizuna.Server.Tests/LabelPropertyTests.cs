@@ -85,7 +85,8 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
             for (var s = 0; s < people.Count; s++)
             {
                 var refusedUids = sent.Where(e => e.SenderIndex == s && e.Label is null).Select(e => e.Uid).ToHashSet();
-                var notices = clients[s].Received.Where(e => e.Type == RefusalNotice.Type).Select(e => e.Detail.Element("__refusal")!.Attribute("uid")!).ToHashSet();
+                var notices = clients[s].Received.Where(e => e.Type == RefusalNotice.Type).Select(e => e.Detail.Element("__refusal")!.Attribute("uid")!)
+                    .Where(u => u.StartsWith("prop-", StringComparison.Ordinal)).ToHashSet();
                 AssertSame(refusedUids, notices, seed, $"refusal notices to {people[s]}");
             }
 
@@ -152,6 +153,9 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
     /// may; each receiver waits for every barrier it may see (not its own connection's). Events
     /// from one sender arrive in order, and a sender can reach a receiver only if its barrier
     /// can, so after this everything a receiver was going to get from anyone has arrived.
+    /// Refusal notices go back to the sender on its own connection, unordered with the others'
+    /// barriers, so each sender also sends an event no one may label (an unknown level) and
+    /// waits for its notice: notices keep the order of the reads, so every earlier one is in.
     /// </summary>
     private static async Task BarrierAsync(
         IReadOnlyList<CotTestClient> senders, IReadOnlyList<CotTestClient> receivers, IReadOnlyList<Person> people, AllianceProfile profile, int seed, string name)
@@ -163,12 +167,19 @@ public sealed class LabelPropertyTests(ITestOutputHelper output)
             var nations = new HashSet<string>(people[i].Organization.MayReleaseTo, StringComparer.Ordinal) { people[i].Nation };
             barriers.Add((uid, nations, senders[i]));
             await senders[i].SendAsync(CotText.Labelled(uid, "BARRIER", profile.Classifications[0], string.Join(",", nations)));
+            await senders[i].SendAsync(CotText.Labelled($"refused-{uid}", "BARRIER", "NO-SUCH-LEVEL", null));
         }
 
         for (var r = 0; r < receivers.Count; r++)
         {
             var visible = barriers.Where(b => b.Nations.Contains(people[r].Nation) && !ReferenceEquals(b.Sender, receivers[r])).Select(b => b.Uid).ToArray();
             await receivers[r].ExpectUidsAsync(visible);
+        }
+
+        for (var i = 0; i < senders.Count; i++)
+        {
+            var uid = $"refused-{barriers[i].Uid}";
+            await senders[i].ExpectOrSeenAsync(e => e.Type == RefusalNotice.Type && e.Detail.Element("__refusal")?.Attribute("uid") == uid, $"refusal notice for {uid}");
         }
     }
 
