@@ -97,6 +97,13 @@ public static class Prefectures
         var codes = new List<string>();
         foreach (var prefecture in All)
         {
+            // No point is nearer the ellipse than its distance to the centre less the semi-major
+            // axis: most offices are ruled out before the costly nearest-boundary search.
+            if (DistanceMeters(ellipse.Center, prefecture.Office) - Math.Max(ellipse.SemiMajorMeters, ellipse.SemiMinorMeters) > marginMeters)
+            {
+                continue;
+            }
+
             if (DistanceToEllipseMeters(ellipse, prefecture.Office) <= marginMeters)
             {
                 codes.Add(prefecture.Code);

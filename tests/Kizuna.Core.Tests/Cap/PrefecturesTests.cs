@@ -55,6 +55,21 @@ public class PrefecturesTests
     }
 
     [Fact]
+    public void Ruling_offices_out_by_distance_to_the_centre_finds_the_same_prefectures_as_measuring_every_office()
+    {
+        var random = new Random(4711);
+        for (var i = 0; i < 300; i++)
+        {
+            var ellipse = new ImpactEllipse(
+                new GeoPoint(24 + (random.NextDouble() * 22), 122 + (random.NextDouble() * 24)),
+                1_000 + (random.NextDouble() * 400_000), 500 + (random.NextDouble() * 100_000), random.NextDouble() * 360);
+            var margin = random.Next(3) * 40_000.0;
+            var everyOffice = Prefectures.All.Where(p => Prefectures.DistanceToEllipseMeters(ellipse, p.Office) <= margin).Select(p => p.Code);
+            Assert.Equal(everyOffice, Prefectures.AffectedBy(ellipse, margin));
+        }
+    }
+
+    [Fact]
     public void An_ellipse_far_out_at_sea_affects_none()
         => Assert.Empty(Prefectures.AffectedBy(new ImpactEllipse(new GeoPoint(40.5, 134.5), 40_000, 20_000, 90), 50_000));
 
