@@ -71,6 +71,31 @@ public sealed class WarningTests
     }
 
     [Fact]
+    public async Task A_report_after_a_restart_joins_the_warning_it_belongs_to_and_continues_its_versions()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
+        string warningId;
+        await using (var first = await TestNode.StartAsync(dataDir: dataDir))
+        {
+            first.KeepDataDir = true;
+            await using var japanSensor = await first.ConnectTlsAsync("jpn-sensor-desk");
+            await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+            var v1 = await ExpectWarningAsync(japanSensor, 1);
+            warningId = v1.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
+        }
+
+        await using var restarted = await TestNode.StartAsync(dataDir: dataDir);
+        await using var usSensor = await restarted.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        var v2 = await ExpectWarningAsync(usSensor, 2);
+
+        Assert.Equal(warningId, v2.Detail.Element(WarningCot.WarningElement)!.Attribute("id"));
+        Assert.Equal("JPN/FPS5-SADO,USA/TPY2-SHARIKI", v2.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"));
+        var stored = await restarted.Node.Warnings.VersionsAsync(warningId, CancellationToken.None);
+        Assert.Equal([1, 2], stored.Select(v => v.Version).ToArray());
+    }
+
+    [Fact]
     public async Task A_warning_fused_from_a_japan_only_report_never_reaches_korea()
     {
         await using var node = await TestNode.StartAsync();

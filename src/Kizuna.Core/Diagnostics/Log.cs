@@ -57,4 +57,7 @@ internal static partial class Log
 
     [LoggerMessage(1015, LogLevel.Warning, "Escalated a warning version {Organization} has not acknowledged to {Superior} ({Sessions} clients)")]
     public static partial void WarningEscalated(ILogger logger, string organization, string superior, int sessions);
+
+    [LoggerMessage(1016, LogLevel.Information, "Fusion taken up again: {Warnings} warnings with reports from the last {Hours} hours, {Reports} reports")]
+    public static partial void FusionRestored(ILogger logger, int warnings, double hours, int reports);
 }

@@ -18,6 +18,9 @@ public sealed record WarningReceipt(
 /// <summary>A version escalated up the national chain of an organization that had not acknowledged it.</summary>
 public sealed record WarningEscalation(string WarningId, int Version, string Organization, DateTime EscalatedAt);
 
+/// <summary>A warning as fusion left it: its newest version and every report fused into it, to take fusion up again after a restart.</summary>
+public sealed record StoredLaunch(WarningVersion Latest, IReadOnlyList<SensorReport> Reports);
+
 /// <summary>
 /// Durable history of missile warnings: every version, and every receipt. Unlike the event
 /// history, nothing here is batched behind the caller's back: <see cref="AppendAsync"/> returns
@@ -29,6 +32,21 @@ public interface IWarningStore : IAsyncDisposable
 
     /// <summary>Stores a version durably (synchronous commit). A version already stored is an error.</summary>
     Task AppendAsync(WarningVersion version, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a version and the report that caused it in one durable commit (one disk flush on
+    /// the warning's way out). A report already stored is kept as it was.
+    /// </summary>
+    Task AppendAsync(WarningVersion version, SensorReport cause, CancellationToken cancellationToken);
+
+    /// <summary>Stores a report fused into a warning without changing what it says (it still counts for later versions).</summary>
+    Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every warning with a report received at or after <paramref name="since"/>: its newest
+    /// version and all its reports, oldest warning first. What fusion needs to go on after a restart.
+    /// </summary>
+    Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken);
 
     /// <summary>Every version of one warning, oldest first; empty when there is no such warning.</summary>
     Task<IReadOnlyList<WarningVersion>> VersionsAsync(string warningId, CancellationToken cancellationToken);

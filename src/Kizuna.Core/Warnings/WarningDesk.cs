@@ -47,6 +47,20 @@ public sealed class WarningDesk : IWarningReceipts
     public static bool IsAcknowledgement(CotEvent evt) => string.Equals(evt.Type, WarningCot.AcknowledgementType, StringComparison.Ordinal);
 
     /// <summary>
+    /// Takes fusion up where the stored warnings left it, before the node accepts reports: the
+    /// warnings still current come back with their reports, so a report after a restart joins
+    /// its warning and continues its version numbers, and no new warning reuses a stored id.
+    /// </summary>
+    public async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        var since = _time.GetUtcNow().UtcDateTime - _intake.Fusion.Options.Retention;
+        var launches = await _store.LaunchesSinceAsync(since, cancellationToken).ConfigureAwait(false);
+        var ids = (await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false)).Select(v => v.WarningId);
+        _intake.Fusion.Restore(launches.Select(l => (l.Latest, l.Reports)), ids);
+        Log.FusionRestored(_logger, launches.Count, _intake.Fusion.Options.Retention.TotalHours, launches.Sum(l => l.Reports.Count));
+    }
+
+    /// <summary>
     /// Reads and fuses one report whose label was accepted. A refused report is logged, counted
     /// and told to the sender, and never fused. Returns the version issued, if any.
     /// </summary>
@@ -68,11 +82,17 @@ public sealed class WarningDesk : IWarningReceipts
 
             if (outcome.Fusion.Version is not { } version)
             {
+                // A report that joined a warning without changing it still counts for later versions, after a restart too.
+                if (outcome.Fusion.Result == FusionResult.NoChange)
+                {
+                    await _store.RecordReportAsync(outcome.Fusion.WarningId!, outcome.Report!, cancellationToken).ConfigureAwait(false);
+                }
+
                 return null;
             }
 
-            // Stored before anyone is told.
-            await _store.AppendAsync(version, cancellationToken).ConfigureAwait(false);
+            // Stored before anyone is told, with the report that caused it (one commit).
+            await _store.AppendAsync(version, outcome.Report!, cancellationToken).ConfigureAwait(false);
             var shared = WarningEvent(version, now);
             var recipients = _router.PublishWarning(shared);
             _metrics.WarningIssued();

@@ -31,7 +31,8 @@ public readonly record struct FusionOutcome(FusionResult Result, WarningVersion?
 /// <summary>
 /// Fuses sensor reports of several sensors and nations about one launch into one warning with a
 /// stable id and numbered versions (docs/warnings.md has the rule and its limits). In memory and
-/// thread-safe: one lock, held only while a report is fused; persistence comes later.
+/// thread-safe: one lock, held only while a report is fused. The warning desk stores every fused
+/// report beside the versions, and <see cref="Restore"/> takes fusion up again after a restart.
 /// </summary>
 /// <remarks>
 /// A warning's content is a function of the set of reports fused into it, never of their order:
@@ -124,6 +125,46 @@ public sealed class WarningFusion
             launch.Published = version;
             launch.Closed = version.Stage == WarningStage.Cancelled;
             return new FusionOutcome(FusionResult.Published, version, launch.Id);
+        }
+    }
+
+    /// <summary>
+    /// Takes up fusion where a previous run of the node left it (before any report is offered):
+    /// each stored warning comes back with its id, its newest version and its reports, so a
+    /// report after a restart joins the warning it belongs to and the next version number
+    /// follows the stored one. <paramref name="knownIds"/> are the ids of every stored warning,
+    /// so a new id never repeats one.
+    /// </summary>
+    public void Restore(IEnumerable<(WarningVersion Latest, IReadOnlyList<SensorReport> Reports)> launches, IEnumerable<string> knownIds)
+    {
+        ArgumentNullException.ThrowIfNull(launches);
+        ArgumentNullException.ThrowIfNull(knownIds);
+        lock (_lock)
+        {
+            foreach (var id in knownIds)
+            {
+                var dash = id.LastIndexOf('-');
+                if (dash >= 0 && int.TryParse(id.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+                {
+                    _issued = Math.Max(_issued, n);
+                }
+            }
+
+            foreach (var (latest, reports) in launches)
+            {
+                if (_launches.Any(l => l.Id == latest.WarningId) || reports.Count == 0)
+                {
+                    continue;
+                }
+
+                var launch = new FusedLaunch(latest.WarningId, latest.Exercise) { Published = latest, Closed = latest.Stage == WarningStage.Cancelled };
+                foreach (var report in reports)
+                {
+                    launch.Reports.TryAdd(new ReportKey(report.Nation, report.Sensor, report.ReportId), report);
+                }
+
+                _launches.Add(launch);
+            }
         }
     }
 

@@ -176,6 +176,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<IWarningStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await app.Services.GetRequiredService<WarningDesk>().RestoreAsync(cancellationToken).ConfigureAwait(false);
         var latest = app.Services.GetRequiredService<LatestState>();
         var nodePrincipal = app.Services.GetRequiredService<NodeIdentity>().Principal;
         var restored = await store.LatestAsync(DateTime.UtcNow, cancellationToken).ConfigureAwait(false);

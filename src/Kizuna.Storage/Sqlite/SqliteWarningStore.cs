@@ -54,6 +54,16 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
                     acknowledged_at INTEGER,
                     PRIMARY KEY (warning_id, version, recipient)
                 );
+                CREATE TABLE IF NOT EXISTS warning_reports (
+                    nation TEXT NOT NULL,
+                    sensor TEXT NOT NULL,
+                    report_id TEXT NOT NULL,
+                    warning_id TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (nation, sensor, report_id)
+                );
+                CREATE INDEX IF NOT EXISTS warning_reports_received ON warning_reports (received_at);
                 CREATE TABLE IF NOT EXISTS warning_escalations (
                     warning_id TEXT NOT NULL,
                     version INTEGER NOT NULL,
@@ -70,16 +80,62 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
 
     public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => WithConnection(async connection =>
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO warning_versions (warning_id, version, issued_at, stage, exercise, body) VALUES (@id, @version, @issued, @stage, @exercise, @body)";
-        command.Parameters.AddWithValue("@id", version.WarningId);
-        command.Parameters.AddWithValue("@version", version.Version);
-        command.Parameters.AddWithValue("@issued", StoredTime.ToUnixMilliseconds(version.IssuedAt));
-        command.Parameters.AddWithValue("@stage", version.Stage.ToString());
-        command.Parameters.AddWithValue("@exercise", version.Exercise ? 1 : 0);
-        command.Parameters.AddWithValue("@body", JsonSerializer.Serialize(WarningRecord.From(version), WarningJsonContext.Default.WarningRecord));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await InsertVersionAsync(connection, null, version, cancellationToken).ConfigureAwait(false);
         return 0;
+    }, cancellationToken);
+
+    public Task AppendAsync(WarningVersion version, SensorReport cause, CancellationToken cancellationToken) => WithConnection(async connection =>
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await InsertReportAsync(connection, transaction, version.WarningId, cause, cancellationToken).ConfigureAwait(false);
+        await InsertVersionAsync(connection, transaction, version, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }, cancellationToken);
+
+    public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => WithConnection(async connection =>
+    {
+        await InsertReportAsync(connection, null, warningId, report, cancellationToken).ConfigureAwait(false);
+        return 0;
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<StoredLaunch>>(async connection =>
+    {
+        var reports = new Dictionary<string, List<SensorReport>>(StringComparer.Ordinal);
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT warning_id, body FROM warning_reports
+                WHERE warning_id IN (SELECT warning_id FROM warning_reports WHERE received_at >= @since)
+                ORDER BY received_at, nation, sensor, report_id
+                """;
+            command.Parameters.AddWithValue("@since", StoredTime.ToUnixMilliseconds(since));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var id = reader.GetString(0);
+                if (!reports.TryGetValue(id, out var list))
+                {
+                    reports[id] = list = [];
+                }
+
+                list.Add(JsonSerializer.Deserialize(reader.GetString(1), WarningJsonContext.Default.ReportRecord)!.ToReport(labels));
+            }
+        }
+
+        var launches = new List<StoredLaunch>();
+        foreach (var (id, list) in reports)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT body FROM warning_versions WHERE warning_id = @id ORDER BY version DESC LIMIT 1";
+            command.Parameters.AddWithValue("@id", id);
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string body)
+            {
+                launches.Add(new StoredLaunch(JsonSerializer.Deserialize(body, WarningJsonContext.Default.WarningRecord)!.ToVersion(labels), list));
+            }
+        }
+
+        return launches;
     }, cancellationToken);
 
     public Task<IReadOnlyList<WarningVersion>> VersionsAsync(string warningId, CancellationToken cancellationToken)
@@ -175,6 +231,37 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         return 0;
     }, cancellationToken);
 
+    private static async Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction? transaction, WarningVersion version, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO warning_versions (warning_id, version, issued_at, stage, exercise, body) VALUES (@id, @version, @issued, @stage, @exercise, @body)";
+        command.Parameters.AddWithValue("@id", version.WarningId);
+        command.Parameters.AddWithValue("@version", version.Version);
+        command.Parameters.AddWithValue("@issued", StoredTime.ToUnixMilliseconds(version.IssuedAt));
+        command.Parameters.AddWithValue("@stage", version.Stage.ToString());
+        command.Parameters.AddWithValue("@exercise", version.Exercise ? 1 : 0);
+        command.Parameters.AddWithValue("@body", JsonSerializer.Serialize(WarningRecord.From(version), WarningJsonContext.Default.WarningRecord));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task InsertReportAsync(SqliteConnection connection, SqliteTransaction? transaction, string warningId, SensorReport report, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO warning_reports (nation, sensor, report_id, warning_id, received_at, body)
+            VALUES (@nation, @sensor, @report, @id, @received, @body) ON CONFLICT DO NOTHING
+            """;
+        command.Parameters.AddWithValue("@nation", report.Nation);
+        command.Parameters.AddWithValue("@sensor", report.Sensor);
+        command.Parameters.AddWithValue("@report", report.ReportId);
+        command.Parameters.AddWithValue("@id", warningId);
+        command.Parameters.AddWithValue("@received", StoredTime.ToUnixMilliseconds(report.ReceivedAt));
+        command.Parameters.AddWithValue("@body", JsonSerializer.Serialize(ReportRecord.From(report), WarningJsonContext.Default.ReportRecord));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static long? ToMillis(DateTime? time) => time is { } t ? StoredTime.ToUnixMilliseconds(t) : null;
 
     private Task<IReadOnlyList<WarningVersion>> ReadVersionsAsync(string sql, (string Name, string Value)? parameter, CancellationToken cancellationToken)
@@ -237,17 +324,54 @@ internal sealed record WarningRecord(
         v.WarningId, v.Version, v.Stage.ToString(), v.Exercise, v.IssuedAt, v.LaunchTime, v.LaunchPoint.Lat, v.LaunchPoint.Lon,
         v.PredictedImpact, v.EstimatedImpactTime, v.Confidence, v.AffectedPrefectures, v.Sensors,
         v.Label.Classification, v.Label.ReleasableTo, v.Label.Caveat,
-        [.. v.Label.Categories.Select(c => new CategoryRecord(c.Name, c.Type.ToString(), c.Values))]);
+        CategoryRecord.From(v.Label));
 
     /// <summary>Back to a version; the label is rebuilt under the node's policy (a classification it no longer knows throws).</summary>
     public WarningVersion ToVersion(LabelPolicy labels) => new(
         WarningId, Version, Enum.Parse<WarningStage>(Stage), Exercise, IssuedAt, LaunchTime, new GeoPoint(LaunchLat, LaunchLon),
         PredictedImpact, EstimatedImpactTime, Confidence, AffectedPrefectures, Sensors,
-        labels.Create(Classification, ReleasableTo, [.. Categories.Select(c => new LabelCategory(c.Name, Enum.Parse<CategoryType>(c.Type), c.Values))], Caveat));
+        labels.Create(Classification, ReleasableTo, CategoryRecord.ToCategories(Categories), Caveat));
 }
 
-internal sealed record CategoryRecord(string Name, string Type, IReadOnlyList<string> Values);
+internal sealed record CategoryRecord(string Name, string Type, IReadOnlyList<string> Values)
+{
+    public static IReadOnlyList<CategoryRecord> From(ConfidentialityLabel label) => [.. label.Categories.Select(c => new CategoryRecord(c.Name, c.Type.ToString(), c.Values))];
+
+    public static IReadOnlyList<LabelCategory> ToCategories(IReadOnlyList<CategoryRecord> records) => [.. records.Select(c => new LabelCategory(c.Name, Enum.Parse<CategoryType>(c.Type), c.Values))];
+}
+
+/// <summary>A sensor report as stored: every field, the label by its parts.</summary>
+internal sealed record ReportRecord(
+    string ReportId,
+    string Sensor,
+    string Nation,
+    DateTime DetectionTime,
+    DateTime LaunchTime,
+    double LaunchLat,
+    double LaunchLon,
+    string State,
+    ImpactEllipse? PredictedImpact,
+    DateTime? EstimatedImpactTime,
+    double Confidence,
+    bool Exercise,
+    string Classification,
+    IReadOnlyList<string> ReleasableTo,
+    string? Caveat,
+    IReadOnlyList<CategoryRecord> Categories,
+    DateTime ReceivedAt)
+{
+    public static ReportRecord From(SensorReport r) => new(
+        r.ReportId, r.Sensor, r.Nation, r.DetectionTime, r.LaunchTime, r.LaunchPoint.Lat, r.LaunchPoint.Lon, r.State.ToString(),
+        r.PredictedImpact, r.EstimatedImpactTime, r.Confidence, r.Exercise,
+        r.Label.Classification, r.Label.ReleasableTo, r.Label.Caveat, CategoryRecord.From(r.Label), r.ReceivedAt);
+
+    public SensorReport ToReport(LabelPolicy labels) => new(
+        ReportId, Sensor, Nation, DetectionTime, LaunchTime, new GeoPoint(LaunchLat, LaunchLon), Enum.Parse<TrackState>(State),
+        PredictedImpact, EstimatedImpactTime, Confidence, Exercise,
+        labels.Create(Classification, ReleasableTo, CategoryRecord.ToCategories(Categories), Caveat), ReceivedAt);
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(WarningRecord))]
+[JsonSerializable(typeof(ReportRecord))]
 internal sealed partial class WarningJsonContext : JsonSerializerContext;

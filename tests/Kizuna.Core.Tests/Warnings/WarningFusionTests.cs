@@ -36,6 +36,25 @@ public sealed class WarningFusionTests
     }
 
     [Fact]
+    public void A_fusion_restored_from_storage_goes_on_with_the_same_warning_and_never_reuses_an_id()
+    {
+        var before = Fusion();
+        var japan = Report("J-1", confidence: 0.6);
+        var v1 = Published(before.Offer(japan));
+
+        // A new process: the stored warning comes back with its report; another stored id ends in -7.
+        var after = Fusion();
+        after.Restore([(v1, [japan])], [v1.WarningId, "W-20261126T010000Z-7"]);
+
+        Assert.Equal(FusionResult.Duplicate, after.Offer(japan).Result);
+        var v2 = Published(after.Offer(Report("U-1", "TPY2-SHARIKI", "USA", detectionSeconds: 30, launchSeconds: -40, state: TrackState.Tracking, impactLon: 138.5, confidence: 0.8, launchLat: 39.3, launchLon: 125.8)));
+        Assert.Equal((v1.WarningId, 2), (v2.WarningId, v2.Version));
+
+        var elsewhere = Published(after.Offer(Report("J-9", launchLat: 20, launchLon: 160)));
+        Assert.EndsWith("-8", elsewhere.WarningId, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_launch_far_away_or_much_later_is_another_warning()
     {
         var fusion = Fusion();

@@ -64,6 +64,48 @@ public sealed class SqliteWarningStoreTests : IAsyncLifetime
         Assert.Equal([("W-new", 1), ("W-old", 2)], latest.Select(v => (v.WarningId, v.Version)).ToArray());
     }
 
+    private static SensorReport Report(string id, DateTime received, TrackState state = TrackState.Tracking) => new(
+        id, "TPY2-SHARIKI", "USA",
+        DetectionTime: received.AddSeconds(-2),
+        LaunchTime: new DateTime(2026, 11, 26, 1, 2, 3, DateTimeKind.Utc),
+        LaunchPoint: new GeoPoint(39.0, 125.7),
+        State: state,
+        PredictedImpact: new ImpactEllipse(new GeoPoint(40.5, 136.2), 60_000, 25_000, 45),
+        EstimatedImpactTime: new DateTime(2026, 11, 26, 1, 12, 0, DateTimeKind.Utc),
+        Confidence: 0.8,
+        Exercise: false,
+        Label: Labels.Create("SECRET", ["USA", "JPN"], [new LabelCategory("SAP", CategoryType.Restrictive, ["MWX"])], null),
+        ReceivedAt: received);
+
+    [Fact]
+    public async Task Fused_reports_are_kept_beside_their_warning_and_come_back_with_its_newest_version()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 3, 0, 125, DateTimeKind.Utc);
+        var cause = Report("R-1", t);
+        await _store.AppendAsync(Version("W-fused", 1, WarningStage.Launch, t), cause, CancellationToken.None);
+        await _store.RecordReportAsync("W-fused", Report("R-2", t.AddSeconds(5)), CancellationToken.None);
+        await _store.AppendAsync(Version("W-fused", 2, WarningStage.TakeShelter, t.AddSeconds(9)), Report("R-3", t.AddSeconds(9), TrackState.Landed), CancellationToken.None);
+        await _store.AppendAsync(Version("W-long-ago", 1, WarningStage.Launch, t.AddHours(-20)), Report("R-0", t.AddHours(-20)), CancellationToken.None);
+
+        var launch = Assert.Single(await _store.LaunchesSinceAsync(t.AddHours(-12), CancellationToken.None));
+        Assert.Equal(("W-fused", 2), (launch.Latest.WarningId, launch.Latest.Version));
+        Assert.Equal(["R-1", "R-2", "R-3"], launch.Reports.Select(r => r.ReportId).ToArray());
+        Assert.Equal(cause with { Label = launch.Reports[0].Label }, launch.Reports[0]);
+        Assert.Equal(cause.Label, launch.Reports[0].Label);
+        Assert.Equal(TrackState.Landed, launch.Reports[2].State);
+    }
+
+    [Fact]
+    public async Task A_version_whose_report_cannot_be_stored_is_not_stored_either()
+    {
+        var t = DateTime.UtcNow;
+        await _store.AppendAsync(Version("W-atomic", 1, WarningStage.Launch, t), Report("R-1", t), CancellationToken.None);
+        await Assert.ThrowsAsync<SqliteException>(() => _store.AppendAsync(Version("W-atomic", 1, WarningStage.Launch, t), Report("R-9", t), CancellationToken.None));
+
+        var launch = Assert.Single(await _store.LaunchesSinceAsync(t.AddMinutes(-1), CancellationToken.None));
+        Assert.Equal(["R-1"], launch.Reports.Select(r => r.ReportId).ToArray());
+    }
+
     [Fact]
     public async Task A_version_cannot_be_stored_twice()
     {
