@@ -214,6 +214,10 @@ public sealed class WarningTests
         Assert.Contains("<language>ja-JP</language>", xml, StringComparison.Ordinal);
         Assert.Contains("<language>ko-KR</language>", xml, StringComparison.Ordinal);
         Assert.Empty(CapRulesCheck(xml));
+
+        // The warning's own name serves its newest public alert; a version that does not exist is 404.
+        Assert.Equal(xml, await http.GetStringAsync($"/api/cap/{id}.xml"));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/api/cap/{id}.9.xml")).StatusCode);
     }
 
     [Fact]

@@ -65,14 +65,23 @@ public static class WarningsApi
 
         app.MapGet("/api/cap/{file}", async (string file, IWarningStore store, LabelPolicy labels, CapOptions options, CancellationToken cancellationToken) =>
         {
-            var dot = file.EndsWith(".xml", StringComparison.Ordinal) ? file[..^4].LastIndexOf('.') : -1;
-            if (dot <= 0 || !int.TryParse(file.AsSpan(dot + 1, file.Length - 4 - dot - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            // {warning id}.{version}.xml is one alert (its CAP identifier); {warning id}.xml the newest public one.
+            if (!file.EndsWith(".xml", StringComparison.Ordinal) || file.Length <= 4)
             {
-                return Results.NotFound(new ErrorJson("a CAP alert is /api/cap/{warning id}.{version}.xml"));
+                return Results.NotFound(new ErrorJson("a CAP alert is /api/cap/{warning id}.{version}.xml, or /api/cap/{warning id}.xml for the newest"));
             }
 
-            var alerts = await PublicAlertsAsync(store, labels, options, file[..dot], cancellationToken).ConfigureAwait(false);
-            var alert = alerts.FirstOrDefault(a => a.Version.Version == number);
+            var name = file[..^4];
+            var dot = name.LastIndexOf('.');
+            int? number = null;
+            if (dot > 0 && int.TryParse(name.AsSpan(dot + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+            {
+                number = parsed;
+                name = name[..dot];
+            }
+
+            var alerts = await PublicAlertsAsync(store, labels, options, name, cancellationToken).ConfigureAwait(false);
+            var alert = number is { } n ? alerts.FirstOrDefault(a => a.Version.Version == n) : alerts.LastOrDefault();
             return alert.Xml is null
                 ? Results.NotFound(new ErrorJson($"no public alert {file}"))
                 : Results.Text(alert.Xml, "application/cap+xml; charset=utf-8");
