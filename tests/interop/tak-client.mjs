@@ -43,6 +43,12 @@
 //   [--expect-uid UID]...     count only events with these uids (repeatable)
 //   [--expect-type TYPE]...   count also (or, without --expect-uid, only) events of these types
 //   [--expect-refusal]        see above
+//   [--ack-warnings]          answer every missile warning (b-w-m-w) with an acknowledgement
+//                             (b-w-m-a, <__missileAck id version/>) as a headquarters' client
+//                             does, then ping; the warning counts toward --expect-count only when
+//                             the pong comes back, so the node has read the acknowledgement.
+//                             node-tak's own 5 s pings are stopped, so that pong is ours.
+//                             Emits {"event":"acked","id","version"} when confirmed.
 //   [--timeout-ms MS]         hard timeout, default 30000
 
 import fs from 'node:fs';
@@ -82,6 +88,7 @@ try {
       'expect-uid': { type: 'string', multiple: true, default: [] },
       'expect-type': { type: 'string', multiple: true, default: [] },
       'expect-refusal': { type: 'boolean', default: false },
+      'ack-warnings': { type: 'boolean', default: false },
       'timeout-ms': { type: 'string', default: '30000' },
     },
     strict: true,
@@ -108,6 +115,9 @@ const expectUids = new Set(options['expect-uid']);
 const expectTypes = new Set(options['expect-type']);
 const expectRefusal = options['expect-refusal'];
 const timeoutMs = Number.parseInt(options['timeout-ms'], 10);
+const ackWarnings = options['ack-warnings'];
+// Acknowledgements written and waiting for the pong that proves the node read them.
+const unconfirmedAcks = [];
 
 let tak;
 let finished = false;
@@ -219,6 +229,33 @@ function buildEvent(seq) {
   });
 }
 
+/** The acknowledgement of one warning version, as a headquarters' client sends it. */
+function acknowledgement(id, version) {
+  const now = new Date();
+  return new CoT({
+    event: {
+      _attributes: {
+        version: '2.0',
+        uid: `${options.uid}-ack-${id}-${version}`,
+        type: 'b-w-m-a',
+        how: 'h-e',
+        time: now.toISOString(),
+        start: now.toISOString(),
+        stale: new Date(now.getTime() + 10 * 60 * 1000).toISOString(),
+      },
+      point: { _attributes: { lat: 0, lon: 0, hae: 0, ce: 9999999, le: 9999999 } },
+      detail: { __missileAck: { _attributes: { id, version: String(version) } } },
+    },
+  });
+}
+
+async function acknowledge(cot) {
+  const warning = cot.raw.event.detail?.__missileWarning?._attributes ?? {};
+  await tak.write([acknowledgement(warning.id, warning.version)]);
+  unconfirmedAcks.push({ id: warning.id, version: warning.version });
+  await tak.ping();
+}
+
 async function sendEvents() {
   if (sending || sent || sendCount <= 0) return;
   sending = true;
@@ -279,9 +316,24 @@ try {
     });
   });
 
+  if (ackWarnings && tak.pingInterval) {
+    clearInterval(tak.pingInterval);
+    tak.pingInterval = undefined;
+  }
+
   tak.on('ping', () => {
     emit({ event: 'pong' });
-    if (accepted) return;
+    if (accepted) {
+      // Pongs come back in the order of the pings, and each of ours went after its acknowledgement
+      // (the first pong answers node-tak's ping on connect, so it confirms none).
+      if (unconfirmedAcks.length > 0) {
+        const confirmed = unconfirmedAcks.shift();
+        emit({ event: 'acked', ...confirmed });
+        received++;
+        checkDone();
+      }
+      return;
+    }
     accepted = true;
     emit({ event: 'ready' });
     if (expectRefusal) {
@@ -306,6 +358,10 @@ try {
       return;
     }
     if (type === 't-x-c-t') return; // another client's ping: not data
+    if (ackWarnings && type === 'b-w-m-w') {
+      acknowledge(cot).catch(fail); // counted when the pong confirms it
+      return;
+    }
     const filtered = expectUids.size > 0 || expectTypes.size > 0;
     if (!filtered || expectUids.has(line.uid) || expectTypes.has(line.type)) received++;
     checkDone();
