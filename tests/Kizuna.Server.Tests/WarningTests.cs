@@ -96,7 +96,7 @@ public sealed class WarningTests
     }
 
     [Fact]
-    public async Task A_warning_fused_from_a_japan_only_report_never_reaches_korea()
+    public async Task A_japan_only_report_never_reaches_korea_through_a_warning_and_korea_keeps_its_own_view_to_the_cancellation()
     {
         await using var node = await TestNode.StartAsync();
         await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
@@ -106,16 +106,34 @@ public sealed class WarningTests
 
         await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
         await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
-        await ExpectWarningAsync(rok, 2);
+        var shared = await ExpectWarningAsync(rok, 2);
         await japanSensor.SendAsync(Example("03-jpn-aegis-update.xml")); // releasable to JPN only
         var third = await ExpectWarningAsync(jjoc, 3);
         Assert.Equal("JPN", third.ReleasableTo);
+        Assert.Contains("JPN/DDG-MAYA", third.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"), StringComparison.Ordinal);
 
-        // The warning lane is served first: an event the sensor desk sends after version 3 reaching
-        // the ROK watch proves version 3 was withheld from it, not late.
-        await japanSensor.SendAsync(CotText.Labelled("rok-barrier", "BARRIER", "UNCLASSIFIED", "USA,JPN,KOR"));
-        await rok.ExpectUidAsync("rok-barrier");
-        Assert.DoesNotContain(rok.Received, e => e.Type == WarningCot.WarningType && e.Detail.Element(WarningCot.WarningElement)?.Attribute("version") == "3");
+        // Korea gets its own view of version 3: fused from what it may see, so it says what version 2 said.
+        var korean = await ExpectWarningAsync(rok, 3);
+        Assert.Equal(shared.ReleasableTo, korean.ReleasableTo);
+        Assert.Equal(shared.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"), korean.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"));
+        Assert.Equal(shared.Point, korean.Point);
+
+        // The cancellation, releasable to all, reaches both.
+        await usSensor.SendAsync(Example("04-cancel.xml"));
+        var cancelledForKorea = await ExpectWarningAsync(rok, 4);
+        Assert.Equal("cancelled", cancelledForKorea.Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
+        Assert.Equal("cancelled", (await ExpectWarningAsync(jjoc, 4)).Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
+
+        // Nothing Japan-only ever reached the ROK watch: not the label, not the sensor.
+        Assert.DoesNotContain(rok.Received, e => e.Type == WarningCot.WarningType && (e.ReleasableTo == "JPN" || (e.Detail.Element(WarningCot.WarningElement)?.Attribute("sensors") ?? "").Contains("DDG-MAYA", StringComparison.Ordinal)));
+
+        // Over HTTP too: the ROK watch's history is its own view at every version.
+        using var http = node.CreateHttpsClient(node.Issue("rok-api", org: "ROK-JCS"));
+        var id = korean.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
+        var history = await http.GetFromJsonAsync($"/api/warnings/{id}", ApiJsonContext.Default.ListWarningJson);
+        Assert.Equal([1, 2, 3, 4], history!.Select(v => v.Version).ToArray());
+        Assert.Equal(["", "", "KOR", "KOR"], history!.Select(v => v.View).ToArray());
+        Assert.All(history!, v => Assert.Contains("KOR", v.Label.ReleasableTo));
     }
 
     [Fact]

@@ -146,25 +146,33 @@ public sealed class EventRouter
     }
 
     /// <summary>
-    /// Queues a warning on the warning lane of every client its label permits (ahead of all
-    /// other traffic, never dropped) and keeps it in the event history. Warnings are not part of
-    /// the replayed picture: a client that connects is sent the warnings it has not acknowledged
-    /// by the warning desk instead. Returns how many clients it was queued for.
+    /// Queues a warning on the warning lane of every client (ahead of all other traffic, never
+    /// dropped) and keeps it in the event history. A warning version may come in several views
+    /// (<see cref="Warnings.WarningViews"/>): <paramref name="viewFor"/> names the one each
+    /// recipient gets, or none, and the label decides again here. Warnings are not part of the
+    /// replayed picture: a client that connects is sent the warnings it has not acknowledged by
+    /// the warning desk instead. Returns how many clients it was queued for.
     /// </summary>
-    public int PublishWarning(SharedEvent warning)
+    public int PublishWarning(IReadOnlyList<SharedEvent> views, Func<Principal, SharedEvent?> viewFor)
     {
-        Keep(warning);
+        ArgumentNullException.ThrowIfNull(views);
+        ArgumentNullException.ThrowIfNull(viewFor);
+        foreach (var view in views)
+        {
+            Keep(view);
+        }
+
         var recipients = 0;
         long withheld = 0;
         foreach (var session in Volatile.Read(ref _sessions))
         {
-            if (!AccessControl.Permits(session.Principal, warning.Label))
+            if (viewFor(session.Principal) is not { } view || !AccessControl.Permits(session.Principal, view.Label))
             {
                 withheld++;
                 continue;
             }
 
-            session.Deliver(warning, Lane.Warning);
+            session.Deliver(view, Lane.Warning);
             recipients++;
         }
 

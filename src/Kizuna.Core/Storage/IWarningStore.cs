@@ -18,8 +18,8 @@ public sealed record WarningReceipt(
 /// <summary>A version escalated up the national chain of an organization that had not acknowledged it.</summary>
 public sealed record WarningEscalation(string WarningId, int Version, string Organization, DateTime EscalatedAt);
 
-/// <summary>A warning as fusion left it: its newest version and every report fused into it, to take fusion up again after a restart.</summary>
-public sealed record StoredLaunch(WarningVersion Latest, IReadOnlyList<SensorReport> Reports);
+/// <summary>A warning as fusion left it: the newest version of each of its views and every report fused into it, to take fusion up again after a restart.</summary>
+public sealed record StoredLaunch(IReadOnlyList<WarningVersion> Latest, IReadOnlyList<SensorReport> Reports);
 
 /// <summary>
 /// Durable history of missile warnings: every version, and every receipt. Unlike the event
@@ -34,24 +34,24 @@ public interface IWarningStore : IAsyncDisposable
     Task AppendAsync(WarningVersion version, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores a version and the report that caused it in one durable commit (one disk flush on
-    /// the warning's way out). A report already stored is kept as it was.
+    /// Stores the views issued at one version number and the report that caused them in one
+    /// durable commit (one disk flush on the warning's way out). A report already stored is kept as it was.
     /// </summary>
-    Task AppendAsync(WarningVersion version, SensorReport cause, CancellationToken cancellationToken);
+    Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken);
 
     /// <summary>Stores a report fused into a warning without changing what it says (it still counts for later versions).</summary>
     Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken);
 
     /// <summary>
     /// Every warning with a report received at or after <paramref name="since"/>: its newest
-    /// version and all its reports, oldest warning first. What fusion needs to go on after a restart.
+    /// version of each view and all its reports, oldest warning first. What fusion needs to go on after a restart.
     /// </summary>
     Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken);
 
-    /// <summary>Every version of one warning, oldest first; empty when there is no such warning.</summary>
+    /// <summary>Every version of every view of one warning, oldest first, the full view first within a number; empty when there is no such warning.</summary>
     Task<IReadOnlyList<WarningVersion>> VersionsAsync(string warningId, CancellationToken cancellationToken);
 
-    /// <summary>The newest version of every warning, newest warning first.</summary>
+    /// <summary>The newest version of every view of every warning, newest first (<see cref="WarningViews.For"/> picks a recipient's).</summary>
     Task<IReadOnlyList<WarningVersion>> LatestVersionsAsync(CancellationToken cancellationToken);
 
     /// <summary>Records that a version was written to a recipient (first time only).</summary>

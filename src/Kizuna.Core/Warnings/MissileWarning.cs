@@ -75,6 +75,11 @@ public enum WarningStage
 /// <param name="AffectedPrefectures">JIS X 0401 codes ("01" Hokkaido … "47" Okinawa) of the prefectures the predicted impact area touches; empty when none.</param>
 /// <param name="Sensors">The sensors whose reports this version fuses, "NATION/SENSOR".</param>
 /// <param name="Label">The most restrictive combination of the fused reports' labels.</param>
+/// <param name="Audience">
+/// <see cref="WarningViews.Everyone"/> ("") for the view fused from every report; a nation code
+/// for the view fused from only the reports releasable to that nation, issued when the full
+/// view is not (see <see cref="WarningViews"/>).
+/// </param>
 public sealed record WarningVersion(
     string WarningId,
     int Version,
@@ -88,4 +93,5 @@ public sealed record WarningVersion(
     double Confidence,
     IReadOnlyList<string> AffectedPrefectures,
     IReadOnlyList<string> Sensors,
-    ConfidentialityLabel Label);
+    ConfidentialityLabel Label,
+    string Audience = "");

@@ -45,6 +45,12 @@ public static class WarningCot
         Add(warning, "confidence", version.Confidence.ToString("0.###", CultureInfo.InvariantCulture));
         Add(warning, "sensors", string.Join(',', version.Sensors));
         Add(warning, "prefectures", string.Join(',', version.AffectedPrefectures));
+        if (version.Audience.Length > 0)
+        {
+            // A nation's view (WarningViews): fused from only the reports releasable to that nation.
+            Add(warning, "view", version.Audience);
+        }
+
         if (escalatedFrom is not null)
         {
             Add(warning, "escalatedFrom", escalatedFrom);

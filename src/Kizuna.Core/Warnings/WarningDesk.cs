@@ -91,10 +91,15 @@ public sealed class WarningDesk : IWarningReceipts
                 return null;
             }
 
-            // Stored before anyone is told, with the report that caused it (one commit).
-            await _store.AppendAsync(version, outcome.Report!, cancellationToken).ConfigureAwait(false);
-            var shared = WarningEvent(version, now);
-            var recipients = _router.PublishWarning(shared);
+            // Stored before anyone is told, with the report that caused it (one commit). Each
+            // client gets the view it may see, if that view changed at this version number.
+            var issued = outcome.Fusion.Issued;
+            var current = outcome.Fusion.Current;
+            await _store.AppendAsync(issued, outcome.Report!, cancellationToken).ConfigureAwait(false);
+            var events = issued.ToDictionary(v => v.Audience, v => WarningEvent(v, now), StringComparer.Ordinal);
+            var recipients = _router.PublishWarning(
+                [.. events.Values],
+                p => WarningViews.For(p, current) is { } view && view.Version == version.Version ? events.GetValueOrDefault(view.Audience) : null);
             _metrics.WarningIssued();
             Log.WarningIssued(_logger, version.Label.Banner, recipients);
             return version;
@@ -136,9 +141,9 @@ public sealed class WarningDesk : IWarningReceipts
     public async Task ResendAsync(ClientSession session, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        foreach (var version in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
+        foreach (var views in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
         {
-            if (!AccessControl.Permits(session.Principal, version.Label))
+            if (WarningViews.For(session.Principal, views) is not { } version)
             {
                 continue;
             }
@@ -154,44 +159,44 @@ public sealed class WarningDesk : IWarningReceipts
     }
 
     /// <summary>
-    /// One pass over the current warning versions: every connected client that may see one and
-    /// has not acknowledged it, and was last sent it more than <paramref name="resendAfter"/> ago,
-    /// is sent it again; an organization whose clients received a version and none acknowledged
-    /// it within <paramref name="escalateAfter"/> is escalated once up its national chain (its
+    /// One pass over the current warnings: every connected client that has not acknowledged the
+    /// view it may see, and was last sent it more than <paramref name="resendAfter"/> ago, is
+    /// sent it again; an organization whose clients received a version and none acknowledged it
+    /// within <paramref name="escalateAfter"/> is escalated once up its national chain (its
     /// commanders' connected clients get the warning, marked with the silent organization).
     /// </summary>
     public async Task SweepAsync(TimeSpan resendAfter, TimeSpan escalateAfter, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var sessions = _router.Sessions;
-        foreach (var version in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
+        foreach (var views in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
         {
-            var receipts = (await _store.ReceiptsAsync(version.WarningId, cancellationToken).ConfigureAwait(false))
-                .Where(r => r.Version == version.Version).ToList();
-            var acknowledged = receipts.Where(r => r.AcknowledgedAt is not null).Select(r => r.Recipient).ToHashSet(StringComparer.Ordinal);
-
+            var receipts = await _store.ReceiptsAsync(views[0].WarningId, cancellationToken).ConfigureAwait(false);
             foreach (var session in sessions)
             {
-                var last = receipts.FirstOrDefault(r => string.Equals(r.Recipient, session.Principal.Name, StringComparison.Ordinal))?.DeliveredAt;
-                if (!acknowledged.Contains(session.Principal.Name) && last is { } sent && now - sent >= resendAfter
-                    && AccessControl.Permits(session.Principal, version.Label))
+                if (WarningViews.For(session.Principal, views) is not { } version)
+                {
+                    continue;
+                }
+
+                var mine = receipts.FirstOrDefault(r => r.Version == version.Version && string.Equals(r.Recipient, session.Principal.Name, StringComparison.Ordinal));
+                if (mine is { AcknowledgedAt: null, DeliveredAt: { } sent } && now - sent >= resendAfter)
                 {
                     session.Deliver(WarningEvent(version, now), Lane.Warning);
                 }
             }
 
-            if (now - version.IssuedAt < escalateAfter)
+            foreach (var version in views.Where(v => now - v.IssuedAt >= escalateAfter))
             {
-                continue;
-            }
-
-            var ackedOrganizations = receipts.Where(r => r.AcknowledgedAt is not null).Select(r => r.Organization).ToHashSet(StringComparer.Ordinal);
-            foreach (var silent in receipts.Where(r => r.DeliveredAt is not null && !ackedOrganizations.Contains(r.Organization)).Select(r => r.Organization).Distinct(StringComparer.Ordinal))
-            {
-                // Recorded first and only once, restarts included: an organization is escalated once per version.
-                if (await _store.RecordEscalationAsync(new WarningEscalation(version.WarningId, version.Version, silent, now), cancellationToken).ConfigureAwait(false))
+                var ofVersion = receipts.Where(r => r.Version == version.Version).ToList();
+                var ackedOrganizations = ofVersion.Where(r => r.AcknowledgedAt is not null).Select(r => r.Organization).ToHashSet(StringComparer.Ordinal);
+                foreach (var silent in ofVersion.Where(r => r.DeliveredAt is not null && !ackedOrganizations.Contains(r.Organization)).Select(r => r.Organization).Distinct(StringComparer.Ordinal))
                 {
-                    Escalate(version, silent, now, sessions);
+                    // Recorded first and only once, restarts included: an organization is escalated once per version.
+                    if (await _store.RecordEscalationAsync(new WarningEscalation(version.WarningId, version.Version, silent, now), cancellationToken).ConfigureAwait(false))
+                    {
+                        Escalate(version, silent, now, sessions);
+                    }
                 }
             }
         }
@@ -216,9 +221,12 @@ public sealed class WarningDesk : IWarningReceipts
         }
     }
 
-    /// <summary>The latest version of every warning still current (newest first: the store's order).</summary>
-    private async Task<IEnumerable<WarningVersion>> CurrentAsync(DateTime now, CancellationToken cancellationToken)
-        => (await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false)).TakeWhile(v => now - v.IssuedAt < CurrentFor);
+    /// <summary>The newest version of each view of every warning still current, one list per warning.</summary>
+    private async Task<IEnumerable<IReadOnlyList<WarningVersion>>> CurrentAsync(DateTime now, CancellationToken cancellationToken)
+        => (await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+            .GroupBy(v => v.WarningId, StringComparer.Ordinal)
+            .Where(g => g.Any(v => now - v.IssuedAt < CurrentFor))
+            .Select(g => (IReadOnlyList<WarningVersion>)[.. g]);
 
     /// <summary>A version as the warning lane carries it: the node's b-w-m-w event, with the version for its receipt.</summary>
     private SharedEvent WarningEvent(WarningVersion version, DateTime now)

@@ -22,10 +22,23 @@ public enum FusionResult
     NothingToCancel,
 }
 
-/// <summary>What <see cref="WarningFusion.Offer"/> did with a report: a new version to publish, or why there is none.</summary>
-public readonly record struct FusionOutcome(FusionResult Result, WarningVersion? Version, string? WarningId)
+/// <summary>
+/// What <see cref="WarningFusion.Offer"/> did with a report: a new version to publish, or why
+/// there is none. A new version number may bring several views (<see cref="WarningViews"/>):
+/// <see cref="Issued"/> are the views that changed at this number, full view first;
+/// <see cref="Current"/> the newest of every view after it, to decide who gets which.
+/// </summary>
+public readonly record struct FusionOutcome(FusionResult Result, string? WarningId, IReadOnlyList<WarningVersion> Issued, IReadOnlyList<WarningVersion> Current)
 {
-    public bool HasVersion => Version is not null;
+    public FusionOutcome(FusionResult result, string? warningId)
+        : this(result, warningId, [], [])
+    {
+    }
+
+    /// <summary>The first view issued (the full view when it changed), or null when none was.</summary>
+    public WarningVersion? Version => Issued.Count > 0 ? Issued[0] : null;
+
+    public bool HasVersion => Issued.Count > 0;
 }
 
 /// <summary>
@@ -78,7 +91,7 @@ public sealed class WarningFusion
             {
                 if (known.Reports.ContainsKey(key))
                 {
-                    return new FusionOutcome(FusionResult.Duplicate, null, known.Id);
+                    return new FusionOutcome(FusionResult.Duplicate, known.Id);
                 }
             }
 
@@ -88,21 +101,21 @@ public sealed class WarningFusion
             {
                 if (report.State == TrackState.Cancelled)
                 {
-                    return new FusionOutcome(FusionResult.NothingToCancel, null, null);
+                    return new FusionOutcome(FusionResult.NothingToCancel, null);
                 }
 
                 launch = new FusedLaunch(NewId(report), report.Exercise);
             }
             else if (launch.Closed)
             {
-                return new FusionOutcome(FusionResult.Closed, null, launch.Id);
+                return new FusionOutcome(FusionResult.Closed, launch.Id);
             }
 
             launch.Reports.Add(key, report);
-            WarningVersion content;
+            List<WarningVersion> views;
             try
             {
-                content = Fuse(launch);
+                views = Views(launch);
             }
             catch
             {
@@ -116,15 +129,25 @@ public sealed class WarningFusion
                 _launches.Add(launch);
             }
 
-            if (launch.Published is { } last && Same(last, content))
+            // A view is issued when it first exists (a nation the full view no longer releases to
+            // gets its own view at once, so it always has a current version to hold, be resent and
+            // acknowledge) and whenever it changes.
+            var changed = views.Where(v => launch.Latest.GetValueOrDefault(v.Audience) is not { } last || !Same(last, v)).ToList();
+            if (changed.Count == 0)
             {
-                return new FusionOutcome(FusionResult.NoChange, null, launch.Id);
+                return new FusionOutcome(FusionResult.NoChange, launch.Id);
             }
 
-            var version = content with { Version = (launch.Published?.Version ?? 0) + 1, IssuedAt = now };
-            launch.Published = version;
-            launch.Closed = version.Stage == WarningStage.Cancelled;
-            return new FusionOutcome(FusionResult.Published, version, launch.Id);
+            var number = launch.LastNumber + 1;
+            var issued = changed.Select(v => v with { Version = number, IssuedAt = now }).ToList();
+            foreach (var version in issued)
+            {
+                launch.Latest[version.Audience] = version;
+            }
+
+            launch.LastNumber = number;
+            launch.Closed = launch.Latest[WarningViews.Everyone].Stage == WarningStage.Cancelled;
+            return new FusionOutcome(FusionResult.Published, launch.Id, issued, [.. launch.Latest.Values]);
         }
     }
 
@@ -135,7 +158,7 @@ public sealed class WarningFusion
     /// follows the stored one. <paramref name="knownIds"/> are the ids of every stored warning,
     /// so a new id never repeats one.
     /// </summary>
-    public void Restore(IEnumerable<(WarningVersion Latest, IReadOnlyList<SensorReport> Reports)> launches, IEnumerable<string> knownIds)
+    public void Restore(IEnumerable<(IReadOnlyList<WarningVersion> Latest, IReadOnlyList<SensorReport> Reports)> launches, IEnumerable<string> knownIds)
     {
         ArgumentNullException.ThrowIfNull(launches);
         ArgumentNullException.ThrowIfNull(knownIds);
@@ -152,12 +175,18 @@ public sealed class WarningFusion
 
             foreach (var (latest, reports) in launches)
             {
-                if (_launches.Any(l => l.Id == latest.WarningId) || reports.Count == 0)
+                if (latest.FirstOrDefault(v => v.Audience.Length == 0) is not { } full || reports.Count == 0 || _launches.Any(l => l.Id == full.WarningId))
                 {
                     continue;
                 }
 
-                var launch = new FusedLaunch(latest.WarningId, latest.Exercise) { Published = latest, Closed = latest.Stage == WarningStage.Cancelled };
+                var launch = new FusedLaunch(full.WarningId, full.Exercise) { Closed = full.Stage == WarningStage.Cancelled };
+                foreach (var view in latest)
+                {
+                    launch.Latest[view.Audience] = view;
+                    launch.LastNumber = Math.Max(launch.LastNumber, view.Version);
+                }
+
                 foreach (var report in reports)
                 {
                     launch.Reports.TryAdd(new ReportKey(report.Nation, report.Sensor, report.ReportId), report);
@@ -168,12 +197,12 @@ public sealed class WarningFusion
         }
     }
 
-    /// <summary>The last version issued of every warning the fusion still holds, open and closed.</summary>
+    /// <summary>The last version of the full view of every warning the fusion still holds, open and closed.</summary>
     public IReadOnlyList<WarningVersion> Warnings()
     {
         lock (_lock)
         {
-            return [.. _launches.Select(l => l.Published).OfType<WarningVersion>()];
+            return [.. _launches.Select(l => l.Latest.GetValueOrDefault(WarningViews.Everyone)).OfType<WarningVersion>()];
         }
     }
 
@@ -221,10 +250,35 @@ public sealed class WarningFusion
         return best;
     }
 
-    /// <summary>What a warning says, from the set of its reports alone (version and issue time are set by the caller).</summary>
-    private WarningVersion Fuse(FusedLaunch launch)
+    /// <summary>
+    /// Every view of a launch as its reports now stand: the full view, then one for each nation
+    /// the full view does not release to and at least one report does (profile order).
+    /// </summary>
+    private List<WarningVersion> Views(FusedLaunch launch)
     {
-        var reports = launch.Reports.Values;
+        var all = launch.Reports.Values.ToList();
+        var full = Fuse(launch, all, WarningViews.Everyone);
+        var views = new List<WarningVersion> { full };
+        foreach (var nation in _labels.Profile.Nations)
+        {
+            if (full.Label.ReleasableTo.Contains(nation.Code, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            var releasable = all.Where(r => r.Label.ReleasableTo.Contains(nation.Code, StringComparer.Ordinal)).ToList();
+            if (releasable.Count > 0)
+            {
+                views.Add(Fuse(launch, releasable, nation.Code));
+            }
+        }
+
+        return views;
+    }
+
+    /// <summary>What a warning says, from a set of its reports alone (version and issue time are set by the caller).</summary>
+    private WarningVersion Fuse(FusedLaunch launch, IReadOnlyCollection<SensorReport> reports, string audience)
+    {
         var furthest = reports.Max(r => r.State);
 
         // The launch estimate: the most confident report's; ties to the later detection, then the report key.
@@ -258,7 +312,8 @@ public sealed class WarningFusion
             reports.Max(r => r.Confidence),
             prefectures,
             [.. reports.Select(r => r.Nation + "/" + r.Sensor).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            _labels.Combine(reports.Select(r => r.Label)));
+            _labels.Combine(reports.Select(r => r.Label)),
+            audience);
     }
 
     private static string Key(SensorReport r) => r.Nation + "/" + r.Sensor + "/" + r.ReportId;
@@ -297,8 +352,13 @@ public sealed class WarningFusion
         public string Id { get; } = id;
         public bool Exercise { get; } = exercise;
         public Dictionary<ReportKey, SensorReport> Reports { get; } = [];
-        public WarningVersion? Published { get; set; }
+
+        /// <summary>The newest version of each view, by audience.</summary>
+        public Dictionary<string, WarningVersion> Latest { get; } = new(StringComparer.Ordinal);
+
+        public int LastNumber { get; set; }
         public bool Closed { get; set; }
+
     }
 }
 

@@ -103,7 +103,7 @@ public sealed record HealthJson(string Status, long Connections, long EventsIn, 
 [JsonSerializable(typeof(ProfileJson))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
-/// <summary>One version of a warning, with what each recipient did with it.</summary>
+/// <summary>One version of a warning, with what each recipient did with it. <c>view</c> is "" for the full view, else the nation whose view it is (docs/warnings.md).</summary>
 public sealed record WarningJson(
     string Id,
     int Version,
@@ -120,7 +120,8 @@ public sealed record WarningJson(
     LabelJson Label,
     IReadOnlyList<ReceiptJson> Receipts,
     IReadOnlyList<string> NotAcknowledgedBy,
-    IReadOnlyList<string> EscalatedFor)
+    IReadOnlyList<string> EscalatedFor,
+    string View)
 {
     public static WarningJson From(WarningVersion v, IReadOnlyList<WarningReceipt> receipts, IReadOnlyList<string>? escalatedFor = null) => new(
         v.WarningId, v.Version, WarningCot.StageName(v.Stage), v.Exercise, v.IssuedAt, v.LaunchTime, v.LaunchPoint.Lat, v.LaunchPoint.Lon,
@@ -130,7 +131,8 @@ public sealed record WarningJson(
         // Organizations whose clients received this version and none has acknowledged it.
         [.. receipts.Where(r => r.DeliveredAt is not null).Select(r => r.Organization).Distinct()
             .Where(o => !receipts.Any(r => r.Organization == o && r.AcknowledgedAt is not null)).Order(StringComparer.Ordinal)],
-        escalatedFor ?? []);
+        escalatedFor ?? [],
+        v.Audience);
 }
 
 public sealed record ImpactJson(double Lat, double Lon, double SemiMajorMeters, double SemiMinorMeters, double OrientationDegrees, DateTime? Time);

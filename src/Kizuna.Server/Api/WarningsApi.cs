@@ -23,8 +23,11 @@ public static class WarningsApi
                 return Caller.Unauthorized();
             }
 
+            // Per warning, the view the caller gets (the full view, or its nation's: WarningViews).
             var latest = await store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false);
-            return Results.Ok(latest.Where(v => AccessControl.Permits(caller, v.Label)).Select(v => WarningJson.From(v, [])).ToList());
+            return Results.Ok(latest.GroupBy(v => v.WarningId, StringComparer.Ordinal)
+                .Select(views => WarningViews.For(caller, views)).OfType<WarningVersion>()
+                .Select(v => WarningJson.From(v, [])).ToList());
         });
 
         app.MapGet("/api/warnings/{id}", async (string id, HttpContext context, IWarningStore store, CancellationToken cancellationToken) =>
@@ -34,9 +37,9 @@ public static class WarningsApi
                 return Caller.Unauthorized();
             }
 
-            // A version the caller may not see is not shown, nor its receipts; a warning none of
-            // whose versions it may see does not exist for it.
-            var versions = (await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false)).Where(v => AccessControl.Permits(caller, v.Label)).ToList();
+            // Per version number the view the caller may see; a version it may not see is not
+            // shown, nor its receipts; a warning none of whose versions it may see does not exist for it.
+            var versions = WarningViews.HistoryFor(caller, await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false));
             if (versions.Count == 0)
             {
                 return Results.NotFound(new ErrorJson($"no warning {id}"));
@@ -51,9 +54,9 @@ public static class WarningsApi
         app.MapGet("/api/cap", async (IWarningStore store, LabelPolicy labels, CapOptions options, CancellationToken cancellationToken) =>
         {
             var entries = new List<(string Id, string Title, DateTime Updated, string Link)>();
-            foreach (var latest in await store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var warningId in (await store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false)).Select(v => v.WarningId).Distinct(StringComparer.Ordinal))
             {
-                foreach (var (version, _) in await PublicAlertsAsync(store, labels, options, latest.WarningId, cancellationToken).ConfigureAwait(false))
+                foreach (var (version, _) in await PublicAlertsAsync(store, labels, options, warningId, cancellationToken).ConfigureAwait(false))
                 {
                     entries.Add((CapAlert.Identifier(version, options), Title(version), version.IssuedAt, $"/api/cap/{version.WarningId}.{version.Version}.xml"));
                 }
@@ -94,7 +97,13 @@ public static class WarningsApi
     {
         var alerts = new List<(WarningVersion, string)>();
         var earlier = new List<CapReference>();
-        foreach (var version in await store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false))
+        // The public is in Japan: per version number, the full view, else Japan's view.
+        var versions = (await store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false))
+            .Where(v => v.Audience.Length == 0 || string.Equals(v.Audience, PublicRelease.PublicNation, StringComparison.Ordinal))
+            .GroupBy(v => v.Version)
+            .Select(g => g.FirstOrDefault(v => PublicRelease.IsPublic(v.Label, labels.Profile)))
+            .OfType<WarningVersion>();
+        foreach (var version in versions)
         {
             if (CapAlert.Write(version, options, labels.Profile, earlier) is { } xml)
             {

@@ -38,11 +38,12 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
                 CREATE TABLE IF NOT EXISTS warning_versions (
                     warning_id TEXT NOT NULL,
                     version INTEGER NOT NULL,
+                    audience TEXT NOT NULL DEFAULT '',
                     issued_at INTEGER NOT NULL,
                     stage TEXT NOT NULL,
                     exercise INTEGER NOT NULL,
                     body TEXT NOT NULL,
-                    PRIMARY KEY (warning_id, version)
+                    PRIMARY KEY (warning_id, version, audience)
                 );
                 CREATE TABLE IF NOT EXISTS warning_receipts (
                     warning_id TEXT NOT NULL,
@@ -75,6 +76,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        await AddAudienceAsync(connection, cancellationToken).ConfigureAwait(false);
         _connection = connection;
     }
 
@@ -84,11 +86,16 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         return 0;
     }, cancellationToken);
 
-    public Task AppendAsync(WarningVersion version, SensorReport cause, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => WithConnection(async connection =>
     {
+        ArgumentOutOfRangeException.ThrowIfZero(views.Count);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await InsertReportAsync(connection, transaction, version.WarningId, cause, cancellationToken).ConfigureAwait(false);
-        await InsertVersionAsync(connection, transaction, version, cancellationToken).ConfigureAwait(false);
+        await InsertReportAsync(connection, transaction, views[0].WarningId, cause, cancellationToken).ConfigureAwait(false);
+        foreach (var version in views)
+        {
+            await InsertVersionAsync(connection, transaction, version, cancellationToken).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return 0;
     }, cancellationToken);
@@ -127,11 +134,22 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         foreach (var (id, list) in reports)
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT body FROM warning_versions WHERE warning_id = @id ORDER BY version DESC LIMIT 1";
+            command.CommandText = """
+                SELECT body FROM warning_versions v WHERE warning_id = @id
+                AND version = (SELECT MAX(version) FROM warning_versions w WHERE w.warning_id = v.warning_id AND w.audience = v.audience)
+                ORDER BY audience
+                """;
             command.Parameters.AddWithValue("@id", id);
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string body)
+            var latest = new List<WarningVersion>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                launches.Add(new StoredLaunch(JsonSerializer.Deserialize(body, WarningJsonContext.Default.WarningRecord)!.ToVersion(labels), list));
+                latest.Add(JsonSerializer.Deserialize(reader.GetString(0), WarningJsonContext.Default.WarningRecord)!.ToVersion(labels));
+            }
+
+            if (latest.Count > 0)
+            {
+                launches.Add(new StoredLaunch(latest, list));
             }
         }
 
@@ -139,14 +157,14 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     }, cancellationToken);
 
     public Task<IReadOnlyList<WarningVersion>> VersionsAsync(string warningId, CancellationToken cancellationToken)
-        => ReadVersionsAsync("SELECT body FROM warning_versions WHERE warning_id = @id ORDER BY version", ("@id", warningId), cancellationToken);
+        => ReadVersionsAsync("SELECT body FROM warning_versions WHERE warning_id = @id ORDER BY version, audience", ("@id", warningId), cancellationToken);
 
     public Task<IReadOnlyList<WarningVersion>> LatestVersionsAsync(CancellationToken cancellationToken)
         => ReadVersionsAsync(
             """
             SELECT body FROM warning_versions v
-            WHERE version = (SELECT MAX(version) FROM warning_versions w WHERE w.warning_id = v.warning_id)
-            ORDER BY issued_at DESC
+            WHERE version = (SELECT MAX(version) FROM warning_versions w WHERE w.warning_id = v.warning_id AND w.audience = v.audience)
+            ORDER BY issued_at DESC, audience
             """,
             null,
             cancellationToken);
@@ -231,13 +249,48 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         return 0;
     }, cancellationToken);
 
+    /// <summary>A store written before warnings had views: its versions are all full views, keyed without an audience.</summary>
+    private static async Task AddAudienceAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var probe = connection.CreateCommand())
+        {
+            probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('warning_versions') WHERE name = 'audience'";
+            if ((long)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+            {
+                return;
+            }
+        }
+
+        await using var migrate = connection.CreateCommand();
+        migrate.CommandText = """
+            BEGIN;
+            ALTER TABLE warning_versions RENAME TO warning_versions_before_views;
+            CREATE TABLE warning_versions (
+                warning_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                audience TEXT NOT NULL DEFAULT '',
+                issued_at INTEGER NOT NULL,
+                stage TEXT NOT NULL,
+                exercise INTEGER NOT NULL,
+                body TEXT NOT NULL,
+                PRIMARY KEY (warning_id, version, audience)
+            );
+            INSERT INTO warning_versions (warning_id, version, issued_at, stage, exercise, body)
+                SELECT warning_id, version, issued_at, stage, exercise, body FROM warning_versions_before_views;
+            DROP TABLE warning_versions_before_views;
+            COMMIT;
+            """;
+        await migrate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static async Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction? transaction, WarningVersion version, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO warning_versions (warning_id, version, issued_at, stage, exercise, body) VALUES (@id, @version, @issued, @stage, @exercise, @body)";
+        command.CommandText = "INSERT INTO warning_versions (warning_id, version, audience, issued_at, stage, exercise, body) VALUES (@id, @version, @audience, @issued, @stage, @exercise, @body)";
         command.Parameters.AddWithValue("@id", version.WarningId);
         command.Parameters.AddWithValue("@version", version.Version);
+        command.Parameters.AddWithValue("@audience", version.Audience);
         command.Parameters.AddWithValue("@issued", StoredTime.ToUnixMilliseconds(version.IssuedAt));
         command.Parameters.AddWithValue("@stage", version.Stage.ToString());
         command.Parameters.AddWithValue("@exercise", version.Exercise ? 1 : 0);
@@ -318,19 +371,20 @@ internal sealed record WarningRecord(
     string Classification,
     IReadOnlyList<string> ReleasableTo,
     string? Caveat,
-    IReadOnlyList<CategoryRecord> Categories)
+    IReadOnlyList<CategoryRecord> Categories,
+    string? Audience = null)
 {
     public static WarningRecord From(WarningVersion v) => new(
         v.WarningId, v.Version, v.Stage.ToString(), v.Exercise, v.IssuedAt, v.LaunchTime, v.LaunchPoint.Lat, v.LaunchPoint.Lon,
         v.PredictedImpact, v.EstimatedImpactTime, v.Confidence, v.AffectedPrefectures, v.Sensors,
         v.Label.Classification, v.Label.ReleasableTo, v.Label.Caveat,
-        CategoryRecord.From(v.Label));
+        CategoryRecord.From(v.Label), v.Audience);
 
     /// <summary>Back to a version; the label is rebuilt under the node's policy (a classification it no longer knows throws).</summary>
     public WarningVersion ToVersion(LabelPolicy labels) => new(
         WarningId, Version, Enum.Parse<WarningStage>(Stage), Exercise, IssuedAt, LaunchTime, new GeoPoint(LaunchLat, LaunchLon),
         PredictedImpact, EstimatedImpactTime, Confidence, AffectedPrefectures, Sensors,
-        labels.Create(Classification, ReleasableTo, CategoryRecord.ToCategories(Categories), Caveat));
+        labels.Create(Classification, ReleasableTo, CategoryRecord.ToCategories(Categories), Caveat), Audience ?? WarningViews.Everyone);
 }
 
 internal sealed record CategoryRecord(string Name, string Type, IReadOnlyList<string> Values)

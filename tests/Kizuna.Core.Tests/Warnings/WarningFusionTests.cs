@@ -44,7 +44,7 @@ public sealed class WarningFusionTests
 
         // A new process: the stored warning comes back with its report; another stored id ends in -7.
         var after = Fusion();
-        after.Restore([(v1, [japan])], [v1.WarningId, "W-20261126T010000Z-7"]);
+        after.Restore([([v1], [japan])], [v1.WarningId, "W-20261126T010000Z-7"]);
 
         Assert.Equal(FusionResult.Duplicate, after.Offer(japan).Result);
         var v2 = Published(after.Offer(Report("U-1", "TPY2-SHARIKI", "USA", detectionSeconds: 30, launchSeconds: -40, state: TrackState.Tracking, impactLon: 138.5, confidence: 0.8, launchLat: 39.3, launchLon: 125.8)));
@@ -216,6 +216,47 @@ public sealed class WarningFusionTests
         var later = Published(fusion.Offer(Report("K-1", "DDG-SEJONG", "KOR", detectionSeconds: 80, state: TrackState.Tracking, impactLon: 138.7)));
         Assert.Equal(["JPN"], later.Label.ReleasableTo);
         Assert.DoesNotContain("KOR", later.Label.ReleasableTo);
+    }
+
+    [Fact]
+    public void A_partner_the_full_view_no_longer_reaches_gets_a_view_of_what_it_may_see_and_the_cancellation()
+    {
+        var fusion = Fusion();
+        var korea = Who("ROK-JCS");
+        var japan = Who("JJOC");
+        var shared = Published(fusion.Offer(Report("U-1", "TPY2-SHARIKI", "USA", state: TrackState.Tracking, impactLon: 138.2)));
+
+        // Japan-only: the full view narrows, and the nations it no longer reaches get their own
+        // views at once (U-1 alone: what v1 said), so each still holds a current version.
+        var narrowed = fusion.Offer(Report("J-1", "DDG-MAYA", "JPN", detectionSeconds: 40, state: TrackState.Tracking, impactLon: 138.6, label: Policy.Create("UNCLASSIFIED", ["JPN"])));
+        Assert.Equal(["", "USA", "KOR"], narrowed.Issued.Select(v => v.Audience).ToArray());
+        Assert.Equal(2, WarningViews.For(japan, narrowed.Current)!.Version);
+        var held = WarningViews.For(korea, narrowed.Current)!;
+        Assert.Equal(shared with { Version = 2, IssuedAt = held.IssuedAt, Audience = "KOR", Sensors = held.Sensors, AffectedPrefectures = held.AffectedPrefectures }, held);
+        Assert.Equal(shared.Sensors, held.Sensors);
+
+        // A Korean destroyer's better estimate: the full view and Korea's (and the United States') views change at number 3.
+        var update = fusion.Offer(Report("K-1", "DDG-SEJONG", "KOR", detectionSeconds: 80, state: TrackState.Tracking, impactLon: 138.7));
+        Assert.Equal(["", "USA", "KOR"], update.Issued.Select(v => v.Audience).ToArray());
+        var forKorea = WarningViews.For(korea, update.Current)!;
+        Assert.Equal(("KOR", 3), (forKorea.Audience, forKorea.Version));
+        Assert.Equal(["KOR/DDG-SEJONG", "USA/TPY2-SHARIKI"], forKorea.Sensors); // nothing of the Japan-only report
+        Assert.Equal(["USA", "JPN", "KOR"], forKorea.Label.ReleasableTo);
+        Assert.Equal(138.7, forKorea.PredictedImpact!.Center.Lon);
+        Assert.Equal(WarningViews.Everyone, WarningViews.For(japan, update.Current)!.Audience);
+
+        // The cancellation, releasable to all, reaches Korea's view too.
+        var cancel = fusion.Offer(Report("U-2", "TPY2-SHARIKI", "USA", detectionSeconds: 120, state: TrackState.Cancelled));
+        Assert.Equal(WarningStage.Cancelled, WarningViews.For(korea, cancel.Current)!.Stage);
+        Assert.Equal(WarningStage.Cancelled, WarningViews.For(japan, cancel.Current)!.Stage);
+        Assert.Equal(FusionResult.Closed, fusion.Offer(Report("K-2", "DDG-SEJONG", "KOR", detectionSeconds: 130, state: TrackState.Landed, impactLon: 138.9)).Result);
+    }
+
+    private static Kizuna.Core.Labels.Principal Who(string organization)
+    {
+        var org = Policy.Profile.FindOrganization(organization)!;
+        Assert.True(Policy.TryCreatePrincipal(new Kizuna.Core.Labels.IdentityClaims("t", org.Nation, organization, "operator", "SECRET", []), out var principal, out var reason), reason);
+        return principal!;
     }
 
     [Fact]

@@ -82,13 +82,14 @@ public sealed class SqliteWarningStoreTests : IAsyncLifetime
     {
         var t = new DateTime(2026, 11, 26, 1, 3, 0, 125, DateTimeKind.Utc);
         var cause = Report("R-1", t);
-        await _store.AppendAsync(Version("W-fused", 1, WarningStage.Launch, t), cause, CancellationToken.None);
+        await _store.AppendAsync([Version("W-fused", 1, WarningStage.Launch, t)], cause, CancellationToken.None);
         await _store.RecordReportAsync("W-fused", Report("R-2", t.AddSeconds(5)), CancellationToken.None);
-        await _store.AppendAsync(Version("W-fused", 2, WarningStage.TakeShelter, t.AddSeconds(9)), Report("R-3", t.AddSeconds(9), TrackState.Landed), CancellationToken.None);
-        await _store.AppendAsync(Version("W-long-ago", 1, WarningStage.Launch, t.AddHours(-20)), Report("R-0", t.AddHours(-20)), CancellationToken.None);
+        await _store.AppendAsync([Version("W-fused", 2, WarningStage.TakeShelter, t.AddSeconds(9))], Report("R-3", t.AddSeconds(9), TrackState.Landed), CancellationToken.None);
+        await _store.AppendAsync([Version("W-long-ago", 1, WarningStage.Launch, t.AddHours(-20))], Report("R-0", t.AddHours(-20)), CancellationToken.None);
 
         var launch = Assert.Single(await _store.LaunchesSinceAsync(t.AddHours(-12), CancellationToken.None));
-        Assert.Equal(("W-fused", 2), (launch.Latest.WarningId, launch.Latest.Version));
+        var latest = Assert.Single(launch.Latest);
+        Assert.Equal(("W-fused", 2), (latest.WarningId, latest.Version));
         Assert.Equal(["R-1", "R-2", "R-3"], launch.Reports.Select(r => r.ReportId).ToArray());
         Assert.Equal(cause with { Label = launch.Reports[0].Label }, launch.Reports[0]);
         Assert.Equal(cause.Label, launch.Reports[0].Label);
@@ -99,11 +100,68 @@ public sealed class SqliteWarningStoreTests : IAsyncLifetime
     public async Task A_version_whose_report_cannot_be_stored_is_not_stored_either()
     {
         var t = DateTime.UtcNow;
-        await _store.AppendAsync(Version("W-atomic", 1, WarningStage.Launch, t), Report("R-1", t), CancellationToken.None);
-        await Assert.ThrowsAsync<SqliteException>(() => _store.AppendAsync(Version("W-atomic", 1, WarningStage.Launch, t), Report("R-9", t), CancellationToken.None));
+        await _store.AppendAsync([Version("W-atomic", 1, WarningStage.Launch, t)], Report("R-1", t), CancellationToken.None);
+        await Assert.ThrowsAsync<SqliteException>(() => _store.AppendAsync([Version("W-atomic", 1, WarningStage.Launch, t)], Report("R-9", t), CancellationToken.None));
 
         var launch = Assert.Single(await _store.LaunchesSinceAsync(t.AddMinutes(-1), CancellationToken.None));
         Assert.Equal(["R-1"], launch.Reports.Select(r => r.ReportId).ToArray());
+    }
+
+    [Fact]
+    public async Task Views_of_one_version_number_are_stored_side_by_side_and_the_newest_of_each_comes_back()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 3, 0, DateTimeKind.Utc);
+        var full = Version("W-views", 2, WarningStage.TakeShelter, t) with { Label = Labels.Create("UNCLASSIFIED", ["JPN"], [], null) };
+        var korea = Version("W-views", 2, WarningStage.Launch, t) with { Audience = "KOR", Label = Labels.Create("UNCLASSIFIED", ["USA", "JPN", "KOR"], [], null) };
+        await _store.AppendAsync([Version("W-views", 1, WarningStage.Launch, t.AddSeconds(-9))], Report("R-1", t.AddSeconds(-9)), CancellationToken.None);
+        await _store.AppendAsync([full, korea], Report("R-2", t), CancellationToken.None);
+
+        Assert.Equal([(1, ""), (2, ""), (2, "KOR")], (await _store.VersionsAsync("W-views", CancellationToken.None)).Select(v => (v.Version, v.Audience)).ToArray());
+        Assert.Equal([(2, ""), (2, "KOR")], (await _store.LatestVersionsAsync(CancellationToken.None)).Select(v => (v.Version, v.Audience)).ToArray());
+        var launch = Assert.Single(await _store.LaunchesSinceAsync(t.AddHours(-1), CancellationToken.None));
+        Assert.Equal(["", "KOR"], launch.Latest.Select(v => v.Audience).ToArray());
+        Assert.Equal(korea.Label, launch.Latest[1].Label);
+    }
+
+    [Fact]
+    public async Task A_store_written_before_views_is_opened_with_its_versions_as_full_views()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(_path)!, "old.db");
+        await using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await old.OpenAsync();
+            await using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE warning_versions (warning_id TEXT NOT NULL, version INTEGER NOT NULL, issued_at INTEGER NOT NULL,
+                    stage TEXT NOT NULL, exercise INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (warning_id, version));
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        // The old row, written by the old code: the same JSON body without an audience.
+        await using (var writer = new SqliteWarningStore(Path.Combine(Path.GetDirectoryName(_path)!, "body.db"), Labels))
+        {
+            await writer.InitializeAsync(CancellationToken.None);
+            await writer.AppendAsync(Version("W-old", 1, WarningStage.Launch, DateTime.UtcNow), CancellationToken.None);
+        }
+
+        await using (var copy = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await copy.OpenAsync();
+            await using var command = copy.CreateCommand();
+            command.CommandText = $"""
+                ATTACH DATABASE '{Path.Combine(Path.GetDirectoryName(_path)!, "body.db")}' AS b;
+                INSERT INTO warning_versions SELECT warning_id, version, issued_at, stage, exercise, body FROM b.warning_versions;
+                DETACH DATABASE b;
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using var reopened = new SqliteWarningStore(path, Labels);
+        await reopened.InitializeAsync(CancellationToken.None);
+        var read = Assert.Single(await reopened.VersionsAsync("W-old", CancellationToken.None));
+        Assert.Equal(WarningViews.Everyone, read.Audience);
+        await reopened.AppendAsync(Version("W-old", 2, WarningStage.Launch, DateTime.UtcNow) with { Audience = "KOR" }, CancellationToken.None);
     }
 
     [Fact]
