@@ -88,7 +88,7 @@ function move(e, dt) {
 // an hour of history for the time slider: every entity every 5 minutes
 const t0 = Date.now() - 3600_000;
 for (let t = t0; t <= Date.now(); t += 300_000) {
-  for (const e of entities.slice(0, 400)) {
+  for (const e of entities.slice(0, Math.floor(ENTITIES / 2))) {
     move(e, 30);
     history.push(eventOf(e, t, 300_000));
   }

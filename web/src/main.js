@@ -412,7 +412,8 @@ function applyReplayTime() {
   const records = new Map();
   for (const [uid, e] of snapshot) if (typeof e.point?.lat === 'number') records.set(uid, recordOf(e, r.t));
   r.records = records;
-  $('#replay-time').textContent = `${zulu(r.t, true)} · ${t('replay.events', { n: r.events.length })}`;
+  $('#replay-time').textContent = zulu(r.t, true);
+  $('#replay-time').title = t('replay.events', { n: r.events.length });
   resetList();
   touch('tree');
 }
@@ -456,7 +457,7 @@ function setLanguage(lang) {
   renderWhoami();
   renderReplayToggle();
   if (!state.replay.active) syncSliderLive();
-  else $('#replay-time').textContent = `${zulu(state.replay.t, true)} · ${t('replay.events', { n: state.replay.events.length })}`;
+  else $('#replay-time').title = t('replay.events', { n: state.replay.events.length });
   touch('list', 'detail', 'warnings', 'tree');
 }
 

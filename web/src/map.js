@@ -12,8 +12,8 @@ const LABEL_LIMIT = 600; // callsigns are drawn when at most this many entities 
 
 const THEME = {
   sea: '#0b1622',
-  land: '#1b2a38',
-  coast: '#4f6b84',
+  land: '#223345',
+  coast: '#5d7d99',
   border: '#6d86a0',
   grid: 'rgba(120,150,180,0.10)',
   gridText: 'rgba(150,175,200,0.45)',
@@ -356,10 +356,32 @@ export class MapView {
     }
     const screen = [];
     const labels = visible.length <= LABEL_LIMIT;
+    // Callsigns are decluttered: a label whose box would overlap one already placed is skipped
+    // (the symbol is still drawn; the list and the detail panel have every callsign).
+    const placed = new Map(); // grid cell → boxes
+    const CELL = 64;
+    const place = (x, y, w, hgt) => {
+      const cx0 = Math.floor(x / CELL), cx1 = Math.floor((x + w) / CELL);
+      const cy0 = Math.floor(y / CELL), cy1 = Math.floor((y + hgt) / CELL);
+      for (let cx = cx0; cx <= cx1; cx++) for (let cy = cy0; cy <= cy1; cy++) {
+        for (const b of placed.get(cx * 4096 + cy) ?? []) {
+          if (x < b[0] + b[2] && b[0] < x + w && y < b[1] + b[3] && b[1] < y + hgt) return false;
+        }
+      }
+      for (let cx = cx0; cx <= cx1; cx++) for (let cy = cy0; cy <= cy1; cy++) {
+        const k = cx * 4096 + cy;
+        if (!placed.has(k)) placed.set(k, []);
+        placed.get(k).push([x, y, w, hgt]);
+      }
+      return true;
+    };
     ctx.font = '11px system-ui, "Noto Sans CJK JP", "Noto Sans CJK KR", sans-serif';
     ctx.textAlign = 'left';
     ctx.lineJoin = 'round';
     let selected = null;
+    const pending = []; // callsigns to draw after the symbols: [text, x, y, stale]
+    // Fresh entities last, so they are drawn over stale ones (and labelled first, below).
+    visible.sort((a, b) => (b[0].stale ? 1 : 0) - (a[0].stale ? 1 : 0));
     for (const item of visible) {
       const [e, sx, sy] = item;
       screen.push([e.uid, sx, sy]);
@@ -379,13 +401,17 @@ export class MapView {
         ctx.closePath();
         ctx.fill();
       }
-      if (labels && e.callsign) {
-        ctx.lineWidth = 3;
-        ctx.strokeStyle = THEME.halo;
-        ctx.strokeText(e.callsign, right, sy + 4);
-        ctx.fillStyle = e.stale ? THEME.labelStale : THEME.label;
-        ctx.fillText(e.callsign, right, sy + 4);
-      }
+      if (labels && e.callsign) pending.push([e.callsign, right, sy, e.stale]);
+    }
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = THEME.halo;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const [text, x, y, stale] = pending[i];
+      if (!place(x, y - 7, ctx.measureText(text).width + 2, 14)) continue;
+      ctx.strokeText(text, x, y + 4);
+      ctx.fillStyle = stale ? THEME.labelStale : THEME.label;
+      ctx.fillText(text, x, y + 4);
     }
     ctx.globalAlpha = 1;
     if (selected) {
