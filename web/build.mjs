@@ -17,7 +17,7 @@ await build({
   bundle: true,
   format: 'esm',
   target: ['chrome110', 'firefox115', 'safari16'],
-  minify: true,
+  minify: !process.env.KIZUNA_WEB_NOMINIFY, // KIZUNA_WEB_NOMINIFY=1 for readable profiles
   sourcemap: false,
   legalComments: 'eof',
   charset: 'utf8',

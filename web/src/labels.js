@@ -50,13 +50,22 @@ export function highestLabel(labels, classifications, nationOrder = []) {
     return { banner: 'UNCLASSIFIED', classification: 'UNCLASSIFIED', releasableTo: null };
   }
 
+  // Thousands of labels, few distinct ones: compare each distinct banner once.
+  const levels = new Map(classifications.map((c, i) => [c.toUpperCase(), i]));
+  const level = (c) => levels.get(String(c).toUpperCase()) ?? -1;
   let top = shown[0];
-  for (const l of shown) {
-    if (levelOf(l.classification, classifications) > levelOf(top.classification, classifications)) top = l;
-  }
-
+  let topLevel = level(top.classification);
   let release = null;
+  const seen = new Set();
   for (const l of shown) {
+    const key = l.banner ?? l;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const lv = level(l.classification);
+    if (lv > topLevel) {
+      top = l;
+      topLevel = lv;
+    }
     const nations = new Set(l.releasableTo ?? []);
     release = release === null ? nations : new Set([...release].filter((n) => nations.has(n)));
   }
@@ -70,7 +79,8 @@ export function highestLabel(labels, classifications, nationOrder = []) {
   const restrictive = new Map(); // name → ordered set of values
   const permissive = new Map(); // name → set of values (intersection)
   const caveats = [];
-  for (const l of shown) {
+  const distinct = [...new Map(shown.map((l) => [l.banner ?? l, l])).values()];
+  for (const l of distinct) {
     if (l.caveat && !caveats.includes(l.caveat)) caveats.push(l.caveat);
     for (const c of l.categories ?? []) {
       const type = String(c.type).toLowerCase();

@@ -164,10 +164,14 @@ function renderList() {
       listItems.set(uid, li);
       state.listResort = true;
     }
-    li.textContent = rec.callsign; // text only, never markup
-    li.title = `${rec.event.type} · ${rec.uid}`;
-    li.className = `aff-${/^[a-z]$/.test(rec.affiliation) ? rec.affiliation : 'u'}${rec.stale ? ' stale' : ''}${uid === state.selected ? ' selected' : ''}`;
-    li.hidden = !matchesFilter(rec);
+    // Touch the DOM only where something changed: thousands of moves a second change no text.
+    if (li.textContent !== rec.callsign) li.textContent = rec.callsign; // text only, never markup
+    const title = `${rec.event.type} · ${rec.uid}`;
+    if (li.title !== title) li.title = title;
+    const cls = `aff-${/^[a-z]$/.test(rec.affiliation) ? rec.affiliation : 'u'}${rec.stale ? ' stale' : ''}${uid === state.selected ? ' selected' : ''}`;
+    if (li.className !== cls) li.className = cls;
+    const hidden = !matchesFilter(rec);
+    if (li.hidden !== hidden) li.hidden = hidden;
   }
   state.listChanged = new Set();
   if (state.listResort) {
@@ -615,7 +619,7 @@ async function start() {
   feed.start();
 
   // For tests and the curious: counters, never data.
-  window.kizunaConsole = { frames: () => mapView.frames, entities: () => displayed().size };
+  window.kizunaConsole = { frames: () => mapView.frames, lastDrawMs: () => mapView.lastDrawMs, entities: () => displayed().size };
 }
 
 start();

@@ -3,12 +3,13 @@
 // requestAnimationFrame only when something changed.
 import { feature, mesh } from 'topojson-client';
 import { WORLD, project, unproject, fitBounds, ellipsePoints } from './projection.js';
-import { symbolImage } from './symbols.js';
+import { symbolImage, SIZE, SMALL } from './symbols.js';
 
 export const START_BOUNDS = [120, 24, 146, 46]; // west, south, east, north: Sea of Japan / East China Sea
 const MIN_SCALE = 2;
 const MAX_SCALE = 2 ** 14;
 const LABEL_LIMIT = 600; // callsigns are drawn when at most this many entities are in view
+const SMALL_LIMIT = 2500; // above this many in view, symbols are drawn small
 
 const THEME = {
   sea: '#0b1622',
@@ -224,6 +225,12 @@ export class MapView {
   }
 
   draw() {
+    const started = performance.now();
+    this.drawFrame();
+    this.lastDrawMs = performance.now() - started;
+  }
+
+  drawFrame() {
     this.frames++;
     const { ctx, width, height, dpr, view } = this;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -356,6 +363,7 @@ export class MapView {
     }
     const screen = [];
     const labels = visible.length <= LABEL_LIMIT;
+    const size = visible.length > SMALL_LIMIT ? SMALL : SIZE;
     // Callsigns are decluttered: a label whose box would overlap one already placed is skipped
     // (the symbol is still drawn; the list and the detail panel have every callsign).
     const placed = new Map(); // grid cell → boxes
@@ -386,8 +394,9 @@ export class MapView {
       const [e, sx, sy] = item;
       screen.push([e.uid, sx, sy]);
       if (e.uid === this.selected) selected = item;
-      ctx.globalAlpha = e.stale ? 0.35 : 1;
-      const img = e.sidc ? symbolImage(e.sidc, dpr) : null;
+      const alpha = e.stale ? 0.35 : 1;
+      if (ctx.globalAlpha !== alpha) ctx.globalAlpha = alpha;
+      const img = e.sidc ? symbolImage(e.sidc, dpr, size) : null;
       let right = sx + 6;
       if (img) {
         const x = Math.round(sx - img.ax);
