@@ -251,7 +251,7 @@ setInterval(() => {
     history.push(ev);
     if (permits(e.label)) for (const s of sockets) send(s, { kind: 'event', event: ev });
   }
-  if (history.length > 60000) history.splice(0, history.length - 50000);
+  if (history.length > 400000) history.splice(0, history.length - 300000);
 }, 100);
 
 server.listen(PORT, '127.0.0.1', () => {

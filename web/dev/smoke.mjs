@@ -132,7 +132,7 @@ try {
   await js(`${tid('replay-toggle')}.click()`);
   check(await waitFor(`document.body.classList.contains('replaying')`), 'replay mode');
   await js(`(() => { const s = ${tid('time-slider')}; s.value = String(Number(s.max) - 3000); s.dispatchEvent(new Event('input')); })()`);
-  await sleep(300);
+  await waitFor(`(() => { const n = document.querySelectorAll('[data-testid="entity"]').length; return n > 0 && n < ${live}; })()`);
   const past = await js(`document.querySelectorAll('[data-testid="entity"]').length`);
   check(past > 0 && past < live, `replay 50 min ago shows the state then (${past} entities, live ${live})`);
   await shot('replay');

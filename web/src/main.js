@@ -380,33 +380,62 @@ function syncSliderLive() {
   $('#replay-time').textContent = zulu(now);
 }
 
+// History is read around the chosen time: /api/events gives the newest `limit` events of a
+// window, so one request for a whole busy day would only reach back a few minutes. Each load
+// covers [T - LOOKBACK, T]; moving the slider outside what is loaded loads again.
+const LOOKBACK_MS = 60 * 60 * 1000;
+const HISTORY_LIMIT = 10000;
+let loadTimer = null;
+
 async function enterReplay(atSeconds) {
   const r = state.replay;
-  if (r.loading) return;
+  const now = Date.now();
+  r.since = now - spanMs();
+  r.until = now;
+  const s = $('#time-slider');
+  s.min = String(Math.floor(r.since / 1000));
+  s.max = String(Math.ceil(now / 1000));
+  s.value = String(atSeconds ?? Math.ceil(now / 1000));
+  r.active = true;
+  r.events = [];
+  r.coverFrom = Infinity;
+  r.coverTo = -Infinity;
+  document.body.classList.add('replaying');
+  $('#map-replay').hidden = false;
+  renderReplayToggle();
+  await loadAround(Number(s.value) * 1000);
+}
+
+async function loadAround(at) {
+  const r = state.replay;
+  const until = Math.min(Date.now(), at + 1000);
+  const since = Math.max(0, at - LOOKBACK_MS);
   r.loading = true;
-  const until = Date.now();
-  const since = until - spanMs();
   $('#replay-time').textContent = t('replay.loading');
   try {
-    const events = await api.events(since, until, 10000);
+    const events = await api.events(since, until, HISTORY_LIMIT);
+    if (!r.active) return;
     r.events = Array.isArray(events) ? events : [];
-    r.since = since;
-    r.until = until;
-    r.active = true;
-    const s = $('#time-slider');
-    s.min = String(Math.floor(since / 1000));
-    s.max = String(Math.ceil(until / 1000));
-    s.value = String(atSeconds ?? Math.ceil(until / 1000));
-    document.body.classList.add('replaying');
-    $('#map-replay').hidden = false;
+    // A full page means older events of the window were left out: only its newest part is known.
+    r.coverFrom = r.events.length >= HISTORY_LIMIT ? Math.min(...r.events.map((e) => ms(e.time))) : since;
+    r.coverTo = until;
     applyReplayTime();
   } catch (err) {
     if (err instanceof Unauthorized) showSignIn(err.message);
     else $('#replay-time').textContent = t('error.load', { what: '/api/events', error: err.message });
   } finally {
     r.loading = false;
-    renderReplayToggle();
   }
+}
+
+function onSlider() {
+  if (!state.replay.active) return enterReplay(Number($('#time-slider').value));
+  const r = state.replay;
+  const at = Number($('#time-slider').value) * 1000;
+  if (at >= r.coverFrom && at <= r.coverTo) return applyReplayTime();
+  $('#replay-time').textContent = zulu(at, true);
+  clearTimeout(loadTimer);
+  loadTimer = setTimeout(() => loadAround(Number($('#time-slider').value) * 1000), 200);
 }
 
 function applyReplayTime() {
@@ -423,6 +452,7 @@ function applyReplayTime() {
 }
 
 function exitReplay() {
+  clearTimeout(loadTimer);
   const r = state.replay;
   r.active = false;
   r.events = [];
@@ -562,7 +592,7 @@ async function start() {
     }
   });
   $('#replay-toggle').addEventListener('click', () => (state.replay.active ? exitReplay() : enterReplay()));
-  $('#time-slider').addEventListener('input', () => (state.replay.active ? applyReplayTime() : enterReplay(Number($('#time-slider').value))));
+  $('#time-slider').addEventListener('input', onSlider);
   $('#replay-span').addEventListener('change', () => (state.replay.active ? enterReplay() : syncSliderLive()));
   $('#signin-retry').addEventListener('click', () => location.reload());
   $('#tree-toggle').addEventListener('click', () => {
