@@ -1,0 +1,56 @@
+// The HTTP API (same origin, relative URLs). A 401 anywhere means "not signed in".
+
+export class Unauthorized extends Error {
+  constructor(message) {
+    super(message || 'unauthorized');
+    this.name = 'Unauthorized';
+  }
+}
+
+async function request(path, options = {}) {
+  const res = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json', ...(options.headers ?? {}) }, ...options });
+  if (res.status === 401) {
+    let reason = '';
+    try { reason = (await res.json()).error ?? ''; } catch { /* not JSON */ }
+    throw new Unauthorized(reason);
+  }
+  if (!res.ok) {
+    let reason = res.statusText;
+    try { reason = (await res.json()).error ?? reason; } catch { /* not JSON */ }
+    throw new Error(`${res.status} ${reason}`);
+  }
+  if (res.status === 204) return null;
+  return res.json();
+}
+
+export const api = {
+  whoami: () => request('api/whoami'),
+  profile: () => request('api/profile'),
+  warnings: () => request('api/warnings'),
+  warning: (id) => request('api/warnings/' + encodeURIComponent(id)),
+  latest: () => request('api/events/latest'),
+  events: (since, until, limit = 10000) => request(`api/events?since=${encodeURIComponent(new Date(since).toISOString())}&until=${encodeURIComponent(new Date(until).toISOString())}&limit=${limit}`),
+  ack: (id, version) => request('api/warnings/' + encodeURIComponent(id) + '/ack', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ version }),
+  }),
+  signOut: () => fetch('console/sign-out', { method: 'POST', credentials: 'same-origin' }),
+};
+
+/**
+ * The warning detail as one object whatever the server's shape: the contract's
+ * `{...latest, versions:[...]}`, or a list of versions (each with its receipts).
+ */
+export function normalizeWarningDetail(body) {
+  if (Array.isArray(body)) {
+    const versions = [...body].sort((a, b) => a.version - b.version);
+    const latest = versions[versions.length - 1];
+    return latest ? { ...latest, versions } : null;
+  }
+  if (body && typeof body === 'object') {
+    const versions = Array.isArray(body.versions) && body.versions.length ? [...body.versions].sort((a, b) => a.version - b.version) : [body];
+    return { ...body, versions };
+  }
+  return null;
+}
