@@ -15,6 +15,20 @@ namespace Kizuna.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) : IWarningStore
 {
+    /// <summary>Every version of every view (audience "" is the full view), keyed by all three.</summary>
+    private const string VersionsTable = """
+        CREATE TABLE IF NOT EXISTS warning_versions (
+            warning_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            audience TEXT NOT NULL DEFAULT '',
+            issued_at INTEGER NOT NULL,
+            stage TEXT NOT NULL,
+            exercise INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (warning_id, version, audience)
+        );
+        """;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SqliteConnection? _connection;
 
@@ -31,20 +45,11 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (var command = connection.CreateCommand())
         {
-            command.CommandText = """
+            command.CommandText = $$"""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
                 PRAGMA busy_timeout = 5000;
-                CREATE TABLE IF NOT EXISTS warning_versions (
-                    warning_id TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    audience TEXT NOT NULL DEFAULT '',
-                    issued_at INTEGER NOT NULL,
-                    stage TEXT NOT NULL,
-                    exercise INTEGER NOT NULL,
-                    body TEXT NOT NULL,
-                    PRIMARY KEY (warning_id, version, audience)
-                );
+                {{VersionsTable}}
                 CREATE TABLE IF NOT EXISTS warning_receipts (
                     warning_id TEXT NOT NULL,
                     version INTEGER NOT NULL,
@@ -262,19 +267,10 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         }
 
         await using var migrate = connection.CreateCommand();
-        migrate.CommandText = """
+        migrate.CommandText = $$"""
             BEGIN;
             ALTER TABLE warning_versions RENAME TO warning_versions_before_views;
-            CREATE TABLE warning_versions (
-                warning_id TEXT NOT NULL,
-                version INTEGER NOT NULL,
-                audience TEXT NOT NULL DEFAULT '',
-                issued_at INTEGER NOT NULL,
-                stage TEXT NOT NULL,
-                exercise INTEGER NOT NULL,
-                body TEXT NOT NULL,
-                PRIMARY KEY (warning_id, version, audience)
-            );
+            {{VersionsTable}}
             INSERT INTO warning_versions (warning_id, version, issued_at, stage, exercise, body)
                 SELECT warning_id, version, issued_at, stage, exercise, body FROM warning_versions_before_views;
             DROP TABLE warning_versions_before_views;
