@@ -91,12 +91,16 @@ public sealed record PointJson(double Lat, double Lon, double Hae, double Ce, do
 
 public sealed record ErrorJson(string Error);
 
+/// <summary>The body of <c>POST /api/warnings/{id}/ack</c>.</summary>
+public sealed record AckJson(int Version);
+
 public sealed record HealthJson(string Status, long Connections, long EventsIn, long EventsOut);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EventJson))]
 [JsonSerializable(typeof(List<EventJson>))]
 [JsonSerializable(typeof(ErrorJson))]
+[JsonSerializable(typeof(AckJson))]
 [JsonSerializable(typeof(HealthJson))]
 [JsonSerializable(typeof(WhoAmIJson))]
 [JsonSerializable(typeof(List<WarningJson>))]
