@@ -11,6 +11,7 @@ using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
+using Kizuna.Server.WebConsole;
 using Kizuna.Storage.Sqlite;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -106,6 +107,8 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
         builder.Services.AddHostedService<RevocationWatcher>();
+        builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         // CoT connections do little work per read and never block, so socket continuations run
@@ -164,6 +167,10 @@ public sealed class KizunaNode : IAsyncDisposable
         });
 
         var app = builder.Build();
+        app.UseConsoleSecurityHeaders();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.MapConsoleFiles(ConsoleFiles.DirectoryFor(settings.ConsoleDir));
+        app.MapConsoleSignIn();
         app.MapKizunaApi();
         app.MapWarningsApi();
 
