@@ -189,7 +189,11 @@ public sealed class WarningDesk : IWarningReceipts
 
     private void Escalate(WarningVersion version, string silent, DateTime now, IReadOnlyList<ClientSession> sessions)
     {
-        var escalation = new SharedEvent(WarningCot.ToEvent(version, _labels, now, escalatedFrom: silent), version.Label, "node", now);
+        var escalation = new SharedEvent(WarningCot.ToEvent(version, _labels, now, escalatedFrom: silent), version.Label, "node", now)
+        {
+            EscalationOf = version,
+            EscalatedFrom = silent,
+        };
         foreach (var superior in _labels.Profile.ChainAbove(silent, DateOnly.FromDateTime(now)))
         {
             var told = 0;

@@ -109,6 +109,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddHostedService<RevocationWatcher>();
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleSessions>();
+        builder.Services.AddSingleton<ConsoleLive>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         // CoT connections do little work per read and never block, so socket continuations run
@@ -168,9 +169,11 @@ public sealed class KizunaNode : IAsyncDisposable
 
         var app = builder.Build();
         app.UseConsoleSecurityHeaders();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        // The console's live feed: a browser that vanishes without closing is noticed within a minute.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(40) });
         app.MapConsoleFiles(ConsoleFiles.DirectoryFor(settings.ConsoleDir));
         app.MapConsoleSignIn();
+        ConsoleLive.Map(app);
         app.MapKizunaApi();
         app.MapWarningsApi();
 

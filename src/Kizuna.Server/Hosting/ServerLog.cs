@@ -62,4 +62,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(4019, LogLevel.Error, "Console live feed {ConnectionId} from {RemoteEndpoint} failed")]
     public static partial void ConsoleLiveFailed(ILogger logger, Exception exception, long connectionId, string remoteEndpoint);
+
+    [LoggerMessage(4020, LogLevel.Debug, "Console live feed {ConnectionId} dropped {Count} picture updates: the browser is behind")]
+    public static partial void ConsoleLivePictureDropped(ILogger logger, long connectionId, long count);
 }
