@@ -92,8 +92,8 @@ public sealed class ConsoleLive(
             // Attached first: nothing published from here on is missed; then hello and the snapshot,
             // then the current warnings it has not acknowledged (warning lane, so they go first).
             var snapshot = router.AttachForSnapshot(session);
-            await SendAsync(socket, new LiveHelloJson(WhoAmIJson.For(principal, labels, node.Principal)), ApiJsonContext.Default.LiveHelloJson, hardStop.Token).ConfigureAwait(false);
-            await SendAsync(socket, new LiveSnapshotJson([.. snapshot.Select(Json)]), ApiJsonContext.Default.LiveSnapshotJson, hardStop.Token).ConfigureAwait(false);
+            await SendAsync(socket, new LiveHelloJson(WhoAmIJson.For(principal, labels, node.Principal)), ApiJsonContext.Default.LiveHelloJson, options.WriteStallTimeout, hardStop.Token).ConfigureAwait(false);
+            await SendAsync(socket, new LiveSnapshotJson([.. snapshot.Select(Json)]), ApiJsonContext.Default.LiveSnapshotJson, options.WriteStallTimeout, hardStop.Token).ConfigureAwait(false);
             await desk.ResendAsync(session, hardStop.Token).ConfigureAwait(false);
 
             writer = WriteLoopAsync(socket, session, pong, ending, hardStop.Token);
@@ -133,7 +133,7 @@ public sealed class ConsoleLive(
                 await hardStop.CancelAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or TimeoutException)
         {
             ending.Stop(WebSocketCloseStatus.EndpointUnavailable, "connection lost: " + ex.GetType().Name);
         }
@@ -302,8 +302,9 @@ public sealed class ConsoleLive(
 
     private static EventJson Json(SharedEvent shared) => EventJson.From(new StoredEvent(shared.Event, shared.ReceivedAt, shared.Sender), shared.Label);
 
-    private static async Task SendAsync<T>(WebSocket socket, T message, JsonTypeInfo<T> type, CancellationToken token)
-        => await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message, type), WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+    /// <summary>One message outside the writer loop (hello, snapshot: before the loop starts); a browser that does not read is cut after <paramref name="stall"/>.</summary>
+    private static async Task SendAsync<T>(WebSocket socket, T message, JsonTypeInfo<T> type, TimeSpan stall, CancellationToken token)
+        => await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message, type), WebSocketMessageType.Text, endOfMessage: true, token).WaitAsync(stall, token).ConfigureAwait(false);
 
     private static async Task Quietly(Task? task)
     {
