@@ -8,6 +8,7 @@ using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Identity;
 using Kizuna.Core.Warnings;
 using Kizuna.Server.Api;
+using Kizuna.Server.Cli;
 using Kizuna.Server.Tests.Infrastructure;
 using Kizuna.Server.WebConsole;
 
@@ -175,6 +176,27 @@ public sealed class ConsoleTests
         request.Headers.Add("Cookie", $"{ConsoleSessions.CookieName}={cookie}");
         using var fromElsewhere = await remote.SendAsync(request);
         Assert.Equal(HttpStatusCode.Unauthorized, fromElsewhere.StatusCode);
+    }
+
+    [Fact]
+    public async Task Over_https_a_sign_in_link_works_without_a_client_certificate_and_the_cookie_is_secure()
+    {
+        await using var node = await TestNode.StartAsync();
+        node.Issue("https-console", org: "USFJ");
+        var link = ConsoleTokenCommand.Issue(node.DataDir, "https-console", null, node.Node.Endpoint("https"));
+        Assert.Equal("https", link.Scheme);
+
+        using var https = node.CreateHttpsClient(null, followRedirects: false);
+        using var response = await https.GetAsync(new Uri(https.BaseAddress!, link.PathAndQuery));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(ConsoleSessions.CookieName + "=", StringComparison.Ordinal));
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+
+        using var whoami = new HttpRequestMessage(HttpMethod.Get, "/api/whoami");
+        whoami.Headers.Add("Cookie", cookie.Split(';')[0]);
+        using var answer = await https.SendAsync(whoami);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Contains("\"name\":\"https-console\"", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

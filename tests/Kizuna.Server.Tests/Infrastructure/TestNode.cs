@@ -114,11 +114,13 @@ public sealed class TestNode : IAsyncDisposable
     public HttpClient CreateHttpClient() => new() { BaseAddress = Http, Timeout = Timeout };
 
     /// <summary>HTTPS with a client certificate: the API answers for that principal.</summary>
-    public HttpClient CreateHttpsClient(ClientCertificateFiles? files)
+    public HttpClient CreateHttpsClient(ClientCertificateFiles? files, bool followRedirects = true)
     {
         var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(DataDir, "certs", "ca.pem"));
         var handler = new HttpClientHandler
         {
+            AllowAutoRedirect = followRedirects,
+            UseCookies = false, // a test that sends a console cookie sets the header itself
             ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
             {
                 using var chain = new X509Chain();
