@@ -7,8 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 sudo_if_needed() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages the tests use.
-apt_packages=(nodejs npm libxml2-utils)
+# Debian packages the tests use: node and npm (interop tests, and building the console in web/),
+# xmllint, and Chromium with CJK fonts for the browser tests (Playwright drives Debian's chromium
+# by its path; without fonts-noto-cjk Japanese and Korean render as empty boxes).
+apt_packages=(nodejs npm libxml2-utils chromium fonts-noto-cjk)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -19,6 +21,8 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
 fi
 # xmllint (libxml2-utils) validates CAP alerts against the OASIS schema; one already on PATH is fine.
 if command -v xmllint >/dev/null; then missing=("${missing[@]/libxml2-utils}"); fi
+# A Chromium named by KIZUNA_CHROMIUM is fine too.
+if [[ -n "${KIZUNA_CHROMIUM:-}" && -x "${KIZUNA_CHROMIUM}" ]]; then missing=("${missing[@]/chromium}"); fi
 read -r -a missing <<<"${missing[*]:-}"
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages: ${missing[*]}"

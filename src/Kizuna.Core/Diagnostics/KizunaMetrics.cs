@@ -26,6 +26,8 @@ public enum AccessExit
     Replay,
     /// <summary>The REST API: history queries and the latest picture.</summary>
     Api,
+    /// <summary>The browser console's live feed (its snapshot, events and warnings).</summary>
+    Console,
 }
 
 /// <summary>

@@ -3,7 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace Kizuna.Core.Identity;
 
-/// <summary>One client certificate the node's CA issued.</summary>
+/// <summary>
+/// One client certificate the node's CA issued. <paramref name="Certificate"/> is the certificate
+/// itself (DER, base64; public, no key): a console sign-in for the holder builds its principal from
+/// it exactly as a TLS handshake does. Records written before console sign-in existed have none.
+/// </summary>
 public sealed record IssuedCertificate(
     string Serial,
     string Name,
@@ -12,7 +16,8 @@ public sealed record IssuedCertificate(
     string Role,
     string Clearance,
     DateTime IssuedAt,
-    DateTime NotAfter);
+    DateTime NotAfter,
+    string? Certificate = null);
 
 /// <summary>One revoked certificate.</summary>
 public sealed record RevokedCertificate(string Serial, string Name, DateTime RevokedAt, string Reason);
@@ -46,6 +51,10 @@ public sealed class CertificateRegistry
         => File.Exists(_issuedPath)
             ? JsonSerializer.Deserialize(File.ReadAllText(_issuedPath), RegistryJsonContext.Default.ListIssuedCertificate) ?? []
             : [];
+
+    /// <summary>The record of the certificate with this serial number (hex), if this CA issued it.</summary>
+    public IssuedCertificate? IssuedWithSerial(string serial)
+        => Issued().FirstOrDefault(i => string.Equals(i.Serial, serial, StringComparison.OrdinalIgnoreCase));
 
     public void RecordIssued(IssuedCertificate certificate)
     {

@@ -177,7 +177,7 @@ public sealed class NodeCertificateAuthority : IDisposable
         WriteFile(files.Pkcs12, chain.ExportPkcs12(Pkcs12ExportPbeParameters.Pkcs12TripleDesSha1, Pkcs12Password), secret: true);
         Registry.RecordIssued(new IssuedCertificate(
             certificate.SerialNumber, claims.Name, claims.Nation, claims.Organization, claims.Role, claims.Clearance,
-            _time.GetUtcNow().UtcDateTime, notAfter.UtcDateTime));
+            _time.GetUtcNow().UtcDateTime, notAfter.UtcDateTime, Convert.ToBase64String(certificate.RawData)));
         return files;
     }
 

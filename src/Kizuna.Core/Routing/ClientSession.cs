@@ -45,6 +45,12 @@ public sealed class ClientSession
 
     public long PictureDrops => Volatile.Read(ref _pictureDrops);
 
+    /// <summary>The exit a live delivery withheld from this session is counted under (<c>kizuna_withheld_total{exit}</c>).</summary>
+    public AccessExit StreamExit { get; init; } = AccessExit.Stream;
+
+    /// <summary>The exit a replayed event withheld from this session is counted under.</summary>
+    public AccessExit ReplayExit { get; init; } = AccessExit.Replay;
+
     /// <summary>
     /// Queues an item. Never blocks: a full picture lane drops its oldest entry; a full warning or
     /// control lane means the client has stopped reading, and the connection is aborted.

@@ -40,13 +40,28 @@ public sealed class EventRouter
     /// <summary>Adds a session and queues to it the latest non-stale picture it may see.</summary>
     public void Attach(ClientSession session)
     {
+        var replayed = AttachForSnapshot(session);
+        session.Deliver(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(replayed), Lane.Picture);
+        if (replayed.Count > 0)
+        {
+            Log.LatestReplayed(_logger, replayed.Count, session.Id);
+        }
+    }
+
+    /// <summary>
+    /// Adds a session and returns, instead of queueing, the latest non-stale picture it may see
+    /// (oldest first): for a client that takes the picture as one snapshot (the browser console).
+    /// Added first, so nothing published meanwhile is missed; it may come twice, never older.
+    /// </summary>
+    public List<SharedEvent> AttachForSnapshot(ClientSession session)
+    {
         // Copy-on-write: publishers iterate a snapshot without taking the lock.
         lock (_gate)
         {
             _sessions = [.. _sessions, session];
         }
 
-        var replayed = 0;
+        var visible = new List<SharedEvent>();
         var withheld = 0;
         foreach (var shared in _latest.Snapshot(_time.GetUtcNow().UtcDateTime))
         {
@@ -56,15 +71,11 @@ public sealed class EventRouter
                 continue;
             }
 
-            session.Deliver(shared, Lane.Picture);
-            replayed++;
+            visible.Add(shared);
         }
 
-        _metrics.Withheld(AccessExit.Replay, withheld);
-        if (replayed > 0)
-        {
-            Log.LatestReplayed(_logger, replayed, session.Id);
-        }
+        _metrics.Withheld(session.ReplayExit, withheld);
+        return visible;
     }
 
     public void Detach(ClientSession session)
@@ -98,7 +109,7 @@ public sealed class EventRouter
             directed |= evt.Detail.MartiDestinations.Count > 0;
         }
 
-        long withheld = 0;
+        Span<long> withheld = stackalloc long[AccessExitCount];
         foreach (var session in Volatile.Read(ref _sessions))
         {
             if (ReferenceEquals(session, sender))
@@ -123,7 +134,7 @@ public sealed class EventRouter
                 // A directed message obeys its label like any other event.
                 if (!AccessControl.Permits(session.Principal, one.Label))
                 {
-                    withheld++;
+                    withheld[(int)session.StreamExit]++;
                     continue;
                 }
 
@@ -131,11 +142,7 @@ public sealed class EventRouter
             }
         }
 
-        if (withheld > 0)
-        {
-            _metrics.Withheld(AccessExit.Stream, withheld);
-        }
-
+        CountWithheld(withheld);
         return shared;
     }
 
@@ -163,12 +170,12 @@ public sealed class EventRouter
         }
 
         var recipients = 0;
-        long withheld = 0;
+        Span<long> withheld = stackalloc long[AccessExitCount];
         foreach (var session in Volatile.Read(ref _sessions))
         {
             if (viewFor(session.Principal) is not { } view || !AccessControl.Permits(session.Principal, view.Label))
             {
-                withheld++;
+                withheld[(int)session.StreamExit]++;
                 continue;
             }
 
@@ -176,12 +183,22 @@ public sealed class EventRouter
             recipients++;
         }
 
-        if (withheld > 0)
-        {
-            _metrics.Withheld(AccessExit.Stream, withheld);
-        }
-
+        CountWithheld(withheld);
         return recipients;
+    }
+
+    private static readonly int AccessExitCount = Enum.GetValues<AccessExit>().Length;
+
+    /// <summary>Counts denials by the exit of each session they were withheld from.</summary>
+    private void CountWithheld(ReadOnlySpan<long> withheld)
+    {
+        for (var exit = 0; exit < withheld.Length; exit++)
+        {
+            if (withheld[exit] > 0)
+            {
+                _metrics.Withheld((AccessExit)exit, withheld[exit]);
+            }
+        }
     }
 
     /// <summary>Appends to history. Encoded once here: storage keeps these bytes, and every XML client shares them.</summary>

@@ -30,6 +30,16 @@ public sealed class SharedEvent
     /// <summary>The warning version this event carries, when it is one (its receipts are recorded as it is written).</summary>
     public WarningVersion? Warning { get; init; }
 
+    /// <summary>
+    /// On an escalation (a warning version sent up the chain of an organization that has not
+    /// acknowledged it): the version, for clients that show warnings rather than CoT (the console).
+    /// Not <see cref="Warning"/>: an escalation records no receipt.
+    /// </summary>
+    public WarningVersion? EscalationOf { get; init; }
+
+    /// <summary>On an escalation: the organization that has not acknowledged.</summary>
+    public string? EscalatedFrom { get; init; }
+
     /// <summary>Who sent it: certificate subject, "tcp:" and the endpoint, or "node:" and the hosting organization.</summary>
     public string Sender { get; }
 

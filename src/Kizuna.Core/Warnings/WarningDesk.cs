@@ -121,10 +121,20 @@ public sealed class WarningDesk : IWarningReceipts
             return;
         }
 
-        var p = sender.Principal;
-        await _store.RecordAcknowledgementAsync(new WarningReceipt(warningId, version, p.Name, p.Organization, p.Nation, null, now), cancellationToken).ConfigureAwait(false);
+        await RecordAcknowledgementAsync(sender.Principal, warningId, version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records that <paramref name="who"/> acknowledged a warning version: the one path for a CoT
+    /// <c>b-w-m-a</c> and the console's <c>POST /api/warnings/{id}/ack</c>.
+    /// </summary>
+    public async Task RecordAcknowledgementAsync(Principal who, string warningId, int version, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(who);
+        var now = _time.GetUtcNow().UtcDateTime;
+        await _store.RecordAcknowledgementAsync(new WarningReceipt(warningId, version, who.Name, who.Organization, who.Nation, null, now), cancellationToken).ConfigureAwait(false);
         _metrics.WarningAcknowledged();
-        Log.WarningAcknowledged(_logger, p.Name, p.Organization);
+        Log.WarningAcknowledged(_logger, who.Name, who.Organization);
     }
 
     /// <summary>A connection's writer put a warning version on the wire: record the delivery (not awaited by the writer).</summary>
@@ -204,7 +214,11 @@ public sealed class WarningDesk : IWarningReceipts
 
     private void Escalate(WarningVersion version, string silent, DateTime now, IReadOnlyList<ClientSession> sessions)
     {
-        var escalation = new SharedEvent(WarningCot.ToEvent(version, _labels, now, escalatedFrom: silent), version.Label, "node", now);
+        var escalation = new SharedEvent(WarningCot.ToEvent(version, _labels, now, escalatedFrom: silent), version.Label, "node", now)
+        {
+            EscalationOf = version,
+            EscalatedFrom = silent,
+        };
         foreach (var superior in _labels.Profile.ChainAbove(silent, DateOnly.FromDateTime(now)))
         {
             var told = 0;

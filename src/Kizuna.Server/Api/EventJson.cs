@@ -55,7 +55,18 @@ public sealed record WhoAmIJson(
     string Clearance,
     IReadOnlyList<string> Authorizations,
     string DefaultLabel,
-    NodeJson Node);
+    NodeJson Node)
+{
+    public static WhoAmIJson For(Principal caller, LabelPolicy labels, Principal node)
+    {
+        var organization = labels.Profile.FindOrganization(caller.Organization)!;
+        var host = labels.Profile.FindOrganization(node.Organization)!;
+        return new WhoAmIJson(
+            caller.Name, caller.Nation, caller.Organization, organization.Name, caller.Role, caller.Clearance,
+            caller.Authorizations, labels.DefaultFor(caller).Banner,
+            new NodeJson(host.Id, host.Name, node.Nation, labels.Profile.Id, labels.Profile.Version));
+    }
+}
 
 public sealed record NodeJson(string Organization, string OrganizationName, string Nation, string Profile, string ProfileVersion);
 
@@ -91,16 +102,25 @@ public sealed record PointJson(double Lat, double Lon, double Hae, double Ce, do
 
 public sealed record ErrorJson(string Error);
 
+/// <summary>The body of <c>POST /api/warnings/{id}/ack</c>.</summary>
+public sealed record AckJson(int Version);
+
 public sealed record HealthJson(string Status, long Connections, long EventsIn, long EventsOut);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EventJson))]
 [JsonSerializable(typeof(List<EventJson>))]
 [JsonSerializable(typeof(ErrorJson))]
+[JsonSerializable(typeof(AckJson))]
 [JsonSerializable(typeof(HealthJson))]
 [JsonSerializable(typeof(WhoAmIJson))]
 [JsonSerializable(typeof(List<WarningJson>))]
 [JsonSerializable(typeof(ProfileJson))]
+[JsonSerializable(typeof(LiveHelloJson))]
+[JsonSerializable(typeof(LiveSnapshotJson))]
+[JsonSerializable(typeof(LiveEventJson))]
+[JsonSerializable(typeof(LiveWarningJson))]
+[JsonSerializable(typeof(LivePongJson))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>One version of a warning, with what each recipient did with it. <c>view</c> is "" for the full view, else the nation whose view it is (docs/warnings.md).</summary>
@@ -138,3 +158,42 @@ public sealed record WarningJson(
 public sealed record ImpactJson(double Lat, double Lon, double SemiMajorMeters, double SemiMinorMeters, double OrientationDegrees, DateTime? Time);
 
 public sealed record ReceiptJson(string Recipient, string Organization, string Nation, DateTime? DeliveredAt, DateTime? AcknowledgedAt);
+
+/// <summary>Console live feed, first message: who is signed in.</summary>
+public sealed record LiveHelloJson(WhoAmIJson Whoami)
+{
+    [JsonPropertyOrder(-1)]
+    public string Kind => "hello";
+}
+
+/// <summary>Console live feed, second message: the latest picture the identity may see.</summary>
+public sealed record LiveSnapshotJson(IReadOnlyList<EventJson> Events)
+{
+    [JsonPropertyOrder(-1)]
+    public string Kind => "snapshot";
+}
+
+/// <summary>Console live feed: one live event (picture or chat) the identity may see.</summary>
+public sealed record LiveEventJson(EventJson Event)
+{
+    [JsonPropertyOrder(-1)]
+    public string Kind => "event";
+}
+
+/// <summary>
+/// Console live feed: one warning version the identity may see (receipts come from
+/// <c>/api/warnings/{id}</c>); <see cref="EscalatedFrom"/> names the organization that has not
+/// acknowledged it when it comes as an escalation up the chain.
+/// </summary>
+public sealed record LiveWarningJson(WarningJson Warning, string? EscalatedFrom = null)
+{
+    [JsonPropertyOrder(-1)]
+    public string Kind => "warning";
+}
+
+/// <summary>Console live feed: the answer to <c>{"kind":"ping"}</c>.</summary>
+public sealed record LivePongJson
+{
+    [JsonPropertyOrder(-1)]
+    public string Kind => "pong";
+}

@@ -73,12 +73,7 @@ public static class EventsApi
                 return Caller.Unauthorized();
             }
 
-            var organization = labels.Profile.FindOrganization(caller.Organization)!;
-            var host = labels.Profile.FindOrganization(node.Principal.Organization)!;
-            return Results.Ok(new WhoAmIJson(
-                caller.Name, caller.Nation, caller.Organization, organization.Name, caller.Role, caller.Clearance,
-                caller.Authorizations, labels.DefaultFor(caller).Banner,
-                new NodeJson(host.Id, host.Name, node.Principal.Nation, labels.Profile.Id, labels.Profile.Version)));
+            return Results.Ok(WhoAmIJson.For(caller, labels, node.Principal));
         });
 
         app.MapGet("/api/profile", async (HttpContext context, LabelPolicy labels) =>

@@ -51,6 +51,42 @@ public static class WarningsApi
                 v, [.. receipts.Where(r => r.Version == v.Version)], [.. escalations.Where(e => e.Version == v.Version).Select(e => e.Organization)])).ToList());
         });
 
+        // The console's acknowledge button: the same record as a CoT b-w-m-a from this identity.
+        // Only a version the caller may see can be acknowledged; any other does not exist for it.
+        app.MapPost("/api/warnings/{id}/ack", async (string id, HttpContext context, IWarningStore store, WarningDesk desk, CancellationToken cancellationToken) =>
+        {
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
+            {
+                return Caller.Unauthorized();
+            }
+
+            AckJson? body;
+            try
+            {
+                body = context.Request.HasJsonContentType() && context.Request.ContentLength is null or <= 1024
+                    ? await context.Request.ReadFromJsonAsync(ApiJsonContext.Default.AckJson, cancellationToken).ConfigureAwait(false)
+                    : null;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                body = null;
+            }
+
+            if (body is null || body.Version < 1)
+            {
+                return Results.BadRequest(new ErrorJson("expected a JSON body {\"version\": N} (Content-Type: application/json) naming the version acknowledged"));
+            }
+
+            var versions = await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false);
+            if (!versions.Any(v => v.Version == body.Version && AccessControl.Permits(caller, v.Label)))
+            {
+                return Results.NotFound(new ErrorJson($"no warning {id} version {body.Version}"));
+            }
+
+            await desk.RecordAcknowledgementAsync(caller, id, body.Version, cancellationToken).ConfigureAwait(false);
+            return Results.NoContent();
+        });
+
         app.MapGet("/api/cap", async (IWarningStore store, LabelPolicy labels, CapOptions options, CancellationToken cancellationToken) =>
         {
             var entries = new List<(string Id, string Title, DateTime Updated, string Link)>();

@@ -37,6 +37,12 @@ public sealed record NodeSettings
     /// <summary>The organization of the profile that hosts this node; it gives the node its nation.</summary>
     public string NodeOrg { get; init; } = "JJOC";
 
+    /// <summary>
+    /// The console's files (the build output of web/); null serves the copy built into the
+    /// node's output directory (<c>console/</c>), or a placeholder page when there is none.
+    /// </summary>
+    public string? ConsoleDir { get; init; }
+
     /// <summary>Parses "HOST:PORT" ("localhost", "*" and IPv6 "[::1]:PORT" accepted); empty means off.</summary>
     public static IPEndPoint? ParseEndpoint(string setting, string? value)
     {

@@ -21,9 +21,10 @@ public static class ServeCommand
     public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", "30s");
     public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
     public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
+    public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files (default: the copy of web/dist built with the node)", "");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate];
+        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -102,6 +103,7 @@ public static class ServeCommand
             WarningResend = NodeSettings.ParseDuration(WarningResend.Name, value(WarningResend)) ?? TimeSpan.FromSeconds(30),
             WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? TimeSpan.FromMinutes(2),
             NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
+            ConsoleDir = value(ConsoleDir) is { Length: > 0 } console ? console : null,
         };
     }
 }

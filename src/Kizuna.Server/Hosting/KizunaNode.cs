@@ -11,6 +11,7 @@ using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
+using Kizuna.Server.WebConsole;
 using Kizuna.Storage.Sqlite;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -106,6 +107,9 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
         builder.Services.AddHostedService<RevocationWatcher>();
+        builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<ConsoleSessions>();
+        builder.Services.AddSingleton<ConsoleLive>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         // CoT connections do little work per read and never block, so socket continuations run
@@ -164,6 +168,12 @@ public sealed class KizunaNode : IAsyncDisposable
         });
 
         var app = builder.Build();
+        app.UseConsoleSecurityHeaders();
+        // The console's live feed: a browser that vanishes without closing is noticed within a minute.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(40) });
+        app.MapConsoleFiles(ConsoleFiles.DirectoryFor(settings.ConsoleDir));
+        app.MapConsoleSignIn();
+        ConsoleLive.Map(app);
         app.MapKizunaApi();
         app.MapWarningsApi();
 

@@ -1,14 +1,17 @@
 using Kizuna.Core.Identity;
 using Kizuna.Core.Routing;
+using Kizuna.Server.WebConsole;
 
 namespace Kizuna.Server.Hosting;
 
 /// <summary>
 /// Closes open connections whose certificate has been revoked. The handshake refuses revoked
 /// certificates; this makes <c>kizuna certs revoke</c> also end a session that is already open,
-/// within <see cref="Interval"/>. The revocation list is a file, so the check is a stat per tick.
+/// within <see cref="Interval"/>, and ends browser console sessions signed in as it (their live
+/// feeds are router sessions too, so they close with the rest). The revocation list is a file, so
+/// the check is a stat per tick.
 /// </summary>
-public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventRouter router, ILogger<RevocationWatcher> logger) : BackgroundService
+public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventRouter router, ConsoleSessions consoles, ILogger<RevocationWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -27,6 +30,11 @@ public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventR
                 }
 
                 seen = version;
+                foreach (var ended in consoles.EndRevoked())
+                {
+                    ServerLog.ConsoleSessionRevoked(logger, ended.Name);
+                }
+
                 foreach (var session in router.Sessions)
                 {
                     if (session.Principal.CertificateSerial is { } serial && authority.Registry.RevocationOf(serial) is { } revoked)

@@ -38,4 +38,31 @@ internal static partial class ServerLog
 
     [LoggerMessage(4011, LogLevel.Error, "A warning resend and escalation pass failed; the next one will try again")]
     public static partial void WarningSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4012, LogLevel.Warning, "Refused a console sign-in from {RemoteEndpoint}: {Reason}")]
+    public static partial void ConsoleSignInRefused(ILogger logger, string remoteEndpoint, string reason);
+
+    [LoggerMessage(4013, LogLevel.Information, "Console signed in as {Identity} ({Organization}) from {RemoteEndpoint}")]
+    public static partial void ConsoleSignedIn(ILogger logger, string identity, string organization, string remoteEndpoint);
+
+    [LoggerMessage(4014, LogLevel.Information, "Console signed out from {RemoteEndpoint}")]
+    public static partial void ConsoleSignedOut(ILogger logger, string remoteEndpoint);
+
+    [LoggerMessage(4015, LogLevel.Warning, "Ended the console session of {Identity}: its certificate was revoked")]
+    public static partial void ConsoleSessionRevoked(ILogger logger, string identity);
+
+    [LoggerMessage(4016, LogLevel.Information, "Console live feed {ConnectionId} opened from {RemoteEndpoint} as {Identity} ({Nation}/{Organization}, cleared {Clearance})")]
+    public static partial void ConsoleLiveOpened(ILogger logger, long connectionId, string remoteEndpoint, string identity, string nation, string organization, string clearance);
+
+    [LoggerMessage(4017, LogLevel.Information, "Console live feed {ConnectionId} from {RemoteEndpoint} closed: {Reason}")]
+    public static partial void ConsoleLiveClosed(ILogger logger, long connectionId, string remoteEndpoint, string reason);
+
+    [LoggerMessage(4018, LogLevel.Warning, "Closing console live feed {ConnectionId} from {RemoteEndpoint} (1008 policy violation): {Reason}")]
+    public static partial void ConsoleLivePolicyViolation(ILogger logger, long connectionId, string remoteEndpoint, string reason);
+
+    [LoggerMessage(4019, LogLevel.Error, "Console live feed {ConnectionId} from {RemoteEndpoint} failed")]
+    public static partial void ConsoleLiveFailed(ILogger logger, Exception exception, long connectionId, string remoteEndpoint);
+
+    [LoggerMessage(4020, LogLevel.Debug, "Console live feed {ConnectionId} dropped {Count} picture updates: the browser is behind")]
+    public static partial void ConsoleLivePictureDropped(ILogger logger, long connectionId, long count);
 }

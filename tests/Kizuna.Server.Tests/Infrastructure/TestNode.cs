@@ -36,7 +36,7 @@ public sealed class TestNode : IAsyncDisposable
 
     public IPEndPoint CotTcp => Node.Endpoint("cot-tcp")!;
     public IPEndPoint CotTls => Node.Endpoint("cot-tls")!;
-    public Uri Http => new($"http://{Node.Endpoint("http")}");
+    public Uri Http => new($"http://{(Node.Endpoint("http")!.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, Node.Endpoint("http")!.Port) : Node.Endpoint("http"))}");
     public Uri Https => new($"https://localhost:{Node.Endpoint("https")!.Port}");
 
     public static async Task<TestNode> StartAsync(
@@ -46,7 +46,9 @@ public sealed class TestNode : IAsyncDisposable
         string? profile = null,
         string nodeOrg = "JJOC",
         TimeSpan? warningResend = null,
-        TimeSpan? warningEscalate = null)
+        TimeSpan? warningEscalate = null,
+        IPEndPoint? http = null,
+        string? consoleDir = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -56,13 +58,14 @@ public sealed class TestNode : IAsyncDisposable
             DataDir = dataDir,
             CotTcp = loopback,
             CotTls = loopback,
-            Http = loopback,
+            Http = http ?? loopback,
             Https = loopback,
             Retention = retention,
             Profile = profile,
             NodeOrg = nodeOrg,
             WarningResend = warningResend ?? TimeSpan.FromSeconds(30),
             WarningEscalate = warningEscalate ?? TimeSpan.FromMinutes(2),
+            ConsoleDir = consoleDir,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
@@ -111,11 +114,13 @@ public sealed class TestNode : IAsyncDisposable
     public HttpClient CreateHttpClient() => new() { BaseAddress = Http, Timeout = Timeout };
 
     /// <summary>HTTPS with a client certificate: the API answers for that principal.</summary>
-    public HttpClient CreateHttpsClient(ClientCertificateFiles? files)
+    public HttpClient CreateHttpsClient(ClientCertificateFiles? files, bool followRedirects = true)
     {
         var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(DataDir, "certs", "ca.pem"));
         var handler = new HttpClientHandler
         {
+            AllowAutoRedirect = followRedirects,
+            UseCookies = false, // a test that sends a console cookie sets the header itself
             ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
             {
                 using var chain = new X509Chain();

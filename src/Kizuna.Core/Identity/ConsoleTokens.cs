@@ -1,0 +1,180 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kizuna.Core.Identity;
+
+/// <summary>
+/// One sign-in token as the data directory keeps it: only the SHA-256 of the token (hex), never
+/// the token, with the certificate it signs in as and when it expires or was used.
+/// </summary>
+public sealed record ConsoleTokenRecord(string Hash, string Name, string Serial, DateTime IssuedAt, DateTime ExpiresAt, DateTime? UsedAt = null);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(List<ConsoleTokenRecord>))]
+internal sealed partial class ConsoleTokenJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// One-time sign-in tokens for the browser console (<c>kizuna console-token</c> issues, the node
+/// consumes): 32 random bytes, base64url, valid for <see cref="Lifetime"/>, good for one sign-in,
+/// for an identity the node's CA issued and has not revoked. They live in
+/// <c>console-tokens.json</c> in the data directory; the command and the node are different
+/// processes, so every change happens under an exclusive lock on <c>console-tokens.lock</c>.
+/// </summary>
+public sealed class ConsoleTokens
+{
+    public const string FileName = "console-tokens.json";
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly string _path;
+    private readonly string _lockPath;
+    private readonly CertificateRegistry _registry;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+
+    public ConsoleTokens(string dataDir, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
+        DataDir = Path.GetFullPath(dataDir);
+        _path = Path.Combine(DataDir, FileName);
+        _lockPath = Path.Combine(DataDir, "console-tokens.lock");
+        _registry = new CertificateRegistry(Path.Combine(DataDir, "certs"));
+        _time = time ?? TimeProvider.System;
+    }
+
+    public string DataDir { get; }
+
+    /// <summary>
+    /// Issues a token for <paramref name="name"/>: the newest certificate issued to that name that
+    /// is neither revoked nor expired. Returns the token (shown once; only its hash is kept).
+    /// </summary>
+    /// <exception cref="ArgumentException">No such identity, or every certificate of it is revoked or
+    /// expired; the message says what to do.</exception>
+    public string Issue(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var now = _time.GetUtcNow().UtcDateTime;
+        var issued = _registry.Issued().Where(i => string.Equals(i.Name, name, StringComparison.Ordinal)).OrderByDescending(i => i.IssuedAt).ToList();
+        if (issued.Count == 0)
+        {
+            throw new ArgumentException(
+                $"no identity '{name}' was issued in the data directory {DataDir}: issue one with `kizuna certs client --name {name} --out DIR` (see `kizuna certs list`), or give the node's --data-dir");
+        }
+
+        var usable = issued.Where(i => _registry.RevocationOf(i.Serial) is null && i.NotAfter > now).ToList();
+        if (usable.Count == 0)
+        {
+            var revoked = issued.Select(i => _registry.RevocationOf(i.Serial)).FirstOrDefault(r => r is not null);
+            throw new ArgumentException(revoked is not null
+                ? $"'{name}' is revoked ({revoked.Reason}, {revoked.RevokedAt:yyyy-MM-dd HH:mm}Z): issue a new certificate with `kizuna certs client --name NAME`"
+                : $"every certificate issued to '{name}' has expired: issue a new one with `kizuna certs client --name {name}`");
+        }
+
+        var chosen = usable.FirstOrDefault(i => i.Certificate is not null)
+            ?? throw new ArgumentException(
+                $"the certificate of '{name}' was issued before console sign-in existed and its record lacks the certificate: issue a new one with `kizuna certs client --name {name}`");
+
+        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        Update(records =>
+        {
+            records.Add(new ConsoleTokenRecord(Hash(token), chosen.Name, chosen.Serial, now, now + Lifetime));
+            return true;
+        });
+        return token;
+    }
+
+    /// <summary>
+    /// Uses a token up: true once for a token that was issued and has not expired; the record
+    /// names the certificate to sign in as. <paramref name="reason"/> says why not otherwise.
+    /// </summary>
+    public bool TryConsume(string token, [NotNullWhen(true)] out ConsoleTokenRecord? record, [NotNullWhen(false)] out string? reason)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var hash = Encoding.ASCII.GetBytes(Hash(token ?? string.Empty));
+        ConsoleTokenRecord? found = null;
+        string? refusal = null;
+        Update(records =>
+        {
+            var index = records.FindIndex(r => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(r.Hash), hash));
+            if (index < 0)
+            {
+                refusal = "this sign-in link is not known to this node (a link of another node's data directory, or mistyped)";
+                return false;
+            }
+
+            found = records[index];
+            if (found.UsedAt is not null)
+            {
+                refusal = "this sign-in link was already used: a link signs in once; run `kizuna console-token` for a new one";
+                return false;
+            }
+
+            if (found.ExpiresAt <= now)
+            {
+                refusal = $"this sign-in link expired at {found.ExpiresAt:HH:mm:ss}Z (links last {Lifetime.TotalMinutes:0} minutes); run `kizuna console-token` for a new one";
+                return false;
+            }
+
+            found = records[index] = found with { UsedAt = now };
+            return true;
+        });
+
+        reason = refusal;
+        record = refusal is null ? found : null;
+        return refusal is null;
+    }
+
+    /// <summary>Reads, changes and writes the token file under the cross-process lock; expired records are pruned.</summary>
+    private void Update(Func<List<ConsoleTokenRecord>, bool> change)
+    {
+        lock (_gate)
+        {
+            Directory.CreateDirectory(DataDir);
+            using var exclusive = AcquireFileLock();
+            var now = _time.GetUtcNow().UtcDateTime;
+            var records = File.Exists(_path)
+                ? JsonSerializer.Deserialize(File.ReadAllText(_path), ConsoleTokenJsonContext.Default.ListConsoleTokenRecord) ?? []
+                : [];
+            var before = records.Count;
+            var changed = change(records);
+            // Expired tokens are kept a little while so a late click is told "expired", not "unknown".
+            records.RemoveAll(r => r.ExpiresAt + Lifetime < now);
+            if (changed || records.Count != before)
+            {
+                var temporary = _path + ".tmp";
+                File.WriteAllText(temporary, JsonSerializer.Serialize(records, ConsoleTokenJsonContext.Default.ListConsoleTokenRecord) + "\n");
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+
+                File.Move(temporary, _path, overwrite: true);
+            }
+        }
+    }
+
+    /// <summary>An exclusive lock on the lock file (flock on Unix), shared by every process using this data directory.</summary>
+    private FileStream AcquireFileLock()
+    {
+        var deadline = DateTime.UtcNow + LockTimeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                // Another process holds it for a few milliseconds; try again shortly.
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
