@@ -78,7 +78,7 @@ public static class WarningsApi
             }
 
             var versions = await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false);
-            if (!versions.Any(v => v.Version == body.Version && AccessControl.Permits(caller, v.Label)))
+            if (!WarningViews.HistoryFor(caller, versions).Any(v => v.Version == body.Version))
             {
                 return Results.NotFound(new ErrorJson($"no warning {id} version {body.Version}"));
             }
