@@ -50,7 +50,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             Locale = locale,
-            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
         }).ConfigureAwait(false);
         context.SetDefaultTimeout(20_000);
         context.SetDefaultNavigationTimeout(20_000);
