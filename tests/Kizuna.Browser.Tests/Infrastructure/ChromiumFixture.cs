@@ -57,6 +57,21 @@ public sealed class ChromiumFixture : IAsyncLifetime
         return await context.NewPageAsync().ConfigureAwait(false);
     }
 
+    /// <summary>The repository's root (where Kizuna.slnx is).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kizuna.slnx")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("Kizuna.slnx not found above " + AppContext.BaseDirectory);
+        }
+    }
+
     /// <summary>Where screenshots go: tests/Kizuna.Browser.Tests/screenshots in the repository (ignored by git; pick the best for docs/).</summary>
     public static string ScreenshotPath(string name)
     {
