@@ -38,19 +38,35 @@ export const api = {
   signOut: () => fetch('console/sign-out', { method: 'POST', credentials: 'same-origin' }),
 };
 
+// The node writes a warning's stage as in CoT (`launch`, `take-shelter`, ...: WarningCot.StageName);
+// the console's keys are the contract's names (`Launch`, `TakeShelter`, ...). Either is accepted.
+const STAGES = ['Launch', 'TakeShelter', 'Overflight', 'LandedInJapan', 'LandedOutsideJapan', 'Cancelled'];
+const STAGE_BY_KEY = new Map(STAGES.map((s) => [s.toLowerCase(), s]));
+
+/** `take-shelter`, `TakeShelter` or `takeShelter` → `TakeShelter`; an unknown stage is left as it is. */
+export function stageName(stage) {
+  return STAGE_BY_KEY.get(String(stage ?? '').replace(/[-_]/g, '').toLowerCase()) ?? stage;
+}
+
+/** A warning with its stage in the contract's names. */
+export function normalizeWarning(w) {
+  return w && typeof w === 'object' && 'stage' in w ? { ...w, stage: stageName(w.stage) } : w;
+}
+
 /**
  * The warning detail as one object whatever the server's shape: the contract's
  * `{...latest, versions:[...]}`, or a list of versions (each with its receipts).
  */
 export function normalizeWarningDetail(body) {
   if (Array.isArray(body)) {
-    const versions = [...body].sort((a, b) => a.version - b.version);
+    const versions = body.map(normalizeWarning).sort((a, b) => a.version - b.version);
     const latest = versions[versions.length - 1];
     return latest ? { ...latest, versions } : null;
   }
   if (body && typeof body === 'object') {
-    const versions = Array.isArray(body.versions) && body.versions.length ? [...body.versions].sort((a, b) => a.version - b.version) : [body];
-    return { ...body, versions };
+    const latest = normalizeWarning(body);
+    const versions = Array.isArray(body.versions) && body.versions.length ? body.versions.map(normalizeWarning).sort((a, b) => a.version - b.version) : [latest];
+    return { ...latest, versions };
   }
   return null;
 }

@@ -1,6 +1,6 @@
 // Kizuna console: wiring of the map, the live feed, the panels and the language.
 import { h, $, zulu, latLon } from './dom.js';
-import { api, Unauthorized, normalizeWarningDetail } from './api.js';
+import { api, Unauthorized, normalizeWarning, normalizeWarningDetail } from './api.js';
 import { LiveFeed } from './live.js';
 import { MapView } from './map.js';
 import { project } from './projection.js';
@@ -301,7 +301,8 @@ function refreshWarningDetail(id, delay = 300) {
   }, delay));
 }
 
-function upsertWarning(w) {
+function upsertWarning(received) {
+  const w = normalizeWarning(received);
   if (!w || !w.id) return;
   const cur = state.warnings.get(w.id);
   if (cur && cur.version > w.version) return;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { backoffMs } from '../src/live.js';
 import { receiptsByOrganization } from '../src/warnings.js';
 import { commandLayout } from '../src/tree.js';
-import { normalizeWarningDetail } from '../src/api.js';
+import { normalizeWarningDetail, stageName } from '../src/api.js';
 
 test('reconnect backoff doubles from 0.5 s to at most 30 s', () => {
   const mid = () => 0.5;
@@ -68,4 +68,12 @@ test('command layout of the shipped profile: national columns, combined once, ch
   for (const n of layout.nations) n.roots.forEach(walk);
   layout.combined.forEach(walk);
   assert.deepEqual(seen.sort(), profile.organizations.map((o) => o.id).sort());
+});
+
+test('warning stages in the node\'s CoT names read as the contract\'s names', () => {
+  assert.deepEqual(['launch', 'take-shelter', 'overflight', 'landed-in-japan', 'landed-outside-japan', 'cancelled', 'TakeShelter'].map(stageName),
+    ['Launch', 'TakeShelter', 'Overflight', 'LandedInJapan', 'LandedOutsideJapan', 'Cancelled', 'TakeShelter']);
+  const d = normalizeWarningDetail([{ id: 'W-1', version: 2, stage: 'take-shelter' }, { id: 'W-1', version: 1, stage: 'launch' }]);
+  assert.equal(d.stage, 'TakeShelter');
+  assert.deepEqual(d.versions.map((v) => v.stage), ['Launch', 'TakeShelter']);
 });

@@ -50,11 +50,26 @@ public sealed class ChromiumFixture : IAsyncLifetime
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             Locale = locale,
-            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
         }).ConfigureAwait(false);
         context.SetDefaultTimeout(20_000);
         context.SetDefaultNavigationTimeout(20_000);
         return await context.NewPageAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The repository's root (where Kizuna.slnx is).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kizuna.slnx")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("Kizuna.slnx not found above " + AppContext.BaseDirectory);
+        }
     }
 
     /// <summary>Where screenshots go: tests/Kizuna.Browser.Tests/screenshots in the repository (ignored by git; pick the best for docs/).</summary>
