@@ -43,3 +43,7 @@ fi
 dotnet format Kizuna.slnx --verify-no-changes
 
 dotnet test Kizuna.slnx -c Release --nologo "$@"
+
+# The console's own unit tests (the pure parts of web/: symbol codes, banners, replay, dictionaries);
+# web/node_modules is there by now: building the server ran npm ci in web/.
+(cd web && npm test --silent)
