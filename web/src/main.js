@@ -9,6 +9,7 @@ import { highestLabel, levelColor } from './labels.js';
 import { stateAt, isPictureEvent, ms } from './replay.js';
 import { pickLanguage, translate, LANGUAGES } from './i18n.js';
 import { symbolImage } from './symbols.js';
+import { insertSorted, removeSorted } from './order.js';
 import { renderCommandTree } from './tree.js';
 import { renderWarnings, receiptsByOrganization } from './warnings.js';
 
@@ -62,7 +63,6 @@ function upsertLive(event) {
   const rec = recordOf(event, Date.now());
   state.live.set(event.uid, rec);
   if (!state.replay.active) {
-    if (!prev || prev.callsign !== rec.callsign) state.listResort = true;
     state.listChanged.add(event.uid);
     touch('list', 'banner', event.uid === state.selected ? 'detail' : null);
     mapView?.redraw();
@@ -131,11 +131,19 @@ function touch(...parts) {
 
 // ───────────────────────── entity list ─────────────────────────
 
-const listItems = new Map(); // uid → <li>
+// Rows in list order (callsign, then uid): a new or renamed entity is inserted at its place, so
+// thousands of moves and a few arrivals a second touch a handful of rows, not the whole list.
+const listItems = new Map(); // uid → row {uid, callsign, li}
+const listOrder = []; // rows, sorted by compareRows
+const collator = new Intl.Collator();
+const compareRows = (a, b) => collator.compare(a.callsign, b.callsign) || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0);
+let listVisible = 0; // rows not hidden by the filter
 
 function resetList() {
-  for (const li of listItems.values()) li.remove();
+  for (const row of listItems.values()) row.li.remove();
   listItems.clear();
+  listOrder.length = 0;
+  listVisible = 0;
   state.listChanged = new Set(displayed().keys());
   state.listResort = true;
   touch('list', 'banner', 'detail');
@@ -148,22 +156,43 @@ function matchesFilter(rec) {
   return rec.callsign.toLowerCase().includes(f) || rec.event.type.toLowerCase().includes(f) || rec.uid.toLowerCase().includes(f);
 }
 
+/** Puts a row's <li> where the sorted order says (unless the whole list is re-appended below). */
+function placeRow(row) {
+  if (state.listResort) return void listOrder.push(row); // sorted once, below
+  const i = insertSorted(listOrder, row, compareRows);
+  $('#entity-list').insertBefore(row.li, listOrder[i + 1]?.li ?? null);
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function renderList() {
   const list = $('#entity-list');
   const shown = displayed();
   for (const uid of state.listChanged) {
     const rec = shown.get(uid);
-    let li = listItems.get(uid);
+    let row = listItems.get(uid);
     if (!rec) {
-      li?.remove();
-      listItems.delete(uid);
+      if (row) {
+        row.li.remove();
+        removeSorted(listOrder, row, compareRows);
+        listItems.delete(uid);
+        if (!row.li.hidden) listVisible--;
+      }
       continue;
     }
-    if (!li) {
-      li = h('li', { 'data-testid': 'entity', dataset: { uid }, tabindex: '0' });
-      listItems.set(uid, li);
-      state.listResort = true;
+    if (!row) {
+      row = { uid, callsign: rec.callsign, li: h('li', { 'data-testid': 'entity', dataset: { uid }, tabindex: '0' }) };
+      listItems.set(uid, row);
+      listVisible++;
+      placeRow(row);
+    } else if (row.callsign !== rec.callsign) {
+      removeSorted(listOrder, row, compareRows);
+      row.callsign = rec.callsign;
+      placeRow(row);
     }
+    const li = row.li;
     // Touch the DOM only where something changed: thousands of moves a second change no text.
     if (li.textContent !== rec.callsign) li.textContent = rec.callsign; // text only, never markup
     const title = `${rec.event.type} · ${rec.uid}`;
@@ -171,22 +200,21 @@ function renderList() {
     const cls = `aff-${/^[a-z]$/.test(rec.affiliation) ? rec.affiliation : 'u'}${rec.stale ? ' stale' : ''}${uid === state.selected ? ' selected' : ''}`;
     if (li.className !== cls) li.className = cls;
     const hidden = !matchesFilter(rec);
-    if (li.hidden !== hidden) li.hidden = hidden;
+    if (li.hidden !== hidden) {
+      li.hidden = hidden;
+      listVisible += hidden ? -1 : 1;
+    }
   }
   state.listChanged = new Set();
   if (state.listResort) {
+    // After a reset (snapshot, replay, back to live): every row at once, in one append.
     state.listResort = false;
-    const sorted = [...listItems.entries()].sort((a, b) => {
-      const ca = shown.get(a[0])?.callsign ?? '';
-      const cb = shown.get(b[0])?.callsign ?? '';
-      return ca.localeCompare(cb) || (a[0] < b[0] ? -1 : 1);
-    });
-    list.append(...sorted.map(([, li]) => li));
+    listOrder.sort(compareRows);
+    list.append(...listOrder.map((row) => row.li));
   }
-  let visible = 0;
-  for (const li of listItems.values()) if (!li.hidden) visible++;
-  $('#entity-count').textContent = t('entities.count', { n: visible });
-  $('#entity-list').dataset.empty = String(visible === 0);
+  // No-op writes still invalidate layout (and with it every row's visibility check): skip them.
+  setText($('#entity-count'), t('entities.count', { n: listVisible }));
+  if (list.dataset.empty !== String(listVisible === 0)) list.dataset.empty = String(listVisible === 0);
 }
 
 function applyFilter() {
@@ -264,12 +292,17 @@ function renderDetail() {
 
 // ───────────────────────── banners ─────────────────────────
 
+let bannerShown = null;
 function renderBanner() {
   const labels = [];
   for (const rec of displayed().values()) if (rec.event.label) labels.push(rec.event.label);
   for (const w of state.warnings.values()) if (w.label) labels.push(w.label);
   const top = highestLabel(labels, state.profile?.classifications ?? ['UNCLASSIFIED', 'CONFIDENTIAL', 'SECRET'], (state.profile?.nations ?? []).map((n) => n.code));
   const c = levelColor(top.classification);
+  // Rendered many times a second: write only when the banner changed (any write costs a layout).
+  const key = `${top.banner}|${top.classification}`;
+  if (key === bannerShown) return;
+  bannerShown = key;
   for (const id of ['#banner-top', '#banner-bottom']) {
     const el = $(id);
     if (el.textContent !== top.banner) el.textContent = top.banner;
