@@ -1,15 +1,26 @@
 // The map: one <canvas>, Web Mercator, land and borders from Natural Earth (world-atlas
 // TopoJSON), entities as cached MIL-STD-2525 symbols, warning impact ellipses. Drawn with
 // requestAnimationFrame only when something changed.
+//
+// Thousands of entities move every second, the view rarely: the basemap (sea, graticule, land,
+// borders) is rendered into an offscreen canvas only when the view or the size changes and
+// blitted under each frame; symbols, labels and cluster badges are pre-rendered sprites
+// (symbols.js) blitted at whole device pixels; no text is laid out on the visible canvas.
 import { feature, mesh } from 'topojson-client';
 import { WORLD, project, unproject, fitBounds, ellipsePoints } from './projection.js';
-import { symbolImage, SIZE, SMALL } from './symbols.js';
+import { symbolImage, textSprite, clusterBadge, SIZE, SMALL } from './symbols.js';
+import { ScreenGrid } from './grid.js';
 
 export const START_BOUNDS = [120, 24, 146, 46]; // west, south, east, north: Sea of Japan / East China Sea
 const MIN_SCALE = 2;
 const MAX_SCALE = 2 ** 14;
 const LABEL_LIMIT = 600; // callsigns are drawn when at most this many entities are in view
-const SMALL_LIMIT = 2500; // above this many in view, symbols are drawn small
+const SMALL_LIMIT = 1500; // above this many in view, symbols are drawn small
+const CLUSTER_LIMIT = 2500; // above this many in view, entities sharing a cell are one cluster
+const CLUSTER_CELL = 24; // px: a cluster cell (about a small symbol and its spacing)
+const LABEL_FONT = '11px system-ui, "Noto Sans CJK JP", "Noto Sans CJK KR", sans-serif';
+const HIT_RADIUS = 14; // px
+const LABEL_BUDGET = 60; // new callsign sprites rendered per frame
 
 const THEME = {
   sea: '#0b1622',
@@ -20,9 +31,20 @@ const THEME = {
   gridText: 'rgba(150,175,200,0.45)',
   label: '#dce6f0',
   labelStale: '#7d8a96',
-  halo: 'rgba(5,10,16,0.85)',
   select: '#ffd23f',
 };
+
+// A cluster takes the colour of the most threatening affiliation in it (2525 frame colours):
+// hostile > unknown > neutral > friend. Indexed by rank, ranked by the SIDC's affiliation letter.
+const CLUSTER_COLORS = ['#80e0ff', '#aaffaa', '#ffff80', '#ff8080'];
+function affiliationRank(sidc) {
+  switch (sidc ? sidc.charCodeAt(1) : 85) {
+    case 70: case 65: case 68: case 77: return 0; // F friend, A assumed friend, D/M exercise friends
+    case 78: case 76: return 1; // N neutral, L exercise neutral
+    case 72: case 83: case 74: case 75: return 3; // H hostile, S suspect, J joker, K faker
+    default: return 2; // U unknown, P pending, G/W/O exercise and other
+  }
+}
 
 /** Build a Path2D in world units from polygons / lines, breaking at the antimeridian. */
 function pathOf(geometry, close) {
@@ -69,6 +91,31 @@ function hatchPattern(ctx, color) {
   return ctx.createPattern(c, 'repeat');
 }
 
+/** A typed array twice as long, holding the same values. */
+function grow(a) {
+  const b = new a.constructor(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Declutter: places a w × h box at (x, y) in the grid `placed` unless it overlaps one there. */
+const LABEL_CELL = 64;
+function place(placed, x, y, w, h) {
+  const cx0 = Math.floor(x / LABEL_CELL), cx1 = Math.floor((x + w) / LABEL_CELL);
+  const cy0 = Math.floor(y / LABEL_CELL), cy1 = Math.floor((y + h) / LABEL_CELL);
+  for (let cx = cx0; cx <= cx1; cx++) for (let cy = cy0; cy <= cy1; cy++) {
+    for (const b of placed.get(cx * 4096 + cy) ?? []) {
+      if (x < b[0] + b[2] && b[0] < x + w && y < b[1] + b[3] && b[1] < y + h) return false;
+    }
+  }
+  for (let cx = cx0; cx <= cx1; cx++) for (let cy = cy0; cy <= cy1; cy++) {
+    const k = cx * 4096 + cy;
+    if (!placed.has(k)) placed.set(k, []);
+    placed.get(k).push([x, y, w, h]);
+  }
+  return true;
+}
+
 export class MapView {
   /**
    * @param {HTMLElement} container
@@ -89,7 +136,15 @@ export class MapView {
     this.dirty = false;
     this.frames = 0;
     this.hatch = hatchPattern(this.ctx, 'rgba(255,196,0,0.55)');
-    this.screen = []; // [uid, x, y] of drawn entities, for hit tests
+    // The basemap, rendered offscreen for one view and size (baseFor) and blitted every frame.
+    this.base = document.createElement('canvas');
+    this.baseFor = null; // [cx, cy, scale, width, height, dpr, land] it was rendered for
+    // Entities in view this frame: screen positions in reused typed arrays, no objects per entity.
+    this.inView = { n: 0, x: new Float64Array(1024), y: new Float64Array(1024), e: [] };
+    this.grid = new ScreenGrid();
+    this.labelGrid = new Map(); // declutter: cell → label boxes placed this frame
+    // What the last frame drew, for clicks: entities (e = record) and clusters (e = null).
+    this.hits = { n: 0, x: new Float64Array(1024), y: new Float64Array(1024), e: [] };
     new ResizeObserver(() => this.resize()).observe(container);
     this.resize();
     this.bindInput();
@@ -103,6 +158,7 @@ export class MapView {
     this.land = pathOf(feature(land, land.objects.land), true);
     this.coast = pathOf(mesh(land, land.objects.land), false);
     this.borders = pathOf(mesh(countries, countries.objects.countries, (a, b) => a !== b), false);
+    this.baseFor = null;
     this.redraw();
   }
 
@@ -115,6 +171,9 @@ export class MapView {
     this.canvas.height = Math.round(this.height * this.dpr);
     this.canvas.style.width = this.width + 'px';
     this.canvas.style.height = this.height + 'px';
+    this.base.width = this.canvas.width;
+    this.base.height = this.canvas.height;
+    this.baseFor = null;
     if (!this.view) this.resetView();
     this.redraw();
   }
@@ -197,7 +256,12 @@ export class MapView {
       c.classList.remove('dragging');
       if (click && e.type === 'pointerup') {
         const r = c.getBoundingClientRect();
-        this.source.onSelect?.(this.hitTest(e.clientX - r.left, e.clientY - r.top));
+        const x = e.clientX - r.left;
+        const y = e.clientY - r.top;
+        // A cluster opens by zooming in on it; an entity (or nothing) is selected.
+        const hit = this.hitAt(x, y);
+        if (hit && hit.cluster) this.zoomAt(3, hit.x, hit.y);
+        else this.source.onSelect?.(hit ? hit.uid : null);
       }
     };
     c.addEventListener('pointerup', end);
@@ -210,18 +274,26 @@ export class MapView {
     }, { passive: false });
   }
 
-  /** The uid of the entity drawn nearest to (sx, sy) within 14 px, or null. */
-  hitTest(sx, sy) {
-    let best = null;
-    let bestD = 14 * 14;
-    for (const [uid, x, y] of this.screen) {
-      const d = (x - sx) ** 2 + (y - sy) ** 2;
+  /** What the last frame drew nearest to (sx, sy) within 14 px: {uid} or {cluster, x, y}, or null. */
+  hitAt(sx, sy) {
+    const h = this.hits;
+    let best = -1;
+    let bestD = HIT_RADIUS * HIT_RADIUS;
+    for (let i = 0; i < h.n; i++) {
+      const d = (h.x[i] - sx) ** 2 + (h.y[i] - sy) ** 2;
       if (d <= bestD) {
         bestD = d;
-        best = uid;
+        best = i;
       }
     }
-    return best;
+    if (best < 0) return null;
+    const e = h.e[best];
+    return e ? { uid: e.uid, x: h.x[best], y: h.y[best] } : { cluster: true, x: h.x[best], y: h.y[best] };
+  }
+
+  /** The uid of the entity drawn nearest to (sx, sy) within 14 px, or null. */
+  hitTest(sx, sy) {
+    return this.hitAt(sx, sy)?.uid ?? null;
   }
 
   draw() {
@@ -232,13 +304,30 @@ export class MapView {
 
   drawFrame() {
     this.frames++;
-    const { ctx, width, height, dpr, view } = this;
+    const { ctx, dpr } = this;
+    this.renderBase();
+    // The cached basemap is opaque: copy it, no blending.
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalCompositeOperation = 'copy';
+    ctx.drawImage(this.base, 0, 0);
+    ctx.globalCompositeOperation = 'source-over';
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // Impact areas above the entities: they are what must not be missed.
+    this.drawEntities();
+    for (const w of this.source.warnings()) this.drawWarning(w);
+  }
+
+  /** Renders sea, graticule, land and borders offscreen when the view or the size changed. */
+  renderBase() {
+    const { width, height, dpr, view } = this;
+    const f = this.baseFor;
+    if (f && f[0] === view.cx && f[1] === view.cy && f[2] === view.scale && f[3] === width && f[4] === height && f[5] === dpr && f[6] === this.land) return;
+    this.baseFor = [view.cx, view.cy, view.scale, width, height, dpr, this.land];
+    const ctx = this.base.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = THEME.sea;
     ctx.fillRect(0, 0, width, height);
-
-    this.drawGraticule();
-
+    this.drawGraticule(ctx);
     // basemap: world-unit paths under a transform; line widths divided by the scale.
     if (this.land) {
       ctx.save();
@@ -257,14 +346,10 @@ export class MapView {
       ctx.stroke(this.borders);
       ctx.restore();
     }
-
-    // Impact areas above the entities: they are what must not be missed.
-    this.drawEntities();
-    for (const w of this.source.warnings()) this.drawWarning(w);
   }
 
-  drawGraticule() {
-    const { ctx, width, height } = this;
+  drawGraticule(ctx) {
+    const { width, height } = this;
     const [lonW, latN] = unproject(...this.toWorld(0, 0));
     const [lonE, latS] = unproject(...this.toWorld(width, height));
     const span = lonE - lonW;
@@ -333,98 +418,82 @@ export class MapView {
       }
     }
     if (center) {
-      ctx.setLineDash([]);
-      ctx.font = 'bold 12px system-ui, "Noto Sans CJK JP", sans-serif';
-      ctx.textAlign = 'center';
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = THEME.halo;
       const text = w.exercise ? this.source.exerciseText : `${w.id} v${w.version}`;
-      ctx.strokeText(text, center[0], center[1] + 4);
-      ctx.fillStyle = color;
-      ctx.fillText(text, center[0], center[1] + 4);
-      if (w.exercise) {
-        ctx.font = '11px system-ui, sans-serif';
-        ctx.strokeText(`${w.id} v${w.version}`, center[0], center[1] + 19);
-        ctx.fillText(`${w.id} v${w.version}`, center[0], center[1] + 19);
-      }
+      this.blit(textSprite(text, 'bold 12px system-ui, "Noto Sans CJK JP", sans-serif', color, this.dpr), center[0], center[1] + 4, true);
+      if (w.exercise) this.blit(textSprite(`${w.id} v${w.version}`, '11px system-ui, sans-serif', color, this.dpr), center[0], center[1] + 19, true);
     }
     ctx.restore();
   }
 
+  /** Blits a text sprite with its baseline at y, starting at x (or centred on x). */
+  blit(sprite, x, y, centred = false) {
+    const { ctx, dpr } = this;
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(sprite.canvas, Math.round((centred ? x - sprite.w / 2 : x) * dpr), Math.round((y - sprite.base) * dpr));
+    ctx.restore();
+  }
+
+  /**
+   * Entities in view. Up to CLUSTER_LIMIT in view each is a symbol (callsigns too when at most
+   * LABEL_LIMIT, decluttered); above that, entities sharing a CLUSTER_CELL cell are drawn as
+   * one badge with their count, coloured by the most threatening affiliation among them; a lone
+   * entity keeps its symbol. Nothing in view goes undrawn; the selected entity is always drawn.
+   */
   drawEntities() {
     const { ctx, width, height, dpr } = this;
+    const v = this.view;
     const margin = 30;
-    const visible = [];
+    const hx = width / 2 - v.cx * v.scale;
+    const hy = height / 2 - v.cy * v.scale;
+    const iv = this.inView;
+    let n = 0;
+    let selected = null;
     for (const e of this.source.entities()) {
       if (e.wx === undefined) continue;
-      const [sx, sy] = this.toScreen(e.wx, e.wy);
+      const sx = e.wx * v.scale + hx;
+      const sy = e.wy * v.scale + hy;
       if (sx < -margin || sy < -margin || sx > width + margin || sy > height + margin) continue;
-      visible.push([e, sx, sy]);
+      if (n === iv.x.length) {
+        iv.x = grow(iv.x);
+        iv.y = grow(iv.y);
+      }
+      iv.x[n] = sx;
+      iv.y[n] = sy;
+      iv.e[n] = e;
+      if (e.uid === this.selected) selected = n;
+      n++;
     }
-    const screen = [];
-    const labels = visible.length <= LABEL_LIMIT;
-    const size = visible.length > SMALL_LIMIT ? SMALL : SIZE;
-    // Callsigns are decluttered: a label whose box would overlap one already placed is skipped
-    // (the symbol is still drawn; the list and the detail panel have every callsign).
-    const placed = new Map(); // grid cell → boxes
-    const CELL = 64;
-    const place = (x, y, w, hgt) => {
-      const cx0 = Math.floor(x / CELL), cx1 = Math.floor((x + w) / CELL);
-      const cy0 = Math.floor(y / CELL), cy1 = Math.floor((y + hgt) / CELL);
-      for (let cx = cx0; cx <= cx1; cx++) for (let cy = cy0; cy <= cy1; cy++) {
-        for (const b of placed.get(cx * 4096 + cy) ?? []) {
-          if (x < b[0] + b[2] && b[0] < x + w && y < b[1] + b[3] && b[1] < y + hgt) return false;
-        }
-      }
-      for (let cx = cx0; cx <= cx1; cx++) for (let cy = cy0; cy <= cy1; cy++) {
-        const k = cx * 4096 + cy;
-        if (!placed.has(k)) placed.set(k, []);
-        placed.get(k).push([x, y, w, hgt]);
-      }
-      return true;
-    };
-    ctx.font = '11px system-ui, "Noto Sans CJK JP", "Noto Sans CJK KR", sans-serif';
-    ctx.textAlign = 'left';
-    ctx.lineJoin = 'round';
-    let selected = null;
-    const pending = []; // callsigns to draw after the symbols: [text, x, y, stale]
-    // Fresh entities last, so they are drawn over stale ones (and labelled first, below).
-    visible.sort((a, b) => (b[0].stale ? 1 : 0) - (a[0].stale ? 1 : 0));
-    for (const item of visible) {
-      const [e, sx, sy] = item;
-      screen.push([e.uid, sx, sy]);
-      if (e.uid === this.selected) selected = item;
-      const alpha = e.stale ? 0.35 : 1;
-      if (ctx.globalAlpha !== alpha) ctx.globalAlpha = alpha;
-      const img = e.sidc ? symbolImage(e.sidc, dpr, size) : null;
-      let right = sx + 6;
-      if (img) {
-        const x = Math.round(sx - img.ax);
-        const y = Math.round(sy - img.ay);
-        ctx.drawImage(img.canvas, x, y, img.w, img.h);
-        right = x + img.w + 2;
-      } else {
-        ctx.fillStyle = '#b0c4d8';
-        ctx.beginPath();
-        ctx.moveTo(sx, sy - 6); ctx.lineTo(sx + 6, sy); ctx.lineTo(sx, sy + 6); ctx.lineTo(sx - 6, sy);
-        ctx.closePath();
-        ctx.fill();
-      }
-      if (labels && e.callsign) pending.push([e.callsign, right, sy, e.stale]);
+    iv.n = n;
+    iv.e.length = n; // let records of the previous frame go
+    this.hits.n = 0;
+
+    // Device pixels from here: sprites are blitted 1:1 at whole pixels.
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (n > CLUSTER_LIMIT) {
+      this.drawClustered();
+    } else {
+      const size = n > SMALL_LIMIT ? SMALL : SIZE;
+      // Stale first and faded, fresh over them: two passes, one alpha change, no sort.
+      ctx.globalAlpha = 0.35;
+      for (let i = 0; i < n; i++) if (iv.e[i].stale) this.drawSymbol(i, size);
+      ctx.globalAlpha = 1;
+      for (let i = 0; i < n; i++) if (!iv.e[i].stale) this.drawSymbol(i, size);
+      if (n <= LABEL_LIMIT) this.drawLabels(size);
     }
     ctx.globalAlpha = 1;
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = THEME.halo;
-    for (let i = pending.length - 1; i >= 0; i--) {
-      const [text, x, y, stale] = pending[i];
-      if (!place(x, y - 7, ctx.measureText(text).width + 2, 14)) continue;
-      ctx.strokeText(text, x, y + 4);
-      ctx.fillStyle = stale ? THEME.labelStale : THEME.label;
-      ctx.fillText(text, x, y + 4);
-    }
-    ctx.globalAlpha = 1;
-    if (selected) {
-      const [, sx, sy] = selected;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.hits.e.length = this.hits.n;
+
+    if (selected !== null) {
+      const sx = iv.x[selected];
+      const sy = iv.y[selected];
+      if (n > CLUSTER_LIMIT) {
+        // it may sit in a cluster: its own symbol on top, so the selection is never hidden
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        this.drawSymbol(selected, SMALL);
+        ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      }
       ctx.strokeStyle = THEME.select;
       ctx.lineWidth = 2;
       ctx.setLineDash([4, 3]);
@@ -433,7 +502,108 @@ export class MapView {
       ctx.stroke();
       ctx.setLineDash([]);
     }
-    this.screen = screen;
+  }
+
+  /** One entity's symbol (a plain diamond without one), in device pixels; clickable after. */
+  drawSymbol(i, size) {
+    const { ctx, dpr, inView: iv } = this;
+    const e = iv.e[i];
+    const sx = iv.x[i];
+    const sy = iv.y[i];
+    const img = e.sidc ? symbolImage(e.sidc, dpr, size) : null;
+    if (img) {
+      ctx.drawImage(img.canvas, Math.round((sx - img.ax) * dpr), Math.round((sy - img.ay) * dpr));
+    } else {
+      const r = 6 * dpr;
+      const x = sx * dpr;
+      const y = sy * dpr;
+      ctx.fillStyle = '#b0c4d8';
+      ctx.beginPath();
+      ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y);
+      ctx.closePath();
+      ctx.fill();
+    }
+    this.addHit(sx, sy, e);
+  }
+
+  addHit(x, y, e) {
+    const h = this.hits;
+    if (h.n === h.x.length) {
+      h.x = grow(h.x);
+      h.y = grow(h.y);
+    }
+    h.x[h.n] = x;
+    h.y[h.n] = y;
+    h.e[h.n] = e;
+    h.n++;
+  }
+
+  /** Callsigns right of their symbols, fresh ones first; one overlapping a placed label is skipped. */
+  drawLabels(size) {
+    const { ctx, dpr, inView: iv } = this;
+    const placed = this.labelGrid;
+    placed.clear();
+    let budget = LABEL_BUDGET;
+    let more = false;
+    for (const stalePass of [false, true]) {
+      for (let i = 0; i < iv.n; i++) {
+        const e = iv.e[i];
+        if (e.stale !== stalePass || !e.callsign) continue;
+        const img = e.sidc ? symbolImage(e.sidc, dpr, size) : null;
+        const x = img ? Math.round(iv.x[i] - img.ax) + img.w : iv.x[i] + 6; // right of the symbol
+        const sy = iv.y[i];
+        const color = stalePass ? THEME.labelStale : THEME.label;
+        // At most LABEL_BUDGET new label sprites a frame (a frame that zooms in on 600 unlabelled
+        // entities would otherwise take a fifth of a second); the rest come on the next frames.
+        let sprite = textSprite(e.callsign, LABEL_FONT, color, dpr, false);
+        if (!sprite) {
+          if (budget === 0) {
+            more = true;
+            continue;
+          }
+          budget--;
+          sprite = textSprite(e.callsign, LABEL_FONT, color, dpr);
+        }
+        if (!place(placed, x + 2, sy - 7, sprite.w - 2, 14)) continue;
+        ctx.drawImage(sprite.canvas, Math.round(x * dpr), Math.round((sy + 4 - sprite.base) * dpr));
+      }
+    }
+    if (more) this.redraw();
+  }
+
+  /** Above CLUSTER_LIMIT in view: one symbol per lone entity, one counted badge per crowded cell. */
+  drawClustered() {
+    const { ctx, dpr, inView: iv, grid } = this;
+    const v = this.view; // cells anchored to the world: the world's origin on the screen
+    grid.reset(this.width, this.height, CLUSTER_CELL, this.width / 2 - v.cx * v.scale, this.height / 2 - v.cy * v.scale);
+    for (let i = 0; i < iv.n; i++) {
+      const e = iv.e[i];
+      grid.add(i, iv.x[i], iv.y[i], affiliationRank(e.sidc), e.stale);
+    }
+    // lone entities: stale ones faded, fresh over them
+    for (const stalePass of [true, false]) {
+      ctx.globalAlpha = stalePass ? 0.35 : 1;
+      for (let k = 0; k < grid.usedCount; k++) {
+        const c = grid.used[k];
+        if (grid.count[c] !== 1) continue;
+        const i = grid.first[c];
+        if (iv.e[i].stale === stalePass) this.drawSymbol(i, SMALL);
+      }
+    }
+    // clusters at their members' mean position; faded when every member is stale
+    for (const stalePass of [true, false]) {
+      ctx.globalAlpha = stalePass ? 0.45 : 1;
+      for (let k = 0; k < grid.usedCount; k++) {
+        const c = grid.used[k];
+        const count = grid.count[c];
+        if (count < 2 || (grid.fresh[c] === 0) !== stalePass) continue;
+        const x = grid.sumX[c] / count;
+        const y = grid.sumY[c] / count;
+        const badge = clusterBadge(count, CLUSTER_COLORS[grid.rank[c]], dpr);
+        ctx.drawImage(badge.canvas, Math.round((x - badge.w / 2) * dpr), Math.round((y - badge.h / 2) * dpr));
+        this.addHit(x, y, null);
+      }
+    }
   }
 
   /** Centre the view on a position, zooming in if the view is wide. */
