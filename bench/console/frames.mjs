@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The console's map under load, in headless Chromium (no GPU): for each entity count, the mock
 // node (web/dev/mock-server.mjs) serves that many live entities moving at --rate per second over
-// the WebSocket; the page records the time of every map draw (window.kizunaConsole.lastDrawMs)
+// the WebSocket (in batches every --tick ms: the node forwards moves as they come, so the
+// default is a batch per 20 ms rather than bursts); the page records the time of every map draw (window.kizunaConsole.lastDrawMs)
 // and the interval between frames that drew, for --duration seconds after --warmup.
 // Prints one Markdown table. Usage (bench/console.sh builds web/ first):
-//   node --experimental-websocket bench/console/frames.mjs [--counts 1000,5000] [--rate 1000] [--duration 10] [--warmup 3]
+//   node --experimental-websocket bench/console/frames.mjs [--counts 1000,5000] [--rate 1000] [--tick 20] [--duration 10] [--warmup 3]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,7 @@ const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes('--' + n) ? args[args.indexOf('--' + n) + 1] : d);
 const counts = opt('counts', '1000,5000').split(',').map(Number);
 const rate = Number(opt('rate', '1000'));
+const tick = Number(opt('tick', '20'));
 const duration = Number(opt('duration', '10'));
 const warmup = Number(opt('warmup', '3'));
 const web = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
@@ -24,7 +26,7 @@ function percentile(sorted, p) {
 }
 
 async function run(count, port) {
-  const mock = spawn(process.execPath, [join(web, 'dev', 'mock-server.mjs'), '--port', String(port), '--entities', String(count), '--rate', String(rate), '--noauth'],
+  const mock = spawn(process.execPath, [join(web, 'dev', 'mock-server.mjs'), '--port', String(port), '--entities', String(count), '--rate', String(rate), '--tick', String(tick), '--noauth'],
     { cwd: web, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     mock.stdout.on('data', (d) => { if (String(d).includes('mock Kizuna console')) resolve(); });
@@ -61,7 +63,7 @@ for (const count of counts) {
   port += 10;
 }
 const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-console.log(`Console map, headless Chromium without GPU, ${rate} moves/s over the WebSocket, ${duration} s measured after ${warmup} s:\n`);
+console.log(`Console map, headless Chromium without GPU, ${rate} moves/s over the WebSocket (a batch every ${tick} ms), ${duration} s measured after ${warmup} s:\n`);
 console.log('| Entities | Shown | Map draws | Draws/s | Draw p50 ms | Draw p99 ms | Between draws p50 ms | p99 ms |');
 console.log('|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const r of rows) {

@@ -3,7 +3,7 @@
 // shaped as /tmp/console-contract.md says (whoami, profile, events, warnings, ack, and the
 // live WebSocket with a minimal frame writer). Not part of the product.
 //
-//   node dev/mock-server.mjs [--port 8090] [--entities 1500] [--rate 200] [--noauth]
+//   node dev/mock-server.mjs [--port 8090] [--entities 1500] [--rate 200] [--tick 100] [--noauth]
 //
 // Sign in by opening the URL it prints (sets the kizuna_console cookie), as with the real node.
 import http from 'node:http';
@@ -21,6 +21,7 @@ const opt = (name, dflt) => {
 const PORT = Number(opt('port', 8090));
 const ENTITIES = Number(opt('entities', 400));
 const RATE = Number(opt('rate', 50)); // moves per second
+const TICK = Number(opt('tick', 100)); // ms between batches of moves (a real node forwards each as it comes)
 const NOAUTH = args.includes('--noauth');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -241,7 +242,7 @@ server.on('upgrade', (req, sock) => {
 let acc = 0;
 setInterval(() => {
   const now = Date.now();
-  acc += RATE / 10;
+  acc += (RATE * TICK) / 1000;
   while (acc >= 1) {
     acc--;
     const e = entities[Math.floor(rnd() * entities.length)];
@@ -252,7 +253,7 @@ setInterval(() => {
     if (permits(e.label)) for (const s of sockets) send(s, { kind: 'event', event: ev });
   }
   if (history.length > 400000) history.splice(0, history.length - 300000);
-}, 100);
+}, TICK);
 
 server.listen(PORT, '127.0.0.1', () => {
   console.log(`mock Kizuna console on http://127.0.0.1:${PORT}/ (${ENTITIES} entities, ${RATE} moves/s${NOAUTH ? ', no sign-in' : ''})`);
