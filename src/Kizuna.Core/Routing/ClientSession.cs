@@ -52,10 +52,33 @@ public sealed class ClientSession
     public AccessExit ReplayExit { get; init; } = AccessExit.Replay;
 
     /// <summary>
-    /// Queues an item. Never blocks: a full picture lane drops its oldest entry; a full warning or
-    /// control lane means the client has stopped reading, and the connection is aborted.
+    /// The connection's express path for warnings, when it has one (CoT connections do): a
+    /// warning queued while the writer is idle is written by the caller at once.
     /// </summary>
-    public void Deliver(OutboundItem item, Lane lane) => Account(Queue.Enqueue(item, lane), lane);
+    public IExpressWriter? Express { get; set; }
+
+    /// <summary>
+    /// Queues an item. Never blocks: a full picture lane drops its oldest entry; a full warning or
+    /// control lane means the client has stopped reading, and the connection is aborted. A warning
+    /// finding the writer idle is written on the caller's thread (<see cref="Express"/>).
+    /// </summary>
+    public void Deliver(OutboundItem item, Lane lane)
+    {
+        if (lane == Lane.Warning && Express is { } express)
+        {
+            var batch = new List<OutboundItem>(1);
+            var (dropped, overflow, claimed) = Queue.EnqueueWarning(item, batch);
+            Account((dropped, overflow), lane);
+            if (claimed)
+            {
+                express.WriteNow(batch);
+            }
+
+            return;
+        }
+
+        Account(Queue.Enqueue(item, lane), lane);
+    }
 
     public void Deliver(SharedEvent evt, Lane lane) => Deliver(new OutboundItem(evt), lane);
 

@@ -31,6 +31,8 @@ public sealed class OutboundQueue : IValueTaskSource
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
     private bool _waiting;
     private bool _completed;
+    // Someone other than the writer holds the writer's turn (an express warning write); the writer is not woken meanwhile.
+    private bool _express;
 
     public OutboundQueue(int controlCapacity, int pictureCapacity, int warningCapacity = 1024)
     {
@@ -114,6 +116,69 @@ public sealed class OutboundQueue : IValueTaskSource
         return (dropped, false);
     }
 
+    /// <summary>
+    /// Queues a warning and, when the writer is idle (waiting for work), gives the caller the
+    /// writer's turn instead of waking the writer: every queued warning moves into
+    /// <paramref name="express"/>, and the caller writes them at once on its own thread (no hop
+    /// through the thread pool, which a saturating picture load keeps queued), then calls
+    /// <see cref="EndExpress"/>. When the writer is busy it is left alone: it takes the warning
+    /// lane first in its next batch.
+    /// </summary>
+    public (int Dropped, bool Overflow, bool Express) EnqueueWarning(OutboundItem item, List<OutboundItem> express)
+    {
+        ArgumentNullException.ThrowIfNull(express);
+        var dropped = 0;
+        bool wake;
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return (0, false, false);
+            }
+
+            if (!Add(item, Lane.Warning, ref dropped))
+            {
+                return (dropped, true, false);
+            }
+
+            if (_waiting && !_express)
+            {
+                _waiting = false;
+                _express = true;
+                var warnings = _lanes[(int)Lane.Warning];
+                while (warnings.TryDequeue(out var queued))
+                {
+                    express.Add(queued);
+                }
+
+                return (dropped, false, true);
+            }
+
+            wake = TakeWaiter();
+        }
+
+        Wake(wake);
+        return (dropped, false, false);
+    }
+
+    /// <summary>Gives the writer's turn back after an express write; the writer is woken if anything is left for it.</summary>
+    public void EndExpress()
+    {
+        bool wake;
+        lock (_gate)
+        {
+            _express = false;
+            wake = _completed || _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0;
+            if (!wake)
+            {
+                // Still idle: the writer's wait is pending and the next item wakes it as usual.
+                _waiting = true;
+            }
+        }
+
+        Wake(wake);
+    }
+
     /// <summary>Adds one item under the lock; false when a lane that never drops is full.</summary>
     private bool Add(OutboundItem item, Lane lane, ref int dropped)
     {
@@ -133,7 +198,7 @@ public sealed class OutboundQueue : IValueTaskSource
         return true;
     }
 
-    /// <summary>Under the lock: whether the writer is waiting, clearing the flag.</summary>
+    /// <summary>Under the lock: whether the writer is waiting, clearing the flag. False while an express write holds the turn.</summary>
     private bool TakeWaiter()
     {
         var waiting = _waiting;

@@ -96,7 +96,9 @@ public sealed class CotConnection
 
         // The writer waits on its queue, not on the token: completing the queue wakes it.
         using var wakeWriter = connectionCts.Token.Register(queue.Complete);
-        var writer = WriteLoopAsync(session, transport.Output, connectionCts.Token);
+        var output = new ConnectionWriter(session, transport.Output, _options, _metrics, _receipts, Abort, reason => Misbehaved(session, reason), connectionCts.Token);
+        session.Express = output;
+        var writer = output.RunAsync();
         var reader = ReadLoopAsync(session, transport.Input, connectionCts.Token);
         try
         {
@@ -382,97 +384,6 @@ public sealed class CotConnection
         {
             session.Uid = evt.Uid;
             session.Callsign = callsign;
-        }
-    }
-
-    private async Task<string> WriteLoopAsync(ClientSession session, PipeWriter output, CancellationToken token)
-    {
-        var batch = new List<OutboundItem>(_options.WriteBatchSize);
-        var format = WireFormat.CotXml;
-        try
-        {
-            while (true)
-            {
-                batch.Clear();
-                if (session.Queue.DequeueBatch(batch, _options.WriteBatchSize) == 0)
-                {
-                    if (session.Queue.IsCompleted)
-                    {
-                        return "queue drained";
-                    }
-
-                    await session.Queue.WaitAsync().ConfigureAwait(false);
-                    if (token.IsCancellationRequested)
-                    {
-                        return "closed";
-                    }
-
-                    continue;
-                }
-
-                long bytes = 0;
-                var events = 0;
-                var chunk = Span<byte>.Empty;
-                var used = 0;
-                foreach (var item in batch)
-                {
-                    // Events are packed into chunks of up to WriteChunkBytes, and an event never
-                    // straddles two chunks: the transport writes each chunk as one piece (over TLS,
-                    // one record), so clients that decode each read on its own (node-tak) never see
-                    // a character cut in two, and TLS sends full records instead of one per event.
-                    var encoded = item.Event!.Encoded(format);
-                    if (encoded.Length > chunk.Length - used)
-                    {
-                        output.Advance(used);
-                        chunk = output.GetSpan(Math.Max(encoded.Length, _options.WriteChunkBytes));
-                        used = 0;
-                    }
-
-                    encoded.Span.CopyTo(chunk[used..]);
-                    used += encoded.Length;
-                    bytes += encoded.Length;
-                    events++;
-                    if (item.Action == OutboundAction.SendThenSwitchToProtobuf)
-                    {
-                        format = WireFormat.TakProtobufV1;
-                    }
-                }
-
-                output.Advance(used);
-
-                var flush = output.FlushAsync(token);
-                var flushed = flush.IsCompleted
-                    ? flush.Result
-                    : await flush.AsTask().WaitAsync(_options.WriteStallTimeout, token).ConfigureAwait(false);
-                _metrics.EventsWritten(events, bytes);
-                if (flushed.IsCompleted || flushed.IsCanceled)
-                {
-                    return "closed by client";
-                }
-
-                if (_receipts is not null)
-                {
-                    foreach (var item in batch)
-                    {
-                        if (item.Event?.Warning is { } warning)
-                        {
-                            _receipts.Written(session, warning);
-                        }
-                    }
-                }
-            }
-        }
-        catch (TimeoutException)
-        {
-            return Misbehaved(session, $"not reading: a write stalled for {_options.WriteStallTimeout.TotalSeconds:0} s");
-        }
-        catch (OperationCanceledException)
-        {
-            return "closed";
-        }
-        catch (IOException ex)
-        {
-            return "connection lost: " + ex.Message;
         }
     }
 

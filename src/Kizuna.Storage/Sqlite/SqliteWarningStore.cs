@@ -11,7 +11,9 @@ namespace Kizuna.Storage.Sqlite;
 /// Missile warnings in their own SQLite file (<c>warnings.db</c>), apart from the event history:
 /// a warning commit never waits behind a batch of picture updates. WAL with
 /// <c>synchronous=FULL</c>, so a committed version survives power loss, not only a crash.
-/// Warnings are few; one connection, one operation at a time.
+/// Warnings are few; one connection, one operation at a time. Receipts are queued and written
+/// together (<see cref="RecordDeliveryAsync"/>), so a warning reaching many clients costs one
+/// commit for their receipts, and the next warning's append never waits behind one commit each.
 /// </summary>
 public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) : IWarningStore
 {
@@ -29,8 +31,16 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         );
         """;
 
+    private const string DeliveredUpdate = "delivered_at = COALESCE(delivered_at, excluded.delivered_at)";
+    private const string AcknowledgedUpdate = "delivered_at = COALESCE(delivered_at, excluded.delivered_at), acknowledged_at = COALESCE(acknowledged_at, excluded.acknowledged_at)";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SqliteConnection? _connection;
+
+    // Receipts waiting for the next receipt commit, and whether a writer for them is on its way.
+    private readonly Lock _receiptsGate = new();
+    private List<PendingReceipt> _receipts = [];
+    private bool _receiptWriterQueued;
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -174,14 +184,16 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             null,
             cancellationToken);
 
-    public Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken)
-        => UpsertReceiptAsync(receipt, "delivered_at = COALESCE(delivered_at, excluded.delivered_at)", cancellationToken);
+    /// <summary>Queues the receipt for the next receipt commit; completes once it is committed.</summary>
+    public Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken) => QueueReceipt(receipt, DeliveredUpdate);
 
-    public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken)
-        => UpsertReceiptAsync(receipt, "delivered_at = COALESCE(delivered_at, excluded.delivered_at), acknowledged_at = COALESCE(acknowledged_at, excluded.acknowledged_at)", cancellationToken);
+    /// <inheritdoc cref="RecordDeliveryAsync"/>
+    public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken) => QueueReceipt(receipt, AcknowledgedUpdate);
 
     public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningReceipt>>(async connection =>
     {
+        // Whatever was recorded before this read is in it.
+        await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT version, recipient, organization, nation, delivered_at, acknowledged_at FROM warning_receipts WHERE warning_id = @id ORDER BY version, organization, recipient";
         command.Parameters.AddWithValue("@id", warningId);
@@ -228,6 +240,11 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     {
         if (_connection is not null)
         {
+            await WithConnection(async connection =>
+            {
+                await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
+                return 0;
+            }, CancellationToken.None).ConfigureAwait(false);
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
         }
@@ -235,24 +252,114 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         _gate.Dispose();
     }
 
-    private Task UpsertReceiptAsync(WarningReceipt receipt, string update, CancellationToken cancellationToken) => WithConnection(async connection =>
+    private Task QueueReceipt(WarningReceipt receipt, string update)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            INSERT INTO warning_receipts (warning_id, version, recipient, organization, nation, delivered_at, acknowledged_at)
-            VALUES (@id, @version, @recipient, @organization, @nation, @delivered, @acknowledged)
-            ON CONFLICT (warning_id, version, recipient) DO UPDATE SET {update}
-            """;
-        command.Parameters.AddWithValue("@id", receipt.WarningId);
-        command.Parameters.AddWithValue("@version", receipt.Version);
-        command.Parameters.AddWithValue("@recipient", receipt.Recipient);
-        command.Parameters.AddWithValue("@organization", receipt.Organization);
-        command.Parameters.AddWithValue("@nation", receipt.Nation);
-        command.Parameters.AddWithValue("@delivered", (object?)ToMillis(receipt.DeliveredAt ?? receipt.AcknowledgedAt) ?? DBNull.Value);
-        command.Parameters.AddWithValue("@acknowledged", (object?)ToMillis(receipt.AcknowledgedAt) ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return 0;
-    }, cancellationToken);
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool queueWriter;
+        lock (_receiptsGate)
+        {
+            _receipts.Add(new PendingReceipt(receipt, update, committed));
+            queueWriter = !_receiptWriterQueued;
+            _receiptWriterQueued = true;
+        }
+
+        if (queueWriter)
+        {
+            _ = Task.Run(WriteReceiptsAsync);
+        }
+
+        return committed.Task;
+    }
+
+    private async Task WriteReceiptsAsync()
+    {
+        try
+        {
+            await WithConnection(async connection =>
+            {
+                await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
+                return 0;
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+        {
+            // The store closed first (DisposeAsync wrote what was queued by then).
+            FailQueuedReceipts(ex);
+        }
+    }
+
+    /// <summary>Under the gate: every queued receipt in one transaction.</summary>
+    private async Task WriteQueuedReceiptsAsync(SqliteConnection connection)
+    {
+        List<PendingReceipt> batch;
+        lock (_receiptsGate)
+        {
+            batch = _receipts;
+            _receipts = [];
+            _receiptWriterQueued = false;
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync().ConfigureAwait(false);
+            foreach (var (receipt, update, _) in batch)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = $"""
+                    INSERT INTO warning_receipts (warning_id, version, recipient, organization, nation, delivered_at, acknowledged_at)
+                    VALUES (@id, @version, @recipient, @organization, @nation, @delivered, @acknowledged)
+                    ON CONFLICT (warning_id, version, recipient) DO UPDATE SET {update}
+                    """;
+                command.Parameters.AddWithValue("@id", receipt.WarningId);
+                command.Parameters.AddWithValue("@version", receipt.Version);
+                command.Parameters.AddWithValue("@recipient", receipt.Recipient);
+                command.Parameters.AddWithValue("@organization", receipt.Organization);
+                command.Parameters.AddWithValue("@nation", receipt.Nation);
+                command.Parameters.AddWithValue("@delivered", (object?)ToMillis(receipt.DeliveredAt ?? receipt.AcknowledgedAt) ?? DBNull.Value);
+                command.Parameters.AddWithValue("@acknowledged", (object?)ToMillis(receipt.AcknowledgedAt) ?? DBNull.Value);
+                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Committed.TrySetException(ex);
+            }
+
+            return;
+        }
+
+        foreach (var pending in batch)
+        {
+            pending.Committed.TrySetResult();
+        }
+    }
+
+    private void FailQueuedReceipts(Exception ex)
+    {
+        List<PendingReceipt> batch;
+        lock (_receiptsGate)
+        {
+            batch = _receipts;
+            _receipts = [];
+        }
+
+        foreach (var pending in batch)
+        {
+            pending.Committed.TrySetException(ex);
+        }
+    }
+
+    private sealed record PendingReceipt(WarningReceipt Receipt, string Update, TaskCompletionSource Committed);
 
     /// <summary>A store written before warnings had views: its versions are all full views, keyed without an audience.</summary>
     private static async Task AddAudienceAsync(SqliteConnection connection, CancellationToken cancellationToken)

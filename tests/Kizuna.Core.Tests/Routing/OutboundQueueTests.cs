@@ -74,4 +74,75 @@ public sealed class OutboundQueueTests
 
         Assert.Equal(["warning", "p996", "p997", "p998", "p999"], Drain(queue));
     }
+
+    [Fact]
+    public async Task A_warning_for_an_idle_writer_is_handed_to_the_caller_and_the_writer_sleeps_until_the_turn_comes_back()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 8, warningCapacity: 8);
+        var idle = queue.WaitAsync().AsTask();
+        Assert.False(idle.IsCompleted);
+
+        var express = new List<OutboundItem>();
+        var (_, overflow, claimed) = queue.EnqueueWarning(new OutboundItem(Event("warning")), express);
+
+        Assert.False(overflow);
+        Assert.True(claimed);
+        Assert.Equal(["warning"], express.Select(i => i.Event!.Event.Uid));
+        Assert.Empty(Drain(queue));
+
+        // Picture arriving during the express write must not wake the writer into the same pipe.
+        queue.Enqueue(new OutboundItem(Event("picture")), Lane.Picture);
+        Assert.False(idle.IsCompleted);
+
+        queue.EndExpress();
+        await idle.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["picture"], Drain(queue));
+    }
+
+    [Fact]
+    public async Task Ending_an_express_write_with_nothing_left_keeps_the_writer_waiting_for_the_next_item()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 8, warningCapacity: 8);
+        var idle = queue.WaitAsync().AsTask();
+        var express = new List<OutboundItem>();
+        Assert.True(queue.EnqueueWarning(new OutboundItem(Event("warning")), express).Express);
+
+        queue.EndExpress();
+        Assert.False(idle.IsCompleted);
+
+        // The writer is idle again: the next warning is handed over again, the next picture wakes it.
+        var again = new List<OutboundItem>();
+        Assert.True(queue.EnqueueWarning(new OutboundItem(Event("warning-2")), again).Express);
+        queue.EndExpress();
+        queue.Enqueue(new OutboundItem(Event("picture")), Lane.Picture);
+        await idle.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void A_warning_for_a_busy_writer_waits_at_the_head_of_its_lane()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 8, warningCapacity: 8);
+        queue.Enqueue(new OutboundItem(Event("picture")), Lane.Picture);
+
+        // The writer has not asked to wait (it is writing): nothing is handed over.
+        var express = new List<OutboundItem>();
+        Assert.False(queue.EnqueueWarning(new OutboundItem(Event("warning")), express).Express);
+        Assert.Empty(express);
+        Assert.Equal(["warning", "picture"], Drain(queue));
+    }
+
+    [Fact]
+    public async Task Completing_the_queue_during_an_express_write_wakes_the_writer_only_when_the_turn_comes_back()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 8, warningCapacity: 8);
+        var idle = queue.WaitAsync().AsTask();
+        Assert.True(queue.EnqueueWarning(new OutboundItem(Event("warning")), []).Express);
+
+        queue.Complete();
+        Assert.False(idle.IsCompleted);
+
+        queue.EndExpress();
+        await idle.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(queue.IsCompleted);
+    }
 }

@@ -190,6 +190,34 @@ public sealed class SqliteWarningStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Receipts_recorded_at_once_are_committed_together_and_read_back_whole()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 0, 0, DateTimeKind.Utc);
+        // Not awaited one by one: many clients' deliveries of one version arrive together.
+        var pending = Enumerable.Range(0, 50)
+            .Select(i => _store.RecordDeliveryAsync(new WarningReceipt("W-many", 1, $"client-{i}", "JJOC", "JPN", t.AddMilliseconds(i), null), CancellationToken.None))
+            .ToList();
+
+        // A read right after sees every receipt recorded before it, committed or still queued.
+        var receipts = await _store.ReceiptsAsync("W-many", CancellationToken.None);
+        Assert.Equal(50, receipts.Count);
+        await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task Receipts_still_queued_when_the_store_closes_are_written_before_it_closes()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 0, 0, DateTimeKind.Utc);
+        var delivery = _store.RecordDeliveryAsync(new WarningReceipt("W-close", 1, "usfj-j3", "USFJ", "USA", t, null), CancellationToken.None);
+        await _store.DisposeAsync();
+        await delivery.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using var reopened = new SqliteWarningStore(_path, Labels);
+        await reopened.InitializeAsync(CancellationToken.None);
+        Assert.Single(await reopened.ReceiptsAsync("W-close", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task An_organization_is_escalated_once_per_version_and_the_record_survives_reopening()
     {
         var t = new DateTime(2026, 11, 26, 1, 0, 0, DateTimeKind.Utc);
