@@ -60,4 +60,10 @@ internal static partial class Log
 
     [LoggerMessage(1016, LogLevel.Information, "Fusion taken up again: {Warnings} warnings with reports from the last {Hours} hours, {Reports} reports")]
     public static partial void FusionRestored(ILogger logger, int warnings, double hours, int reports);
+
+    [LoggerMessage(1017, LogLevel.Information, "Warning issuer runs at real-time priority")]
+    public static partial void IssuerAtRealTimePriority(ILogger logger);
+
+    [LoggerMessage(1018, LogLevel.Warning, "Warning issuer runs at normal priority: {Reason}; under a saturating load a warning then waits its turn for the CPU")]
+    public static partial void IssuerAtNormalPriority(ILogger logger, string reason);
 }

@@ -13,7 +13,7 @@ namespace Kizuna.Core.Warnings;
 /// what each client was written and acknowledged is recorded; a client that connects is sent
 /// again every current warning version it may see and has not acknowledged.
 /// </summary>
-public sealed class WarningDesk : IWarningReceipts
+public sealed class WarningDesk : IWarningReceipts, IDisposable
 {
     private readonly SensorReportIntake _intake;
     private readonly IWarningStore _store;
@@ -22,7 +22,11 @@ public sealed class WarningDesk : IWarningReceipts
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _issuing = new(1, 1);
+    // Reports are issued one at a time, in order, on a thread of their own (real-time priority
+    // where permitted, IssuerPriority): woken, it runs at once, while the thread pool may be a
+    // queue of picture work deep under load (docs/warnings.md, "Warning first").
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _issuing = [];
+    private readonly Thread _issuer;
 
     public WarningDesk(SensorReportIntake intake, IWarningStore store, EventRouter router, LabelPolicy labels, KizunaMetrics metrics, ILogger<WarningDesk> logger, TimeProvider time)
     {
@@ -33,7 +37,29 @@ public sealed class WarningDesk : IWarningReceipts
         _metrics = metrics;
         _logger = logger;
         _time = time;
+        _issuer = new Thread(IssueLoop) { IsBackground = true, Name = "kizuna-warning-issuer" };
+        _issuer.Start();
     }
+
+    private void IssueLoop()
+    {
+        if (IssuerPriority.TryRaiseCurrentThread() is { } why)
+        {
+            Log.IssuerAtNormalPriority(_logger, why);
+        }
+        else
+        {
+            Log.IssuerAtRealTimePriority(_logger);
+        }
+
+        foreach (var work in _issuing.GetConsumingEnumerable())
+        {
+            work();
+        }
+    }
+
+    /// <summary>Lets the issuing thread finish what is queued and end.</summary>
+    public void Dispose() => _issuing.CompleteAdding();
 
     /// <summary>
     /// A warning is current for this long after its last version was issued: resent on connect and
@@ -64,50 +90,78 @@ public sealed class WarningDesk : IWarningReceipts
     /// Reads and fuses one report whose label was accepted. A refused report is logged, counted
     /// and told to the sender, and never fused. Returns the version issued, if any.
     /// </summary>
-    public async Task<WarningVersion?> ReportAsync(CotEvent evt, ConfidentialityLabel label, ClientSession sender, CancellationToken cancellationToken)
+    public Task<WarningVersion?> ReportAsync(CotEvent evt, ConfidentialityLabel label, ClientSession sender, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow().UtcDateTime;
-        // One report at a time from fusion to the warning lane, so versions go out in order.
-        await _issuing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var done = new TaskCompletionSource<WarningVersion?>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            var outcome = _intake.Offer(evt, label, now);
-            if (outcome.Refusal is { } refusal)
+            _issuing.Add(() =>
             {
-                _metrics.ReportRefused(refusal);
-                Log.ReportRefused(_logger, sender.Id, sender.RemoteEndpoint, refusal, outcome.Reason!);
-                sender.Deliver(Notice(sender, evt.Uid, refusal.ToString(), outcome.Reason!, now), Lane.Control);
-                return null;
-            }
-
-            if (outcome.Fusion.Version is not { } version)
-            {
-                // A report that joined a warning without changing it still counts for later versions, after a restart too.
-                if (outcome.Fusion.Result == FusionResult.NoChange)
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    await _store.RecordReportAsync(outcome.Fusion.WarningId!, outcome.Report!, cancellationToken).ConfigureAwait(false);
+                    done.TrySetCanceled(cancellationToken);
+                    return;
                 }
 
-                return null;
+                try
+                {
+                    done.TrySetResult(Issue(evt, label, sender, cancellationToken));
+                }
+                catch (Exception ex)
+                {
+                    done.TrySetException(ex);
+                }
+            }, cancellationToken);
+        }
+        catch (InvalidOperationException)
+        {
+            // The node is stopping (the desk was disposed).
+            done.TrySetCanceled(CancellationToken.None);
+        }
+
+        return done.Task;
+    }
+
+    /// <summary>
+    /// On the issuing thread, start to end: fusion, the durable append, the warning lane (which
+    /// writes at once to every client whose writer is idle). The store's calls complete without
+    /// a thread hop unless another store operation holds it, so they are waited for here.
+    /// </summary>
+    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, ClientSession sender, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var outcome = _intake.Offer(evt, label, now);
+        if (outcome.Refusal is { } refusal)
+        {
+            _metrics.ReportRefused(refusal);
+            Log.ReportRefused(_logger, sender.Id, sender.RemoteEndpoint, refusal, outcome.Reason!);
+            sender.Deliver(Notice(sender, evt.Uid, refusal.ToString(), outcome.Reason!, now), Lane.Control);
+            return null;
+        }
+
+        if (outcome.Fusion.Version is not { } version)
+        {
+            // A report that joined a warning without changing it still counts for later versions, after a restart too.
+            if (outcome.Fusion.Result == FusionResult.NoChange)
+            {
+                _store.RecordReportAsync(outcome.Fusion.WarningId!, outcome.Report!, cancellationToken).GetAwaiter().GetResult();
             }
 
-            // Stored before anyone is told, with the report that caused it (one commit). Each
-            // client gets the view it may see, if that view changed at this version number.
-            var issued = outcome.Fusion.Issued;
-            var current = outcome.Fusion.Current;
-            await _store.AppendAsync(issued, outcome.Report!, cancellationToken).ConfigureAwait(false);
-            var events = issued.ToDictionary(v => v.Audience, v => WarningEvent(v, now), StringComparer.Ordinal);
-            var recipients = _router.PublishWarning(
-                [.. events.Values],
-                p => WarningViews.For(p, current) is { } view && view.Version == version.Version ? events.GetValueOrDefault(view.Audience) : null);
-            _metrics.WarningIssued();
-            Log.WarningIssued(_logger, version.Label.Banner, recipients);
-            return version;
+            return null;
         }
-        finally
-        {
-            _issuing.Release();
-        }
+
+        // Stored before anyone is told, with the report that caused it (one commit). Each
+        // client gets the view it may see, if that view changed at this version number.
+        var issued = outcome.Fusion.Issued;
+        var current = outcome.Fusion.Current;
+        _store.AppendAsync(issued, outcome.Report!, cancellationToken).GetAwaiter().GetResult();
+        var events = issued.ToDictionary(v => v.Audience, v => WarningEvent(v, now), StringComparer.Ordinal);
+        var recipients = _router.PublishWarning(
+            [.. events.Values],
+            p => WarningViews.For(p, current) is { } view && view.Version == version.Version ? events.GetValueOrDefault(view.Audience) : null);
+        _metrics.WarningIssued();
+        Log.WarningIssued(_logger, version.Label.Banner, recipients);
+        return version;
     }
 
     /// <summary>Records an acknowledgement; a malformed one is refused with the reason, to the sender too.</summary>
