@@ -37,11 +37,35 @@ public sealed class HttpApiTests
         Assert.Equal("Q1", latest!.Single(e => e.Uid == "q-1").Callsign);
     }
 
+    [Fact]
+    public async Task The_state_at_a_past_time_shows_each_entity_where_it_was_then()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var client = await node.ConnectTcpAsync();
+        var now = DateTime.UtcNow;
+        await client.SendAsync(CotText.Position("s-1", "S1", time: now.AddMinutes(-2), lat: 35.0));
+        await client.SendAsync(CotText.Position("s-1", "S1", time: now.AddMinutes(-1), lat: 36.0));
+        await client.SendAsync(CotText.Ping("barrier"));
+        await client.ExpectAsync(e => e.Type == "t-x-c-t-r", "pong");
+        await node.Node.Store.FlushAsync(CancellationToken.None);
+
+        using var http = node.CreateHttpsClient(node.Issue("api-reader"));
+        var then = await http.GetFromJsonAsync($"/api/events/state?at={Uri.EscapeDataString(CotText.Time(now.AddSeconds(-90)))}", ApiJsonContext.Default.ListEventJson);
+        var later = await http.GetFromJsonAsync($"/api/events/state?at={Uri.EscapeDataString(CotText.Time(now))}", ApiJsonContext.Default.ListEventJson);
+        var before = await http.GetFromJsonAsync($"/api/events/state?at={Uri.EscapeDataString(CotText.Time(now.AddMinutes(-3)))}", ApiJsonContext.Default.ListEventJson);
+
+        Assert.Equal(35.0, Assert.Single(then!, e => e.Uid == "s-1").Point.Lat);
+        Assert.Equal(36.0, Assert.Single(later!, e => e.Uid == "s-1").Point.Lat);
+        Assert.DoesNotContain(before!, e => e.Uid == "s-1");
+    }
+
     [Theory]
     [InlineData("/api/events?since=yesterday", "since")]
     [InlineData("/api/events?until=2026-13-45", "until")]
     [InlineData("/api/events?limit=0", "limit")]
     [InlineData("/api/events?limit=100000", "limit")]
+    [InlineData("/api/events/state", "at")]
+    [InlineData("/api/events/state?at=noon", "at")]
     public async Task A_bad_query_parameter_is_answered_400_naming_the_parameter(string path, string parameter)
     {
         await using var node = await TestNode.StartAsync();
@@ -55,6 +79,7 @@ public sealed class HttpApiTests
     [Theory]
     [InlineData("/api/events")]
     [InlineData("/api/events/latest")]
+    [InlineData("/api/events/state?at=2026-11-22T09:00:00Z")]
     [InlineData("/api/whoami")]
     [InlineData("/api/profile")]
     public async Task Without_a_client_certificate_the_api_answers_401_and_says_how_to_identify(string path)

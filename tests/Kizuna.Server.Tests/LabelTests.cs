@@ -127,6 +127,11 @@ public sealed class LabelTests
         var latest = await korean.GetFromJsonAsync("/api/events/latest", ApiJsonContext.Default.ListEventJson);
         Assert.Equal(["api-all"], latest!.Select(e => e.Uid).ToArray());
         Assert.Equal("UNCLASSIFIED//REL TO USA, JPN, KOR", latest![0].Label.Banner);
+        var at = Uri.EscapeDataString(CotText.Time(DateTime.UtcNow.AddSeconds(1)));
+        var replayedForKorea = await korean.GetFromJsonAsync($"/api/events/state?at={at}", ApiJsonContext.Default.ListEventJson);
+        Assert.Equal(["api-all"], replayedForKorea!.Select(e => e.Uid).ToArray());
+        var replayedForJapan = await japanese.GetFromJsonAsync($"/api/events/state?at={at}", ApiJsonContext.Default.ListEventJson);
+        Assert.Equal(["api-all", "api-jpn"], replayedForJapan!.Select(e => e.Uid).Order().ToArray());
     }
 
     [Fact]

@@ -156,6 +156,16 @@ const server = http.createServer(async (req, res) => {
     if (p === '/api/whoami') return json(res, 200, whoami);
     if (p === '/api/profile') return json(res, 200, profile);
     if (p === '/api/events/latest') return json(res, 200, [...latest.values()].filter((e) => permits(e.label) && Date.parse(e.stale) > Date.now()));
+    if (p === '/api/events/state') {
+      // As the node answers: each uid's newest event by then that the caller may see, stale ones for an hour.
+      const at = Date.parse(url.searchParams.get('at') ?? '');
+      if (Number.isNaN(at)) return json(res, 400, { error: 'at: expected an ISO 8601 time such as 2026-11-22T09:00:00Z' });
+      const state = new Map();
+      for (const e of history) {
+        if (Date.parse(e.time) <= at && permits(e.label)) state.set(e.uid, e);
+      }
+      return json(res, 200, [...state.values()].filter((e) => Date.parse(e.stale) > at - 3_600_000));
+    }
     if (p === '/api/events') {
       const since = Date.parse(url.searchParams.get('since') ?? 0) || 0;
       const until = Date.parse(url.searchParams.get('until') ?? '') || Date.now();

@@ -29,6 +29,7 @@ export const api = {
   warnings: () => request('api/warnings'),
   warning: (id) => request('api/warnings/' + encodeURIComponent(id)),
   latest: () => request('api/events/latest'),
+  stateAt: (at) => request(`api/events/state?at=${encodeURIComponent(new Date(at).toISOString())}`),
   events: (since, until, limit = 10000) => request(`api/events?since=${encodeURIComponent(new Date(since).toISOString())}&until=${encodeURIComponent(new Date(until).toISOString())}&limit=${limit}`),
   ack: (id, version) => request('api/warnings/' + encodeURIComponent(id) + '/ack', {
     method: 'POST',

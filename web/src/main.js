@@ -414,12 +414,11 @@ function syncSliderLive() {
   $('#replay-time').textContent = zulu(now);
 }
 
-// History is read around the chosen time: /api/events gives the newest `limit` events of a
-// window, so one request for a whole busy day would only reach back a few minutes. Each load
-// covers [T - LOOKBACK, T]; moving the slider outside what is loaded loads again.
-const LOOKBACK_MS = 60 * 60 * 1000;
-const HISTORY_LIMIT = 10000;
+// The picture at the chosen time comes from the node (/api/events/state?at=T: each entity's
+// newest event with a time at or before T that this identity may see, stale ones for an hour),
+// so an entity silent for hours is there as it was. Moving the slider asks again, once it rests.
 let loadTimer = null;
+let loadSeq = 0;
 
 async function enterReplay(atSeconds) {
   const r = state.replay;
@@ -432,50 +431,43 @@ async function enterReplay(atSeconds) {
   s.value = String(atSeconds ?? Math.ceil(now / 1000));
   r.active = true;
   r.events = [];
-  r.coverFrom = Infinity;
-  r.coverTo = -Infinity;
   document.body.classList.add('replaying');
   $('#map-replay').hidden = false;
   renderReplayToggle();
-  await loadAround(Number(s.value) * 1000);
+  await loadAt(Number(s.value) * 1000);
 }
 
-async function loadAround(at) {
+async function loadAt(at) {
   const r = state.replay;
-  const until = Math.min(Date.now(), at + 1000);
-  const since = Math.max(0, at - LOOKBACK_MS);
+  const seq = ++loadSeq;
   r.loading = true;
   $('#replay-time').textContent = t('replay.loading');
   try {
-    const events = await api.events(since, until, HISTORY_LIMIT);
-    if (!r.active) return;
+    const events = await api.stateAt(at);
+    // Only the answer for the latest request counts: the slider may have moved meanwhile.
+    if (!r.active || seq !== loadSeq) return;
     r.events = Array.isArray(events) ? events : [];
-    // A full page means older events of the window were left out: only its newest part is known.
-    r.coverFrom = r.events.length >= HISTORY_LIMIT ? Math.min(...r.events.map((e) => ms(e.time))) : since;
-    r.coverTo = until;
-    applyReplayTime();
+    applyReplayTime(at);
   } catch (err) {
     if (err instanceof Unauthorized) showSignIn(err.message);
-    else $('#replay-time').textContent = t('error.load', { what: '/api/events', error: err.message });
+    else $('#replay-time').textContent = t('error.load', { what: '/api/events/state', error: err.message });
   } finally {
-    r.loading = false;
+    if (seq === loadSeq) r.loading = false;
   }
 }
 
 function onSlider() {
   if (!state.replay.active) return enterReplay(Number($('#time-slider').value));
-  const r = state.replay;
-  const at = Number($('#time-slider').value) * 1000;
-  if (at >= r.coverFrom && at <= r.coverTo) return applyReplayTime();
-  $('#replay-time').textContent = zulu(at, true);
+  $('#replay-time').textContent = zulu(Number($('#time-slider').value) * 1000, true);
   clearTimeout(loadTimer);
-  loadTimer = setTimeout(() => loadAround(Number($('#time-slider').value) * 1000), 200);
+  loadTimer = setTimeout(() => loadAt(Number($('#time-slider').value) * 1000), 150);
 }
 
-function applyReplayTime() {
+function applyReplayTime(at) {
   const r = state.replay;
-  r.t = Number($('#time-slider').value) * 1000;
-  const snapshot = stateAt(r.events, r.t);
+  r.t = at;
+  // The node already chose each uid's event at that time; stateAt keeps the picture events.
+  const snapshot = stateAt(r.events, Infinity);
   const records = new Map();
   for (const [uid, e] of snapshot) if (typeof e.point?.lat === 'number') records.set(uid, recordOf(e, r.t));
   r.records = records;

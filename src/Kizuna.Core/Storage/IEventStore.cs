@@ -49,6 +49,14 @@ public interface IEventStore : IAsyncDisposable
 
     Task<IReadOnlyList<StoredEvent>> QueryAsync(EventQuery query, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The picture at <paramref name="at"/>: for every uid, the newest event whose own time is at
+    /// or before then which <paramref name="visible"/> admits (an event the
+    /// caller may not see is passed over for the one before it), unless that event had already
+    /// been stale for longer than <paramref name="staleFor"/> then.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken);
+
     /// <summary>The latest event of every uid whose stale time is after <paramref name="utcNow"/>.</summary>
     Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken);
 

@@ -42,6 +42,25 @@ public static class EventsApi
             return Results.Ok(events.Select(view.Json).ToList());
         });
 
+        // The picture at a past time (the console's replay): each uid's newest event with a time at
+        // or before then that the caller may see, stale ones included for an hour.
+        app.MapGet("/api/events/state", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, KizunaMetrics metrics, CancellationToken cancellationToken) =>
+        {
+            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
+            {
+                return Caller.Unauthorized();
+            }
+
+            if (!context.Request.Query.TryGetValue("at", out var atText) || !TryParseTime(atText.ToString(), out var at))
+            {
+                return Results.BadRequest(new ErrorJson("at: expected an ISO 8601 time such as 2026-11-22T09:00:00Z"));
+            }
+
+            var view = new AccessView(caller, labels, node.Principal, metrics);
+            var state = await store.StateAtAsync(at!.Value, StaleShownFor, view.Admits, cancellationToken).ConfigureAwait(false);
+            return Results.Ok(state.Select(view.Json).ToList());
+        });
+
         // The latest picture as routing holds it (the same state a connecting client is replayed),
         // so an event another client has received is listed at once, before storage has written it.
         app.MapGet("/api/events/latest", async (HttpContext context, LatestState latest, KizunaMetrics metrics, TimeProvider time) =>
@@ -88,6 +107,9 @@ public static class EventsApi
     }
 
     /// <summary>Reads uid, type, since, until (ISO 8601) and limit (1..10000); says which one is wrong.</summary>
+    /// <summary>How long after going stale an entity is still part of a replayed picture (drawn faded).</summary>
+    public static readonly TimeSpan StaleShownFor = TimeSpan.FromHours(1);
+
     public static bool TryParseQuery(IQueryCollection parameters, out EventQuery query, out string error)
     {
         query = new EventQuery();

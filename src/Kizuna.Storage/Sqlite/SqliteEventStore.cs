@@ -272,6 +272,57 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// One index seek per uid of the latest table (every uid still within retention) on
+    /// (uid, time), newest first: the cost grows with the number of uids, not with the history
+    /// before <paramref name="at"/>.
+    /// </remarks>
+    public async Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var shownFrom = at - staleFor;
+        var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var uids = new List<string>();
+            var list = connection.CreateCommand();
+            await using (list.ConfigureAwait(false))
+            {
+                list.CommandText = "SELECT uid FROM latest ORDER BY uid";
+                var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        uids.Add(reader.GetString(0));
+                    }
+                }
+            }
+
+            var state = new List<StoredEvent>();
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                command.CommandText = "SELECT id, uid, received_at, sender, xml FROM events WHERE uid = @uid AND time <= @at ORDER BY time DESC, id DESC";
+                var uid = command.Parameters.Add("@uid", SqliteType.Text);
+                command.Parameters.AddWithValue("@at", StoredTime.ToUnixMilliseconds(at));
+                foreach (var next in uids)
+                {
+                    uid.Value = next;
+                    // Rows come lazily, newest first: the scan of a uid stops at the first the caller may see.
+                    var newest = await ReadEventsAsync(command, 1, cancellationToken, visible, limit: 1).ConfigureAwait(false);
+                    if (newest.Count == 1 && newest[0].Event.Stale > shownFrom)
+                    {
+                        state.Add(newest[0]);
+                    }
+                }
+            }
+
+            return state;
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -360,6 +411,7 @@ public sealed class SqliteEventStore : IEventStore
             CREATE INDEX IF NOT EXISTS ix_events_type_received_at ON events (type, received_at);
             CREATE INDEX IF NOT EXISTS ix_events_received_at ON events (received_at);
             CREATE INDEX IF NOT EXISTS ix_events_time ON events (time);
+            CREATE INDEX IF NOT EXISTS ix_events_uid_time ON events (uid, time);
             CREATE TABLE IF NOT EXISTS latest (
                 uid TEXT NOT NULL PRIMARY KEY,
             {columns}

@@ -369,6 +369,43 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         return store;
     }
 
+    [Fact]
+    public async Task The_state_at_a_time_is_each_uids_newest_event_sent_by_then()
+    {
+        var store = await OpenAsync();
+        // alpha moves at +0 and +10 min; bravo reported once, long before, with a day-long stale time.
+        store.Append(Stored(Event("alpha", "a-f-G", T0, lat: 1), T0));
+        store.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(10), lat: 2), T0.AddMinutes(10)));
+        store.Append(Stored(Event("bravo", "a-h-G", T0.AddHours(-5), stale: T0.AddHours(20)), T0.AddHours(-5)));
+        await store.FlushAsync(Cancel());
+
+        var before = await store.StateAtAsync(T0.AddMinutes(5), TimeSpan.FromHours(1), null, Cancel());
+        var after = await store.StateAtAsync(T0.AddMinutes(15), TimeSpan.FromHours(1), null, Cancel());
+
+        Assert.Equal(1, Assert.Single(before, s => s.Event.Uid == "alpha").Event.Point.Lat);
+        Assert.Equal(2, Assert.Single(after, s => s.Event.Uid == "alpha").Event.Point.Lat);
+        // Silent for five hours but not stale: part of the picture (a window of recent history would miss it).
+        Assert.Single(before, s => s.Event.Uid == "bravo");
+        Assert.Empty(await store.StateAtAsync(T0.AddHours(-6), TimeSpan.FromHours(1), null, Cancel()));
+    }
+
+    [Fact]
+    public async Task The_state_at_a_time_passes_over_what_the_caller_may_not_see_and_what_was_long_stale()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddHours(1), lat: 1), T0));
+        store.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(1), stale: T0.AddHours(1), lat: 2), T0.AddMinutes(1), sender: "secret-sender"));
+        store.Append(Stored(Event("charlie", "a-f-G", T0, stale: T0.AddMinutes(5)), T0));
+        await store.FlushAsync(Cancel());
+
+        var state = await store.StateAtAsync(T0.AddMinutes(30), TimeSpan.FromMinutes(20), s => s.Sender != "secret-sender", Cancel());
+
+        // The newest alpha is hidden from this caller: the one before it stands, not nothing and not the hidden one.
+        Assert.Equal(1, Assert.Single(state, s => s.Event.Uid == "alpha").Event.Point.Lat);
+        // charlie went stale 25 minutes before: beyond the 20 minutes a stale entity is still shown.
+        Assert.DoesNotContain(state, s => s.Event.Uid == "charlie");
+    }
+
     private static CancellationToken Cancel() => new CancellationTokenSource(Timeout).Token;
 
     private static StoredEvent Stored(CotEvent evt, DateTime receivedAt, string sender = "tcp:127.0.0.1:5000")
