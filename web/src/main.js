@@ -534,7 +534,7 @@ function renderWhoami() {
   const orgName = org?.names?.[state.lang] ?? w.organizationName ?? w.organization;
   el.replaceChildren(
     h('span', { class: 'who-name', text: w.name }),
-    h('span', { class: 'who-org', text: `${orgName} (${w.organization})` }),
+    h('span', { class: 'who-org', text: `${orgName} (${w.organization})`, title: `${orgName} (${w.organization})` }),
     h('span', { class: 'who-clearance', text: `${w.nation} · ${w.clearance}` }),
   );
   el.title = `${t('whoami.signedInAs')} ${w.name} — ${w.role ?? ''}`;
