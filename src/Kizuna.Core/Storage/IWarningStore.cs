@@ -54,6 +54,16 @@ public interface IWarningStore : IAsyncDisposable
     /// <summary>The newest version of every view of every warning, newest first (<see cref="WarningViews.For"/> picks a recipient's).</summary>
     Task<IReadOnlyList<WarningVersion>> LatestVersionsAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="LatestVersionsAsync"/>, for the warnings with a version issued at or after
+    /// <paramref name="since"/> only (every view of each): the current warnings, read on every
+    /// connect and every sweep without reading the whole store.
+    /// </summary>
+    Task<IReadOnlyList<WarningVersion>> LatestVersionsIssuedSinceAsync(DateTime since, CancellationToken cancellationToken);
+
+    /// <summary>The id of every stored warning (new ids must not repeat one).</summary>
+    Task<IReadOnlyList<string>> WarningIdsAsync(CancellationToken cancellationToken);
+
     /// <summary>Records that a version was written to a recipient (first time only).</summary>
     Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken);
 

@@ -81,7 +81,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     {
         var since = _time.GetUtcNow().UtcDateTime - _intake.Fusion.Options.Retention;
         var launches = await _store.LaunchesSinceAsync(since, cancellationToken).ConfigureAwait(false);
-        var ids = (await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false)).Select(v => v.WarningId);
+        var ids = await _store.WarningIdsAsync(cancellationToken).ConfigureAwait(false);
         _intake.Fusion.Restore(launches.Select(l => (l.Latest, l.Reports)), ids);
         Log.FusionRestored(_logger, launches.Count, _intake.Fusion.Options.Retention.TotalHours, launches.Sum(l => l.Reports.Count));
     }
@@ -291,7 +291,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
     /// <summary>The newest version of each view of every warning still current, one list per warning.</summary>
     private async Task<IEnumerable<IReadOnlyList<WarningVersion>>> CurrentAsync(DateTime now, CancellationToken cancellationToken)
-        => (await _store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false))
+        => (await _store.LatestVersionsIssuedSinceAsync(now - CurrentFor, cancellationToken).ConfigureAwait(false))
             .GroupBy(v => v.WarningId, StringComparer.Ordinal)
             .Where(g => g.Any(v => now - v.IssuedAt < CurrentFor))
             .Select(g => (IReadOnlyList<WarningVersion>)[.. g]);

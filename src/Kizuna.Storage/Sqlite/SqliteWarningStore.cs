@@ -80,6 +80,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
                     PRIMARY KEY (nation, sensor, report_id)
                 );
                 CREATE INDEX IF NOT EXISTS warning_reports_received ON warning_reports (received_at);
+                CREATE INDEX IF NOT EXISTS warning_versions_issued ON warning_versions (issued_at);
                 CREATE TABLE IF NOT EXISTS warning_escalations (
                     warning_id TEXT NOT NULL,
                     version INTEGER NOT NULL,
@@ -145,26 +146,36 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             }
         }
 
-        var launches = new List<StoredLaunch>();
-        foreach (var (id, list) in reports)
+        // The newest version of each view of those warnings, in one query.
+        var latest = new Dictionary<string, List<WarningVersion>>(StringComparer.Ordinal);
+        await using (var command = connection.CreateCommand())
         {
-            await using var command = connection.CreateCommand();
             command.CommandText = """
-                SELECT body FROM warning_versions v WHERE warning_id = @id
+                SELECT warning_id, body FROM warning_versions v
+                WHERE warning_id IN (SELECT warning_id FROM warning_reports WHERE received_at >= @since)
                 AND version = (SELECT MAX(version) FROM warning_versions w WHERE w.warning_id = v.warning_id AND w.audience = v.audience)
-                ORDER BY audience
+                ORDER BY warning_id, audience
                 """;
-            command.Parameters.AddWithValue("@id", id);
-            var latest = new List<WarningVersion>();
+            command.Parameters.AddWithValue("@since", StoredTime.ToUnixMilliseconds(since));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                latest.Add(JsonSerializer.Deserialize(reader.GetString(0), WarningJsonContext.Default.WarningRecord)!.ToVersion(labels));
-            }
+                var id = reader.GetString(0);
+                if (!latest.TryGetValue(id, out var views))
+                {
+                    latest[id] = views = [];
+                }
 
-            if (latest.Count > 0)
+                views.Add(JsonSerializer.Deserialize(reader.GetString(1), WarningJsonContext.Default.WarningRecord)!.ToVersion(labels));
+            }
+        }
+
+        var launches = new List<StoredLaunch>();
+        foreach (var (id, list) in reports)
+        {
+            if (latest.TryGetValue(id, out var views))
             {
-                launches.Add(new StoredLaunch(latest, list));
+                launches.Add(new StoredLaunch(views, list));
             }
         }
 
@@ -173,6 +184,31 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
 
     public Task<IReadOnlyList<WarningVersion>> VersionsAsync(string warningId, CancellationToken cancellationToken)
         => ReadVersionsAsync("SELECT body FROM warning_versions WHERE warning_id = @id ORDER BY version, audience", ("@id", warningId), cancellationToken);
+
+    public Task<IReadOnlyList<WarningVersion>> LatestVersionsIssuedSinceAsync(DateTime since, CancellationToken cancellationToken)
+        => ReadVersionsAsync(
+            """
+            SELECT body FROM warning_versions v
+            WHERE warning_id IN (SELECT warning_id FROM warning_versions WHERE issued_at >= @since)
+            AND version = (SELECT MAX(version) FROM warning_versions w WHERE w.warning_id = v.warning_id AND w.audience = v.audience)
+            ORDER BY issued_at DESC, audience
+            """,
+            ("@since", StoredTime.ToUnixMilliseconds(since)),
+            cancellationToken);
+
+    public Task<IReadOnlyList<string>> WarningIdsAsync(CancellationToken cancellationToken) => WithConnection<IReadOnlyList<string>>(async connection =>
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT DISTINCT warning_id FROM warning_versions";
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }, cancellationToken);
 
     public Task<IReadOnlyList<WarningVersion>> LatestVersionsAsync(CancellationToken cancellationToken)
         => ReadVersionsAsync(
@@ -420,7 +456,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
 
     private static long? ToMillis(DateTime? time) => time is { } t ? StoredTime.ToUnixMilliseconds(t) : null;
 
-    private Task<IReadOnlyList<WarningVersion>> ReadVersionsAsync(string sql, (string Name, string Value)? parameter, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<WarningVersion>> ReadVersionsAsync(string sql, (string Name, object Value)? parameter, CancellationToken cancellationToken)
         => WithConnection<IReadOnlyList<WarningVersion>>(async connection =>
         {
             await using var command = connection.CreateCommand();

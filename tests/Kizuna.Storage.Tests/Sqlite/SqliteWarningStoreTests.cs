@@ -124,6 +124,22 @@ public sealed class SqliteWarningStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Current_warnings_are_read_without_the_old_ones_and_with_every_view_of_each()
+    {
+        var t = new DateTime(2026, 11, 26, 1, 0, 0, DateTimeKind.Utc);
+        await _store.AppendAsync(Version("W-yesterday", 1, WarningStage.Launch, t.AddDays(-1)), CancellationToken.None);
+        // Korea's view last changed at version 1, before the cut; the full view at version 2, after it.
+        var korea = Version("W-now", 1, WarningStage.Launch, t.AddMinutes(-30)) with { Audience = "KOR" };
+        await _store.AppendAsync([Version("W-now", 1, WarningStage.Launch, t.AddMinutes(-30)), korea], Report("R-1", t.AddMinutes(-30)), CancellationToken.None);
+        await _store.AppendAsync([Version("W-now", 2, WarningStage.TakeShelter, t)], Report("R-2", t), CancellationToken.None);
+
+        var current = await _store.LatestVersionsIssuedSinceAsync(t.AddMinutes(-10), CancellationToken.None);
+
+        Assert.Equal([("W-now", 2, ""), ("W-now", 1, "KOR")], current.Select(v => (v.WarningId, v.Version, v.Audience)).ToArray());
+        Assert.Equal(["W-now", "W-yesterday"], (await _store.WarningIdsAsync(CancellationToken.None)).Order().ToArray());
+    }
+
+    [Fact]
     public async Task A_store_written_before_views_is_opened_with_its_versions_as_full_views()
     {
         var path = Path.Combine(Path.GetDirectoryName(_path)!, "old.db");
