@@ -257,6 +257,12 @@ public sealed class ConsoleTests
         Assert.Equal("rok-console", hello.GetProperty("whoami").GetProperty("name").GetString());
         var snapshot = await feed.ExpectAsync("snapshot");
         Assert.Contains(snapshot.GetProperty("events").EnumerateArray(), e => e.GetProperty("uid").GetString() == "before-shared");
+        using (var http = node.CreateHttpClient())
+        {
+            // The feed is counted apart from CoT connections.
+            Assert.Contains("\nkizuna_console_feeds 1\n", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        }
+
 
         // Live: the secret one first, then the shared one; the shared one arriving proves the secret one was withheld, not late.
         var withheldBefore = node.Node.Metrics.WithheldCount(AccessExit.Console);

@@ -54,6 +54,7 @@ public sealed class KizunaMetrics : IDisposable
     private long _warningsAcknowledged;
     private long _connectionsOpen;
     private long _connectionsAccepted;
+    private long _consoleFeedsOpen;
     private long _eventsIn;
     private long _eventsOut;
     private long _bytesIn;
@@ -64,6 +65,7 @@ public sealed class KizunaMetrics : IDisposable
     {
         _meter = new Meter(MeterName);
         _meter.CreateObservableUpDownCounter("kizuna.connections", () => Volatile.Read(ref _connectionsOpen), description: "Open CoT connections");
+        _meter.CreateObservableUpDownCounter("kizuna.console.feeds", () => Volatile.Read(ref _consoleFeedsOpen), description: "Open console live feeds (WebSocket)");
         _meter.CreateObservableCounter("kizuna.events.in", () => Volatile.Read(ref _eventsIn), description: "Events accepted from clients");
         _meter.CreateObservableCounter("kizuna.events.out", () => Volatile.Read(ref _eventsOut), description: "Events written to clients");
         _meter.CreateObservableCounter("kizuna.bytes.in", () => Volatile.Read(ref _bytesIn), unit: "By");
@@ -90,6 +92,9 @@ public sealed class KizunaMetrics : IDisposable
     }
 
     public void ConnectionClosed() => Interlocked.Decrement(ref _connectionsOpen);
+    public long ConsoleFeedsOpen => Volatile.Read(ref _consoleFeedsOpen);
+    public void ConsoleFeedOpened() => Interlocked.Increment(ref _consoleFeedsOpen);
+    public void ConsoleFeedClosed() => Interlocked.Decrement(ref _consoleFeedsOpen);
     public void EventReceived() => Interlocked.Increment(ref _eventsIn);
     public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
     public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
@@ -111,6 +116,7 @@ public sealed class KizunaMetrics : IDisposable
         var text = new StringBuilder(2048);
         Gauge(text, "kizuna_connections", "Open CoT connections.", ConnectionsOpen);
         Counter(text, "kizuna_connections_accepted_total", "CoT connections accepted since start.", Volatile.Read(ref _connectionsAccepted));
+        Gauge(text, "kizuna_console_feeds", "Open console live feeds (WebSocket), each a router session like a CoT connection.", ConsoleFeedsOpen);
         Counter(text, "kizuna_events_in_total", "Events accepted from clients.", EventsIn);
         Counter(text, "kizuna_events_out_total", "Events written to clients.", EventsOut);
         Counter(text, "kizuna_bytes_in_total", "Bytes read from CoT connections.", Volatile.Read(ref _bytesIn));

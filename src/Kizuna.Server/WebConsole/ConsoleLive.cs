@@ -83,6 +83,7 @@ public sealed class ConsoleLive(
         // The answer to a ping rides the control lane like a CoT pong; the writer knows it by reference.
         var pong = new SharedEvent(TakControlEvents.CreatePong(TakControlEvents.CreateProtocolOffer(Now), Now), labels.DefaultFor(principal), "node", Now);
         ServerLog.ConsoleLiveOpened(logger, session.Id, remoteEndpoint, principal.Name, principal.Nation, principal.Organization, principal.Clearance);
+        metrics.ConsoleFeedOpened();
 
         using var stopping = lifetime.ApplicationStopping.Register(() => ending.Stop(WebSocketCloseStatus.EndpointUnavailable, "node shutting down"));
         Task<(WebSocketCloseStatus Status, string Reason)>? reader = null;
@@ -154,6 +155,7 @@ public sealed class ConsoleLive(
                 ServerLog.ConsoleLivePictureDropped(logger, session.Id, session.PictureDrops);
             }
 
+            metrics.ConsoleFeedClosed();
             ServerLog.ConsoleLiveClosed(logger, session.Id, remoteEndpoint, ending.Reason);
         }
     }
