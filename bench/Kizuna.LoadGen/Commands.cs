@@ -110,9 +110,10 @@ internal static class Commands
         var baseline = new Option<int>("--baseline-reports") { Description = "Reports sent first with no picture load (0 = skip)", DefaultValueFactory = _ => 20 };
         var interval = new Option<string>("--interval") { Description = "Time between reports", DefaultValueFactory = _ => "200ms" };
         var output = new Option<string?>("--out") { Description = "Also write the Markdown report to this file" };
+        var sensorOn = new Option<string>("--sensor-on") { Description = "Where the sensor connects: intake (the node's --warning-intake) or tls (the CoT TLS listener, with the picture clients)", DefaultValueFactory = _ => "intake" };
         var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
         {
-            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output,
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -133,6 +134,12 @@ internal static class Commands
                 BaselineReports = r.GetValue(baseline),
                 Interval = Duration.Parse(r.GetValue(interval)!),
                 OutPath = r.GetValue(output),
+                SensorOnIntake = r.GetValue(sensorOn) switch
+                {
+                    "intake" => true,
+                    "tls" => false,
+                    var other => throw new ArgumentException($"--sensor-on: '{other}' is neither intake nor tls"),
+                },
             }, Console.Out, ct).ConfigureAwait(false);
         });
         return cmd;

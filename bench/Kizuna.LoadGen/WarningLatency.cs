@@ -28,6 +28,8 @@ internal sealed record WarningOptions
     /// <summary>How long to wait after the last report for warnings still on their way.</summary>
     public TimeSpan Straggle { get; init; } = TimeSpan.FromSeconds(3);
     public string? OutPath { get; init; }
+    /// <summary>The sensor connects to the node's warning intake (true) or to its CoT TLS listener.</summary>
+    public bool SensorOnIntake { get; init; } = true;
     public TimeSpan NodeStartTimeout { get; init; } = TimeSpan.FromSeconds(90);
 }
 
@@ -69,8 +71,9 @@ internal static class WarningLatency
 
         var tcp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         var tlsEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
+        var intakeEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         using var node = ChildProcess.Start("kizuna", dotnet,
-            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--http", "", "--https", ""],
+            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", ""],
             "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
         await node.WaitReadyAsync(o.NodeStartTimeout, ct).ConfigureAwait(false);
 
@@ -83,7 +86,7 @@ internal static class WarningLatency
         {
             var sensorTls = Load(sensorDir);
             tlsMaterial.Add(sensorTls);
-            var sensor = await ClientConnector.ConnectAsync(tlsEp, sensorTls, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
+            var sensor = await ClientConnector.ConnectAsync(o.SensorOnIntake ? intakeEp : tlsEp, sensorTls, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
             streams.Add(sensor);
             readers.Add(SensorReadLoopAsync(sensor, bench, readCts.Token));
             for (int i = 0; i < receiverDirs.Count; i++)
@@ -200,7 +203,7 @@ internal static class WarningLatency
         var c = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
         int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow).Length;
-        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
+        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
         t.AppendLine();
         t.AppendLine("| Picture lane | Reports | Arrivals | Missing | p50 ms | p99 ms | max ms | slowest receiver p50 / p99 ms | to fusion p50 / p99 ms | fusion → receiver p50 / p99 ms | Picture offered/s | Picture delivered/s | Fraction | Picture p99 ms | Server CPU | Gen CPU |");
         t.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");

@@ -55,6 +55,7 @@ public sealed class KizunaMetrics : IDisposable
     private long _connectionsOpen;
     private long _connectionsAccepted;
     private long _consoleFeedsOpen;
+    private long _intakeRefusals;
     private long _eventsIn;
     private long _eventsOut;
     private long _bytesIn;
@@ -95,6 +96,8 @@ public sealed class KizunaMetrics : IDisposable
     public long ConsoleFeedsOpen => Volatile.Read(ref _consoleFeedsOpen);
     public void ConsoleFeedOpened() => Interlocked.Increment(ref _consoleFeedsOpen);
     public void ConsoleFeedClosed() => Interlocked.Decrement(ref _consoleFeedsOpen);
+    public long IntakeRefusals => Volatile.Read(ref _intakeRefusals);
+    public void IntakeRefused() => Interlocked.Increment(ref _intakeRefusals);
     public void EventReceived() => Interlocked.Increment(ref _eventsIn);
     public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
     public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
@@ -130,6 +133,7 @@ public sealed class KizunaMetrics : IDisposable
         ByName(text, "kizuna_label_refusals_total", "Events refused for their confidentiality label, by reason.", "reason", LabelRefusals, LabelRefusalCount);
         Counter(text, "kizuna_warnings_issued_total", "Warning versions issued (stored, then queued to every entitled client).", WarningsIssued);
         Counter(text, "kizuna_warnings_acknowledged_total", "Warning acknowledgements received.", WarningsAcknowledged);
+        Counter(text, "kizuna_intake_refusals_total", "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.", IntakeRefusals);
         ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
         ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);
         return text.ToString();

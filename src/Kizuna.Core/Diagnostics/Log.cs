@@ -64,6 +64,9 @@ internal static partial class Log
     [LoggerMessage(1017, LogLevel.Information, "Warning issuer runs at real-time priority")]
     public static partial void IssuerAtRealTimePriority(ILogger logger);
 
+    [LoggerMessage(1019, LogLevel.Warning, "Refused an event on the warning intake, connection {ConnectionId} from {RemoteEndpoint}: it is neither a sensor report nor an acknowledgement")]
+    public static partial void NotWarningInput(ILogger logger, long connectionId, string remoteEndpoint);
+
     [LoggerMessage(1018, LogLevel.Warning, "Warning issuer runs at normal priority: {Reason}; under a saturating load a warning then waits its turn for the CPU")]
     public static partial void IssuerAtNormalPriority(ILogger logger, string reason);
 }

@@ -46,7 +46,11 @@ public sealed class CotConnection
     }
 
     /// <summary>Serves the client until it leaves, misbehaves, or the node stops (then the queue is flushed first).</summary>
-    public async Task RunAsync(IDuplexPipe transport, Principal principal, string remoteEndpoint, string listener, CancellationToken stopping)
+    /// <param name="warningInputOnly">
+    /// The warning intake: only sensor reports, acknowledgements and control are taken; anything
+    /// else is refused with the reason (the client should use a CoT listener for it).
+    /// </param>
+    public async Task RunAsync(IDuplexPipe transport, Principal principal, string remoteEndpoint, string listener, CancellationToken stopping, bool warningInputOnly = false)
     {
         using var connectionCts = new CancellationTokenSource();
         string? closeReason = null;
@@ -99,7 +103,7 @@ public sealed class CotConnection
         var output = new ConnectionWriter(session, transport.Output, _options, _metrics, _receipts, Abort, reason => Misbehaved(session, reason), connectionCts.Token);
         session.Express = output;
         var writer = output.RunAsync();
-        var reader = ReadLoopAsync(session, transport.Input, connectionCts.Token);
+        var reader = ReadLoopAsync(session, transport.Input, warningInputOnly, connectionCts.Token);
         try
         {
             var first = await Task.WhenAny(reader, writer).ConfigureAwait(false);
@@ -140,10 +144,12 @@ public sealed class CotConnection
 
     private DateTime Now => _time.GetUtcNow().UtcDateTime;
 
+    private const string NotWarningInputReason = "the warning intake takes sensor reports (b-w-m-r) and warning acknowledgements (b-w-m-a) only: send other traffic to a CoT listener";
+
     /// <summary>A message of the node's own to one client (pong, negotiation, refusal): never routed, so its label is the client's own default.</summary>
     private OutboundItem Control(ClientSession session, CotEvent evt) => new(new SharedEvent(evt, _labels.DefaultFor(session.Principal), "node", Now));
 
-    private async Task<string> ReadLoopAsync(ClientSession session, PipeReader input, CancellationToken token)
+    private async Task<string> ReadLoopAsync(ClientSession session, PipeReader input, bool warningInputOnly, CancellationToken token)
     {
         ICotStreamReader decoder = new CotXmlStreamReader(_options.Limits);
         var arrived = new List<LabelledEvent>();
@@ -186,7 +192,7 @@ public sealed class CotConnection
                         {
                             case ReadStatus.Event:
                                 _metrics.EventReceived();
-                                decoder = Handle(session, evt!, decoder, arrived, warningInput, out var refused);
+                                decoder = Handle(session, evt!, decoder, arrived, warningInput, warningInputOnly, out var refused);
                                 if (!refused)
                                 {
                                     consecutiveRejects = 0;
@@ -298,7 +304,7 @@ public sealed class CotConnection
     /// <paramref name="arrived"/> to be published with the rest of this read. Returns the decoder
     /// for what follows (it changes after a protocol switch).
     /// </summary>
-    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<LabelledEvent> arrived, List<LabelledEvent> warningInput, out bool refused)
+    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<LabelledEvent> arrived, List<LabelledEvent> warningInput, bool warningInputOnly, out bool refused)
     {
         refused = false;
         switch (evt.Type)
@@ -340,6 +346,15 @@ public sealed class CotConnection
         if (_desk is not null && (WarningDesk.IsReport(evt) || WarningDesk.IsAcknowledgement(evt)))
         {
             warningInput.Add(new LabelledEvent(evt, verdict.Label));
+            return decoder;
+        }
+
+        if (warningInputOnly)
+        {
+            refused = true;
+            _metrics.IntakeRefused();
+            Log.NotWarningInput(_logger, session.Id, session.RemoteEndpoint);
+            session.Deliver(Control(session, RefusalNotice.Create(evt.Uid, "NotWarningInput", NotWarningInputReason, Now)), Lane.Control);
             return decoder;
         }
 

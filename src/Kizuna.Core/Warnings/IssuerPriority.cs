@@ -3,14 +3,14 @@ using System.Runtime.InteropServices;
 namespace Kizuna.Core.Warnings;
 
 /// <summary>
-/// Puts the calling thread (the warning issuer) under the OS's real-time round-robin policy where
+/// Puts the calling thread (the warning issuer, a warning intake reader) under the OS's real-time round-robin policy where
 /// the node is allowed to (Linux, root or CAP_SYS_NICE): a woken real-time thread runs at once
 /// instead of taking its turn among the threads a saturating picture load keeps busy (about 4 ms
 /// at the median on two cores, measured). The issuer sleeps between reports and does a few
 /// milliseconds of work per report, so it cannot starve the rest of the machine; Linux also caps
 /// real-time threads at 95 % of a core by default.
 /// </summary>
-internal static class IssuerPriority
+public static class IssuerPriority
 {
     private const int SchedRoundRobin = 2;
     private const int Priority = 10; // low among real-time priorities: above every normal thread, below kernel helpers

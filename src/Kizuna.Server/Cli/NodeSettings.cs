@@ -17,6 +17,9 @@ public sealed record NodeSettings
     public IPEndPoint? Http { get; init; }
     public IPEndPoint? Https { get; init; }
 
+    /// <summary>The warning intake (sensor reports and acknowledgements only, TLS); null: off.</summary>
+    public IPEndPoint? WarningIntake { get; init; }
+
     /// <summary>History older than this is deleted; null keeps everything.</summary>
     public TimeSpan? Retention { get; init; }
 

@@ -12,6 +12,7 @@ public static class ServeCommand
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
     public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
     public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
+    public static readonly SettingDefinition WarningIntake = new("warning-intake", "Priority intake for sensor reports and warning acknowledgements only, TLS with client certificates, HOST:PORT; off unless set (each connection is read on a thread of its own, at real-time priority where permitted)", "");
     public static readonly SettingDefinition Retention = new("retention", "Delete history older than this (90m, 12h, 30d)", "");
     public static readonly SettingDefinition IdleTimeout = new("idle-timeout", "Close a CoT connection silent for this long", "5m");
     public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", "65536");
@@ -24,7 +25,7 @@ public static class ServeCommand
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files (default: the copy of web/dist built with the node)", "");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, CotTcp, CotTls, Http, Https, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
+        [DataDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -94,6 +95,7 @@ public static class ServeCommand
             CotTls = NodeSettings.ParseEndpoint(CotTls.Name, value(CotTls)),
             Http = NodeSettings.ParseEndpoint(Http.Name, value(Http)),
             Https = NodeSettings.ParseEndpoint(Https.Name, value(Https)),
+            WarningIntake = NodeSettings.ParseEndpoint(WarningIntake.Name, value(WarningIntake)),
             Retention = NodeSettings.ParseDuration(Retention.Name, value(Retention)),
             IdleTimeout = NodeSettings.ParseDuration(IdleTimeout.Name, value(IdleTimeout)) ?? TimeSpan.FromMinutes(5),
             MaxEventBytes = NodeSettings.ParsePositiveInt(MaxEventBytes.Name, value(MaxEventBytes), 64 * 1024),

@@ -52,10 +52,13 @@ public sealed class KizunaNode : IAsyncDisposable
     /// <summary>The node itself as a principal: the hosting organization, cleared to the top.</summary>
     public Principal NodePrincipal => _app.Services.GetRequiredService<NodeIdentity>().Principal;
     public IEventStore Store => _store;
+    public LatestState Latest => _app.Services.GetRequiredService<LatestState>();
     public IWarningStore Warnings => _app.Services.GetRequiredService<IWarningStore>();
 
-    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https"), or null when it is off.</summary>
-    public IPEndPoint? Endpoint(string listener) => _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
+    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https", "warning-intake"), or null when it is off.</summary>
+    public IPEndPoint? Endpoint(string listener) => listener == "warning-intake"
+        ? _app.Services.GetService<WarningIntakeListener>()?.BoundEndpoint
+        : _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
 
     /// <summary>
     /// A prefecture is named in a warning when its prefectural office lies within the predicted
@@ -107,6 +110,13 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
         builder.Services.AddHostedService<RevocationWatcher>();
+        if (settings.WarningIntake is { } intake)
+        {
+            builder.Services.AddSingleton(sp => new WarningIntakeListener(
+                intake, authority, authenticator, sp.GetRequiredService<CotConnection>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<WarningIntakeListener>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<WarningIntakeListener>());
+        }
+
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.AddSingleton<ConsoleLive>();

@@ -65,4 +65,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(4020, LogLevel.Debug, "Console live feed {ConnectionId} dropped {Count} picture updates: the browser is behind")]
     public static partial void ConsoleLivePictureDropped(ILogger logger, long connectionId, long count);
+
+    [LoggerMessage(4021, LogLevel.Warning, "Refused a warning intake connection from {RemoteEndpoint}: {Max} are open already")]
+    public static partial void IntakeFull(ILogger logger, string remoteEndpoint, int max);
 }

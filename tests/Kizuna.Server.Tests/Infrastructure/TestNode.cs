@@ -48,7 +48,8 @@ public sealed class TestNode : IAsyncDisposable
         TimeSpan? warningResend = null,
         TimeSpan? warningEscalate = null,
         IPEndPoint? http = null,
-        string? consoleDir = null)
+        string? consoleDir = null,
+        bool warningIntake = false)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -66,6 +67,7 @@ public sealed class TestNode : IAsyncDisposable
             WarningResend = warningResend ?? TimeSpan.FromSeconds(30),
             WarningEscalate = warningEscalate ?? TimeSpan.FromMinutes(2),
             ConsoleDir = consoleDir,
+            WarningIntake = warningIntake ? loopback : null,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
@@ -109,6 +111,13 @@ public sealed class TestNode : IAsyncDisposable
 
     public Task<CotTestClient> ConnectTlsAsync(ClientCertificateFiles files)
         => CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
+
+    /// <summary>A TLS client on the warning intake (the node must be started with <c>warningIntake: true</c>).</summary>
+    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JJOC")
+    {
+        var files = Issue(name, org);
+        return CotTestClient.ConnectTlsAsync(Node.Endpoint("warning-intake")!, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
+    }
 
     /// <summary>Plain HTTP: health and metrics only (no identity).</summary>
     public HttpClient CreateHttpClient() => new() { BaseAddress = Http, Timeout = Timeout };

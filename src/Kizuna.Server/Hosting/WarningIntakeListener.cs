@@ -1,0 +1,220 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Kizuna.Core.Identity;
+using Kizuna.Core.Labels;
+using Kizuna.Core.Sessions;
+using Kizuna.Core.Warnings;
+
+namespace Kizuna.Server.Hosting;
+
+/// <summary>
+/// The warning intake (<c>--warning-intake</c>): a TLS listener for sensor feeds that takes sensor
+/// reports and warning acknowledgements only. Kestrel's listeners complete every socket read
+/// through the thread pool, which a saturating picture load keeps a queue deep; here each
+/// connection is read with blocking reads on a thread of its own (real-time priority where
+/// permitted, as the warning issuer), and the connection's read loop runs on that thread, so a
+/// report reaches the issuer as soon as its bytes arrive. Everything after the read is the same
+/// <see cref="CotConnection"/> as on any listener: identity from the client certificate (the
+/// same <see cref="ClientAuthenticator"/>), the label door, refusals with reasons, resend,
+/// revocation. Sensor feeds are few: at most <see cref="MaxConnections"/> at once.
+/// </summary>
+public sealed class WarningIntakeListener(
+    IPEndPoint endpoint,
+    NodeCertificateAuthority authority,
+    ClientAuthenticator authenticator,
+    CotConnection connection,
+    IHostApplicationLifetime lifetime,
+    ILogger<WarningIntakeListener> logger) : IHostedService, IDisposable
+{
+    public const int MaxConnections = 64;
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TcpListener _listener = new(endpoint);
+    private Thread? _acceptor;
+    private int _open;
+    private volatile bool _stopping;
+
+    /// <summary>The bound address (the port is chosen when 0 was asked for), once started.</summary>
+    public IPEndPoint? BoundEndpoint { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener.Start();
+        BoundEndpoint = (IPEndPoint)_listener.LocalEndpoint;
+        ServerLog.Listening(logger, "warning-intake", BoundEndpoint.ToString());
+        _acceptor = new Thread(AcceptLoop) { IsBackground = true, Name = "kizuna-warning-intake" };
+        _acceptor.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _listener.Stop(); // Accept throws; open connections end with the node's stopping token
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    private void AcceptLoop()
+    {
+        while (!_stopping)
+        {
+            Socket socket;
+            try
+            {
+                socket = _listener.AcceptSocket();
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                return; // stopped
+            }
+
+            var remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+            if (Interlocked.Increment(ref _open) > MaxConnections)
+            {
+                Interlocked.Decrement(ref _open);
+                ServerLog.IntakeFull(logger, remote, MaxConnections);
+                socket.Dispose();
+                continue;
+            }
+
+            new Thread(() => Serve(socket, remote)) { IsBackground = true, Name = "kizuna-intake-reader" }.Start();
+        }
+    }
+
+    /// <summary>One connection, on its own thread: handshake, then blocking reads until it ends.</summary>
+    private void Serve(Socket socket, string remote)
+    {
+        IssuerPriority.TryRaiseCurrentThread(); // said once by the issuer (logs 1017/1018)
+        socket.NoDelay = true;
+        using var stream = new NetworkStream(socket, ownsSocket: true);
+        using var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        try
+        {
+            Principal? principal = null;
+            string? refusal = null;
+            socket.ReceiveTimeout = socket.SendTimeout = (int)HandshakeTimeout.TotalMilliseconds;
+            tls.AuthenticateAsServer(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = authority.ServerCertificate,
+                ClientCertificateRequired = true,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                // The node's CA is not in the system store: the authenticator is the whole check,
+                // exactly as on the CoT TLS listener.
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is X509Certificate2 client && authenticator.TryAuthenticate(client, out principal, out refusal),
+            });
+            socket.ReceiveTimeout = socket.SendTimeout = 0; // the connection's own idle and stall limits apply from here
+            if (principal is null)
+            {
+                ServerLog.ConnectionRefused(logger, remote, refusal ?? "no client certificate");
+                return;
+            }
+
+            Run(tls, principal, remote);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException)
+        {
+            ServerLog.ConnectionRefused(logger, remote, "TLS handshake failed: " + ex.Message);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    private void Run(SslStream tls, Principal principal, string remote)
+    {
+        // Inline schedulers: the connection's read loop continues on this thread when bytes are
+        // flushed into its pipe, and its writer's flush returns as soon as the pump has room.
+        var options = new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false);
+        var input = new Pipe(options);
+        var output = new Pipe(options);
+        var running = connection.RunAsync(new Transport(input.Reader, output.Writer), principal, remote, "warning-intake", lifetime.ApplicationStopping, warningInputOnly: true);
+
+        // However the connection ends (client, idle, revocation, shutdown), closing the stream
+        // ends the blocking reads and writes below.
+        _ = running.ContinueWith(_ =>
+        {
+            output.Writer.Complete();
+            tls.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        var pump = new Thread(() => Pump(output.Reader, tls)) { IsBackground = true, Name = "kizuna-intake-writer" };
+        pump.Start();
+        try
+        {
+            while (true)
+            {
+                var memory = input.Writer.GetMemory(16 * 1024);
+                var read = tls.Read(memory.Span);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                input.Writer.Advance(read);
+                var flush = input.Writer.FlushAsync();
+                var flushed = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
+                if (flushed.IsCompleted)
+                {
+                    break; // the connection stopped reading
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+            // Closed by either side.
+        }
+        finally
+        {
+            input.Writer.Complete();
+        }
+
+        running.Wait(TimeSpan.FromSeconds(30));
+        pump.Join(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Writes what the connection's writer flushes into its pipe to the TLS stream.</summary>
+    private static void Pump(PipeReader output, SslStream tls)
+    {
+        try
+        {
+            while (true)
+            {
+                var pending = output.ReadAsync();
+                var result = pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+                foreach (var segment in result.Buffer)
+                {
+                    tls.Write(segment.Span);
+                }
+
+                tls.Flush();
+                output.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
+        {
+            // The client went; the connection notices on its next flush or read.
+        }
+        finally
+        {
+            output.Complete();
+        }
+    }
+
+    private sealed class Transport(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+}
