@@ -38,17 +38,6 @@ public sealed class ConsoleTests
         return dir;
     }
 
-    private static string Example(string name)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kizuna.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return ExampleTimes.Resolve(File.ReadAllText(Path.Combine(dir!.FullName, "docs", "examples", "warning", name)), DateTime.UtcNow);
-    }
-
     [Fact]
     public async Task The_console_files_are_served_at_the_root_with_the_console_security_headers()
     {
@@ -376,7 +365,7 @@ public sealed class ConsoleTests
         await using var feed = await console.OpenLiveAsync();
         await feed.ExpectAsync("snapshot");
 
-        await sensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        await sensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
         var message = await feed.ExpectAsync("warning");
         var warning = message.GetProperty("warning");
         var id = warning.GetProperty("id").GetString()!;

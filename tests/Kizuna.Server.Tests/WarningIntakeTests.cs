@@ -12,17 +12,6 @@ namespace Kizuna.Server.Tests;
 /// </summary>
 public sealed class WarningIntakeTests
 {
-    private static string Example(string name)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kizuna.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return ExampleTimes.Resolve(File.ReadAllText(Path.Combine(dir!.FullName, "docs", "examples", "warning", name)), DateTime.UtcNow);
-    }
-
     [Fact]
     public async Task A_report_on_the_intake_becomes_a_warning_at_every_entitled_client_and_the_sensor_gets_it_too()
     {
@@ -30,7 +19,7 @@ public sealed class WarningIntakeTests
         await using var rok = await node.ConnectTlsAsync("rok-watch", org: "ROK-JCS");
         await using var sensor = await node.ConnectIntakeAsync("jpn-sensor-feed");
 
-        await sensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        await sensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
 
         var atRok = await rok.ExpectOrSeenAsync(e => e.Type == WarningCot.WarningType, "the warning at the ROK watch");
         var atSensor = await sensor.ExpectOrSeenAsync(e => e.Type == WarningCot.WarningType, "the warning back on the intake");
@@ -58,7 +47,7 @@ public sealed class WarningIntakeTests
         Assert.Equal(1, node.Node.Metrics.IntakeRefusals);
 
         // A report after it goes through; the position was never published: not in history, not in the latest picture.
-        await sensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        await sensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
         await watch.ExpectOrSeenAsync(e => e.Type == WarningCot.WarningType, "the warning");
         await node.Node.Store.FlushAsync(CancellationToken.None);
         Assert.Empty(await node.Node.Store.QueryAsync(new EventQuery(Uid: "not-a-report"), CancellationToken.None));

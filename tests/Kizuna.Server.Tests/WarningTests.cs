@@ -16,17 +16,6 @@ namespace Kizuna.Server.Tests;
 /// </summary>
 public sealed class WarningTests
 {
-    private static string Example(string name)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kizuna.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return ExampleTimes.Resolve(File.ReadAllText(Path.Combine(dir!.FullName, "docs", "examples", "warning", name)), DateTime.UtcNow);
-    }
-
     private static Task<CotEvent> ExpectWarningAsync(CotTestClient client, int version)
         => client.ExpectOrSeenAsync(e => e.Type == WarningCot.WarningType && e.Detail.Element(WarningCot.WarningElement)?.Attribute("version") == version.ToString(System.Globalization.CultureInfo.InvariantCulture), $"warning version {version}");
 
@@ -39,9 +28,9 @@ public sealed class WarningTests
         var rokFiles = node.Issue("rok-watch", org: "ROK-JCS");
         await using var rok = await node.ConnectTlsAsync(rokFiles);
 
-        await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
         var first = await ExpectWarningAsync(rok, 1);
-        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        await usSensor.SendAsync(WarningExamples.Read("02-usa-tpy2-track.xml"));
         var second = await ExpectWarningAsync(rok, 2);
         await ExpectWarningAsync(japanSensor, 2);
         await ExpectWarningAsync(usSensor, 2);
@@ -79,14 +68,14 @@ public sealed class WarningTests
         {
             first.KeepDataDir = true;
             await using var japanSensor = await first.ConnectTlsAsync("jpn-sensor-desk");
-            await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+            await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
             var v1 = await ExpectWarningAsync(japanSensor, 1);
             warningId = v1.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
         }
 
         await using var restarted = await TestNode.StartAsync(dataDir: dataDir);
         await using var usSensor = await restarted.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
-        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        await usSensor.SendAsync(WarningExamples.Read("02-usa-tpy2-track.xml"));
         var v2 = await ExpectWarningAsync(usSensor, 2);
 
         Assert.Equal(warningId, v2.Detail.Element(WarningCot.WarningElement)!.Attribute("id"));
@@ -104,10 +93,10 @@ public sealed class WarningTests
         await using var rok = await node.ConnectTlsAsync("rok-watch", org: "ROK-JCS");
         await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
 
-        await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
-        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
+        await usSensor.SendAsync(WarningExamples.Read("02-usa-tpy2-track.xml"));
         var shared = await ExpectWarningAsync(rok, 2);
-        await japanSensor.SendAsync(Example("03-jpn-aegis-update.xml")); // releasable to JPN only
+        await japanSensor.SendAsync(WarningExamples.Read("03-jpn-aegis-update.xml")); // releasable to JPN only
         var third = await ExpectWarningAsync(jjoc, 3);
         Assert.Equal("JPN", third.ReleasableTo);
         Assert.Contains("JPN/DDG-MAYA", third.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"), StringComparison.Ordinal);
@@ -119,7 +108,7 @@ public sealed class WarningTests
         Assert.Equal(shared.Point, korean.Point);
 
         // The cancellation, releasable to all, reaches both.
-        await usSensor.SendAsync(Example("04-cancel.xml"));
+        await usSensor.SendAsync(WarningExamples.Read("04-cancel.xml"));
         var cancelledForKorea = await ExpectWarningAsync(rok, 4);
         Assert.Equal("cancelled", cancelledForKorea.Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
         Assert.Equal("cancelled", (await ExpectWarningAsync(jjoc, 4)).Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
@@ -147,7 +136,7 @@ public sealed class WarningTests
         await using (var rok = await node.ConnectTlsAsync(rokFiles))
         await using (var jjoc = await node.ConnectTlsAsync(jjocFiles))
         {
-            await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+            await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
             await ExpectWarningAsync(rok, 1);
             var seen = await ExpectWarningAsync(jjoc, 1);
             warningId = seen.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
@@ -173,7 +162,7 @@ public sealed class WarningTests
         await using var component = await node.ConnectTlsAsync("gcc-watch", org: "JGSDF-GCC");
         await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
 
-        await sensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
+        await sensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
         var first = await ExpectWarningAsync(component, 1);
         var id = first.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
         foreach (var client in new[] { sensor, jjoc })
@@ -202,7 +191,7 @@ public sealed class WarningTests
         await using var korea = await node.ConnectTlsAsync("rok-sensor-desk", org: "ROK-JCS");
         await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
 
-        await korea.SendAsync(Example("exercise-freedom-edge.xml"));
+        await korea.SendAsync(WarningExamples.Read("exercise-freedom-edge.xml"));
         var warning = await ExpectWarningAsync(jjoc, 1);
         Assert.Equal("e", warning.Opex);
         Assert.Equal("true", warning.Detail.Element(WarningCot.WarningElement)!.Attribute("exercise"));
@@ -215,8 +204,8 @@ public sealed class WarningTests
         await using var node = await TestNode.StartAsync();
         await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
         await using var usSensor = await node.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
-        await japanSensor.SendAsync(Example("01-jpn-fps5-launch.xml"));
-        await usSensor.SendAsync(Example("02-usa-tpy2-track.xml"));
+        await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
+        await usSensor.SendAsync(WarningExamples.Read("02-usa-tpy2-track.xml"));
         var warning = await ExpectWarningAsync(japanSensor, 2);
         var id = warning.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
 
@@ -243,7 +232,7 @@ public sealed class WarningTests
     {
         await using var node = await TestNode.StartAsync();
         await using var sender = await node.ConnectTlsAsync("jpn-sensor-desk");
-        await sender.SendAsync(Example("01-jpn-fps5-launch.xml").Replace("sensor=\"FPS5-SADO\"", "sensor=\"NO-SUCH-RADAR\"", StringComparison.Ordinal));
+        await sender.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml").Replace("sensor=\"FPS5-SADO\"", "sensor=\"NO-SUCH-RADAR\"", StringComparison.Ordinal));
 
         var notice = await sender.ExpectAsync(e => e.Type == RefusalNotice.Type, "a refusal notice");
         Assert.Equal(nameof(ReportRefusal.UnknownSensor), notice.Detail.Element("__refusal")!.Attribute("reason"));
