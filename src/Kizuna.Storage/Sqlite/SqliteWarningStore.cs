@@ -276,11 +276,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     {
         if (_connection is not null)
         {
-            await WithConnection(async connection =>
-            {
-                await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
-                return 0;
-            }, CancellationToken.None).ConfigureAwait(false);
+            await WriteReceiptsAsync().ConfigureAwait(false);
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
         }
