@@ -47,7 +47,8 @@ public sealed class SqliteEventStore : IEventStore
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Func<CotEvent, byte[]> _encode;
-    private readonly Dictionary<string, (StoredEvent Stored, string Xml)> _newestInBatch = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingRow> _newestInBatch = new(StringComparer.Ordinal);
+    private readonly RowSlabs _rows = new();
     private readonly Lock _roomGate = new();
     private TaskCompletionSource? _room;
     private readonly StoredEventDecoder _decode;
@@ -189,9 +190,25 @@ public sealed class SqliteEventStore : IEventStore
         ArgumentNullException.ThrowIfNull(stored);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-        if (_queue.Writer.TryWrite(WriteRequest.ForEvent(stored)))
+        // The router has usually encoded the event already (it shares those bytes with every XML
+        // client); encode here only when it has not.
+        ReadOnlySpan<byte> xml;
+        try
+        {
+            xml = stored.EncodedXml.IsEmpty ? _encode(stored.Event) : stored.EncodedXml.Span;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Interlocked.Increment(ref _failed);
+            StorageLog.EventEncodeFailed(_logger, stored.Sender, Reason(ex));
+            return;
+        }
+
+        var packed = _rows.Pack(stored, xml);
+        if (_queue.Writer.TryWrite(WriteRequest.ForEvent(packed)))
             return;
 
+        _rows.Release(packed);
         // Disposed meanwhile: the caller raced shutdown, which is its bug to hear about.
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         // Full (or the writer died and closed the queue): drop this history entry, never block the router.
@@ -449,20 +466,19 @@ public sealed class SqliteEventStore : IEventStore
         return command;
     }
 
-    private static void Bind(SqliteCommand command, StoredEvent stored, string xml)
+    private static void Bind(SqliteCommand command, PendingRow row)
     {
-        var evt = stored.Event;
         var p = command.Parameters;
-        p[0].Value = evt.Uid;
-        p[1].Value = evt.Type;
-        p[2].Value = StoredTime.ToUnixMilliseconds(evt.Time);
-        p[3].Value = StoredTime.ToUnixMilliseconds(evt.Start);
-        p[4].Value = StoredTime.ToUnixMilliseconds(evt.Stale);
-        p[5].Value = StoredTime.ToUnixMilliseconds(stored.ReceivedAt);
-        p[6].Value = stored.Sender;
-        p[7].Value = evt.Point.Lat;
-        p[8].Value = evt.Point.Lon;
-        p[9].Value = xml;
+        p[0].Value = row.Uid;
+        p[1].Value = row.Type;
+        p[2].Value = row.Time;
+        p[3].Value = row.Start;
+        p[4].Value = row.Stale;
+        p[5].Value = row.ReceivedAt;
+        p[6].Value = row.Sender;
+        p[7].Value = row.Lat;
+        p[8].Value = row.Lon;
+        p[9].Value = row.Xml;
     }
 
     private async Task<SqliteConnection> OpenReadConnectionAsync(CancellationToken cancellationToken)
@@ -522,7 +538,7 @@ public sealed class SqliteEventStore : IEventStore
     private async Task RunWriterAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<StoredEvent>(_options.BatchSize);
+        var batch = new List<PendingRow>(_options.BatchSize);
         var batchStarted = 0L;
         try
         {
@@ -532,11 +548,11 @@ public sealed class SqliteEventStore : IEventStore
                 {
                     while (reader.TryRead(out var request))
                     {
-                        if (request.Event is { } stored)
+                        if (request.Row is { } packed)
                         {
                             if (batch.Count == 0)
                                 batchStarted = Stopwatch.GetTimestamp();
-                            batch.Add(stored);
+                            batch.Add(_rows.Take(packed));
                             if (batch.Count >= _options.BatchSize)
                                 WriteBatch(batch);
                             continue;
@@ -626,7 +642,7 @@ public sealed class SqliteEventStore : IEventStore
         room.TrySetResult();
     }
 
-    private void WriteBatch(List<StoredEvent> batch)
+    private void WriteBatch(List<PendingRow> batch)
     {
         if (batch.Count == 0)
             return;
@@ -634,53 +650,35 @@ public sealed class SqliteEventStore : IEventStore
         var connection = _writeConnection!;
         var insert = _insertEvent!;
         var upsert = _upsertLatest!;
-        var written = 0;
-        var unencodable = 0;
         try
         {
             using var transaction = connection.BeginTransaction();
             insert.Transaction = transaction;
             upsert.Transaction = transaction;
-            foreach (var stored in batch)
+            foreach (var row in batch)
             {
-                string xml;
-                try
-                {
-                    // The router has usually encoded the event already (it shares those bytes with
-                    // every XML client); encode here only when it has not.
-                    xml = Encoding.UTF8.GetString(stored.EncodedXml.IsEmpty ? _encode(stored.Event) : stored.EncodedXml.Span);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    unencodable++;
-                    Interlocked.Increment(ref _failed);
-                    StorageLog.EventEncodeFailed(_logger, stored.Sender, Reason(ex));
-                    continue;
-                }
-                Bind(insert, stored, xml);
+                Bind(insert, row);
                 insert.ExecuteNonQuery();
                 // A busy uid reports many times per batch: only its newest report reaches `latest`.
-                if (!_newestInBatch.TryGetValue(stored.Event.Uid, out var held) || stored.Event.Time >= held.Stored.Event.Time)
+                if (!_newestInBatch.TryGetValue(row.Uid, out var held) || row.Time >= held.Time)
                 {
-                    _newestInBatch[stored.Event.Uid] = (stored, xml);
+                    _newestInBatch[row.Uid] = row;
                 }
-
-                written++;
             }
 
-            foreach (var (stored, xml) in _newestInBatch.Values)
+            foreach (var row in _newestInBatch.Values)
             {
-                Bind(upsert, stored, xml);
+                Bind(upsert, row);
                 upsert.ExecuteNonQuery();
             }
 
             transaction.Commit();
-            Interlocked.Add(ref _written, written);
+            Interlocked.Add(ref _written, batch.Count);
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
         {
-            Interlocked.Add(ref _failed, batch.Count - unencodable);
-            StorageLog.BatchWriteFailed(_logger, batch.Count - unencodable, Reason(ex), ex);
+            Interlocked.Add(ref _failed, batch.Count);
+            StorageLog.BatchWriteFailed(_logger, batch.Count, Reason(ex), ex);
         }
         finally
         {
@@ -753,10 +751,10 @@ public sealed class SqliteEventStore : IEventStore
         _ => exception.GetType().Name,
     };
 
-    /// <summary>One item of the writer's queue: an event, or a flush or prune marker.</summary>
-    private readonly record struct WriteRequest(StoredEvent? Event, DateTime? PruneCutoff, TaskCompletionSource<long>? Completion)
+    /// <summary>One item of the writer's queue: an event's packed row, or a flush or prune marker.</summary>
+    private readonly record struct WriteRequest(RowSlabs.Packed? Row, DateTime? PruneCutoff, TaskCompletionSource<long>? Completion)
     {
-        public static WriteRequest ForEvent(StoredEvent stored) => new(stored, null, null);
+        public static WriteRequest ForEvent(RowSlabs.Packed row) => new(row, null, null);
         public static WriteRequest ForFlush(TaskCompletionSource<long> completion) => new(null, null, completion);
         public static WriteRequest ForPrune(DateTime cutoff, TaskCompletionSource<long>? completion) => new(null, cutoff, completion);
     }
