@@ -221,6 +221,12 @@ internal static class WarningLatency
             t.AppendLine(c, $"| {LoadName(o)} | failed: the picture load did not start | | | | | | | | | | | | | | |");
         }
 
+        if (loaded is not null)
+        {
+            t.AppendLine();
+            t.AppendLine(c, $"Under load, by receiver: {string.Join("; ", loaded.ByOrganization.Select(kv => $"{kv.Key} p50 {Ms(kv.Value.Quantile(0.5))} / p99 {Ms(kv.Value.Quantile(0.99))} ms ({kv.Value.Count} arrivals)"))}.");
+        }
+
         t.AppendLine();
         t.AppendLine(c, $"Receivers also read {bench.ReceiverBytes / 1024.0 / 1024.0:F1} MiB in all (warnings and whatever picture their labels let through); sensor reports refused: {bench.Refusals}{(bench.FirstRefusal is null ? string.Empty : $" (first: {bench.FirstRefusal})")}; warnings not matched to a report: {bench.Unmatched}.");
         if (loaded is not null)
@@ -305,6 +311,8 @@ internal static class WarningLatency
         public LatencyHistogram ToFusion { get; } = new();
         /// <summary>Per arrival: fused → read by the receiver (store, warning lane, socket).</summary>
         public LatencyHistogram AfterFusion { get; } = new();
+        /// <summary>Per arrival, by the receiver's organization (the picture reaches some and not others).</summary>
+        public Dictionary<string, LatencyHistogram> ByOrganization { get; } = ReceiverOrgs.ToDictionary(o => o, _ => new LatencyHistogram(), StringComparer.Ordinal);
         public long Expected => (long)Count * receivers;
 
         public long Missing(int r) => ((long)Count * r) - All.Count;
@@ -361,6 +369,7 @@ internal static class WarningLatency
                 p.Arrivals[receiver] = now;
                 long micros = (long)Stopwatch.GetElapsedTime(p.SentTimestamp, now).TotalMicroseconds;
                 p.Phase.All.Record(micros);
+                p.Phase.ByOrganization[ReceiverOrgs[receiver % ReceiverOrgs.Length]].Record(micros);
                 if (p.ToFusionMicros < 0 && issued is not null
                     && DateTime.TryParse(issued, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var issuedAt))
                 {

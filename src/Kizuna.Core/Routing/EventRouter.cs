@@ -164,11 +164,6 @@ public sealed class EventRouter
     {
         ArgumentNullException.ThrowIfNull(views);
         ArgumentNullException.ThrowIfNull(viewFor);
-        foreach (var view in views)
-        {
-            Keep(view);
-        }
-
         var recipients = 0;
         Span<long> withheld = stackalloc long[AccessExitCount];
         foreach (var session in Volatile.Read(ref _sessions))
@@ -181,6 +176,13 @@ public sealed class EventRouter
 
             session.Deliver(view, Lane.Warning);
             recipients++;
+        }
+
+        // Into the history only after every client has it: the history's append takes locks that
+        // picture threads hold too, and the issuing thread must not wait behind them first.
+        foreach (var view in views)
+        {
+            Keep(view);
         }
 
         CountWithheld(withheld);

@@ -372,8 +372,11 @@ public sealed class CotConnection
             {
                 if (WarningDesk.IsReport(evt))
                 {
+                    // Handed to the issuing thread first: the history's append takes locks that
+                    // picture threads hold too, and the warning must not wait behind them.
+                    var issuing = _desk!.ReportAsync(evt, label, session, token);
                     _router.Archive(new LabelledEvent(evt, label), session);
-                    await _desk!.ReportAsync(evt, label, session, token).ConfigureAwait(false);
+                    await issuing.ConfigureAwait(false);
                 }
                 else
                 {

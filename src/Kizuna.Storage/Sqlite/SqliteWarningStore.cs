@@ -37,6 +37,14 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SqliteConnection? _connection;
 
+    // Checkpoints run on a connection of their own, off the issuing path. With SQLite's automatic
+    // checkpoint the commit that takes the WAL past 1,000 pages also copies them into the database
+    // and syncs it before it returns, and now and then that commit was a warning's append.
+    private const int CommitsPerCheckpoint = 100;
+    private SqliteConnection? _checkpointConnection;
+    private int _commitsSinceCheckpoint;
+    private int _checkpointRunning;
+
     // Receipts waiting for the next receipt commit, and whether a writer for them is on its way.
     private readonly Lock _receiptsGate = new();
     private List<PendingReceipt> _receipts = [];
@@ -46,12 +54,13 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     {
         var path = Path.GetFullPath(databasePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
-        }.ToString());
+        }.ToString();
+        var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (var command = connection.CreateCommand())
         {
@@ -59,6 +68,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
                 PRAGMA busy_timeout = 5000;
+                PRAGMA wal_autocheckpoint = 0;
                 {{VersionsTable}}
                 CREATE TABLE IF NOT EXISTS warning_receipts (
                     warning_id TEXT NOT NULL,
@@ -93,12 +103,16 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         }
 
         await AddAudienceAsync(connection, cancellationToken).ConfigureAwait(false);
+        var checkpointConnection = new SqliteConnection(connectionString);
+        await checkpointConnection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        _checkpointConnection = checkpointConnection;
         _connection = connection;
     }
 
     public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => WithConnection(async connection =>
     {
         await InsertVersionAsync(connection, null, version, cancellationToken).ConfigureAwait(false);
+        Committed();
         return 0;
     }, cancellationToken);
 
@@ -113,12 +127,14 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Committed();
         return 0;
     }, cancellationToken);
 
     public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => WithConnection(async connection =>
     {
         await InsertReportAsync(connection, null, warningId, report, cancellationToken).ConfigureAwait(false);
+        Committed();
         return 0;
     }, cancellationToken);
 
@@ -254,7 +270,9 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         command.Parameters.AddWithValue("@version", escalation.Version);
         command.Parameters.AddWithValue("@organization", escalation.Organization);
         command.Parameters.AddWithValue("@at", StoredTime.ToUnixMilliseconds(escalation.EscalatedAt));
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        var added = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        Committed();
+        return added;
     }, cancellationToken);
 
     public Task<IReadOnlyList<WarningEscalation>> EscalationsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningEscalation>>(async connection =>
@@ -277,11 +295,47 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         if (_connection is not null)
         {
             await WriteReceiptsAsync().ConfigureAwait(false);
+            // No checkpoint starts once the flag is held here; one running is let finish.
+            while (Interlocked.CompareExchange(ref _checkpointRunning, 1, 0) != 0)
+            {
+                await Task.Delay(10).ConfigureAwait(false);
+            }
+
+            await _checkpointConnection!.DisposeAsync().ConfigureAwait(false);
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
         }
 
         _gate.Dispose();
+    }
+
+    /// <summary>After a commit: every <see cref="CommitsPerCheckpoint"/> commits, a passive checkpoint on the thread pool (it never blocks a writer).</summary>
+    private void Committed()
+    {
+        if (Interlocked.Increment(ref _commitsSinceCheckpoint) < CommitsPerCheckpoint
+            || Interlocked.CompareExchange(ref _checkpointRunning, 1, 0) != 0)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _commitsSinceCheckpoint, 0);
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                using var command = _checkpointConnection!.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                command.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // Tried again after the next commits; the WAL only grows meanwhile.
+            }
+            finally
+            {
+                Volatile.Write(ref _checkpointRunning, 0);
+            }
+        });
     }
 
     private Task QueueReceipt(WarningReceipt receipt, string update)
@@ -359,6 +413,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             }
 
             await transaction.CommitAsync().ConfigureAwait(false);
+            Committed();
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
         {

@@ -181,6 +181,27 @@ public sealed class SqliteWarningStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Versions_reach_the_database_file_through_a_background_checkpoint_every_hundred_commits()
+    {
+        var before = new FileInfo(_path).Length;
+        for (var i = 0; i < 100; i++)
+        {
+            await _store.AppendAsync(Version($"W-{i}", 1, WarningStage.Launch, DateTime.UtcNow), CancellationToken.None);
+        }
+
+        // 100 commits are far fewer than SQLite's automatic checkpoint (1,000 WAL pages), so only
+        // the store's own checkpoint, run beside the writer, grows the database file.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (new FileInfo(_path).Length == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(new FileInfo(_path).Length > before, "the versions should have been checkpointed into the database file");
+        Assert.Equal(100, (await _store.LatestVersionsAsync(CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task A_version_cannot_be_stored_twice()
     {
         var v = Version("W-dup", 1, WarningStage.Launch, DateTime.UtcNow);
