@@ -29,7 +29,11 @@ public sealed class OutboundQueue : IValueTaskSource
     private readonly int[] _capacity;
     // One reusable waiter (the single writer waits on at most one at a time): no allocation per wake.
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
+    // The writer is parked in WaitAsync and nobody has signalled it yet.
     private bool _waiting;
+    // The writer took a batch and has not come back for the next one: it is writing (or flushing).
+    // Between batches, parked or woken and not yet run, it is not, and its turn may be taken.
+    private bool _writing;
     private bool _completed;
     // Someone other than the writer holds the writer's turn (an express warning write); the writer is not woken meanwhile.
     private bool _express;
@@ -117,12 +121,14 @@ public sealed class OutboundQueue : IValueTaskSource
     }
 
     /// <summary>
-    /// Queues a warning and, when the writer is idle (waiting for work), gives the caller the
-    /// writer's turn instead of waking the writer: every queued warning moves into
-    /// <paramref name="express"/>, and the caller writes them at once on its own thread (no hop
-    /// through the thread pool, which a saturating picture load keeps queued), then calls
-    /// <see cref="EndExpress"/>. When the writer is busy it is left alone: it takes the warning
-    /// lane first in its next batch.
+    /// Queues a warning and, when the writer is not writing, gives the caller the writer's turn
+    /// instead of waking the writer: every queued warning moves into <paramref name="express"/>,
+    /// and the caller writes them at once on its own thread, then calls <see cref="EndExpress"/>.
+    /// "Not writing" is parked in <see cref="WaitAsync"/>, and also woken by picture but still
+    /// queued in the thread pool, which a saturating picture load keeps tens of milliseconds deep:
+    /// a writer that comes back meanwhile finds nothing to dequeue and parks until the turn is
+    /// given back. A writer in the middle of a batch is left alone: it takes the warning lane
+    /// first in its next batch.
     /// </summary>
     public (int Dropped, bool Overflow, bool Express) EnqueueWarning(OutboundItem item, List<OutboundItem> express)
     {
@@ -141,9 +147,8 @@ public sealed class OutboundQueue : IValueTaskSource
                 return (dropped, true, false);
             }
 
-            if (_waiting && !_express)
+            if (!_writing && !_express)
             {
-                _waiting = false;
                 _express = true;
                 var warnings = _lanes[(int)Lane.Warning];
                 while (warnings.TryDequeue(out var queued))
@@ -161,18 +166,20 @@ public sealed class OutboundQueue : IValueTaskSource
         return (dropped, false, false);
     }
 
-    /// <summary>Gives the writer's turn back after an express write; the writer is woken if anything is left for it.</summary>
+    /// <summary>
+    /// Gives the writer's turn back after an express write. A parked writer is woken if anything
+    /// is left for it; one woken before and not yet run dequeues when it runs.
+    /// </summary>
     public void EndExpress()
     {
         bool wake;
         lock (_gate)
         {
             _express = false;
-            wake = _completed || _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0;
-            if (!wake)
+            wake = _waiting && (_completed || _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0);
+            if (wake)
             {
-                // Still idle: the writer's wait is pending and the next item wakes it as usual.
-                _waiting = true;
+                _waiting = false;
             }
         }
 
@@ -201,9 +208,13 @@ public sealed class OutboundQueue : IValueTaskSource
     /// <summary>Under the lock: whether the writer is waiting, clearing the flag. False while an express write holds the turn.</summary>
     private bool TakeWaiter()
     {
-        var waiting = _waiting;
+        if (!_waiting || _express)
+        {
+            return false;
+        }
+
         _waiting = false;
-        return waiting;
+        return true;
     }
 
     private void Wake(bool wake)
@@ -214,11 +225,20 @@ public sealed class OutboundQueue : IValueTaskSource
         }
     }
 
-    /// <summary>Moves up to <paramref name="max"/> items into <paramref name="batch"/>, highest lane first.</summary>
+    /// <summary>
+    /// Moves up to <paramref name="max"/> items into <paramref name="batch"/>, highest lane first;
+    /// the writer is writing until it comes back. Nothing while an express write holds the turn.
+    /// </summary>
     public int DequeueBatch(List<OutboundItem> batch, int max)
     {
         lock (_gate)
         {
+            _writing = false;
+            if (_express)
+            {
+                return 0;
+            }
+
             var taken = 0;
             foreach (var queue in _lanes)
             {
@@ -229,19 +249,21 @@ public sealed class OutboundQueue : IValueTaskSource
                 }
             }
 
+            _writing = taken > 0;
             return taken;
         }
     }
 
     /// <summary>
-    /// Completes when there is something to dequeue, or the queue is completed. Only the one
-    /// writer calls it, and never twice at once; it is woken by <see cref="Complete"/> at the end.
+    /// Completes when there is something to dequeue, or the queue is completed, and no express
+    /// write holds the turn. Only the one writer calls it, and never twice at once; it is woken by
+    /// <see cref="Complete"/> at the end.
     /// </summary>
     public ValueTask WaitAsync()
     {
         lock (_gate)
         {
-            if (_lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0 || _completed)
+            if (!_express && (_lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0 || _completed))
             {
                 return ValueTask.CompletedTask;
             }

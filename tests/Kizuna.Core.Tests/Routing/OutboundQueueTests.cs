@@ -119,16 +119,41 @@ public sealed class OutboundQueueTests
     }
 
     [Fact]
-    public void A_warning_for_a_busy_writer_waits_at_the_head_of_its_lane()
+    public void A_warning_for_a_writer_in_the_middle_of_a_batch_waits_at_the_head_of_its_lane()
     {
         var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 8, warningCapacity: 8);
-        queue.Enqueue(new OutboundItem(Event("picture")), Lane.Picture);
+        queue.Enqueue(new OutboundItem(Event("picture-1")), Lane.Picture);
+        Assert.Equal(["picture-1"], Drain(queue));
+        queue.Enqueue(new OutboundItem(Event("picture-2")), Lane.Picture);
 
-        // The writer has not asked to wait (it is writing): nothing is handed over.
+        // The writer took a batch and has not come back for the next (it is writing): nothing is handed over.
         var express = new List<OutboundItem>();
         Assert.False(queue.EnqueueWarning(new OutboundItem(Event("warning")), express).Express);
         Assert.Empty(express);
-        Assert.Equal(["warning", "picture"], Drain(queue));
+        Assert.Equal(["warning", "picture-2"], Drain(queue));
+    }
+
+    [Fact]
+    public async Task A_warning_for_a_writer_woken_but_not_yet_run_is_handed_to_the_caller_and_the_writer_parks_until_the_turn_comes_back()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 8, warningCapacity: 8);
+        var idle = queue.WaitAsync().AsTask();
+        queue.Enqueue(new OutboundItem(Event("picture")), Lane.Picture);
+        await idle.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Woken by the picture, the writer has not dequeued yet (under load: queued in the thread pool).
+        var express = new List<OutboundItem>();
+        Assert.True(queue.EnqueueWarning(new OutboundItem(Event("warning")), express).Express);
+        Assert.Equal(["warning"], express.Select(i => i.Event!.Event.Uid));
+
+        // When it runs, it finds nothing to take while the turn is held, and parks.
+        Assert.Empty(Drain(queue));
+        var parked = queue.WaitAsync().AsTask();
+        Assert.False(parked.IsCompleted);
+
+        queue.EndExpress();
+        await parked.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["picture"], Drain(queue));
     }
 
     [Fact]
