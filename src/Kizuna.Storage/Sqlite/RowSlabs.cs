@@ -4,9 +4,37 @@ using Kizuna.Core.Storage;
 
 namespace Kizuna.Storage.Sqlite;
 
-/// <summary>One event as the history writes it: the values of its row, decoded by the writer.</summary>
-internal readonly record struct PendingRow(
-    string Uid, string Type, long Time, long Start, long Stale, long ReceivedAt, string Sender, double Lat, double Lon, string Xml);
+/// <summary>
+/// One packed row as the writer binds it: numbers, and text as UTF-8 spans over the slab (bound
+/// to SQLite as they are, so writing a row allocates nothing).
+/// </summary>
+internal readonly ref struct RowView(ReadOnlySpan<byte> row)
+{
+    private readonly ReadOnlySpan<byte> _row = row;
+
+    public long Time => BinaryPrimitives.ReadInt64LittleEndian(_row);
+    public long Start => BinaryPrimitives.ReadInt64LittleEndian(_row[8..]);
+    public long Stale => BinaryPrimitives.ReadInt64LittleEndian(_row[16..]);
+    public long ReceivedAt => BinaryPrimitives.ReadInt64LittleEndian(_row[24..]);
+    public double Lat => BinaryPrimitives.ReadDoubleLittleEndian(_row[32..]);
+    public double Lon => BinaryPrimitives.ReadDoubleLittleEndian(_row[40..]);
+    public ReadOnlySpan<byte> Uid => Text(0);
+    public ReadOnlySpan<byte> Type => Text(1);
+    public ReadOnlySpan<byte> Sender => Text(2);
+    public ReadOnlySpan<byte> Xml => Text(3);
+
+    /// <summary>The n-th text (uid, type, sender, xml): their lengths follow the numbers, their bytes the lengths.</summary>
+    private ReadOnlySpan<byte> Text(int n)
+    {
+        var start = RowSlabs.HeaderBytes;
+        for (var k = 0; k < n; k++)
+        {
+            start += BinaryPrimitives.ReadInt32LittleEndian(_row[(48 + (4 * k))..]);
+        }
+
+        return _row.Slice(start, BinaryPrimitives.ReadInt32LittleEndian(_row[(48 + (4 * n))..]));
+    }
+}
 
 /// <summary>
 /// The write queue's events, packed as the bytes of their rows into reused 1 MiB slabs instead of
@@ -18,15 +46,16 @@ internal readonly record struct PendingRow(
 /// reused, so a backlog costs the collector next to nothing.
 /// </summary>
 /// <remarks>
-/// Many appenders pack under one short lock; the one writer decodes a row and gives its space
-/// back. A slab goes back to the pool once it is full and every row in it was taken.
+/// Many appenders pack under one short lock; the one writer binds each row straight from its
+/// slab and releases it once the batch is written. A slab goes back to the pool once it is full
+/// and every row in it was released.
 /// </remarks>
 internal sealed class RowSlabs
 {
     internal const int SlabBytes = 1 << 20;
 
     // time, start, stale, received_at (int64), lat, lon (float64), then the byte lengths of uid, type, sender, xml (int32).
-    private const int HeaderBytes = (6 * sizeof(long)) + (4 * sizeof(int));
+    internal const int HeaderBytes = (6 * sizeof(long)) + (4 * sizeof(int));
 
     // Free slabs kept for reuse (64 MiB, the swing of a backlog held between half the
     // backpressure threshold and all of it); more are left to the collector after a burst.
@@ -44,7 +73,7 @@ internal sealed class RowSlabs
         public byte[] Bytes { get; } = new byte[size];
         public int Used { get; set; }
         public int Reserved { get; set; }
-        public int Taken { get; set; }
+        public int Released { get; set; }
         public bool Sealed { get; set; }
     }
 
@@ -100,38 +129,17 @@ internal sealed class RowSlabs
         }
     }
 
-    /// <summary>Decodes a packed row and gives its space back.</summary>
-    public PendingRow Take(Packed packed)
-    {
-        var row = packed.Slab.Bytes.AsSpan(packed.Offset, packed.Length);
-        var uidBytes = BinaryPrimitives.ReadInt32LittleEndian(row[48..]);
-        var typeBytes = BinaryPrimitives.ReadInt32LittleEndian(row[52..]);
-        var senderBytes = BinaryPrimitives.ReadInt32LittleEndian(row[56..]);
-        var xmlBytes = BinaryPrimitives.ReadInt32LittleEndian(row[60..]);
-        var text = row[HeaderBytes..];
-        var decoded = new PendingRow(
-            Uid: Encoding.UTF8.GetString(text[..uidBytes]),
-            Type: Encoding.UTF8.GetString(text.Slice(uidBytes, typeBytes)),
-            Time: BinaryPrimitives.ReadInt64LittleEndian(row),
-            Start: BinaryPrimitives.ReadInt64LittleEndian(row[8..]),
-            Stale: BinaryPrimitives.ReadInt64LittleEndian(row[16..]),
-            ReceivedAt: BinaryPrimitives.ReadInt64LittleEndian(row[24..]),
-            Sender: Encoding.UTF8.GetString(text.Slice(uidBytes + typeBytes, senderBytes)),
-            Lat: BinaryPrimitives.ReadDoubleLittleEndian(row[32..]),
-            Lon: BinaryPrimitives.ReadDoubleLittleEndian(row[40..]),
-            Xml: Encoding.UTF8.GetString(text.Slice(uidBytes + typeBytes + senderBytes, xmlBytes)));
-        Release(packed);
-        return decoded;
-    }
+    /// <summary>The packed row, valid until it is released.</summary>
+    public static RowView Read(Packed packed) => new(packed.Slab.Bytes.AsSpan(packed.Offset, packed.Length));
 
-    /// <summary>Gives a packed row's space back without decoding it (the queue refused it).</summary>
+    /// <summary>Gives a packed row's space back: written, or refused by the queue.</summary>
     public void Release(Packed packed)
     {
         lock (_gate)
         {
             var slab = packed.Slab;
-            slab.Taken++;
-            if (slab.Sealed && slab.Taken == slab.Reserved)
+            slab.Released++;
+            if (slab.Sealed && slab.Released == slab.Reserved)
             {
                 Recycle(slab);
             }
@@ -154,7 +162,7 @@ internal sealed class RowSlabs
         if (_current is { } full)
         {
             full.Sealed = true;
-            if (full.Taken == full.Reserved)
+            if (full.Released == full.Reserved)
             {
                 Recycle(full);
             }
@@ -173,7 +181,7 @@ internal sealed class RowSlabs
 
         slab.Used = 0;
         slab.Reserved = 0;
-        slab.Taken = 0;
+        slab.Released = 0;
         slab.Sealed = false;
         _free.Push(slab);
     }

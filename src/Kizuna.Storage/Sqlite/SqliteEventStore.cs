@@ -47,7 +47,7 @@ public sealed class SqliteEventStore : IEventStore
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Func<CotEvent, byte[]> _encode;
-    private readonly Dictionary<string, PendingRow> _newestInBatch = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RowSlabs.Packed> _newestInBatch = new(StringComparer.Ordinal);
     private readonly RowSlabs _rows = new();
     private readonly Lock _roomGate = new();
     private TaskCompletionSource? _room;
@@ -58,8 +58,8 @@ public sealed class SqliteEventStore : IEventStore
     private readonly Meter _meter;
 
     private SqliteConnection? _writeConnection;
-    private SqliteCommand? _insertEvent;
-    private SqliteCommand? _upsertLatest;
+    private RowStatement? _insertEvent;
+    private RowStatement? _upsertLatest;
     private Task? _writerTask;
     private ITimer? _retentionTimer;
     private int _initialized;
@@ -151,9 +151,9 @@ public sealed class SqliteEventStore : IEventStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var version = await CreateSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
-            _insertEvent = CreateWriteCommand(connection,
+            _insertEvent = new RowStatement(connection,
                 $"INSERT INTO events ({EventColumns}) VALUES ({EventValues})");
-            _upsertLatest = CreateWriteCommand(connection,
+            _upsertLatest = new RowStatement(connection,
                 $"""
                 INSERT INTO latest ({EventColumns}) VALUES ({EventValues})
                 ON CONFLICT (uid) DO UPDATE SET
@@ -446,41 +446,6 @@ public sealed class SqliteEventStore : IEventStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static SqliteCommand CreateWriteCommand(SqliteConnection connection, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.Add("@uid", SqliteType.Text);
-        command.Parameters.Add("@type", SqliteType.Text);
-        command.Parameters.Add("@time", SqliteType.Integer);
-        command.Parameters.Add("@start", SqliteType.Integer);
-        command.Parameters.Add("@stale", SqliteType.Integer);
-        command.Parameters.Add("@received_at", SqliteType.Integer);
-        command.Parameters.Add("@sender", SqliteType.Text);
-        command.Parameters.Add("@lat", SqliteType.Real);
-        command.Parameters.Add("@lon", SqliteType.Real);
-        command.Parameters.Add("@xml", SqliteType.Text);
-        foreach (SqliteParameter parameter in command.Parameters)
-            parameter.Value = DBNull.Value;
-        command.Prepare();
-        return command;
-    }
-
-    private static void Bind(SqliteCommand command, PendingRow row)
-    {
-        var p = command.Parameters;
-        p[0].Value = row.Uid;
-        p[1].Value = row.Type;
-        p[2].Value = row.Time;
-        p[3].Value = row.Start;
-        p[4].Value = row.Stale;
-        p[5].Value = row.ReceivedAt;
-        p[6].Value = row.Sender;
-        p[7].Value = row.Lat;
-        p[8].Value = row.Lon;
-        p[9].Value = row.Xml;
-    }
-
     private async Task<SqliteConnection> OpenReadConnectionAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _writeConnection) is null)
@@ -538,7 +503,7 @@ public sealed class SqliteEventStore : IEventStore
     private async Task RunWriterAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<PendingRow>(_options.BatchSize);
+        var batch = new List<RowSlabs.Packed>(_options.BatchSize);
         var batchStarted = 0L;
         try
         {
@@ -552,7 +517,7 @@ public sealed class SqliteEventStore : IEventStore
                         {
                             if (batch.Count == 0)
                                 batchStarted = Stopwatch.GetTimestamp();
-                            batch.Add(_rows.Take(packed));
+                            batch.Add(packed);
                             if (batch.Count >= _options.BatchSize)
                                 WriteBatch(batch);
                             continue;
@@ -642,7 +607,7 @@ public sealed class SqliteEventStore : IEventStore
         room.TrySetResult();
     }
 
-    private void WriteBatch(List<PendingRow> batch)
+    private void WriteBatch(List<RowSlabs.Packed> batch)
     {
         if (batch.Count == 0)
             return;
@@ -653,23 +618,21 @@ public sealed class SqliteEventStore : IEventStore
         try
         {
             using var transaction = connection.BeginTransaction();
-            insert.Transaction = transaction;
-            upsert.Transaction = transaction;
-            foreach (var row in batch)
+            foreach (var packed in batch)
             {
-                Bind(insert, row);
-                insert.ExecuteNonQuery();
+                var row = RowSlabs.Read(packed);
+                insert.Execute(row);
                 // A busy uid reports many times per batch: only its newest report reaches `latest`.
-                if (!_newestInBatch.TryGetValue(row.Uid, out var held) || row.Time >= held.Time)
+                var uid = Encoding.UTF8.GetString(row.Uid);
+                if (!_newestInBatch.TryGetValue(uid, out var held) || row.Time >= RowSlabs.Read(held).Time)
                 {
-                    _newestInBatch[row.Uid] = row;
+                    _newestInBatch[uid] = packed;
                 }
             }
 
-            foreach (var row in _newestInBatch.Values)
+            foreach (var packed in _newestInBatch.Values)
             {
-                Bind(upsert, row);
-                upsert.ExecuteNonQuery();
+                upsert.Execute(RowSlabs.Read(packed));
             }
 
             transaction.Commit();
@@ -682,8 +645,11 @@ public sealed class SqliteEventStore : IEventStore
         }
         finally
         {
-            insert.Transaction = null;
-            upsert.Transaction = null;
+            foreach (var packed in batch)
+            {
+                _rows.Release(packed);
+            }
+
             batch.Clear();
             _newestInBatch.Clear();
             ReleaseWaitersIfRoom();

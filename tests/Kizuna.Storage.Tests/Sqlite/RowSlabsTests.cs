@@ -10,28 +10,29 @@ public sealed class RowSlabsTests
     private static readonly DateTime T0 = new(2025, 6, 1, 12, 0, 0, DateTimeKind.Utc);
 
     [Fact]
-    public void A_packed_row_decodes_to_the_same_values_unicode_included()
+    public void A_packed_row_reads_back_the_same_values_unicode_included()
     {
         var slabs = new RowSlabs();
         var evt = Event("JJOC-護衛艦-1", "a-f-S-X", T0, 35.6895, 139.6917);
         var xml = Encoding.UTF8.GetBytes("<event uid=\"JJOC-護衛艦-1\"><detail><remarks>ミサイル</remarks></detail></event>");
 
-        var row = slabs.Take(slabs.Pack(new StoredEvent(evt, T0.AddMilliseconds(250), "tls:村田"), xml));
+        var packed = slabs.Pack(new StoredEvent(evt, T0.AddMilliseconds(250), "tls:村田"), xml);
+        var row = RowSlabs.Read(packed);
 
-        Assert.Equal("JJOC-護衛艦-1", row.Uid);
-        Assert.Equal("a-f-S-X", row.Type);
+        Assert.Equal("JJOC-護衛艦-1", Encoding.UTF8.GetString(row.Uid));
+        Assert.Equal("a-f-S-X", Encoding.UTF8.GetString(row.Type));
         Assert.Equal(StoredTime.ToUnixMilliseconds(T0), row.Time);
         Assert.Equal(StoredTime.ToUnixMilliseconds(T0), row.Start);
         Assert.Equal(StoredTime.ToUnixMilliseconds(T0.AddMinutes(5)), row.Stale);
         Assert.Equal(StoredTime.ToUnixMilliseconds(T0.AddMilliseconds(250)), row.ReceivedAt);
-        Assert.Equal("tls:村田", row.Sender);
+        Assert.Equal("tls:村田", Encoding.UTF8.GetString(row.Sender));
         Assert.Equal(35.6895, row.Lat);
         Assert.Equal(139.6917, row.Lon);
-        Assert.Equal(Encoding.UTF8.GetString(xml), row.Xml);
+        Assert.Equal(xml, row.Xml.ToArray());
     }
 
     [Fact]
-    public void Rows_spanning_many_slabs_come_back_intact_and_emptied_slabs_are_reused()
+    public void Rows_spanning_many_slabs_read_back_intact_and_released_slabs_are_reused()
     {
         var slabs = new RowSlabs();
         var xml = new byte[900];
@@ -44,10 +45,15 @@ public sealed class RowSlabsTests
         Assert.True(packed.Select(p => p.Slab).Distinct().Count() >= 3, "the rows must span several slabs");
         Assert.Equal(0, slabs.FreeCount);
 
-        var uids = packed.Select(p => slabs.Take(p).Uid).ToList();
+        var uids = new List<string>();
+        foreach (var p in packed)
+        {
+            uids.Add(Encoding.UTF8.GetString(RowSlabs.Read(p).Uid));
+            slabs.Release(p);
+        }
 
         Assert.Equal(Enumerable.Range(0, count).Select(i => $"u{i}"), uids);
-        // Every full slab whose rows were all taken is back in the pool (the current one stays in use).
+        // Every full slab whose rows were all released is back in the pool (the current one stays in use).
         Assert.Equal(packed.Select(p => p.Slab).Distinct().Count() - 1, slabs.FreeCount);
         var next = slabs.Pack(new StoredEvent(Event("again", "a-f-G", T0, 1, 2), T0, "tcp:1"), xml);
         Assert.Contains(next.Slab, packed.Select(p => p.Slab));
@@ -61,9 +67,9 @@ public sealed class RowSlabsTests
         Array.Fill(xml, (byte)'y');
 
         var packed = slabs.Pack(new StoredEvent(Event("big", "b-t-f", T0, 1, 2), T0, "tcp:1"), xml);
-        var row = slabs.Take(packed);
+        Assert.Equal(xml.Length, RowSlabs.Read(packed).Xml.Length);
+        slabs.Release(packed);
 
-        Assert.Equal(xml.Length, row.Xml.Length);
         Assert.Equal(0, slabs.FreeCount);
     }
 
