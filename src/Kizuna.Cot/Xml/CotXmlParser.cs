@@ -49,9 +49,13 @@ internal static class CotXmlParser
 
             var key = Names.Intern(name);
             extra ??= [];
-            if (extra.Exists(e => string.Equals(e.Key, key, StringComparison.Ordinal)))
+            // A loop, not a lambda: a closure over key was allocated for every attribute of every event.
+            foreach (var e in extra)
             {
-                XmlScanner.Throw(CotRejectReason.MalformedXml, "an attribute appears twice");
+                if (string.Equals(e.Key, key, StringComparison.Ordinal))
+                {
+                    XmlScanner.Throw(CotRejectReason.MalformedXml, "an attribute appears twice");
+                }
             }
 
             extra.Add(new(key, XmlScanner.Decode(raw, ref quirk, isAttribute: true)));
