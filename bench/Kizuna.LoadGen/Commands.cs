@@ -111,9 +111,10 @@ internal static class Commands
         var interval = new Option<string>("--interval") { Description = "Time between reports", DefaultValueFactory = _ => "200ms" };
         var output = new Option<string?>("--out") { Description = "Also write the Markdown report to this file" };
         var sensorOn = new Option<string>("--sensor-on") { Description = "Where the sensor connects: intake (the node's --warning-intake) or tls (the CoT TLS listener, with the picture clients)", DefaultValueFactory = _ => "intake" };
+        var clients = new Option<string>("--clients") { Description = "Priority of the sensor's and receivers' threads: normal, or realtime (SCHED_RR, as clients on machines of their own; needs root or CAP_SYS_NICE)", DefaultValueFactory = _ => "normal" };
         var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
         {
-            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn,
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -139,6 +140,12 @@ internal static class Commands
                     "intake" => true,
                     "tls" => false,
                     var other => throw new ArgumentException($"--sensor-on: '{other}' is neither intake nor tls"),
+                },
+                ClientsRealtime = r.GetValue(clients) switch
+                {
+                    "normal" => false,
+                    "realtime" => true,
+                    var other => throw new ArgumentException($"--clients: '{other}' is neither normal nor realtime"),
                 },
             }, Console.Out, ct).ConfigureAwait(false);
         });

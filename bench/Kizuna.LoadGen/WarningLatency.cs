@@ -31,6 +31,8 @@ internal sealed record WarningOptions
     /// <summary>The sensor connects to the node's warning intake (true) or to its CoT TLS listener.</summary>
     public bool SensorOnIntake { get; init; } = true;
     public TimeSpan NodeStartTimeout { get; init; } = TimeSpan.FromSeconds(90);
+    /// <summary>The sensor's and the receivers' threads run at real-time priority (<see cref="ClientPriority"/>).</summary>
+    public bool ClientsRealtime { get; init; }
 }
 
 /// <summary>
@@ -81,7 +83,7 @@ internal static class WarningLatency
         var streams = new List<Stream>();
         var readers = new List<Task>();
         using var readCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var bench = new Bench(o.Receivers);
+        var bench = new Bench(o.Receivers, o.ClientsRealtime);
         try
         {
             var sensorTls = Load(sensorDir);
@@ -95,7 +97,7 @@ internal static class WarningLatency
                 tlsMaterial.Add(tls);
                 var s = await ClientConnector.ConnectAsync(tlsEp, tls, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
                 streams.Add(s);
-                readers.Add(ReceiverReadLoopAsync(s, i, bench, readCts.Token));
+                readers.Add(ReceiverReadLoopAsync(s, i, bench, o.ClientsRealtime, readCts.Token));
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false); // sessions attached
@@ -228,7 +230,7 @@ internal static class WarningLatency
         }
 
         t.AppendLine();
-        t.AppendLine(c, $"Receivers also read {bench.ReceiverBytes / 1024.0 / 1024.0:F1} MiB in all (warnings and whatever picture their labels let through); sensor reports refused: {bench.Refusals}{(bench.FirstRefusal is null ? string.Empty : $" (first: {bench.FirstRefusal})")}; warnings not matched to a report: {bench.Unmatched}.");
+        t.AppendLine(c, $"Receivers also read {bench.ReceiverBytes / 1024.0 / 1024.0:F1} MiB in all (warnings and whatever picture their labels let through); sensor reports refused: {bench.Refusals}{(bench.FirstRefusal is null ? string.Empty : $" (first: {bench.FirstRefusal})")}; warnings not matched to a report: {bench.Unmatched}. Sensor and receiver threads: {(o.ClientsRealtime ? bench.PriorityRefused is null ? "real-time priority (--clients realtime)" : $"normal priority (real-time refused: {bench.PriorityRefused})" : "normal priority")}.");
         if (loaded is not null)
         {
             double p99 = loaded.All.Quantile(0.99) / 1000.0;
@@ -269,11 +271,16 @@ internal static class WarningLatency
     /// its own: an arrival is timed when the read returns, not when the generator's thread pool
     /// (busy with the picture load) gets round to a continuation.
     /// </summary>
-    private static Task ReceiverReadLoopAsync(Stream stream, int receiver, Bench bench, CancellationToken ct)
+    private static Task ReceiverReadLoopAsync(Stream stream, int receiver, Bench bench, bool realtime, CancellationToken ct)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
+            if (realtime && ClientPriority.TryRaiseCurrentThread() is { } why)
+            {
+                bench.OnPriorityRefused(why);
+            }
+
             var buffer = new byte[64 * 1024];
             var scanner = new ElementScanner("<__missileWarning "u8.ToArray(), " launchTime=\""u8.ToArray(), " issued=\""u8.ToArray());
             try
@@ -332,7 +339,7 @@ internal static class WarningLatency
     }
 
     /// <summary>The reports in flight and what arrived, shared by the sender and the receiver loops.</summary>
-    private sealed class Bench(int receivers)
+    private sealed class Bench(int receivers, bool realtime)
     {
         private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
         private readonly object _gate = new();
@@ -344,6 +351,11 @@ internal static class WarningLatency
         public int Unmatched => Volatile.Read(ref _unmatched);
         public int Refusals => Volatile.Read(ref _refusals);
         public string? FirstRefusal { get; private set; }
+
+        /// <summary>Why a client thread asked for real-time priority and did not get it (null: every one did, or none asked).</summary>
+        public string? PriorityRefused { get; private set; }
+
+        public void OnPriorityRefused(string why) => PriorityRefused ??= why;
 
         public void OnRefusal(string reason)
         {
@@ -388,7 +400,36 @@ internal static class WarningLatency
             }
         }
 
-        public async Task<Phase> SendAsync(string name, Stream sensor, int count, TimeSpan interval, CancellationToken ct)
+        /// <summary>
+        /// Sends the reports of one phase from a thread of its own (paced by sleeping, written
+        /// with blocking writes), so a report is timed and written back to back and no
+        /// continuation waits for the generator's busy thread pool in between.
+        /// </summary>
+        public Task<Phase> SendAsync(string name, Stream sensor, int count, TimeSpan interval, CancellationToken ct)
+        {
+            var done = new TaskCompletionSource<Phase>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    if (realtime && ClientPriority.TryRaiseCurrentThread() is { } why)
+                    {
+                        OnPriorityRefused(why);
+                    }
+
+                    done.TrySetResult(Send(name, sensor, count, interval, ct));
+                }
+                catch (Exception e)
+                {
+                    done.TrySetException(e);
+                }
+            })
+            { IsBackground = true, Name = "warning-sensor" };
+            thread.Start();
+            return done.Task;
+        }
+
+        private Phase Send(string name, Stream sensor, int count, TimeSpan interval, CancellationToken ct)
         {
             var phase = new Phase(name, receivers);
             var start = Stopwatch.GetTimestamp();
@@ -398,8 +439,10 @@ internal static class WarningLatency
                 var wait = due - Stopwatch.GetElapsedTime(start);
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                    ct.WaitHandle.WaitOne(wait);
                 }
+
+                ct.ThrowIfCancellationRequested();
 
                 int i = _next++;
                 var now = DateTime.UtcNow;
