@@ -375,8 +375,14 @@ public sealed class CotConnection
                     // Handed to the issuing thread first: the history's append takes locks that
                     // picture threads hold too, and the warning must not wait behind them.
                     var issuing = _desk!.ReportAsync(evt, label, session, token);
-                    _router.Archive(new LabelledEvent(evt, label), session);
-                    await issuing.ConfigureAwait(false);
+                    try
+                    {
+                        _router.Archive(new LabelledEvent(evt, label), session);
+                    }
+                    finally
+                    {
+                        await issuing.ConfigureAwait(false);
+                    }
                 }
                 else
                 {

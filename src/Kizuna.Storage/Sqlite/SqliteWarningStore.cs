@@ -11,7 +11,7 @@ namespace Kizuna.Storage.Sqlite;
 /// Missile warnings in their own SQLite file (<c>warnings.db</c>), apart from the event history:
 /// a warning commit never waits behind a batch of picture updates. WAL with
 /// <c>synchronous=FULL</c>, so a committed version survives power loss, not only a crash.
-/// Warnings are few; one connection, one operation at a time. Receipts are queued and written
+/// Warnings are few; one connection, one operation at a time (a second one only checkpoints). Receipts are queued and written
 /// together (<see cref="RecordDeliveryAsync"/>), so a warning reaching many clients costs one
 /// commit for their receipts, and the next warning's append never waits behind one commit each.
 /// </summary>
