@@ -106,10 +106,10 @@ public static class EventsApi
         });
     }
 
-    /// <summary>Reads uid, type, since, until (ISO 8601) and limit (1..10000); says which one is wrong.</summary>
     /// <summary>How long after going stale an entity is still part of a replayed picture (drawn faded).</summary>
     public static readonly TimeSpan StaleShownFor = TimeSpan.FromHours(1);
 
+    /// <summary>Reads uid, type, since, until (ISO 8601) and limit (1..10000); says which one is wrong.</summary>
     public static bool TryParseQuery(IQueryCollection parameters, out EventQuery query, out string error)
     {
         query = new EventQuery();
