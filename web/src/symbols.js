@@ -13,11 +13,16 @@ export const SMALL = 11; // when thousands are in view: a third of the pixels to
 
 const symbolCaches = new Map(); // ratio × 1000 + size → Map(SIDC → image): no key string per lookup
 
+/** The map kept under `key` in `map`, created empty the first time. */
+function inner(map, key) {
+  let m = map.get(key);
+  if (!m) map.set(key, (m = new Map()));
+  return m;
+}
+
 /** {canvas, ax, ay, w, h} in CSS pixels (the canvas is drawn at devicePixelRatio). */
 export function symbolImage(sidc, ratio = 1, size = SIZE) {
-  const ck = ratio * 1000 + size;
-  let cache = symbolCaches.get(ck);
-  if (!cache) symbolCaches.set(ck, (cache = new Map()));
+  const cache = inner(symbolCaches, ratio * 1000 + size);
   let img = cache.get(sidc);
   if (img !== undefined) return img;
   try {
@@ -59,12 +64,7 @@ let measurer = null;
  * false, null when not cached yet (rendering hundreds of new labels at once takes a while).
  */
 export function textSprite(text, font, color, ratio = 1, create = true) {
-  let byColor = textCache.get(font);
-  if (!byColor) textCache.set(font, (byColor = new Map()));
-  let byRatio = byColor.get(color);
-  if (!byRatio) byColor.set(color, (byRatio = new Map()));
-  let cache = byRatio.get(ratio);
-  if (!cache) byRatio.set(ratio, (cache = new Map()));
+  const cache = inner(inner(inner(textCache, font), color), ratio);
   let s = cache.get(text);
   if (s || !create) return s ?? null;
   if (textCount >= TEXT_LIMIT) {
@@ -99,10 +99,7 @@ const badgeCache = new Map(); // colour → ratio → Map(count → sprite)
 
 /** A cluster: a ring in `color` with the count inside (999+ above that); centred sprite. */
 export function clusterBadge(count, color, ratio = 1) {
-  let byRatio = badgeCache.get(color);
-  if (!byRatio) badgeCache.set(color, (byRatio = new Map()));
-  let cache = byRatio.get(ratio);
-  if (!cache) byRatio.set(ratio, (cache = new Map()));
+  const cache = inner(inner(badgeCache, color), ratio);
   const n = Math.min(count, 1000);
   let s = cache.get(n);
   if (s) return s;
