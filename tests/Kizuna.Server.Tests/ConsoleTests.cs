@@ -252,7 +252,6 @@ public sealed class ConsoleTests
             Assert.Contains("\nkizuna_console_feeds 1\n", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
         }
 
-
         // Live: the secret one first, then the shared one; the shared one arriving proves the secret one was withheld, not late.
         var withheldBefore = node.Node.Metrics.WithheldCount(AccessExit.Console);
         await jjoc.SendAsync(CotText.Labelled("live-secret", "HIDDEN-LIVE", "SECRET", "JPN"));

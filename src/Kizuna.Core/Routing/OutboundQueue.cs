@@ -176,7 +176,7 @@ public sealed class OutboundQueue : IValueTaskSource
         lock (_gate)
         {
             _express = false;
-            wake = _waiting && (_completed || _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0);
+            wake = _waiting && (_completed || AnyQueued);
             if (wake)
             {
                 _waiting = false;
@@ -185,6 +185,9 @@ public sealed class OutboundQueue : IValueTaskSource
 
         Wake(wake);
     }
+
+    /// <summary>Under the lock: whether any lane holds an item.</summary>
+    private bool AnyQueued => _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0;
 
     /// <summary>Adds one item under the lock; false when a lane that never drops is full.</summary>
     private bool Add(OutboundItem item, Lane lane, ref int dropped)
@@ -263,7 +266,7 @@ public sealed class OutboundQueue : IValueTaskSource
     {
         lock (_gate)
         {
-            if (!_express && (_lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0 || _completed))
+            if (!_express && (AnyQueued || _completed))
             {
                 return ValueTask.CompletedTask;
             }

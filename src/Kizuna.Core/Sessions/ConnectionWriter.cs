@@ -52,9 +52,7 @@ internal sealed class ConnectionWriter(
                 }
 
                 var flush = Write(batch, out var events, out var bytes);
-                var flushed = flush.IsCompleted
-                    ? flush.Result
-                    : await flush.AsTask().WaitAsync(options.WriteStallTimeout, token).ConfigureAwait(false);
+                var flushed = flush.IsCompleted ? flush.Result : await FlushedAsync(flush).ConfigureAwait(false);
                 if (Written(batch, flushed, events, bytes))
                 {
                     return "closed by client";
@@ -71,7 +69,7 @@ internal sealed class ConnectionWriter(
         }
         catch (IOException ex)
         {
-            return "connection lost: " + ex.Message;
+            return Lost(ex);
         }
     }
 
@@ -95,7 +93,7 @@ internal sealed class ConnectionWriter(
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
         {
-            abort(ex is IOException ? "connection lost: " + ex.Message : "closed");
+            abort(Lost(ex));
         }
 
         session.Queue.EndExpress();
@@ -105,7 +103,7 @@ internal sealed class ConnectionWriter(
     {
         try
         {
-            var flushed = await flush.AsTask().WaitAsync(options.WriteStallTimeout, token).ConfigureAwait(false);
+            var flushed = await FlushedAsync(flush).ConfigureAwait(false);
             if (Written(warnings, flushed, events, bytes))
             {
                 abort("closed by client");
@@ -117,7 +115,7 @@ internal sealed class ConnectionWriter(
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
         {
-            abort(ex is IOException ? "connection lost: " + ex.Message : "closed");
+            abort(Lost(ex));
         }
         finally
         {
@@ -184,6 +182,12 @@ internal sealed class ConnectionWriter(
 
         return false;
     }
+
+    /// <summary>A flush that had to wait, given up after WriteStallTimeout (TimeoutException).</summary>
+    private Task<FlushResult> FlushedAsync(ValueTask<FlushResult> flush) => flush.AsTask().WaitAsync(options.WriteStallTimeout, token);
+
+    /// <summary>Why the connection ends after a failed write.</summary>
+    private static string Lost(Exception ex) => ex is IOException ? "connection lost: " + ex.Message : "closed";
 
     private string Stalled() => misbehaved($"not reading: a write stalled for {options.WriteStallTimeout.TotalSeconds:0} s");
 }

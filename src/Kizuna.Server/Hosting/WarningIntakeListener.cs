@@ -159,9 +159,7 @@ public sealed class WarningIntakeListener(
                 }
 
                 input.Writer.Advance(read);
-                var flush = input.Writer.FlushAsync();
-                var flushed = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
-                if (flushed.IsCompleted)
+                if (Block(input.Writer.FlushAsync()).IsCompleted)
                 {
                     break; // the connection stopped reading
                 }
@@ -187,8 +185,7 @@ public sealed class WarningIntakeListener(
         {
             while (true)
             {
-                var pending = output.ReadAsync();
-                var result = pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+                var result = Block(output.ReadAsync());
                 foreach (var segment in result.Buffer)
                 {
                     tls.Write(segment.Span);
@@ -211,6 +208,9 @@ public sealed class WarningIntakeListener(
             output.Complete();
         }
     }
+
+    /// <summary>Waits on this thread (the intake's threads are its own, blocking is their job).</summary>
+    private static T Block<T>(ValueTask<T> pending) => pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     private sealed class Transport(PipeReader input, PipeWriter output) : IDuplexPipe
     {
