@@ -8,7 +8,10 @@ import { join } from 'node:path';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts Chromium and connects to its first page; returns { send, js, waitFor, close }. */
+/**
+ * Starts Chromium and connects to its first page; returns { send, js, waitFor, on, close }.
+ * `on(method, handler)` receives the protocol's events (e.g. Page.javascriptDialogOpening).
+ */
 export async function launch({ port = 9333, width = 1600, height = 1000, lang = 'en' } = {}) {
   const profileDir = mkdtempSync(join(tmpdir(), 'kizuna-cdp-'));
   const chrome = spawn(process.env.CHROMIUM ?? 'chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars',
@@ -32,11 +35,14 @@ export async function launch({ port = 9333, width = 1600, height = 1000, lang = 
   await new Promise((r) => ws.addEventListener('open', r));
   let id = 0;
   const pending = new Map();
+  const handlers = new Map();
   ws.addEventListener('message', (e) => {
     const m = JSON.parse(e.data);
     if (m.id && pending.has(m.id)) {
       pending.get(m.id)(m);
       pending.delete(m.id);
+    } else if (m.method) {
+      handlers.get(m.method)?.(m.params);
     }
   });
   const send = (method, params = {}) => new Promise((resolve) => {
@@ -66,5 +72,6 @@ export async function launch({ port = 9333, width = 1600, height = 1000, lang = 
   };
   await send('Page.enable');
   await send('Runtime.enable');
-  return { send, js, waitFor, close };
+  const on = (method, handler) => handlers.set(method, handler);
+  return { send, js, waitFor, on, close };
 }

@@ -4,21 +4,14 @@
 //   node --experimental-websocket dev/smoke.mjs [--url http://127.0.0.1:8090] [--shots /tmp]
 // It signs in, looks at every DOM hook of the contract, acknowledges a warning, switches
 // language, replays history, checks the sign-in help without a cookie, and saves screenshots.
-import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { launch } from './cdp.mjs';
 
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes('--' + n) ? args[args.indexOf('--' + n) + 1] : d);
 const BASE = opt('url', 'http://127.0.0.1:8090');
 const SHOTS = opt('shots', '/tmp');
-const PORT = 9333;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const profileDir = mkdtempSync(join(tmpdir(), 'kizuna-smoke-'));
-const chrome = spawn(process.env.CHROMIUM ?? 'chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars',
-  `--remote-debugging-port=${PORT}`, `--user-data-dir=${profileDir}`, '--window-size=1600,1000', '--accept-lang=en', 'about:blank'], { stdio: 'ignore' });
 
 let failures = 0;
 const check = (ok, what) => {
@@ -26,53 +19,14 @@ const check = (ok, what) => {
   if (!ok) failures++;
 };
 
-async function connect() {
-  for (let i = 0; i < 50; i++) {
-    try {
-      const pages = await (await fetch(`http://127.0.0.1:${PORT}/json/list`)).json();
-      const page = pages.find((p) => p.type === 'page');
-      if (page) return page.webSocketDebuggerUrl;
-    } catch { /* not up yet */ }
-    await sleep(200);
-  }
-  throw new Error('chromium did not start');
-}
-
-const ws = new WebSocket(await connect());
-await new Promise((r) => ws.addEventListener('open', r));
-let id = 0;
-const pending = new Map();
+const browser = await launch({ port: 9333 });
+const { send, js } = browser;
+const waitFor = (expression, ms = 8000) => browser.waitFor(expression, ms);
 const dialogs = [];
-ws.addEventListener('message', (e) => {
-  const m = JSON.parse(e.data);
-  if (m.id && pending.has(m.id)) {
-    pending.get(m.id)(m);
-    pending.delete(m.id);
-  } else if (m.method === 'Page.javascriptDialogOpening') {
-    dialogs.push(m.params.message);
-    send('Page.handleJavaScriptDialog', { accept: true });
-  }
+browser.on('Page.javascriptDialogOpening', (params) => {
+  dialogs.push(params.message);
+  send('Page.handleJavaScriptDialog', { accept: true });
 });
-function send(method, params = {}) {
-  return new Promise((resolve) => {
-    const n = ++id;
-    pending.set(n, resolve);
-    ws.send(JSON.stringify({ id: n, method, params }));
-  });
-}
-async function js(expression) {
-  const r = await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
-  if (r.result?.exceptionDetails) throw new Error(r.result.exceptionDetails.exception?.description ?? 'evaluation failed');
-  return r.result?.result?.value;
-}
-async function waitFor(expression, ms = 8000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await js(expression).catch(() => false)) return true;
-    await sleep(150);
-  }
-  return false;
-}
 async function shot(name) {
   const r = await send('Page.captureScreenshot', { format: 'png' });
   writeFileSync(join(SHOTS, `kizuna-${name}.png`), Buffer.from(r.result.data, 'base64'));
@@ -81,9 +35,6 @@ async function shot(name) {
 const tid = (t) => `document.querySelector('[data-testid="${t}"]')`;
 
 try {
-  await send('Page.enable');
-  await send('Runtime.enable');
-
   // not signed in: the help screen
   await send('Page.navigate', { url: BASE + '/' });
   check(await waitFor(`!document.getElementById('signin').hidden`), 'without a session the sign-in help is shown');
@@ -143,8 +94,7 @@ try {
   console.error(err);
   failures++;
 } finally {
-  ws.close();
-  chrome.kill();
+  browser.close();
 }
 console.log(failures ? `${failures} failed` : 'all passed');
 process.exit(failures ? 1 : 0);
