@@ -163,6 +163,7 @@ function placeRow(row) {
   $('#entity-list').insertBefore(row.li, listOrder[i + 1]?.li ?? null);
 }
 
+/** Sets an element's text only when it differs: a no-op write still costs a layout. */
 function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
@@ -194,7 +195,7 @@ function renderList() {
     }
     const li = row.li;
     // Touch the DOM only where something changed: thousands of moves a second change no text.
-    if (li.textContent !== rec.callsign) li.textContent = rec.callsign; // text only, never markup
+    setText(li, rec.callsign); // text only, never markup
     const title = `${rec.event.type} · ${rec.uid}`;
     if (li.title !== title) li.title = title;
     const cls = `aff-${/^[a-z]$/.test(rec.affiliation) ? rec.affiliation : 'u'}${rec.stale ? ' stale' : ''}${uid === state.selected ? ' selected' : ''}`;
@@ -305,7 +306,7 @@ function renderBanner() {
   bannerShown = key;
   for (const id of ['#banner-top', '#banner-bottom']) {
     const el = $(id);
-    if (el.textContent !== top.banner) el.textContent = top.banner;
+    setText(el, top.banner);
     el.dataset.level = String(top.classification).toUpperCase();
     el.style.background = c.background;
     el.style.color = c.color;
