@@ -98,6 +98,18 @@ function grow(a) {
   return b;
 }
 
+/** Appends (x, y, e) to a point list {n, x, y, e} (parallel arrays, grown when full). */
+function addPoint(points, x, y, e) {
+  if (points.n === points.x.length) {
+    points.x = grow(points.x);
+    points.y = grow(points.y);
+  }
+  points.x[points.n] = x;
+  points.y[points.n] = y;
+  points.e[points.n] = e;
+  points.n++;
+}
+
 /** Declutter: places a w × h box at (x, y) in the grid `placed` unless it overlaps one there. */
 const LABEL_CELL = 64;
 function place(placed, x, y, w, h) {
@@ -447,24 +459,17 @@ export class MapView {
     const hx = width / 2 - v.cx * v.scale;
     const hy = height / 2 - v.cy * v.scale;
     const iv = this.inView;
-    let n = 0;
+    iv.n = 0;
     let selected = null;
     for (const e of this.source.entities()) {
       if (e.wx === undefined) continue;
       const sx = e.wx * v.scale + hx;
       const sy = e.wy * v.scale + hy;
       if (sx < -margin || sy < -margin || sx > width + margin || sy > height + margin) continue;
-      if (n === iv.x.length) {
-        iv.x = grow(iv.x);
-        iv.y = grow(iv.y);
-      }
-      iv.x[n] = sx;
-      iv.y[n] = sy;
-      iv.e[n] = e;
-      if (e.uid === this.selected) selected = n;
-      n++;
+      if (e.uid === this.selected) selected = iv.n;
+      addPoint(iv, sx, sy, e);
     }
-    iv.n = n;
+    const n = iv.n;
     iv.e.length = n; // let records of the previous frame go
     this.hits.n = 0;
 
@@ -527,15 +532,7 @@ export class MapView {
   }
 
   addHit(x, y, e) {
-    const h = this.hits;
-    if (h.n === h.x.length) {
-      h.x = grow(h.x);
-      h.y = grow(h.y);
-    }
-    h.x[h.n] = x;
-    h.y[h.n] = y;
-    h.e[h.n] = e;
-    h.n++;
+    addPoint(this.hits, x, y, e);
   }
 
   /** Callsigns right of their symbols, fresh ones first; one overlapping a placed label is skipped. */
