@@ -34,7 +34,7 @@ internal static class Compare
     {
         string work = Directory.CreateTempSubdirectory("kizuna-bench-").FullName;
         string dotnet = DotnetHost();
-        await console.WriteLineAsync($"work directory (logs, node data): {work}").ConfigureAwait(false);
+        await console.WriteLineAsync($"work directory (logs; the node's data is removed at the end): {work}").ConfigureAwait(false);
 
         var relayEndPoint = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         using var relay = ChildProcess.Start("relay", dotnet,
@@ -42,6 +42,7 @@ internal static class Compare
             "Relay ready", Path.Combine(work, "relay.log"));
         await relay.WaitReadyAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
 
+        using var nodeData = new NodeData(Path.Combine(work, "data"), console);
         ChildProcess? node = null;
         string? nodeError = null;
         IPEndPoint? nodeTcp = null;

@@ -59,7 +59,7 @@ internal static class WarningLatency
         string data = Path.Combine(work, "data");
         Directory.CreateDirectory(data);
         string dotnet = DotnetHost();
-        await console.WriteLineAsync($"work directory (logs, node data, certificates): {work}").ConfigureAwait(false);
+        await console.WriteLineAsync($"work directory (logs and certificates; the node's data is removed at the end): {work}").ConfigureAwait(false);
 
         // Identities first, with the node's CLI, on the data directory the node will use.
         await console.WriteLineAsync($"issuing certificates: 1 sensor (JJOC), {o.Receivers} receivers ({string.Join(", ", ReceiverOrgs)})...").ConfigureAwait(false);
@@ -74,6 +74,7 @@ internal static class WarningLatency
         var tcp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         var tlsEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         var intakeEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
+        using var nodeData = new NodeData(data, console);
         using var node = ChildProcess.Start("kizuna", dotnet,
             [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", ""],
             "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
