@@ -113,6 +113,21 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Waits for the process to end by itself; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            await _process.WaitForExitAsync(ct).WaitAsync(timeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Name} did not end within {timeout.TotalSeconds:F0} s; see {LogPath}:\n{Tail()}");
+        }
+
+        return _process.ExitCode;
+    }
+
     public void Dispose()
     {
         Kill(_process);

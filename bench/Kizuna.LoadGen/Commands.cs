@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 
 namespace Kizuna.LoadGen;
 
@@ -32,14 +33,17 @@ internal static class Commands
         var eventBytes = new Option<int>("--event-bytes") { Description = "Event size target; the realistic event is padded with remarks up to it", DefaultValueFactory = _ => 400 };
         var batch = new Option<int>("--batch") { Description = "Most events per publisher write (1 = one write per event, as TAK clients do)", DefaultValueFactory = _ => 1 };
         var serverPid = new Option<int?>("--server-pid") { Description = "Report this process's RSS (VmRSS) and CPU" };
+        var resultJson = new Option<string?>("--result-json") { Description = "Also write the result as JSON to this file (the warning benchmark reads it)" };
         var (tlsOpt, cert, key, ca) = TlsOptions();
         var cmd = new Command("run", "Drive a target with P publishers and S subscribers over loopback and report throughput and latency.")
         {
-            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, serverPid, tlsOpt, cert, key, ca,
+            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, serverPid, resultJson, tlsOpt, cert, key, ca,
         };
         cmd.SetAction(async (r, ct) =>
         {
             using var tls = LoadTls(r, tlsOpt, cert, key, ca);
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _ = started.Task.ContinueWith(_ => Console.WriteLine(LoadRun.StartedLine), TaskScheduler.Default);
             var result = await LoadRun.RunAsync(new LoadRunOptions
             {
                 Target = HostPort.Parse(r.GetValue(target)!),
@@ -53,8 +57,14 @@ internal static class Commands
                 Batch = r.GetValue(batch),
                 ServerPid = r.GetValue(serverPid),
                 Tls = tls,
+                Started = started,
             }, ct).ConfigureAwait(false);
             Console.WriteLine(result.Describe());
+            if (r.GetValue(resultJson) is { } path)
+            {
+                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result), ct).ConfigureAwait(false);
+            }
+
             return 0;
         });
         return cmd;
@@ -112,9 +122,10 @@ internal static class Commands
         var output = new Option<string?>("--out") { Description = "Also write the Markdown report to this file" };
         var sensorOn = new Option<string>("--sensor-on") { Description = "Where the sensor connects: intake (the node's --warning-intake) or tls (the CoT TLS listener, with the picture clients)", DefaultValueFactory = _ => "intake" };
         var clients = new Option<string>("--clients") { Description = "Priority of the sensor's and receivers' threads: normal, or realtime (SCHED_RR, as clients on machines of their own; needs root or CAP_SYS_NICE)", DefaultValueFactory = _ => "normal" };
+        var pictureIn = new Option<string>("--picture-in") { Description = "Where the picture load runs: separate (a process of its own, like the devices it stands for) or same (this process, beside the sensor and receivers, whose threads its collections then pause)", DefaultValueFactory = _ => "separate" };
         var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
         {
-            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients,
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -146,6 +157,12 @@ internal static class Commands
                     "normal" => false,
                     "realtime" => true,
                     var other => throw new ArgumentException($"--clients: '{other}' is neither normal nor realtime"),
+                },
+                PictureInProcess = r.GetValue(pictureIn) switch
+                {
+                    "separate" => false,
+                    "same" => true,
+                    var other => throw new ArgumentException($"--picture-in: '{other}' is neither separate nor same"),
                 },
             }, Console.Out, ct).ConfigureAwait(false);
         });

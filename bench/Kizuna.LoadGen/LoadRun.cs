@@ -86,6 +86,9 @@ internal sealed record LoadRunResult(
 internal sealed class LoadRun
 {
     private const int ReadBufferBytes = 64 * 1024;
+
+    /// <summary>What <c>run</c> prints when the publishers start (the warning benchmark waits for it).</summary>
+    public const string StartedLine = "Load started";
     private static readonly TimeSpan AckWaitTimeout = TimeSpan.FromMilliseconds(200);
 
     private readonly LoadRunOptions _o;

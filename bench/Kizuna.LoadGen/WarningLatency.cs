@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 
 namespace Kizuna.LoadGen;
 
@@ -33,6 +34,11 @@ internal sealed record WarningOptions
     public TimeSpan NodeStartTimeout { get; init; } = TimeSpan.FromSeconds(90);
     /// <summary>The sensor's and the receivers' threads run at real-time priority (<see cref="ClientPriority"/>).</summary>
     public bool ClientsRealtime { get; init; }
+    /// <summary>
+    /// The picture load runs in this process, beside the sensor and the receivers, instead of a
+    /// process of its own: its collections then pause the measured clients too.
+    /// </summary>
+    public bool PictureInProcess { get; init; }
 }
 
 /// <summary>
@@ -122,19 +128,21 @@ internal static class WarningLatency
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             string shape = LoadName(o);
             await console.WriteLineAsync($"under load: {shape} picture load on TCP, {reports} reports every {o.Interval.TotalMilliseconds:F0} ms after {o.Warmup.TotalSeconds:F0} s warmup...").ConfigureAwait(false);
-            var loadTask = LoadRun.RunAsync(new LoadRunOptions
-            {
-                Target = tcp,
-                Publishers = o.Publishers,
-                Subscribers = o.Subscribers,
-                Duration = o.Duration,
-                Warmup = o.Warmup,
-                Rate = o.Rate,
-                EventBytes = o.EventBytes,
-                Window = o.Window,
-                ServerPid = node.Pid,
-                Started = started,
-            }, ct);
+            var loadTask = o.PictureInProcess
+                ? LoadRun.RunAsync(new LoadRunOptions
+                {
+                    Target = tcp,
+                    Publishers = o.Publishers,
+                    Subscribers = o.Subscribers,
+                    Duration = o.Duration,
+                    Warmup = o.Warmup,
+                    Rate = o.Rate,
+                    EventBytes = o.EventBytes,
+                    Window = o.Window,
+                    ServerPid = node.Pid,
+                    Started = started,
+                }, ct)
+                : PictureLoadProcessAsync(o, dotnet, work, tcp, node.Pid, started, ct);
             await Task.WhenAny(started.Task, loadTask).ConfigureAwait(false);
             Phase? loaded = null;
             if (started.Task.IsCompleted)
@@ -184,6 +192,35 @@ internal static class WarningLatency
         }
     }
 
+    /// <summary>
+    /// The picture load as a process of its own (this program's <c>run</c>), as the clients it
+    /// stands for are other devices: its collections and busy thread pool pause no measured
+    /// client. Completes <paramref name="started"/> when its publishers start; returns its result.
+    /// </summary>
+    private static async Task<LoadRunResult> PictureLoadProcessAsync(WarningOptions o, string dotnet, string work, IPEndPoint tcp, int nodePid, TaskCompletionSource started, CancellationToken ct)
+    {
+        string resultPath = Path.Combine(work, "picture-load.json");
+        using var load = ChildProcess.Start("picture load", dotnet,
+            [typeof(WarningLatency).Assembly.Location, "run", "--target", tcp.ToString(),
+             "--publishers", Num(o.Publishers), "--subscribers", Num(o.Subscribers), "--window", Num(o.Window),
+             "--rate", o.Rate.ToString(CultureInfo.InvariantCulture), "--event-bytes", Num(o.EventBytes),
+             "--duration", $"{o.Duration.TotalMilliseconds:F0}ms", "--warmup", $"{o.Warmup.TotalMilliseconds:F0}ms",
+             "--server-pid", Num(nodePid), "--result-json", resultPath],
+            LoadRun.StartedLine, Path.Combine(work, "picture-load.log"));
+        await load.WaitReadyAsync(TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        started.TrySetResult();
+        int exit = await load.WaitForExitAsync(o.Warmup + o.Duration + TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+        if (exit != 0 || !File.Exists(resultPath))
+        {
+            throw new InvalidOperationException($"The picture load exited with {exit}; see {load.LogPath}:\n{load.Tail()}");
+        }
+
+        return JsonSerializer.Deserialize<LoadRunResult>(await File.ReadAllTextAsync(resultPath, ct).ConfigureAwait(false))
+            ?? throw new InvalidOperationException($"The picture load wrote no result to {resultPath}.");
+
+        static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+    }
+
     private static async Task<string> IssueAsync(string dotnet, string dll, string data, string work, string name, string org, CancellationToken ct)
     {
         string dir = Path.Combine(work, "certs", name);
@@ -206,7 +243,7 @@ internal static class WarningLatency
         var c = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
         int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow).Length;
-        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
+        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP {(o.PictureInProcess ? "from this process (--picture-in same)" : "from a process of its own")}, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
         t.AppendLine();
         t.AppendLine("| Picture lane | Reports | Arrivals | Missing | p50 ms | p99 ms | max ms | slowest receiver p50 / p99 ms | to fusion p50 / p99 ms | fusion → receiver p50 / p99 ms | Picture offered/s | Picture delivered/s | Fraction | Picture p99 ms | Server CPU | Gen CPU |");
         t.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
