@@ -123,9 +123,10 @@ internal static class Commands
         var sensorOn = new Option<string>("--sensor-on") { Description = "Where the sensor connects: intake (the node's --warning-intake) or tls (the CoT TLS listener, with the picture clients)", DefaultValueFactory = _ => "intake" };
         var clients = new Option<string>("--clients") { Description = "Priority of the sensor's and receivers' threads: normal, or realtime (SCHED_RR, as clients on machines of their own; needs root or CAP_SYS_NICE)", DefaultValueFactory = _ => "normal" };
         var pictureIn = new Option<string>("--picture-in") { Description = "Where the picture load runs: separate (a process of its own, like the devices it stands for) or same (this process, beside the sensor and receivers, whose threads its collections then pause)", DefaultValueFactory = _ => "separate" };
+        var arrivals = new Option<string?>("--arrivals") { Description = "Also write every report under load and its arrival at each receiver (ms) to this CSV file" };
         var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
         {
-            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn,
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn, arrivals,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -146,6 +147,7 @@ internal static class Commands
                 BaselineReports = r.GetValue(baseline),
                 Interval = Duration.Parse(r.GetValue(interval)!),
                 OutPath = r.GetValue(output),
+                ArrivalsPath = r.GetValue(arrivals),
                 SensorOnIntake = r.GetValue(sensorOn) switch
                 {
                     "intake" => true,

@@ -39,6 +39,8 @@ internal sealed record WarningOptions
     /// process of its own: its collections then pause the measured clients too.
     /// </summary>
     public bool PictureInProcess { get; init; }
+    /// <summary>Also write every report under load and its arrivals (ms per receiver) to this CSV file.</summary>
+    public string? ArrivalsPath { get; init; }
 }
 
 /// <summary>
@@ -167,6 +169,11 @@ internal static class WarningLatency
                 await File.WriteAllTextAsync(o.OutPath, report, ct).ConfigureAwait(false);
             }
 
+            if (o.ArrivalsPath is not null && loaded is not null)
+            {
+                await File.WriteAllTextAsync(o.ArrivalsPath, bench.ArrivalsCsv(loaded), ct).ConfigureAwait(false);
+            }
+
             return loaded is not null && loaded.Missing(o.Receivers) == 0 && bench.Refusals == 0 ? 0 : 1;
         }
         finally
@@ -265,6 +272,8 @@ internal static class WarningLatency
         {
             t.AppendLine();
             t.AppendLine(c, $"Under load, by receiver: {string.Join("; ", loaded.ByOrganization.Select(kv => $"{kv.Key} p50 {Ms(kv.Value.Quantile(0.5))} / p99 {Ms(kv.Value.Quantile(0.99))} ms ({kv.Value.Count} arrivals)"))}.");
+            t.AppendLine();
+            t.AppendLine(bench.LateReports(loaded, TimeSpan.FromMilliseconds(20)));
         }
 
         t.AppendLine();
@@ -359,6 +368,8 @@ internal static class WarningLatency
         /// <summary>Per arrival, by the receiver's organization (the picture reaches some and not others).</summary>
         public Dictionary<string, LatencyHistogram> ByOrganization { get; } = ReceiverOrgs.ToDictionary(o => o, _ => new LatencyHistogram(), StringComparer.Ordinal);
         public long Expected => (long)Count * receivers;
+        /// <summary>The reports in the order they were sent (added lock-free: the sender takes no lock between its clock and its write).</summary>
+        public ConcurrentQueue<Pending> Reports { get; } = new();
 
         public long Missing(int r) => ((long)Count * r) - All.Count;
 
@@ -417,7 +428,7 @@ internal static class WarningLatency
                 }
 
                 p.Arrivals[receiver] = now;
-                long micros = (long)Stopwatch.GetElapsedTime(p.SentTimestamp, now).TotalMicroseconds;
+                long micros = Micros(p, receiver);
                 p.Phase.All.Record(micros);
                 p.Phase.ByOrganization[ReceiverOrgs[receiver % ReceiverOrgs.Length]].Record(micros);
                 if (p.ToFusionMicros < 0 && issued is not null
@@ -437,6 +448,82 @@ internal static class WarningLatency
                 }
             }
         }
+
+        /// <summary>
+        /// Which reports were late, and where: a stall in the node or on the sensor's side makes a
+        /// report late at every receiver (each such report is listed with its time to fusion and
+        /// its slowest time after it, which tell the two apart); a connection that is behind, at
+        /// one. With one arrival per receiver per report, p99 over all arrivals allows about one
+        /// report in a hundred late at every receiver, or ten late at one receiver each.
+        /// </summary>
+        public string LateReports(Phase phase, TimeSpan limit)
+        {
+            var c = CultureInfo.InvariantCulture;
+            long limitMicros = (long)limit.TotalMicroseconds;
+            int late = 0, one = 0;
+            var everywhere = new List<string>();
+            var byOrg = ReceiverOrgs.ToDictionary(o => o, _ => 0, StringComparer.Ordinal);
+            lock (_gate)
+            {
+                foreach (var p in phase.Reports)
+                {
+                    var slow = Enumerable.Range(0, p.Arrivals.Length).Where(r => p.Arrivals[r] == 0 || Micros(p, r) > limitMicros).ToList();
+                    if (slow.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    late++;
+                    if (slow.Count == p.Arrivals.Length)
+                    {
+                        long slowest = Enumerable.Range(0, p.Arrivals.Length).Max(r => p.Arrivals[r] == 0 ? long.MaxValue : Micros(p, r));
+                        everywhere.Add(p.ToFusionMicros < 0 || slowest == long.MaxValue
+                            ? "?"
+                            : string.Create(c, $"{Ms(p.ToFusionMicros)} + {Ms(slowest - p.ToFusionMicros)}"));
+                    }
+                    else if (slow.Count == 1)
+                    {
+                        one++;
+                        byOrg[ReceiverOrgs[slow[0] % ReceiverOrgs.Length]]++;
+                    }
+                }
+            }
+
+            return string.Create(c,
+                $"Reports late (an arrival over {limit.TotalMilliseconds:F0} ms or missing): {late} of {phase.Count}; at every receiver {everywhere.Count}{(everywhere.Count == 0 ? string.Empty : $" (to fusion + after it, ms: {string.Join("; ", everywhere)})")}; at one receiver {one} ({string.Join(", ", byOrg.Select(kv => $"{kv.Key} {kv.Value}"))}); at several {late - everywhere.Count - one}.");
+        }
+
+        /// <summary>One line per report: when it was sent, to fusion, and each receiver's latency in ms (empty: missing).</summary>
+        public string ArrivalsCsv(Phase phase)
+        {
+            var c = CultureInfo.InvariantCulture;
+            var t = new StringBuilder();
+            t.Append("report,sent_utc,to_fusion_ms");
+            for (int r = 0; r < receivers; r++)
+            {
+                t.Append(c, $",r{r}_{ReceiverOrgs[r % ReceiverOrgs.Length]}_ms");
+            }
+
+            t.AppendLine();
+            lock (_gate)
+            {
+                int i = 0;
+                foreach (var p in phase.Reports)
+                {
+                    t.Append(c, $"{i++},{p.SentUtc:yyyy-MM-ddTHH:mm:ss.ffffffZ},{(p.ToFusionMicros < 0 ? string.Empty : Ms(p.ToFusionMicros))}");
+                    for (int r = 0; r < receivers; r++)
+                    {
+                        t.Append(',').Append(p.Arrivals[r] == 0 ? string.Empty : Ms(Micros(p, r)));
+                    }
+
+                    t.AppendLine();
+                }
+            }
+
+            return t.ToString();
+        }
+
+        private static long Micros(Pending p, int receiver) => (long)Stopwatch.GetElapsedTime(p.SentTimestamp, p.Arrivals[receiver]).TotalMicroseconds;
 
         /// <summary>
         /// Sends the reports of one phase from a thread of its own (paced by sleeping, written
@@ -494,6 +581,7 @@ internal static class WarningLatency
                 var sentUtc = DateTime.UtcNow;
                 long sent = Stopwatch.GetTimestamp();
                 var p = new Pending(phase, sent, sentUtc, receivers);
+                phase.Reports.Enqueue(p);
                 _pending[launchKey] = p;
                 // A blocking write: the report leaves now, not when a continuation gets a thread.
                 sensor.Write(xml);
