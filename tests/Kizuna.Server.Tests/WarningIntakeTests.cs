@@ -35,6 +35,25 @@ public sealed class WarningIntakeTests
     }
 
     [Fact]
+    public async Task Each_warning_version_is_logged_with_how_long_its_store_and_its_hand_off_took_and_counted_in_the_metrics()
+    {
+        await using var node = await TestNode.StartAsync(warningIntake: true);
+        await using var sensor = await node.ConnectIntakeAsync("jpn-sensor-feed");
+
+        await sensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
+
+        // Logged after the version is counted, so the figures are there once the entry is.
+        var issued = await node.Logs.WaitForAsync(e => e.EventId.Id == 1011, TestNode.Timeout);
+        Assert.Matches(@"stored in [0-9.]+ ms, then queued to [0-9]+ clients [0-9.]+ ms after its report was accepted", issued.Message);
+        var metrics = node.Node.Metrics;
+        Assert.Equal(1, metrics.WarningStoreTimes.Count);
+        Assert.True(metrics.WarningIssueTimes.Sum >= metrics.WarningStoreTimes.Sum, "the hand-off includes the store");
+        var text = metrics.ToPrometheusText();
+        Assert.Contains("\nkizuna_warning_store_seconds_count 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nkizuna_warning_issue_seconds_bucket{le=\"+Inf\"} 1\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Anything_but_warning_input_on_the_intake_is_refused_with_the_reason_and_reaches_nobody()
     {
         await using var node = await TestNode.StartAsync(warningIntake: true);

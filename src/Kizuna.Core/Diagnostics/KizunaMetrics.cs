@@ -61,6 +61,8 @@ public sealed class KizunaMetrics : IDisposable
     private long _bytesIn;
     private long _bytesOut;
     private long _disconnectsForMisbehaviour;
+    private readonly Histogram<double> _warningStoreSeconds;
+    private readonly Histogram<double> _warningIssueSeconds;
 
     public KizunaMetrics()
     {
@@ -72,7 +74,15 @@ public sealed class KizunaMetrics : IDisposable
         _meter.CreateObservableCounter("kizuna.bytes.in", () => Volatile.Read(ref _bytesIn), unit: "By");
         _meter.CreateObservableCounter("kizuna.bytes.out", () => Volatile.Read(ref _bytesOut), unit: "By");
         _meter.CreateObservableGauge("kizuna.queue.depth", () => QueueDepth?.Invoke() ?? 0, description: "Items waiting in all outbound queues");
+        _warningStoreSeconds = _meter.CreateHistogram<double>("kizuna.warning.store.duration", unit: "s", description: "The durable append of a warning version, before anyone is told");
+        _warningIssueSeconds = _meter.CreateHistogram<double>("kizuna.warning.issue.duration", unit: "s", description: "A sensor report accepted for fusion, to its warning version queued to every entitled client");
     }
+
+    /// <summary>Per issued warning version: its durable append.</summary>
+    public DurationHistogram WarningStoreTimes { get; } = new();
+
+    /// <summary>Per issued warning version: from the report that caused it being accepted for fusion (read, parsed, its label allowed) to the version queued to every entitled client.</summary>
+    public DurationHistogram WarningIssueTimes { get; } = new();
 
     /// <summary>Set by the router: the sum of every connection's queued items.</summary>
     public Func<long>? QueueDepth { get; set; }
@@ -110,7 +120,17 @@ public sealed class KizunaMetrics : IDisposable
     public long ReportRefusalCount(Warnings.ReportRefusal reason) => Volatile.Read(ref _reportRefusals[(int)reason]);
     public long WarningsIssued => Volatile.Read(ref _warningsIssued);
     public long WarningsAcknowledged => Volatile.Read(ref _warningsAcknowledged);
-    public void WarningIssued() => Interlocked.Increment(ref _warningsIssued);
+
+    /// <summary>A warning version was issued: <paramref name="stored"/> is its durable append, <paramref name="issued"/> from its report accepted for fusion to every client's lane.</summary>
+    public void WarningIssued(TimeSpan stored, TimeSpan issued)
+    {
+        Interlocked.Increment(ref _warningsIssued);
+        WarningStoreTimes.Record(stored);
+        WarningIssueTimes.Record(issued);
+        _warningStoreSeconds.Record(stored.TotalSeconds);
+        _warningIssueSeconds.Record(issued.TotalSeconds);
+    }
+
     public void WarningAcknowledged() => Interlocked.Increment(ref _warningsAcknowledged);
 
     /// <summary>Prometheus text exposition format 0.0.4.</summary>
@@ -133,6 +153,8 @@ public sealed class KizunaMetrics : IDisposable
         ByName(text, "kizuna_label_refusals_total", "Events refused for their confidentiality label, by reason.", "reason", LabelRefusals, LabelRefusalCount);
         Counter(text, "kizuna_warnings_issued_total", "Warning versions issued (stored, then queued to every entitled client).", WarningsIssued);
         Counter(text, "kizuna_warnings_acknowledged_total", "Warning acknowledgements received.", WarningsAcknowledged);
+        WarningStoreTimes.WritePrometheus(text, "kizuna_warning_store_seconds", "Durable append of each warning version, before anyone is told.");
+        WarningIssueTimes.WritePrometheus(text, "kizuna_warning_issue_seconds", "From a sensor report accepted for fusion to its warning version queued to every entitled client.");
         Counter(text, "kizuna_intake_refusals_total", "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.", IntakeRefusals);
         ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
         ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);

@@ -43,8 +43,8 @@ internal static partial class Log
 
     // Warning messages name the label and the people, never the warning's id, stage or content:
     // those are fields of a labelled event; the label-enforcing API shows them.
-    [LoggerMessage(1011, LogLevel.Warning, "Issued a warning version ({Banner}): stored, then queued to {Recipients} clients")]
-    public static partial void WarningIssued(ILogger logger, string banner, int recipients);
+    [LoggerMessage(1011, LogLevel.Warning, "Issued a warning version ({Banner}): stored in {StoreMs} ms, then queued to {Recipients} clients {IssueMs} ms after its report was accepted")]
+    public static partial void WarningIssued(ILogger logger, string banner, double storeMs, int recipients, double issueMs);
 
     [LoggerMessage(1012, LogLevel.Information, "Recorded a warning acknowledgement from {Recipient} ({Organization})")]
     public static partial void WarningAcknowledged(ILogger logger, string recipient, string organization);

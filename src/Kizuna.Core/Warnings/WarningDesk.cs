@@ -93,6 +93,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     public Task<WarningVersion?> ReportAsync(CotEvent evt, ConfidentialityLabel label, ClientSession sender, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<WarningVersion?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var read = _time.GetTimestamp();
         try
         {
             _issuing.Add(() =>
@@ -105,7 +106,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
                 try
                 {
-                    done.TrySetResult(Issue(evt, label, sender, cancellationToken));
+                    done.TrySetResult(Issue(evt, label, sender, read, cancellationToken));
                 }
                 catch (Exception ex)
                 {
@@ -127,7 +128,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// writes at once to every client whose writer is idle). The store's calls complete without
     /// a thread hop unless another store operation holds it, so they are waited for here.
     /// </summary>
-    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, ClientSession sender, CancellationToken cancellationToken)
+    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, ClientSession sender, long read, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var outcome = _intake.Offer(evt, label, now);
@@ -154,13 +155,16 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         // client gets the view it may see, if that view changed at this version number.
         var issued = outcome.Fusion.Issued;
         var current = outcome.Fusion.Current;
+        var storing = _time.GetTimestamp();
         _store.AppendAsync(issued, outcome.Report!, cancellationToken).GetAwaiter().GetResult();
+        var stored = _time.GetElapsedTime(storing);
         var events = issued.ToDictionary(v => v.Audience, v => WarningEvent(v, now), StringComparer.Ordinal);
         var recipients = _router.PublishWarning(
             [.. events.Values],
             p => WarningViews.For(p, current) is { } view && view.Version == version.Version ? events.GetValueOrDefault(view.Audience) : null);
-        _metrics.WarningIssued();
-        Log.WarningIssued(_logger, version.Label.Banner, recipients);
+        var queued = _time.GetElapsedTime(read);
+        _metrics.WarningIssued(stored, queued);
+        Log.WarningIssued(_logger, version.Label.Banner, Math.Round(stored.TotalMilliseconds, 1), recipients, Math.Round(queued.TotalMilliseconds, 1));
         return version;
     }
 

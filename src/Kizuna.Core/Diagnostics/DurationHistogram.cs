@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text;
+
+namespace Kizuna.Core.Diagnostics;
+
+/// <summary>
+/// A fixed-bucket histogram of durations, kept as atomic counts, written in the Prometheus text
+/// format (cumulative buckets, sum and count in seconds). The buckets are the warning path's
+/// scale: its target is 20 ms from report to every client.
+/// </summary>
+public sealed class DurationHistogram
+{
+    /// <summary>Upper bounds in seconds; one more bucket, +Inf, holds the rest.</summary>
+    public static readonly double[] Bounds = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5];
+
+    private readonly long[] _buckets = new long[Bounds.Length + 1];
+    private long _count;
+    private long _sumTicks;
+
+    public long Count => Volatile.Read(ref _count);
+
+    public TimeSpan Sum => TimeSpan.FromTicks(Volatile.Read(ref _sumTicks));
+
+    public void Record(TimeSpan duration)
+    {
+        var seconds = duration.TotalSeconds;
+        var bucket = 0;
+        while (bucket < Bounds.Length && seconds > Bounds[bucket])
+        {
+            bucket++;
+        }
+
+        Interlocked.Increment(ref _buckets[bucket]);
+        Interlocked.Add(ref _sumTicks, duration.Ticks);
+        Interlocked.Increment(ref _count);
+    }
+
+    /// <summary>Observations at or under <paramref name="seconds"/>, one of <see cref="Bounds"/> (or +Inf for every one).</summary>
+    public long AtMost(double seconds)
+    {
+        long total = 0;
+        for (var i = 0; i < Bounds.Length && Bounds[i] <= seconds; i++)
+        {
+            total += Volatile.Read(ref _buckets[i]);
+        }
+
+        return double.IsPositiveInfinity(seconds) ? total + Volatile.Read(ref _buckets[Bounds.Length]) : total;
+    }
+
+    public void WritePrometheus(StringBuilder text, string name, string help)
+    {
+        var c = CultureInfo.InvariantCulture;
+        text.Append(c, $"# HELP {name} {help}\n# TYPE {name} histogram\n");
+        foreach (var bound in Bounds)
+        {
+            text.Append(c, $"{name}_bucket{{le=\"{bound.ToString(c)}\"}} {AtMost(bound)}\n");
+        }
+
+        text.Append(c, $"{name}_bucket{{le=\"+Inf\"}} {AtMost(double.PositiveInfinity)}\n");
+        text.Append(c, $"{name}_sum {Sum.TotalSeconds.ToString("0.######", c)}\n{name}_count {Count}\n");
+    }
+}
