@@ -161,7 +161,8 @@ internal static class WarningLatency
                 await console.WriteLineAsync(loaded.Describe(o.Receivers)).ConfigureAwait(false);
             }
 
-            string report = Report(o, baseline, loaded, load, bench);
+            var nodeTimes = loaded is null ? null : NodeWarningTimes.Read(node.LogPath, loaded.Count);
+            string report = Report(o, baseline, loaded, load, bench, nodeTimes);
             await console.WriteLineAsync().ConfigureAwait(false);
             await console.WriteLineAsync(report).ConfigureAwait(false);
             if (o.OutPath is not null)
@@ -245,7 +246,7 @@ internal static class WarningLatency
         return self is not null && string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.Ordinal) ? self : "dotnet";
     }
 
-    private static string Report(WarningOptions o, Phase? baseline, Phase? loaded, LoadRunResult load, Bench bench)
+    private static string Report(WarningOptions o, Phase? baseline, Phase? loaded, LoadRunResult load, Bench bench, NodeWarningTimes? nodeTimes)
     {
         var c = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
@@ -274,6 +275,11 @@ internal static class WarningLatency
             t.AppendLine(c, $"Under load, by receiver: {string.Join("; ", loaded.ByOrganization.Select(kv => $"{kv.Key} p50 {Ms(kv.Value.Quantile(0.5))} / p99 {Ms(kv.Value.Quantile(0.99))} ms ({kv.Value.Count} arrivals)"))}.");
             t.AppendLine();
             t.AppendLine(bench.LateReports(loaded, TimeSpan.FromMilliseconds(20)));
+            if (nodeTimes is { Stored.Count: > 0 })
+            {
+                t.AppendLine();
+                t.AppendLine(c, $"The node's own timing of the {nodeTimes.Stored.Count} versions under load (its log, event 1011): durable append p50 {Ms(nodeTimes.Stored.Quantile(0.5))} / p99 {Ms(nodeTimes.Stored.Quantile(0.99))} / max {Ms(nodeTimes.Stored.MaxMicros)} ms; report accepted → queued to every client p50 {Ms(nodeTimes.Issued.Quantile(0.5))} / p99 {Ms(nodeTimes.Issued.Quantile(0.99))} / max {Ms(nodeTimes.Issued.MaxMicros)} ms.");
+            }
         }
 
         t.AppendLine();
