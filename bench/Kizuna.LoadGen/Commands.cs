@@ -123,10 +123,11 @@ internal static class Commands
         var sensorOn = new Option<string>("--sensor-on") { Description = "Where the sensor connects: intake (the node's --warning-intake) or tls (the CoT TLS listener, with the picture clients)", DefaultValueFactory = _ => "intake" };
         var clients = new Option<string>("--clients") { Description = "Priority of the sensor's and receivers' threads: normal, or realtime (SCHED_RR, as clients on machines of their own; needs root or CAP_SYS_NICE)", DefaultValueFactory = _ => "normal" };
         var pictureIn = new Option<string>("--picture-in") { Description = "Where the picture load runs: separate (a process of its own, like the devices it stands for) or same (this process, beside the sensor and receivers, whose threads its collections then pause)", DefaultValueFactory = _ => "separate" };
+        var pictureNice = new Option<int>("--picture-nice") { Description = "Niceness of the picture load's process, 0-19 (it stands for devices on other machines: at 19 it runs on the CPU the node and the measured clients leave; 0 = the node's priority)", DefaultValueFactory = _ => 19 };
         var arrivals = new Option<string?>("--arrivals") { Description = "Also write every report under load and its arrival at each receiver (ms) to this CSV file" };
         var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
         {
-            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn, arrivals,
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn, pictureNice, arrivals,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -166,6 +167,7 @@ internal static class Commands
                     "same" => true,
                     var other => throw new ArgumentException($"--picture-in: '{other}' is neither separate nor same"),
                 },
+                PictureNice = r.GetValue(pictureNice) is var n and >= 0 and <= 19 ? n : throw new ArgumentException($"--picture-nice: {r.GetValue(pictureNice)} is not between 0 and 19"),
             }, Console.Out, ct).ConfigureAwait(false);
         });
         return cmd;

@@ -39,6 +39,12 @@ internal sealed record WarningOptions
     /// process of its own: its collections then pause the measured clients too.
     /// </summary>
     public bool PictureInProcess { get; init; }
+
+    /// <summary>
+    /// The picture load process's niceness (0 = the node's own priority). It stands for devices on
+    /// other machines; at the node's priority it takes its CPU from the node and the measured clients.
+    /// </summary>
+    public int PictureNice { get; init; } = 19;
     /// <summary>Also write every report under load and its arrivals (ms per receiver) to this CSV file.</summary>
     public string? ArrivalsPath { get; init; }
 }
@@ -208,8 +214,10 @@ internal static class WarningLatency
     private static async Task<LoadRunResult> PictureLoadProcessAsync(WarningOptions o, string dotnet, string work, IPEndPoint tcp, int nodePid, TaskCompletionSource started, CancellationToken ct)
     {
         string resultPath = Path.Combine(work, "picture-load.json");
-        using var load = ChildProcess.Start("picture load", dotnet,
-            [typeof(WarningLatency).Assembly.Location, "run", "--target", tcp.ToString(),
+        // Through nice(1), so every thread of the load inherits the priority from its first instruction.
+        string[] nice = o.PictureNice > 0 && !OperatingSystem.IsWindows() ? ["-n", Num(o.PictureNice), dotnet] : [];
+        using var load = ChildProcess.Start("picture load", nice.Length > 0 ? "nice" : dotnet,
+            [.. nice, typeof(WarningLatency).Assembly.Location, "run", "--target", tcp.ToString(),
              "--publishers", Num(o.Publishers), "--subscribers", Num(o.Subscribers), "--window", Num(o.Window),
              "--rate", o.Rate.ToString(CultureInfo.InvariantCulture), "--event-bytes", Num(o.EventBytes),
              "--duration", $"{o.Duration.TotalMilliseconds:F0}ms", "--warmup", $"{o.Warmup.TotalMilliseconds:F0}ms",
@@ -251,7 +259,7 @@ internal static class WarningLatency
         var c = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
         int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow).Length;
-        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP {(o.PictureInProcess ? "from this process (--picture-in same)" : "from a process of its own")}, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
+        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP {(o.PictureInProcess ? "from this process (--picture-in same)" : o.PictureNice > 0 ? $"from a process of its own at nice {o.PictureNice}, so it runs on the CPU the node and the measured clients leave (--picture-nice)" : "from a process of its own at the node's priority (--picture-nice 0)")}, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
         t.AppendLine();
         t.AppendLine("| Picture lane | Reports | Arrivals | Missing | p50 ms | p99 ms | max ms | slowest receiver p50 / p99 ms | to fusion p50 / p99 ms | fusion → receiver p50 / p99 ms | Picture offered/s | Picture delivered/s | Fraction | Picture p99 ms | Server CPU | Gen CPU |");
         t.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
