@@ -32,12 +32,13 @@ internal static class Commands
         var window = new Option<int>("--window") { Description = "Saturated mode: events in flight over all publishers", DefaultValueFactory = _ => 1000 };
         var eventBytes = new Option<int>("--event-bytes") { Description = "Event size target; the realistic event is padded with remarks up to it", DefaultValueFactory = _ => 400 };
         var batch = new Option<int>("--batch") { Description = "Most events per publisher write (1 = one write per event, as TAK clients do)", DefaultValueFactory = _ => 1 };
+        var entities = EntitiesOption();
         var serverPid = new Option<int?>("--server-pid") { Description = "Report this process's RSS (VmRSS) and CPU" };
         var resultJson = new Option<string?>("--result-json") { Description = "Also write the result as JSON to this file (the warning benchmark reads it)" };
         var (tlsOpt, cert, key, ca) = TlsOptions();
         var cmd = new Command("run", "Drive a target with P publishers and S subscribers over loopback and report throughput and latency.")
         {
-            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, serverPid, resultJson, tlsOpt, cert, key, ca,
+            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, entities, serverPid, resultJson, tlsOpt, cert, key, ca,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -55,6 +56,7 @@ internal static class Commands
                 Window = r.GetValue(window),
                 EventBytes = r.GetValue(eventBytes),
                 Batch = r.GetValue(batch),
+                Entities = Entities(r.GetValue(entities)),
                 ServerPid = r.GetValue(serverPid),
                 Tls = tls,
                 Started = started,
@@ -123,11 +125,12 @@ internal static class Commands
         var sensorOn = new Option<string>("--sensor-on") { Description = "Where the sensor connects: intake (the node's --warning-intake) or tls (the CoT TLS listener, with the picture clients)", DefaultValueFactory = _ => "intake" };
         var clients = new Option<string>("--clients") { Description = "Priority of the sensor's and receivers' threads: normal, or realtime (SCHED_RR, as clients on machines of their own; needs root or CAP_SYS_NICE)", DefaultValueFactory = _ => "normal" };
         var pictureIn = new Option<string>("--picture-in") { Description = "Where the picture load runs: separate (a process of its own, like the devices it stands for) or same (this process, beside the sensor and receivers, whose threads its collections then pause)", DefaultValueFactory = _ => "separate" };
+        var entities = EntitiesOption();
         var pictureNice = new Option<int>("--picture-nice") { Description = "Niceness of the picture load's process, 0-19 (it stands for devices on other machines: at 19 it runs on the CPU the node and the measured clients leave; 0 = the node's priority)", DefaultValueFactory = _ => 19 };
         var arrivals = new Option<string?>("--arrivals") { Description = "Also write every report under load and its arrival at each receiver (ms) to this CSV file" };
         var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
         {
-            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn, pictureNice, arrivals,
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn, pictureNice, entities, arrivals,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -167,11 +170,23 @@ internal static class Commands
                     "same" => true,
                     var other => throw new ArgumentException($"--picture-in: '{other}' is neither separate nor same"),
                 },
+                Entities = Entities(r.GetValue(entities)),
                 PictureNice = r.GetValue(pictureNice) is var n and >= 0 and <= 19 ? n : throw new ArgumentException($"--picture-nice: {r.GetValue(pictureNice)} is not between 0 and 19"),
             }, Console.Out, ct).ConfigureAwait(false);
         });
         return cmd;
     }
+
+    /// <summary>Entities per publisher: the event history's indexes and latest table cost per uid, so one uid per publisher understates them.</summary>
+    private static Option<int> EntitiesOption() => new("--entities")
+    {
+        Description = $"Entities (uids) each picture publisher reports in turn, 1-{LoadEvent.MaxEntities} (1 = one uid per publisher; a real picture has thousands, which the node's event history indexes)",
+        DefaultValueFactory = _ => 1,
+    };
+
+    private static int Entities(int value) => value is >= 1 and <= LoadEvent.MaxEntities
+        ? value
+        : throw new ArgumentException($"--entities: {value} is not between 1 and {LoadEvent.MaxEntities}");
 
     public static Command IdleTls()
     {

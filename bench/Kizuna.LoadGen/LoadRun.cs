@@ -16,6 +16,8 @@ internal sealed record LoadRunOptions
     /// <summary>Total offered events/s across publishers; 0 = saturate (closed loop, bounded window).</summary>
     public double Rate { get; init; }
     public int EventBytes { get; init; } = 400;
+    /// <summary>Entities (uids) each publisher reports in turn; 1 = one uid per publisher.</summary>
+    public int Entities { get; init; } = 1;
     /// <summary>Events in flight (sent, not yet seen by the observing subscriber), over all publishers. Saturated mode only.</summary>
     public int Window { get; init; } = 1000;
     /// <summary>Most events one publisher write carries. 1 = one write per event, as a TAK client sends.</summary>
@@ -47,12 +49,13 @@ internal sealed record LoadRunResult(
     int Disconnects,
     double? ServerRssMiB,
     double? ServerCpuPercent,
-    double GeneratorCpuPercent)
+    double GeneratorCpuPercent,
+    int Entities = 1)
 {
     public string Describe()
     {
         var s = new StringBuilder();
-        s.Append(CultureInfo.InvariantCulture, $"{Publishers} pub x {Subscribers} sub, {(Rate > 0 ? $"rate {Rate:F0}/s" : "saturated")}, event {EventBytes} B: ");
+        s.Append(CultureInfo.InvariantCulture, $"{Publishers} pub x {Subscribers} sub{(Entities > 1 ? $" ({Entities} entities each)" : "")}, {(Rate > 0 ? $"rate {Rate:F0}/s" : "saturated")}, event {EventBytes} B: ");
         s.Append(CultureInfo.InvariantCulture, $"offered {OfferedPerSecond:F0}/s, delivered {DeliveredPerSecond:F0}/s, fraction {DeliveredFraction:F3}, ");
         s.Append(CultureInfo.InvariantCulture, $"latency p50 {P50Ms:F2} ms p99 {P99Ms:F2} ms max {MaxMs:F2} ms ({LatencySamples} samples)");
         s.Append(CultureInfo.InvariantCulture, $"; generator CPU {GeneratorCpuPercent:F0}%");
@@ -244,7 +247,7 @@ internal sealed class LoadRun
 
     private async Task PublisherLoopAsync(int p, Stream stream, long startMicros, CancellationToken ct)
     {
-        var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow);
+        var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow, _o.Entities);
         int len = evt.Length;
         int batchMax = _o.Batch;
         var buffer = new byte[len * batchMax];
@@ -479,7 +482,7 @@ internal sealed class LoadRun
             _o.Publishers,
             _o.Subscribers,
             _o.Rate,
-            LoadEvent.Create(0, _o.EventBytes, DateTime.UtcNow).Length,
+            LoadEvent.Create(0, _o.EventBytes, DateTime.UtcNow, _o.Entities).Length,
             offered / seconds,
             delivered / seconds,
             offered == 0 ? 0 : delivered / ((double)offered * _o.Subscribers),
@@ -492,7 +495,8 @@ internal sealed class LoadRun
             Volatile.Read(ref _disconnects),
             rss,
             serverCpu,
-            generatorCpu);
+            generatorCpu,
+            _o.Entities);
     }
 
     private sealed class SubscriberState(int index)

@@ -45,6 +45,9 @@ internal sealed record WarningOptions
     /// other machines; at the node's priority it takes its CPU from the node and the measured clients.
     /// </summary>
     public int PictureNice { get; init; } = 19;
+
+    /// <summary>Entities (uids) each picture publisher reports in turn.</summary>
+    public int Entities { get; init; } = 1;
     /// <summary>Also write every report under load and its arrivals (ms per receiver) to this CSV file.</summary>
     public string? ArrivalsPath { get; init; }
 }
@@ -146,6 +149,7 @@ internal static class WarningLatency
                     Warmup = o.Warmup,
                     Rate = o.Rate,
                     EventBytes = o.EventBytes,
+                    Entities = o.Entities,
                     Window = o.Window,
                     ServerPid = node.Pid,
                     Started = started,
@@ -219,7 +223,7 @@ internal static class WarningLatency
         using var load = ChildProcess.Start("picture load", nice.Length > 0 ? "nice" : dotnet,
             [.. nice, typeof(WarningLatency).Assembly.Location, "run", "--target", tcp.ToString(),
              "--publishers", Num(o.Publishers), "--subscribers", Num(o.Subscribers), "--window", Num(o.Window),
-             "--rate", o.Rate.ToString(CultureInfo.InvariantCulture), "--event-bytes", Num(o.EventBytes),
+             "--rate", o.Rate.ToString(CultureInfo.InvariantCulture), "--event-bytes", Num(o.EventBytes), "--entities", Num(o.Entities),
              "--duration", $"{o.Duration.TotalMilliseconds:F0}ms", "--warmup", $"{o.Warmup.TotalMilliseconds:F0}ms",
              "--server-pid", Num(nodePid), "--result-json", resultPath],
             LoadRun.StartedLine, Path.Combine(work, "picture-load.log"));
@@ -258,7 +262,7 @@ internal static class WarningLatency
     {
         var c = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
-        int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow).Length;
+        int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow, o.Entities).Length;
         t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP {(o.PictureInProcess ? "from this process (--picture-in same)" : o.PictureNice > 0 ? $"from a process of its own at nice {o.PictureNice}, so it runs on the CPU the node and the measured clients leave (--picture-nice)" : "from a process of its own at the node's priority (--picture-nice 0)")}, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
         t.AppendLine();
         t.AppendLine("| Picture lane | Reports | Arrivals | Missing | p50 ms | p99 ms | max ms | slowest receiver p50 / p99 ms | to fusion p50 / p99 ms | fusion → receiver p50 / p99 ms | Picture offered/s | Picture delivered/s | Fraction | Picture p99 ms | Server CPU | Gen CPU |");
@@ -302,9 +306,9 @@ internal static class WarningLatency
         return t.ToString();
     }
 
-    private static string LoadName(WarningOptions o) => o.Rate > 0
+    private static string LoadName(WarningOptions o) => (o.Rate > 0
         ? string.Create(CultureInfo.InvariantCulture, $"{o.Publishers}×{o.Subscribers} at {o.Rate:F0}/s")
-        : $"{o.Publishers}×{o.Subscribers} saturated";
+        : $"{o.Publishers}×{o.Subscribers} saturated") + (o.Entities > 1 ? $", {o.Entities} entities each" : "");
 
     private static string Split(LatencyHistogram h) => $"{Ms(h.Quantile(0.5))} / {Ms(h.Quantile(0.99))}";
 
