@@ -27,8 +27,13 @@ public sealed class SqliteEventStore : IEventStore
     /// <summary>Name of the <see cref="Meter"/> carrying the store's counters.</summary>
     public const string MeterName = "Kizuna.Storage";
 
-    /// <summary>The schema this code writes; kept in <c>PRAGMA user_version</c>.</summary>
-    public const long SchemaVersion = 1;
+    /// <summary>
+    /// The schema this code writes; kept in <c>PRAGMA user_version</c>. Version 2 dropped the
+    /// indexes on (uid, received_at) and (type, received_at) for one on (type, time): every query
+    /// filters and orders on the event time, and with many live uids each uid-keyed index costs a
+    /// scattered page write per event, which a missile warning's durable append waits behind.
+    /// </summary>
+    public const long SchemaVersion = 2;
 
     // Events read back were accepted once already; the codec's limits for untrusted input would
     // only turn old history into errors (the clock-skew rule, or XML grown from a protobuf event).
@@ -424,8 +429,9 @@ public sealed class SqliteEventStore : IEventStore
                 uid TEXT NOT NULL,
             {columns}
             );
-            CREATE INDEX IF NOT EXISTS ix_events_uid_received_at ON events (uid, received_at);
-            CREATE INDEX IF NOT EXISTS ix_events_type_received_at ON events (type, received_at);
+            DROP INDEX IF EXISTS ix_events_uid_received_at;
+            DROP INDEX IF EXISTS ix_events_type_received_at;
+            CREATE INDEX IF NOT EXISTS ix_events_type_time ON events (type, time);
             CREATE INDEX IF NOT EXISTS ix_events_received_at ON events (received_at);
             CREATE INDEX IF NOT EXISTS ix_events_time ON events (time);
             CREATE INDEX IF NOT EXISTS ix_events_uid_time ON events (uid, time);

@@ -348,6 +348,36 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_history_indexes_uid_and_type_by_event_time_and_no_index_by_uid_and_receive_time()
+    {
+        await OpenAsync();
+
+        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time", "ix_events_uid_time"], EventIndexes());
+    }
+
+    [Fact]
+    public async Task A_version_one_history_loses_its_receive_time_indexes_and_keeps_its_events()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("alpha", "a-f-G", T0), T0));
+        store.Append(Stored(Event("bravo", "a-h-G", T0.AddSeconds(1)), T0.AddSeconds(1)));
+        await store.DisposeAsync();
+        // Back to the indexes and version number an older build wrote.
+        Execute("""
+            DROP INDEX ix_events_type_time;
+            CREATE INDEX ix_events_uid_received_at ON events (uid, received_at);
+            CREATE INDEX ix_events_type_received_at ON events (type, received_at);
+            PRAGMA user_version = 1;
+            """);
+
+        var reopened = await OpenAsync();
+
+        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time", "ix_events_uid_time"], EventIndexes());
+        Assert.Equal("bravo", Assert.Single(await reopened.QueryAsync(new EventQuery(Type: "a-h-G"), Cancel())).Event.Uid);
+        Assert.Equal(SqliteEventStore.SchemaVersion, (long)Execute("PRAGMA user_version")!);
+    }
+
+    [Fact]
     public async Task Appending_after_dispose_throws()
     {
         var store = await OpenAsync();
@@ -361,6 +391,28 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         var store = Track(new SqliteEventStore(options ?? new SqliteStoreOptions { DatabasePath = DatabasePath }, _log, time));
         await store.InitializeAsync(Cancel());
         return store;
+    }
+
+    private string[] EventIndexes()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM pragma_index_list('events') ORDER BY name";
+        using var reader = command.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read())
+            names.Add(reader.GetString(0));
+        return [.. names];
+    }
+
+    private object? Execute(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
     }
 
     private SqliteEventStore Track(SqliteEventStore store)
