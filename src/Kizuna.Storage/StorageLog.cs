@@ -49,4 +49,8 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 3010, EventName = "StoreClosed", Level = LogLevel.Information,
         Message = "Event store closed; {Written} events written, {Dropped} dropped, {Failed} failed")]
     public static partial void StoreClosed(ILogger logger, long written, long dropped, long failed);
+
+    [LoggerMessage(EventId = 3011, EventName = "SchemaUpgrading", Level = LogLevel.Information,
+        Message = "Event store schema {From} upgrades to {To} now: its indexes on uid and type by receive time give way to one on type and event time, once; on a large history this takes a while before the node is ready")]
+    public static partial void SchemaUpgrading(ILogger logger, long from, long to);
 }

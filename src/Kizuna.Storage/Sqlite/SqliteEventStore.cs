@@ -155,7 +155,7 @@ public sealed class SqliteEventStore : IEventStore
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            var version = await CreateSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
+            var version = await CreateSchemaAsync(connection, _logger, cancellationToken).ConfigureAwait(false);
             _insertEvent = new RowStatement(connection,
                 $"INSERT INTO events ({EventColumns}) VALUES ({EventValues})");
             _upsertLatest = new RowStatement(connection,
@@ -392,7 +392,7 @@ public sealed class SqliteEventStore : IEventStore
             StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
     }
 
-    private static async Task<long> CreateSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static async Task<long> CreateSchemaAsync(SqliteConnection connection, ILogger logger, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, """
             PRAGMA journal_mode = WAL;
@@ -409,6 +409,8 @@ public sealed class SqliteEventStore : IEventStore
         if (version > SchemaVersion)
             throw new InvalidOperationException(
                 $"The database has schema version {version}, newer than this build understands ({SchemaVersion}).");
+        if (version is > 0 and < SchemaVersion)
+            StorageLog.SchemaUpgrading(logger, version, SchemaVersion);
 
         // One column set for both tables; times are unix milliseconds, UTC.
         const string columns = """
