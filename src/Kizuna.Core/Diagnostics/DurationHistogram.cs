@@ -51,12 +51,16 @@ public sealed class DurationHistogram
     {
         var c = CultureInfo.InvariantCulture;
         text.Append(c, $"# HELP {name} {help}\n# TYPE {name} histogram\n");
-        foreach (var bound in Bounds)
+        // Cumulative as Prometheus wants it: one running total over the buckets, not a sum per bound.
+        long total = 0;
+        for (var i = 0; i < Bounds.Length; i++)
         {
-            text.Append(c, $"{name}_bucket{{le=\"{bound.ToString(c)}\"}} {AtMost(bound)}\n");
+            total += Volatile.Read(ref _buckets[i]);
+            text.Append(c, $"{name}_bucket{{le=\"{Bounds[i].ToString(c)}\"}} {total}\n");
         }
 
-        text.Append(c, $"{name}_bucket{{le=\"+Inf\"}} {AtMost(double.PositiveInfinity)}\n");
+        total += Volatile.Read(ref _buckets[Bounds.Length]);
+        text.Append(c, $"{name}_bucket{{le=\"+Inf\"}} {total}\n");
         text.Append(c, $"{name}_sum {Sum.TotalSeconds.ToString("0.######", c)}\n{name}_count {Count}\n");
     }
 }
