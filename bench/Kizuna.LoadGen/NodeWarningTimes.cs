@@ -25,17 +25,23 @@ internal sealed partial class NodeWarningTimes
         // The log is the node's console output, copied line by line by the harness: read it shared.
         using var stream = new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
-        var lines = new List<Match>();
+        // Only the last ones are kept while reading: a long run logs thousands.
+        var last = new Queue<Match>(versions);
         while (reader.ReadLine() is { } line)
         {
             var m = Issued1011().Match(line);
             if (m.Success)
             {
-                lines.Add(m);
+                if (last.Count == versions)
+                {
+                    last.Dequeue();
+                }
+
+                last.Enqueue(m);
             }
         }
 
-        foreach (var m in lines.Skip(Math.Max(0, lines.Count - versions)))
+        foreach (var m in last)
         {
             times.Stored.Record(Micros(m.Groups["stored"].Value));
             times.Issued.Record(Micros(m.Groups["issued"].Value));

@@ -485,7 +485,9 @@ internal static class WarningLatency
             {
                 foreach (var p in phase.Reports)
                 {
-                    var slow = Enumerable.Range(0, p.Arrivals.Length).Where(r => p.Arrivals[r] == 0 || Micros(p, r) > limitMicros).ToList();
+                    // Each receiver's latency once; a missing arrival counts as slowest of all.
+                    var latency = Enumerable.Range(0, p.Arrivals.Length).Select(r => p.Arrivals[r] == 0 ? long.MaxValue : Micros(p, r)).ToArray();
+                    var slow = Enumerable.Range(0, latency.Length).Where(r => latency[r] > limitMicros).ToList();
                     if (slow.Count == 0)
                     {
                         continue;
@@ -494,7 +496,7 @@ internal static class WarningLatency
                     late++;
                     if (slow.Count == p.Arrivals.Length)
                     {
-                        long slowest = Enumerable.Range(0, p.Arrivals.Length).Max(r => p.Arrivals[r] == 0 ? long.MaxValue : Micros(p, r));
+                        long slowest = latency.Max();
                         everywhere.Add(p.ToFusionMicros < 0 || slowest == long.MaxValue
                             ? "?"
                             : string.Create(c, $"{Ms(p.ToFusionMicros)} + {Ms(slowest - p.ToFusionMicros)}"));
