@@ -340,11 +340,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
     {
         await OpenAsync();
 
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode";
-        Assert.Equal("wal", (string?)command.ExecuteScalar());
+        Assert.Equal("wal", (string?)Execute("PRAGMA journal_mode"));
     }
 
     [Fact]
