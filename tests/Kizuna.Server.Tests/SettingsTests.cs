@@ -34,6 +34,17 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void The_warning_store_shares_the_data_directory_unless_a_warning_directory_is_set()
+    {
+        var unset = SettingSources.Load(null, _ => null);
+        Assert.Null(ServeCommand.Resolve(s => unset.Resolve(s, null)).WarningDir);
+
+        var env = new Dictionary<string, string> { ["KIZUNA_WARNING_DIR"] = "/srv/kizuna-warnings" };
+        var set = SettingSources.Load(null, name => env.GetValueOrDefault(name));
+        Assert.Equal("/srv/kizuna-warnings", ServeCommand.Resolve(s => set.Resolve(s, null)).WarningDir);
+    }
+
+    [Fact]
     public void A_node_refuses_to_start_on_a_bad_profile_listing_every_problem_by_line()
     {
         var file = Path.GetTempFileName();

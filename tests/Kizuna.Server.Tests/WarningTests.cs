@@ -85,6 +85,39 @@ public sealed class WarningTests
     }
 
     [Fact]
+    public async Task A_node_given_a_warning_directory_stores_its_warnings_there_and_finds_them_after_a_restart()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
+        var warningDir = Path.Combine(Path.GetTempPath(), "kizuna-test-warnings-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string warningId;
+            await using (var first = await TestNode.StartAsync(dataDir: dataDir, warningDir: warningDir))
+            {
+                first.KeepDataDir = true;
+                await using var japanSensor = await first.ConnectTlsAsync("jpn-sensor-desk");
+                await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
+                var v1 = await ExpectWarningAsync(japanSensor, 1);
+                warningId = v1.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
+                Assert.Contains(first.Logs.Entries, e => e.EventId.Id == 4002 && e.Message.Contains(Path.GetFullPath(warningDir), StringComparison.Ordinal));
+            }
+
+            Assert.True(File.Exists(Path.Combine(warningDir, "warnings.db")));
+            Assert.False(File.Exists(Path.Combine(dataDir, "warnings.db")));
+            Assert.True(File.Exists(Path.Combine(dataDir, "kizuna.db"))); // the event history stays in the data directory
+
+            await using var restarted = await TestNode.StartAsync(dataDir: dataDir, warningDir: warningDir);
+            var stored = await restarted.Node.Warnings.VersionsAsync(warningId, CancellationToken.None);
+            Assert.Equal([1], stored.Select(v => v.Version).ToArray());
+        }
+        finally
+        {
+            if (Directory.Exists(warningDir))
+                Directory.Delete(warningDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_japan_only_report_never_reaches_korea_through_a_warning_and_korea_keeps_its_own_view_to_the_cancellation()
     {
         await using var node = await TestNode.StartAsync();

@@ -12,6 +12,14 @@ namespace Kizuna.Server.Cli;
 public sealed record NodeSettings
 {
     public string DataDir { get; init; } = "./data";
+
+    /// <summary>
+    /// Where the warning store lives; null: <see cref="DataDir"/>. Every warning version waits for
+    /// a disk flush before anyone is told of it, and on a disk shared with the event history that
+    /// flush waits behind the history's writes (bench/README.md), so a deployment with a volume to
+    /// spare puts the warnings on it.
+    /// </summary>
+    public string? WarningDir { get; init; }
     public IPEndPoint? CotTcp { get; init; }
     public IPEndPoint? CotTls { get; init; }
     public IPEndPoint? Http { get; init; }

@@ -8,6 +8,7 @@ namespace Kizuna.Server.Cli;
 public static class ServeCommand
 {
     public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
+    public static readonly SettingDefinition WarningDir = new("warning-dir", "Directory for the warning store (warnings.db); default: the data directory. On a volume of its own, a warning's durable commit does not wait behind the event history's writes", "");
     public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: labelled with the hosting organization's default, national only; 8087 is customary)", "");
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
     public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
@@ -25,7 +26,7 @@ public static class ServeCommand
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files (default: the copy of web/dist built with the node)", "");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -91,6 +92,7 @@ public static class ServeCommand
         return new NodeSettings
         {
             DataDir = value(DataDir) is { Length: > 0 } dir ? dir : throw new SettingsException("data-dir: must not be empty"),
+            WarningDir = value(WarningDir) is { Length: > 0 } warningDir ? warningDir : null,
             CotTcp = NodeSettings.ParseEndpoint(CotTcp.Name, value(CotTcp)),
             CotTls = NodeSettings.ParseEndpoint(CotTls.Name, value(CotTls)),
             Http = NodeSettings.ParseEndpoint(Http.Name, value(Http)),

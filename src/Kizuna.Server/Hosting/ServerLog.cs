@@ -8,8 +8,8 @@ internal static partial class ServerLog
     [LoggerMessage(4001, LogLevel.Information, "Listening {Listener} on {Address}")]
     public static partial void Listening(ILogger logger, string listener, string address);
 
-    [LoggerMessage(4002, LogLevel.Information, "Node ready: data in {DataDir}")]
-    public static partial void NodeReady(ILogger logger, string dataDir);
+    [LoggerMessage(4002, LogLevel.Information, "Node ready: data in {DataDir}, warnings in {WarningDir}")]
+    public static partial void NodeReady(ILogger logger, string dataDir, string warningDir);
 
     [LoggerMessage(4003, LogLevel.Information, "Created the node's development CA and server certificate in {Directory}")]
     public static partial void CertificatesCreated(ILogger logger, string directory);

@@ -49,7 +49,8 @@ public sealed class TestNode : IAsyncDisposable
         TimeSpan? warningEscalate = null,
         IPEndPoint? http = null,
         string? consoleDir = null,
-        bool warningIntake = false)
+        bool warningIntake = false,
+        string? warningDir = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -68,6 +69,7 @@ public sealed class TestNode : IAsyncDisposable
             WarningEscalate = warningEscalate ?? TimeSpan.FromMinutes(2),
             ConsoleDir = consoleDir,
             WarningIntake = warningIntake ? loopback : null,
+            WarningDir = warningDir,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
