@@ -376,6 +376,109 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reads_add_the_history_stored_since_the_latest_table_was_last_written()
+    {
+        // The table as an earlier run left it: alpha at +5 min.
+        var first = await OpenAsync();
+        first.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(5), stale: T0.AddHours(1)), T0));
+        await first.DisposeAsync();
+
+        var store = await OpenAsync(new SqliteStoreOptions { DatabasePath = DatabasePath, LatestWriteInterval = TimeSpan.FromMinutes(1) });
+        store.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddHours(1)), T0.AddSeconds(1), "older"));     // older than the table's
+        store.Append(Stored(Event("bravo", "a-f-G", T0.AddMinutes(1), stale: T0.AddHours(1)), T0.AddSeconds(2), "first"));
+        store.Append(Stored(Event("bravo", "a-f-G", T0.AddMinutes(1), stale: T0.AddHours(1)), T0.AddSeconds(3), "tie"));  // a later arrival wins a tie
+        store.Append(Stored(Event("charlie", "a-f-G", T0.AddMinutes(2), stale: T0.AddMinutes(3)), T0.AddSeconds(4)));      // stale by T0 + 4 min
+        await store.FlushAsync(Cancel());
+
+        // Not written to the table yet (a minute has not passed): only alpha, from the first run.
+        Assert.Equal(1L, (long)Execute("SELECT COUNT(*) FROM latest")!);
+
+        var latest = await store.LatestAsync(T0.AddMinutes(4), Cancel());
+        Assert.Equal(["alpha", "bravo"], latest.Select(s => s.Event.Uid));
+        Assert.Equal(T0.AddMinutes(5), latest[0].Event.Time);
+        Assert.Equal("tie", latest[1].Sender);
+        var state = await store.StateAtAsync(T0.AddMinutes(2), TimeSpan.FromMinutes(10), visible: null, Cancel());
+        Assert.Equal(["alpha", "bravo", "charlie"], state.Select(s => s.Event.Uid));
+
+        await store.DisposeAsync();   // a clean close writes the table
+        Assert.Equal(3L, (long)Execute("SELECT COUNT(*) FROM latest")!);
+        Assert.Equal(Execute("SELECT MAX(id) FROM events"), Execute("SELECT through FROM latest_mark"));
+    }
+
+    [Fact]
+    public async Task A_history_whose_latest_table_is_behind_after_a_crash_brings_it_up_to_date_when_opened()
+    {
+        var store = await OpenAsync(new SqliteStoreOptions { DatabasePath = DatabasePath, LatestWriteInterval = TimeSpan.FromMinutes(1) });
+        store.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddHours(1)), T0));
+        store.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(1), stale: T0.AddHours(1)), T0.AddSeconds(1)));
+        store.Append(Stored(Event("bravo", "a-f-G", T0, stale: T0.AddHours(1)), T0.AddSeconds(2)));
+        await store.FlushAsync(Cancel());
+        // The files as a crash would leave them: the events committed, the table not written.
+        var crashed = Path.Combine(_directory, "crashed", "events.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(crashed)!);
+        File.Copy(DatabasePath, crashed);
+        File.Copy(DatabasePath + "-wal", crashed + "-wal");
+
+        var reopened = await OpenAsync(new SqliteStoreOptions { DatabasePath = crashed });
+
+        Assert.Contains(_log.Entries, e => e.EventId.Id == 3012 && e.Message.Contains("by 3 events", StringComparison.Ordinal));
+        await reopened.DisposeAsync();
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={crashed};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT uid, time FROM latest ORDER BY uid";
+        using (var reader = command.ExecuteReader())
+        {
+            var rows = new List<(string, long)>();
+            while (reader.Read())
+                rows.Add((reader.GetString(0), reader.GetInt64(1)));
+            Assert.Equal([("alpha", StoredTime.ToUnixMilliseconds(T0.AddMinutes(1))), ("bravo", StoredTime.ToUnixMilliseconds(T0))], rows);
+        }
+
+        command.CommandText = "SELECT through FROM latest_mark";
+        Assert.Equal(3L, (long)command.ExecuteScalar()!);
+    }
+
+    [Fact]
+    public async Task A_version_two_history_gets_a_latest_mark_through_its_last_event_and_nothing_to_repair()
+    {
+        var store = await OpenAsync();
+        store.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddHours(1)), T0));
+        store.Append(Stored(Event("bravo", "a-f-G", T0, stale: T0.AddHours(1)), T0));
+        await store.DisposeAsync();
+        Execute("""
+            DROP TABLE latest_mark;
+            PRAGMA user_version = 2;
+            """);
+
+        var reopened = await OpenAsync();
+
+        Assert.Equal(2L, (long)Execute("SELECT through FROM latest_mark")!);
+        Assert.Equal(SqliteEventStore.SchemaVersion, (long)Execute("PRAGMA user_version")!);
+        Assert.Single(_log.Entries, e => e.EventId.Id == 3011);
+        Assert.DoesNotContain(_log.Entries, e => e.EventId.Id == 3012);
+        Assert.Equal(["alpha", "bravo"], (await reopened.LatestAsync(T0, Cancel())).Select(s => s.Event.Uid));
+    }
+
+    [Fact]
+    public async Task Pruning_the_newest_events_moves_the_latest_mark_below_the_ids_handed_out_next()
+    {
+        var store = await OpenAsync(new SqliteStoreOptions { DatabasePath = DatabasePath, LatestWriteInterval = TimeSpan.Zero });
+        store.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddDays(30)), T0));
+        store.Append(Stored(Event("bravo", "a-f-G", T0, stale: T0.AddDays(30)), T0));
+        await store.FlushAsync(Cancel());
+        Assert.Equal(2L, (long)Execute("SELECT through FROM latest_mark")!);
+
+        await store.PruneAsync(T0.AddDays(1), Cancel());   // every event goes; SQLite will give out id 1 again
+        Assert.Equal(0L, (long)Execute("SELECT through FROM latest_mark")!);
+
+        store.Append(Stored(Event("charlie", "a-f-G", T0.AddDays(2), stale: T0.AddDays(30)), T0.AddDays(2)));
+        await store.FlushAsync(Cancel());
+        Assert.Equal(["alpha", "bravo", "charlie"], (await store.LatestAsync(T0.AddDays(2), Cancel())).Select(s => s.Event.Uid));
+        Assert.Equal(Execute("SELECT MAX(id) FROM events"), Execute("SELECT through FROM latest_mark"));
+    }
+
+    [Fact]
     public async Task Appending_after_dispose_throws()
     {
         var store = await OpenAsync();
