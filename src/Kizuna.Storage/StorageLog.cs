@@ -51,14 +51,6 @@ internal static partial class StorageLog
     public static partial void StoreClosed(ILogger logger, long written, long dropped, long failed);
 
     [LoggerMessage(EventId = 3011, EventName = "SchemaUpgrading", Level = LogLevel.Information,
-        Message = "Event store schema {From} upgrades to {To} now, once ({Changes}); on a large history this takes a while before the node is ready")]
-    public static partial void SchemaUpgrading(ILogger logger, long from, long to, string changes);
-
-    [LoggerMessage(EventId = 3012, EventName = "LatestRepaired", Level = LogLevel.Information,
-        Message = "The latest-per-uid table was behind the history by {Count} events (the store was not closed cleanly); brought up to date from them")]
-    public static partial void LatestRepaired(ILogger logger, long count);
-
-    [LoggerMessage(EventId = 3013, EventName = "LatestWriteFailed", Level = LogLevel.Error,
-        Message = "Writing {Count} uids to the latest-per-uid table failed ({Reason}); kept and tried again, and repaired from the history at the next open if it never succeeds")]
-    public static partial void LatestWriteFailed(ILogger logger, int count, string reason, Exception exception);
+        Message = "Event store schema {From} upgrades to {To} now: its indexes on uid and type by receive time give way to one on type and event time, once; on a large history this takes a while before the node is ready")]
+    public static partial void SchemaUpgrading(ILogger logger, long from, long to);
 }

@@ -47,8 +47,7 @@ internal readonly ref struct RowView(ReadOnlySpan<byte> row)
 /// </summary>
 /// <remarks>
 /// Many appenders pack under one short lock; the one writer binds each row straight from its
-/// slab and releases it once the batch is written, or, for the newest row of its uid, once the
-/// latest-per-uid table is (at most a second later). A slab goes back to the pool once it is full
+/// slab and releases it once the batch is written. A slab goes back to the pool once it is full
 /// and every row in it was released.
 /// </remarks>
 internal sealed class RowSlabs

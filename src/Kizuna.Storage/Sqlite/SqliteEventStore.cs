@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using Kizuna.Core.Storage;
@@ -8,7 +7,6 @@ using Kizuna.Cot;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using SQLitePCL;
 
 namespace Kizuna.Storage.Sqlite;
 
@@ -23,13 +21,6 @@ namespace Kizuna.Storage.Sqlite;
 /// numbers; sub-millisecond precision is not kept. Each row also keeps the event's CoT XML, which
 /// is what queries decode and return. With <c>synchronous=NORMAL</c> a committed batch survives a
 /// crash of the process; a power cut may lose the last batches before the next WAL checkpoint.
-/// <para>
-/// The <c>latest</c> table (the newest event of each uid, read when a node starts to restore its
-/// picture) is written every <see cref="SqliteStoreOptions.LatestWriteInterval"/>, not with every
-/// batch, from the newest row of each uid the writer holds meanwhile; <c>latest_mark</c> says
-/// through which event id it is up to date. Reads add the history after the mark, and an open
-/// brings the table up to date from there, so a crash between two writes loses nothing.
-/// </para>
 /// </remarks>
 public sealed class SqliteEventStore : IEventStore
 {
@@ -41,10 +32,8 @@ public sealed class SqliteEventStore : IEventStore
     /// indexes on (uid, received_at) and (type, received_at) for one on (type, time): every query
     /// filters and orders on the event time, and with many live uids each uid-keyed index costs a
     /// scattered page write per event, which a missile warning's durable append waits behind.
-    /// Version 3 added <c>latest_mark</c>, for the same reason: <c>latest</c> is written once
-    /// an interval, no longer per batch.
     /// </summary>
-    public const long SchemaVersion = 3;
+    public const long SchemaVersion = 2;
 
     // Events read back were accepted once already; the codec's limits for untrusted input would
     // only turn old history into errors (the clock-skew rule, or XML grown from a protobuf event).
@@ -59,22 +48,11 @@ public sealed class SqliteEventStore : IEventStore
     private const string EventColumns = "uid, type, time, start, stale, received_at, sender, lat, lon, xml";
     private const string EventValues = "@uid, @type, @time, @start, @stale, @received_at, @sender, @lat, @lon, @xml";
 
-    // An event at least as new as a uid's latest replaces it (a later arrival wins a tie).
-    private const string NewerReplacesLatest = """
-        ON CONFLICT (uid) DO UPDATE SET
-            type = excluded.type, time = excluded.time, start = excluded.start,
-            stale = excluded.stale, received_at = excluded.received_at, sender = excluded.sender,
-            lat = excluded.lat, lon = excluded.lon, xml = excluded.xml
-        WHERE excluded.time >= latest.time
-        """;
-
     private readonly SqliteStoreOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Func<CotEvent, byte[]> _encode;
-    // The newest row of each uid committed since `latest` was last written, held in its slab
-    // until then; looked up by the uid's characters, so a uid already held costs no string.
-    private readonly Dictionary<string, RowSlabs.Packed> _pendingLatest = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RowSlabs.Packed> _newestInBatch = new(StringComparer.Ordinal);
     private readonly RowSlabs _rows = new();
     private readonly Lock _roomGate = new();
     private TaskCompletionSource? _room;
@@ -87,10 +65,6 @@ public sealed class SqliteEventStore : IEventStore
     private SqliteConnection? _writeConnection;
     private RowStatement? _insertEvent;
     private RowStatement? _upsertLatest;
-    private SqliteCommand? _markLatest;
-    private long _lastEventId;
-    private long _latestThrough;
-    private long _latestDue;
     private Task? _writerTask;
     private ITimer? _retentionTimer;
     private int _initialized;
@@ -182,15 +156,17 @@ public sealed class SqliteEventStore : IEventStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var version = await CreateSchemaAsync(connection, _logger, cancellationToken).ConfigureAwait(false);
-            _latestThrough = _lastEventId = await BringLatestUpToDateAsync(connection, _logger, cancellationToken).ConfigureAwait(false);
-            _latestDue = Stopwatch.GetTimestamp() + IntervalTicks(_options.LatestWriteInterval);
-            _markLatest = connection.CreateCommand();
-            _markLatest.CommandText = "UPDATE latest_mark SET through = @through";
-            _markLatest.Parameters.Add("@through", SqliteType.Integer);
             _insertEvent = new RowStatement(connection,
                 $"INSERT INTO events ({EventColumns}) VALUES ({EventValues})");
             _upsertLatest = new RowStatement(connection,
-                $"INSERT INTO latest ({EventColumns}) VALUES ({EventValues}) {NewerReplacesLatest}");
+                $"""
+                INSERT INTO latest ({EventColumns}) VALUES ({EventValues})
+                ON CONFLICT (uid) DO UPDATE SET
+                    type = excluded.type, time = excluded.time, start = excluded.start,
+                    stale = excluded.stale, received_at = excluded.received_at, sender = excluded.sender,
+                    lat = excluded.lat, lon = excluded.lon, xml = excluded.xml
+                WHERE excluded.time >= latest.time
+                """);
             _writeConnection = connection;
             StorageLog.StoreOpened(_logger, path, version);
         }
@@ -198,7 +174,6 @@ public sealed class SqliteEventStore : IEventStore
         {
             _insertEvent?.Dispose();
             _upsertLatest?.Dispose();
-            _markLatest?.Dispose();
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -335,8 +310,7 @@ public sealed class SqliteEventStore : IEventStore
             var list = connection.CreateCommand();
             await using (list.ConfigureAwait(false))
             {
-                // The table's uids and those of the history it has not taken in yet.
-                list.CommandText = "SELECT uid FROM latest UNION SELECT uid FROM events WHERE id > (SELECT through FROM latest_mark) ORDER BY uid";
+                list.CommandText = "SELECT uid FROM latest ORDER BY uid";
                 var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
@@ -371,87 +345,19 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
-    /// <remarks>
-    /// The table as last written, with the newest event of each uid stored since its mark laid over
-    /// it by the rule the writer applies (at least as new replaces), read in one snapshot.
-    /// </remarks>
     public async Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var now = StoredTime.ToUnixMilliseconds(utcNow);
         var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using var transaction = connection.BeginTransaction(deferred: true);
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
-                command.Transaction = transaction;
-                var newer = new Dictionary<string, LatestRow>(StringComparer.Ordinal);
-                command.CommandText = "SELECT id, uid, time, stale, received_at, sender, xml FROM events WHERE id > (SELECT through FROM latest_mark) ORDER BY id";
-                await foreach (var row in ReadLatestRowsAsync(command, cancellationToken).ConfigureAwait(false))
-                {
-                    if (!newer.TryGetValue(row.Uid, out var held) || row.Time >= held.Time)
-                        newer[row.Uid] = row;
-                }
-
-                var latest = new List<StoredEvent>(64);
-                command.CommandText = "SELECT rowid, uid, time, stale, received_at, sender, xml FROM latest ORDER BY uid";
-                await foreach (var row in ReadLatestRowsAsync(command, cancellationToken).ConfigureAwait(false))
-                {
-                    if (newer.TryGetValue(row.Uid, out var stored))
-                    {
-                        if (stored.Time >= row.Time)
-                            continue;
-                        newer.Remove(row.Uid);
-                    }
-
-                    AddIfCurrent(latest, row, now);
-                }
-
-                foreach (var row in newer.Values)
-                    AddIfCurrent(latest, row, now);
-                latest.Sort(static (a, b) => string.CompareOrdinal(a.Event.Uid, b.Event.Uid));
-                return latest;
+                command.CommandText = "SELECT rowid, uid, received_at, sender, xml FROM latest WHERE stale > @now ORDER BY uid";
+                command.Parameters.AddWithValue("@now", StoredTime.ToUnixMilliseconds(utcNow));
+                return await ReadEventsAsync(command, capacity: 64, cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    /// <summary>A row of <c>latest</c> or of the history as <see cref="LatestAsync"/> weighs it, its XML not yet decoded.</summary>
-    private sealed record LatestRow(long RowId, string Uid, long Time, long Stale, long ReceivedAt, string Sender, byte[] Xml);
-
-    private static async IAsyncEnumerable<LatestRow> ReadLatestRowsAsync(SqliteCommand command, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return new LatestRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3),
-                    reader.GetInt64(4), reader.GetString(5), reader.GetFieldValue<byte[]>(6));
-            }
-        }
-    }
-
-    private void AddIfCurrent(List<StoredEvent> latest, LatestRow row, long now)
-    {
-        if (row.Stale > now && TryDecode(row.RowId, row.Xml, out var evt))
-            latest.Add(new StoredEvent(evt, StoredTime.FromUnixMilliseconds(row.ReceivedAt), row.Sender));
-    }
-
-    /// <summary>Decodes a stored row's XML; a row that does not decode is logged and skipped.</summary>
-    private bool TryDecode(long rowId, byte[] xml, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CotEvent? evt)
-    {
-        try
-        {
-            evt = _decode(xml, StoredEventLimits);
-            return true;
-        }
-        catch (Exception ex) when (ex is CotFormatException or FormatException or ArgumentException or System.Xml.XmlException)
-        {
-            StorageLog.StoredEventUnreadable(_logger, rowId, Reason(ex));
-            evt = null;
-            return false;
         }
     }
 
@@ -477,7 +383,6 @@ public sealed class SqliteEventStore : IEventStore
 
         _insertEvent?.Dispose();
         _upsertLatest?.Dispose();
-        _markLatest?.Dispose();
         if (_writeConnection is not null)
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
 
@@ -505,11 +410,7 @@ public sealed class SqliteEventStore : IEventStore
             throw new InvalidOperationException(
                 $"The database has schema version {version}, newer than this build understands ({SchemaVersion}).");
         if (version is > 0 and < SchemaVersion)
-        {
-            StorageLog.SchemaUpgrading(logger, version, SchemaVersion, version < 2
-                ? "its indexes on uid and type by receive time give way to one on type and event time; the latest-per-uid table gets its mark"
-                : "the latest-per-uid table gets its mark");
-        }
+            StorageLog.SchemaUpgrading(logger, version, SchemaVersion);
 
         // One column set for both tables; times are unix milliseconds, UTC.
         const string columns = """
@@ -540,53 +441,10 @@ public sealed class SqliteEventStore : IEventStore
                 uid TEXT NOT NULL PRIMARY KEY,
             {columns}
             );
-            -- Through which event id `latest` is up to date. Before version 3 it was written with
-            -- every batch, so an older history's table is up to date through its last event.
-            CREATE TABLE IF NOT EXISTS latest_mark (through INTEGER NOT NULL);
-            INSERT INTO latest_mark (through)
-                SELECT COALESCE(MAX(id), 0) FROM events WHERE NOT EXISTS (SELECT 1 FROM latest_mark);
             PRAGMA user_version = {SchemaVersion};
             COMMIT;
             """, cancellationToken).ConfigureAwait(false);
         return SchemaVersion;
-    }
-
-    /// <summary>
-    /// Applies to <c>latest</c> every event stored after its mark (those of a node that stopped
-    /// without writing it), in the order they were stored, and returns the id of the newest event.
-    /// </summary>
-    private static async Task<long> BringLatestUpToDateAsync(SqliteConnection connection, ILogger logger, CancellationToken cancellationToken)
-    {
-        using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT through, (SELECT COUNT(*) FROM events WHERE id > through), (SELECT COALESCE(MAX(id), 0) FROM events) FROM latest_mark";
-        long behind, newest;
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            behind = reader.GetInt64(1);
-            newest = reader.GetInt64(2);
-        }
-
-        if (behind > 0)
-        {
-            // A WHERE clause keeps SQLite from reading ON CONFLICT as a join's ON.
-            command.CommandText = $"""
-                INSERT INTO latest ({EventColumns})
-                SELECT {EventColumns} FROM events WHERE id > (SELECT through FROM latest_mark) ORDER BY id
-                {NewerReplacesLatest}
-                """;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            StorageLog.LatestRepaired(logger, behind);
-        }
-
-        command.CommandText = "UPDATE latest_mark SET through = @through";
-        command.Parameters.AddWithValue("@through", newest);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return newest;
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
@@ -622,12 +480,18 @@ public sealed class SqliteEventStore : IEventStore
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                // A TEXT column read as a blob gives its UTF-8 bytes without a string in between.
-                if (!TryDecode(reader.GetInt64(0), reader.GetFieldValue<byte[]>(4), out var evt))
+                var rowId = reader.GetInt64(0);
+                CotEvent evt;
+                try
                 {
+                    // A TEXT column read as a blob gives its UTF-8 bytes without a string in between.
+                    evt = _decode(reader.GetFieldValue<byte[]>(4), StoredEventLimits);
+                }
+                catch (Exception ex) when (ex is CotFormatException or FormatException or ArgumentException or System.Xml.XmlException)
+                {
+                    StorageLog.StoredEventUnreadable(_logger, rowId, Reason(ex));
                     continue;
                 }
-
                 var stored = new StoredEvent(evt, StoredTime.FromUnixMilliseconds(reader.GetInt64(2)), reader.GetString(3));
                 if (visible is not null && !visible(stored))
                 {
@@ -651,7 +515,7 @@ public sealed class SqliteEventStore : IEventStore
         var batchStarted = 0L;
         try
         {
-            while (await WaitForWorkAsync(reader).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 while (true)
                 {
@@ -694,28 +558,6 @@ public sealed class SqliteEventStore : IEventStore
             _queue.Writer.TryComplete(ex);
             FailPending(new InvalidOperationException("The event store writer stopped.", ex));
         }
-    }
-
-    /// <summary>
-    /// Waits for requests; false once the queue is closed and empty. A writer gone idle with rows
-    /// held for <c>latest</c> writes them when they are due instead of holding them until more input.
-    /// </summary>
-    private async ValueTask<bool> WaitForWorkAsync(ChannelReader<WriteRequest> reader)
-    {
-        while (LatestBehind && !reader.Completion.IsCompleted)
-        {
-            var due = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _latestDue);
-            if (due > TimeSpan.Zero && await WaitForMoreAsync(reader, due).ConfigureAwait(false))
-                return true;
-            WriteLatest();
-        }
-
-        if (await reader.WaitToReadAsync().ConfigureAwait(false))
-            return true;
-
-        // Closing: one last write, so that the next open has nothing to repair.
-        WriteLatest();
-        return false;
     }
 
     /// <summary>True when more requests arrived within <paramref name="timeout"/>.</summary>
@@ -780,18 +622,28 @@ public sealed class SqliteEventStore : IEventStore
 
         var connection = _writeConnection!;
         var insert = _insertEvent!;
-        var committed = false;
+        var upsert = _upsertLatest!;
         try
         {
             using var transaction = connection.BeginTransaction();
             foreach (var packed in batch)
             {
-                insert.Execute(RowSlabs.Read(packed));
+                var row = RowSlabs.Read(packed);
+                insert.Execute(row);
+                // A busy uid reports many times per batch: only its newest report reaches `latest`.
+                var uid = Encoding.UTF8.GetString(row.Uid);
+                if (!_newestInBatch.TryGetValue(uid, out var held) || row.Time >= RowSlabs.Read(held).Time)
+                {
+                    _newestInBatch[uid] = packed;
+                }
+            }
+
+            foreach (var packed in _newestInBatch.Values)
+            {
+                upsert.Execute(RowSlabs.Read(packed));
             }
 
             transaction.Commit();
-            committed = true;
-            _lastEventId = raw.sqlite3_last_insert_rowid(connection.Handle);
             Interlocked.Add(ref _written, batch.Count);
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
@@ -803,12 +655,11 @@ public sealed class SqliteEventStore : IEventStore
         {
             foreach (var packed in batch)
             {
-                // A committed row that is its uid's newest waits in its slab for `latest`.
-                if (!committed || !HoldForLatest(packed))
-                    _rows.Release(packed);
+                _rows.Release(packed);
             }
 
             batch.Clear();
+            _newestInBatch.Clear();
             ReleaseWaitersIfRoom();
         }
 
@@ -817,81 +668,10 @@ public sealed class SqliteEventStore : IEventStore
         {
             StorageLog.QueueRecovered(_logger, DroppedCount);
         }
-
-        if (Stopwatch.GetTimestamp() >= _latestDue)
-            WriteLatest();
-    }
-
-    /// <summary>Holds a committed row as its uid's newest unless a newer one is held; false when it is not held.</summary>
-    private bool HoldForLatest(RowSlabs.Packed packed)
-    {
-        var row = RowSlabs.Read(packed);
-        Span<char> chars = Encoding.UTF8.GetMaxCharCount(row.Uid.Length) <= 256
-            ? stackalloc char[256]
-            : new char[Encoding.UTF8.GetMaxCharCount(row.Uid.Length)];
-        var uid = chars[..Encoding.UTF8.GetChars(row.Uid, chars)];
-        ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(
-            _pendingLatest.GetAlternateLookup<ReadOnlySpan<char>>(), uid, out var exists);
-        if (exists)
-        {
-            // As the table's upsert decides: an event at least as new replaces the held one.
-            if (row.Time < RowSlabs.Read(held).Time)
-                return false;
-            _rows.Release(held);
-        }
-
-        held = packed;
-        return true;
-    }
-
-    /// <summary>Rows held for <c>latest</c>, or its mark short of the newest committed event.</summary>
-    private bool LatestBehind => _pendingLatest.Count > 0 || _latestThrough != _lastEventId;
-
-    /// <summary>
-    /// Upserts the held rows into <c>latest</c> and moves its mark to the newest committed event,
-    /// in one transaction. On failure the rows stay held for the next try.
-    /// </summary>
-    private void WriteLatest()
-    {
-        _latestDue = Stopwatch.GetTimestamp() + IntervalTicks(_options.LatestWriteInterval);
-        if (!LatestBehind)
-            return;
-
-        var connection = _writeConnection!;
-        try
-        {
-            using var transaction = connection.BeginTransaction();
-            foreach (var packed in _pendingLatest.Values)
-            {
-                _upsertLatest!.Execute(RowSlabs.Read(packed));
-            }
-
-            _markLatest!.Transaction = transaction;
-            _markLatest.Parameters[0].Value = _lastEventId;
-            _markLatest.ExecuteNonQuery();
-            transaction.Commit();
-        }
-        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
-        {
-            StorageLog.LatestWriteFailed(_logger, _pendingLatest.Count, Reason(ex), ex);
-            // Not again before a second has passed, whatever the interval.
-            _latestDue = Math.Max(_latestDue, Stopwatch.GetTimestamp() + IntervalTicks(TimeSpan.FromSeconds(1)));
-            return;
-        }
-
-        _latestThrough = _lastEventId;
-        foreach (var packed in _pendingLatest.Values)
-        {
-            _rows.Release(packed);
-        }
-
-        _pendingLatest.Clear();
     }
 
     private void Prune(DateTime cutoff, TaskCompletionSource<long>? completion)
     {
-        // The table first, so that what went stale before the cutoff goes from it now.
-        WriteLatest();
         try
         {
             using var transaction = _writeConnection!.BeginTransaction();
@@ -903,24 +683,7 @@ public sealed class SqliteEventStore : IEventStore
             // Latest entries that went stale before the cutoff can never be current again.
             command.CommandText = "DELETE FROM latest WHERE stale <= @cutoff";
             command.ExecuteNonQuery();
-            // With the newest events gone too, SQLite hands their ids out again: the mark must
-            // not stay above them, or an open would not repair `latest` from the new ones.
-            command.CommandText = "SELECT COALESCE(MAX(id), 0) FROM events";
-            var newest = (long)command.ExecuteScalar()!;
-            if (newest < _lastEventId)
-            {
-                command.CommandText = "UPDATE latest_mark SET through = MIN(through, @newest)";
-                command.Parameters.AddWithValue("@newest", newest);
-                command.ExecuteNonQuery();
-            }
-
             transaction.Commit();
-            if (newest < _lastEventId)
-            {
-                _lastEventId = newest;
-                _latestThrough = Math.Min(_latestThrough, newest);
-            }
-
             if (deleted > 0)
                 StorageLog.Pruned(_logger, deleted, cutoff);
             completion?.TrySetResult(deleted);
@@ -950,8 +713,6 @@ public sealed class SqliteEventStore : IEventStore
         while (_queue.Reader.TryRead(out var request))
             request.Completion?.TrySetException(exception);
     }
-
-    private static long IntervalTicks(TimeSpan interval) => (long)(interval.TotalSeconds * Stopwatch.Frequency);
 
     private static TaskCompletionSource<long> NewCompletion()
         => new(TaskCreationOptions.RunContinuationsAsynchronously);

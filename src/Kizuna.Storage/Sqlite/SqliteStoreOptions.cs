@@ -58,27 +58,6 @@ public sealed class SqliteStoreOptions
     }
 
     /// <summary>
-    /// How often the writer brings the latest-per-uid table up to date: with the newest event of
-    /// each uid seen since, in one upsert per uid. Default 1 s; zero to 1 minute (zero: after every
-    /// batch). Each upsert rewrites a page of the table, scattered by uid, so under thousands of
-    /// live uids writing it per batch cost a page per event, and a missile warning's durable append
-    /// waits behind those writes on a shared disk. Reads never see the table behind: they add the
-    /// history written since, and an open after a crash repairs it from there.
-    /// </summary>
-    public TimeSpan LatestWriteInterval
-    {
-        get => _latestWriteInterval;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromMinutes(1));
-            _latestWriteInterval = value;
-        }
-    }
-
-    private TimeSpan _latestWriteInterval = TimeSpan.FromSeconds(1);
-
-    /// <summary>
     /// Most events queued in memory and not yet written. Default 1,000,000 (a few hundred MB at worst).
     /// The queue is bounded so that a stalled disk costs history, not the whole node: while it is
     /// full, <c>Append</c> drops the event, counts it and logs a warning, and never blocks the router.
