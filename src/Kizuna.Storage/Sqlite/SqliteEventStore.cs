@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using Kizuna.Core.Storage;
@@ -623,6 +624,7 @@ public sealed class SqliteEventStore : IEventStore
         var connection = _writeConnection!;
         var insert = _insertEvent!;
         var upsert = _upsertLatest!;
+        Span<char> chars = stackalloc char[256];
         try
         {
             using var transaction = connection.BeginTransaction();
@@ -631,10 +633,15 @@ public sealed class SqliteEventStore : IEventStore
                 var row = RowSlabs.Read(packed);
                 insert.Execute(row);
                 // A busy uid reports many times per batch: only its newest report reaches `latest`.
-                var uid = Encoding.UTF8.GetString(row.Uid);
-                if (!_newestInBatch.TryGetValue(uid, out var held) || row.Time >= RowSlabs.Read(held).Time)
+                // Looked up by the uid's characters, so only a uid new to the batch costs a string.
+                var uid = Encoding.UTF8.GetMaxCharCount(row.Uid.Length) <= chars.Length
+                    ? chars[..Encoding.UTF8.GetChars(row.Uid, chars)]
+                    : Encoding.UTF8.GetString(row.Uid).AsSpan();
+                ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(
+                    _newestInBatch.GetAlternateLookup<ReadOnlySpan<char>>(), uid, out var exists);
+                if (!exists || row.Time >= RowSlabs.Read(held).Time)
                 {
-                    _newestInBatch[uid] = packed;
+                    held = packed;
                 }
             }
 
