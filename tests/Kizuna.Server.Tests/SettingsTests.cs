@@ -45,6 +45,15 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void The_help_says_what_an_unset_setting_means_off_for_a_listener_else_what_the_node_does_instead()
+    {
+        Assert.Contains("[default: off;", ServeCommand.CotTcp.CreateOption().Description, StringComparison.Ordinal);
+        Assert.Contains("[default: the data directory;", ServeCommand.WarningDir.CreateOption().Description, StringComparison.Ordinal);
+        Assert.Contains("[default: keep everything;", ServeCommand.Retention.CreateOption().Description, StringComparison.Ordinal);
+        Assert.Contains("[default: 127.0.0.1:8089;", ServeCommand.CotTls.CreateOption().Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_node_refuses_to_start_on_a_bad_profile_listing_every_problem_by_line()
     {
         var file = Path.GetTempFileName();

@@ -8,22 +8,22 @@ namespace Kizuna.Server.Cli;
 public static class ServeCommand
 {
     public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
-    public static readonly SettingDefinition WarningDir = new("warning-dir", "Directory for the warning store (warnings.db); default: the data directory. On a volume of its own, a warning's durable commit does not wait behind the event history's writes", "");
+    public static readonly SettingDefinition WarningDir = new("warning-dir", "Directory for the warning store (warnings.db). On a volume of its own, a warning's durable commit does not wait behind the event history's writes", "", "the data directory");
     public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: labelled with the hosting organization's default, national only; 8087 is customary)", "");
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
     public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
     public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
     public static readonly SettingDefinition WarningIntake = new("warning-intake", "Priority intake for sensor reports and warning acknowledgements only, TLS with client certificates, HOST:PORT; off unless set (each connection is read on a thread of its own, at real-time priority where permitted)", "");
-    public static readonly SettingDefinition Retention = new("retention", "Delete history older than this (90m, 12h, 30d)", "");
+    public static readonly SettingDefinition Retention = new("retention", "Delete history older than this (90m, 12h, 30d)", "", "keep everything");
     public static readonly SettingDefinition IdleTimeout = new("idle-timeout", "Close a CoT connection silent for this long", "5m");
     public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", "65536");
     public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", "4096");
     public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", "text");
-    public static readonly SettingDefinition Profile = new("profile", "Alliance profile file (default: the embedded US-Japan-ROK profile, profiles/us-jpn-kor.json)", "");
+    public static readonly SettingDefinition Profile = new("profile", "Alliance profile file", "", "the embedded US-Japan-ROK profile, profiles/us-jpn-kor.json");
     public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", "30s");
     public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
     public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
-    public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files (default: the copy of web/dist built with the node)", "");
+    public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
         [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];

@@ -3,14 +3,18 @@ using System.Text.Json;
 
 namespace Kizuna.Server.Cli;
 
-/// <summary>One setting as the command line, the config file and the environment know it.</summary>
-public sealed record SettingDefinition(string Name, string Description, string Default)
+/// <summary>
+/// One setting as the command line, the config file and the environment know it.
+/// <paramref name="Unset"/> is what the help says an empty default means: "off" for a listener,
+/// otherwise what the node does instead (a directory, a built-in file).
+/// </summary>
+public sealed record SettingDefinition(string Name, string Description, string Default, string Unset = "off")
 {
     public string EnvironmentVariable => "KIZUNA_" + Name.Replace('-', '_').ToUpperInvariant();
 
     public Option<string?> CreateOption() => new("--" + Name)
     {
-        Description = $"{Description} [default: {(Default.Length == 0 ? "off" : Default)}; file key \"{Name}\"; env {EnvironmentVariable}]",
+        Description = $"{Description} [default: {(Default.Length == 0 ? Unset : Default)}; file key \"{Name}\"; env {EnvironmentVariable}]",
     };
 }
 
