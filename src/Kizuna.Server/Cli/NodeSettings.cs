@@ -20,6 +20,9 @@ public sealed record NodeSettings
     /// spare puts the warnings on it.
     /// </summary>
     public string? WarningDir { get; init; }
+
+    /// <summary>The directory the warning store is in: <see cref="WarningDir"/>, else <see cref="DataDir"/>.</summary>
+    public string WarningStoreDir => WarningDir ?? DataDir;
     public IPEndPoint? CotTcp { get; init; }
     public IPEndPoint? CotTls { get; init; }
     public IPEndPoint? Http { get; init; }

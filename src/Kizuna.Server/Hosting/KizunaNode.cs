@@ -106,7 +106,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(connection);
         builder.Services.AddSingleton<KizunaMetrics>();
         builder.Services.AddSingleton<LatestState>();
-        builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.WarningDir ?? settings.DataDir, "warnings.db"), labels));
+        builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.WarningStoreDir, "warnings.db"), labels));
         builder.Services.AddSingleton(WarningsApi.OptionsFor(settings));
         builder.Services.AddSingleton(SensorCatalog.LoadDefault());
         builder.Services.AddSingleton(sp => new WarningFusion(
@@ -238,7 +238,7 @@ public sealed class KizunaNode : IAsyncDisposable
         }
 
         ServerLog.NodeHosted(node._logger, settings.NodeOrg, nodePrincipal.Nation, labels.Profile.Id, labels.Profile.Version, labels.Profile.Source);
-        ServerLog.NodeReady(node._logger, Path.GetFullPath(settings.DataDir), Path.GetFullPath(settings.WarningDir ?? settings.DataDir));
+        ServerLog.NodeReady(node._logger, Path.GetFullPath(settings.DataDir), Path.GetFullPath(settings.WarningStoreDir));
         return node;
     }
 
