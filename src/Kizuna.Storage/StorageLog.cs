@@ -51,6 +51,14 @@ internal static partial class StorageLog
     public static partial void StoreClosed(ILogger logger, long written, long dropped, long failed);
 
     [LoggerMessage(EventId = 3011, EventName = "SchemaUpgrading", Level = LogLevel.Information,
-        Message = "Event store schema {From} upgrades to {To} now: its indexes on uid and type by receive time give way to one on type and event time, once; on a large history this takes a while before the node is ready")]
-    public static partial void SchemaUpgrading(ILogger logger, long from, long to);
+        Message = "Event store schema {From} upgrades to {To} now: {Change}, once; on a large history this takes a while before the node is ready")]
+    public static partial void SchemaUpgrading(ILogger logger, long from, long to, string change);
+
+    [LoggerMessage(EventId = 3012, EventName = "UidIndexBehind", Level = LogLevel.Information,
+        Message = "The uid index is {Behind} events behind the history (the node stopped before writing it); they are indexed in memory and written behind new events")]
+    public static partial void UidIndexBehind(ILogger logger, long behind);
+
+    [LoggerMessage(EventId = 3013, EventName = "UidIndexWriteFailed", Level = LogLevel.Error,
+        Message = "Writing the uid index and latest events behind the history failed ({Reason}); they stay in memory, and an open rebuilds them from the history")]
+    public static partial void UidIndexWriteFailed(ILogger logger, string reason, Exception exception);
 }

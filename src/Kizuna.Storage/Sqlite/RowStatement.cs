@@ -4,11 +4,11 @@ using SQLitePCL;
 namespace Kizuna.Storage.Sqlite;
 
 /// <summary>
-/// One prepared write of an event row, bound straight from a packed row (<see cref="RowView"/>):
-/// text as the UTF-8 bytes it is packed in, numbers as numbers. Through SQLite's own API rather than
-/// <see cref="SqliteCommand"/>, whose binding turned every row into strings, UTF-8 copies of them,
-/// boxed numbers and a data reader: half of what the node allocated under a saturating feed.
-/// Parameters are bound by position, in the order of <c>SqliteEventStore</c>'s event columns.
+/// One prepared write, bound through SQLite's own API rather than <see cref="SqliteCommand"/>,
+/// whose binding turned every row into strings, UTF-8 copies of them, boxed numbers and a data
+/// reader: half of what the node allocated under a saturating feed. Text is bound as the UTF-8
+/// bytes it is packed in, numbers as numbers, so a write allocates nothing. Parameters are bound
+/// by position.
 /// </summary>
 internal sealed class RowStatement : IDisposable
 {
@@ -22,8 +22,11 @@ internal sealed class RowStatement : IDisposable
         SqliteException.ThrowExceptionForRC(rc, _db);
     }
 
-    /// <summary>Writes one row (uid, type, time, start, stale, received_at, sender, lat, lon, xml).</summary>
-    public void Execute(RowView row)
+    /// <summary>
+    /// Writes one event row: (uid, type, time, start, stale, received_at, sender, lat, lon, xml),
+    /// the order of <c>SqliteEventStore</c>'s event columns, then its id.
+    /// </summary>
+    public void Execute(RowView row, long id)
     {
         try
         {
@@ -37,11 +40,38 @@ internal sealed class RowStatement : IDisposable
             Check(raw.sqlite3_bind_double(_statement, 8, row.Lat));
             Check(raw.sqlite3_bind_double(_statement, 9, row.Lon));
             Check(raw.sqlite3_bind_text(_statement, 10, row.Xml));
-            var rc = raw.sqlite3_step(_statement);
-            if (rc != raw.SQLITE_DONE)
-            {
-                SqliteException.ThrowExceptionForRC(rc, _db);
-            }
+            Check(raw.sqlite3_bind_int64(_statement, 11, id));
+            Step();
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
+    /// <summary>Writes with one text and two numbers (a uid index entry: uid, time, id).</summary>
+    public void Execute(ReadOnlySpan<byte> text, long first, long second)
+    {
+        try
+        {
+            Check(raw.sqlite3_bind_text(_statement, 1, text));
+            Check(raw.sqlite3_bind_int64(_statement, 2, first));
+            Check(raw.sqlite3_bind_int64(_statement, 3, second));
+            Step();
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
+    /// <summary>Writes with one number (an event id, a mark).</summary>
+    public void Execute(long value)
+    {
+        try
+        {
+            Check(raw.sqlite3_bind_int64(_statement, 1, value));
+            Step();
         }
         finally
         {
@@ -50,6 +80,15 @@ internal sealed class RowStatement : IDisposable
     }
 
     public void Dispose() => raw.sqlite3_finalize(_statement);
+
+    private void Step()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        if (rc != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+    }
 
     private void Check(int rc) => SqliteException.ThrowExceptionForRC(rc, _db);
 }

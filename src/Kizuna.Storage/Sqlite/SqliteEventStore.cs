@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -22,6 +23,14 @@ namespace Kizuna.Storage.Sqlite;
 /// numbers; sub-millisecond precision is not kept. Each row also keeps the event's CoT XML, which
 /// is what queries decode and return. With <c>synchronous=NORMAL</c> a committed batch survives a
 /// crash of the process; a power cut may lose the last batches before the next WAL checkpoint.
+/// <para>
+/// Nothing keyed by uid is written with every batch. The writer gives each event its id and keeps
+/// the uid index of the events after <c>history_mark</c> in memory (<see cref="UidTail"/>); every
+/// <see cref="SqliteStoreOptions.IndexSegmentEvents"/> events it cuts a segment off and writes
+/// the segment's <c>uid_index</c> entries, in uid order, and each of its uids' newest event into
+/// <c>latest</c> a little with each following batch, then moves the mark past it. Queries by uid
+/// and of the latest lay the tail over the tables; an open rebuilds the tail from the mark.
+/// </para>
 /// </remarks>
 public sealed class SqliteEventStore : IEventStore
 {
@@ -33,8 +42,11 @@ public sealed class SqliteEventStore : IEventStore
     /// indexes on (uid, received_at) and (type, received_at) for one on (type, time): every query
     /// filters and orders on the event time, and with many live uids each uid-keyed index costs a
     /// scattered page write per event, which a missile warning's durable append waits behind.
+    /// Version 3 replaced the index on (uid, time) with <c>uid_index</c>, written behind the history
+    /// a segment at a time, and <c>history_mark</c>, through which event it and <c>latest</c> are
+    /// up to date; for the same reason, <c>latest</c> is no longer written with every batch.
     /// </summary>
-    public const long SchemaVersion = 2;
+    public const long SchemaVersion = 3;
 
     // Events read back were accepted once already; the codec's limits for untrusted input would
     // only turn old history into errors (the clock-skew rule, or XML grown from a protobuf event).
@@ -47,13 +59,19 @@ public sealed class SqliteEventStore : IEventStore
     };
 
     private const string EventColumns = "uid, type, time, start, stale, received_at, sender, lat, lon, xml";
-    private const string EventValues = "@uid, @type, @time, @start, @stale, @received_at, @sender, @lat, @lon, @xml";
+
+    // Work units one batch of n events may add to the segment being written: at least twice its own
+    // events, so a segment's entries and newest rows are written before the next segment is due.
+    private const int MinIndexWorkPerBatch = 256;
+
+    // Events a uid query reads by id at a time.
+    private const int FetchChunk = 256;
 
     private readonly SqliteStoreOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Func<CotEvent, byte[]> _encode;
-    private readonly Dictionary<string, RowSlabs.Packed> _newestInBatch = new(StringComparer.Ordinal);
+    private readonly UidTail _tail = new();
     private readonly RowSlabs _rows = new();
     private readonly Lock _roomGate = new();
     private TaskCompletionSource? _room;
@@ -65,7 +83,11 @@ public sealed class SqliteEventStore : IEventStore
 
     private SqliteConnection? _writeConnection;
     private RowStatement? _insertEvent;
+    private RowStatement? _insertIndex;
     private RowStatement? _upsertLatest;
+    private RowStatement? _setMark;
+    private long _nextId;
+    private SegmentWrite? _segment;
     private Task? _writerTask;
     private ITimer? _retentionTimer;
     private int _initialized;
@@ -157,11 +179,16 @@ public sealed class SqliteEventStore : IEventStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var version = await CreateSchemaAsync(connection, _logger, cancellationToken).ConfigureAwait(false);
+            _nextId = await RestoreTailAsync(connection, cancellationToken).ConfigureAwait(false);
             _insertEvent = new RowStatement(connection,
-                $"INSERT INTO events ({EventColumns}) VALUES ({EventValues})");
+                $"INSERT INTO events ({EventColumns}, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+            _insertIndex = new RowStatement(connection, "INSERT OR IGNORE INTO uid_index (uid, time, id) VALUES (?1, ?2, ?3)");
+            _setMark = new RowStatement(connection, "UPDATE history_mark SET indexed_through = ?1");
+            // An event at least as new as a uid's latest replaces it (a later arrival wins a tie).
+            // The WHERE keeps SQLite from reading ON CONFLICT as a join's ON.
             _upsertLatest = new RowStatement(connection,
                 $"""
-                INSERT INTO latest ({EventColumns}) VALUES ({EventValues})
+                INSERT INTO latest ({EventColumns}) SELECT {EventColumns} FROM events WHERE id = ?1
                 ON CONFLICT (uid) DO UPDATE SET
                     type = excluded.type, time = excluded.time, start = excluded.start,
                     stale = excluded.stale, received_at = excluded.received_at, sender = excluded.sender,
@@ -173,8 +200,7 @@ public sealed class SqliteEventStore : IEventStore
         }
         catch
         {
-            _insertEvent?.Dispose();
-            _upsertLatest?.Dispose();
+            DisposeStatements();
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -260,15 +286,17 @@ public sealed class SqliteEventStore : IEventStore
         var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            if (query.Uid is not null)
+            {
+                var since = query.Since is { } from ? StoredTime.ToUnixMillisecondsCeiling(from) : long.MinValue;
+                var until = query.Until is { } to ? StoredTime.ToUnixMilliseconds(to) : long.MaxValue;
+                return await ReadUidAsync(connection, query.Uid, query.Type, since, until, limit, query.Visible, cancellationToken).ConfigureAwait(false);
+            }
+
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
                 var sql = new StringBuilder("SELECT id, uid, received_at, sender, xml FROM events WHERE 1 = 1");
-                if (query.Uid is not null)
-                {
-                    sql.Append(" AND uid = @uid");
-                    command.Parameters.AddWithValue("@uid", query.Uid);
-                }
                 if (query.Type is not null)
                 {
                     sql.Append(" AND type = @type");
@@ -296,22 +324,24 @@ public sealed class SqliteEventStore : IEventStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// One index seek per uid of the latest table (every uid still within retention) on
-    /// (uid, time), newest first: the cost grows with the number of uids, not with the history
+    /// For every uid of the latest table and of the tail (every uid still within retention), a
+    /// walk of its index entries newest first from <paramref name="at"/> that stops at the first
+    /// event the caller may see: the cost grows with the number of uids, not with the history
     /// before <paramref name="at"/>.
     /// </remarks>
     public async Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var shownFrom = at - staleFor;
+        var until = StoredTime.ToUnixMilliseconds(at);
         var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var uids = new List<string>();
+            var uids = _tail.Uids();
             var list = connection.CreateCommand();
             await using (list.ConfigureAwait(false))
             {
-                list.CommandText = "SELECT uid FROM latest ORDER BY uid";
+                list.CommandText = "SELECT uid FROM latest";
                 var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
@@ -323,21 +353,12 @@ public sealed class SqliteEventStore : IEventStore
             }
 
             var state = new List<StoredEvent>();
-            var command = connection.CreateCommand();
-            await using (command.ConfigureAwait(false))
+            foreach (var uid in uids.Order(StringComparer.Ordinal))
             {
-                command.CommandText = "SELECT id, uid, received_at, sender, xml FROM events WHERE uid = @uid AND time <= @at ORDER BY time DESC, id DESC";
-                var uid = command.Parameters.Add("@uid", SqliteType.Text);
-                command.Parameters.AddWithValue("@at", StoredTime.ToUnixMilliseconds(at));
-                foreach (var next in uids)
+                var newest = await ReadUidAsync(connection, uid, type: null, long.MinValue, until, limit: 1, visible, cancellationToken).ConfigureAwait(false);
+                if (newest.Count == 1 && newest[0].Event.Stale > shownFrom)
                 {
-                    uid.Value = next;
-                    // Rows come lazily, newest first: the scan of a uid stops at the first the caller may see.
-                    var newest = await ReadEventsAsync(command, 1, cancellationToken, visible, limit: 1).ConfigureAwait(false);
-                    if (newest.Count == 1 && newest[0].Event.Stale > shownFrom)
-                    {
-                        state.Add(newest[0]);
-                    }
+                    state.Add(newest[0]);
                 }
             }
 
@@ -346,18 +367,54 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The latest table, with the newest event of each uid in the tail laid over it by the rule
+    /// the writer applies (at least as new replaces).
+    /// </remarks>
     public async Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var now = StoredTime.ToUnixMilliseconds(utcNow);
+        // The tail first: whatever the table holds that the tail does not is older than the tail.
+        var tail = _tail.NewestByUid();
         var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            using var transaction = connection.BeginTransaction(deferred: true);
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
-                command.CommandText = "SELECT rowid, uid, received_at, sender, xml FROM latest WHERE stale > @now ORDER BY uid";
-                command.Parameters.AddWithValue("@now", StoredTime.ToUnixMilliseconds(utcNow));
-                return await ReadEventsAsync(command, capacity: 64, cancellationToken).ConfigureAwait(false);
+                command.Transaction = transaction;
+                var latest = new List<StoredEvent>(64);
+                command.CommandText = "SELECT rowid, uid, received_at, sender, xml, time, stale FROM latest";
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var uid = reader.GetString(1);
+                        var time = reader.GetInt64(5);
+                        if (tail.TryGetValue(uid, out var newer))
+                        {
+                            if (newer.Entry.Time >= time)
+                                continue;
+                            // An event from before the table's, stored late: the table's stands.
+                            tail.Remove(uid);
+                        }
+
+                        if (reader.GetInt64(6) > now && TryRead(reader, visible: null, out var stored))
+                            latest.Add(stored);
+                    }
+                }
+
+                var current = tail.Values.Where(n => n.Stale > now).Select(n => n.Entry.Id).ToList();
+                for (var k = 0; k < current.Count; k += FetchChunk)
+                {
+                    await FetchAsync(command, current.GetRange(k, Math.Min(FetchChunk, current.Count - k)), type: null, visible: null, latest, int.MaxValue, cancellationToken).ConfigureAwait(false);
+                }
+
+                latest.Sort(static (a, b) => string.CompareOrdinal(a.Event.Uid, b.Event.Uid));
+                return latest;
             }
         }
     }
@@ -382,8 +439,7 @@ public sealed class SqliteEventStore : IEventStore
         using (var reader = new SqliteConnection(_readConnectionString))
             SqliteConnection.ClearPool(reader);
 
-        _insertEvent?.Dispose();
-        _upsertLatest?.Dispose();
+        DisposeStatements();
         if (_writeConnection is not null)
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
 
@@ -411,7 +467,11 @@ public sealed class SqliteEventStore : IEventStore
             throw new InvalidOperationException(
                 $"The database has schema version {version}, newer than this build understands ({SchemaVersion}).");
         if (version is > 0 and < SchemaVersion)
-            StorageLog.SchemaUpgrading(logger, version, SchemaVersion);
+        {
+            StorageLog.SchemaUpgrading(logger, version, SchemaVersion, version < 2
+                ? "its indexes on uid and type by receive time give way to one on type and event time, and its index on uid moves to uid_index"
+                : "its index on uid moves to uid_index, written behind the history");
+        }
 
         // One column set for both tables; times are unix milliseconds, UTC.
         const string columns = """
@@ -437,15 +497,76 @@ public sealed class SqliteEventStore : IEventStore
             CREATE INDEX IF NOT EXISTS ix_events_type_time ON events (type, time);
             CREATE INDEX IF NOT EXISTS ix_events_received_at ON events (received_at);
             CREATE INDEX IF NOT EXISTS ix_events_time ON events (time);
-            CREATE INDEX IF NOT EXISTS ix_events_uid_time ON events (uid, time);
             CREATE TABLE IF NOT EXISTS latest (
                 uid TEXT NOT NULL PRIMARY KEY,
             {columns}
             );
+            CREATE TABLE IF NOT EXISTS uid_index (
+                uid TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                id INTEGER NOT NULL,
+                PRIMARY KEY (uid, time, id)
+            ) WITHOUT ROWID;
+            -- Through which event id uid_index and latest are up to date. Before version 3 both
+            -- were written with every batch: an older history's are up to date through its last
+            -- event once its index on (uid, time) is copied into uid_index.
+            CREATE TABLE IF NOT EXISTS history_mark (indexed_through INTEGER NOT NULL);
+            INSERT OR IGNORE INTO uid_index (uid, time, id)
+                SELECT uid, time, id FROM events WHERE NOT EXISTS (SELECT 1 FROM history_mark) ORDER BY uid, time, id;
+            INSERT INTO history_mark (indexed_through)
+                SELECT COALESCE(MAX(id), 0) FROM events WHERE NOT EXISTS (SELECT 1 FROM history_mark);
+            DROP INDEX IF EXISTS ix_events_uid_time;
             PRAGMA user_version = {SchemaVersion};
             COMMIT;
             """, cancellationToken).ConfigureAwait(false);
         return SchemaVersion;
+    }
+
+    /// <summary>
+    /// Rebuilds the tail from the history after the mark (a node that stopped without writing it
+    /// all) and returns the id the next event gets: past every event and past the mark, so that an
+    /// id is never handed out twice, even after a prune took the newest events.
+    /// </summary>
+    private async Task<long> RestoreTailAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT indexed_through, (SELECT COALESCE(MAX(id), 0) FROM events) FROM history_mark";
+        long mark, newest;
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            mark = reader.GetInt64(0);
+            newest = reader.GetInt64(1);
+        }
+
+        if (newest > mark)
+        {
+            command.CommandText = "SELECT id, uid, time, stale FROM events WHERE id > @mark ORDER BY id";
+            command.Parameters.AddWithValue("@mark", mark);
+            var behind = 0L;
+            reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    _tail.Add(reader.GetFieldValue<byte[]>(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(0));
+                    behind++;
+                }
+            }
+
+            StorageLog.UidIndexBehind(_logger, behind);
+        }
+
+        return Math.Max(mark, newest) + 1;
+    }
+
+    private void DisposeStatements()
+    {
+        _insertEvent?.Dispose();
+        _insertIndex?.Dispose();
+        _upsertLatest?.Dispose();
+        _setMark?.Dispose();
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
@@ -479,34 +600,142 @@ public sealed class SqliteEventStore : IEventStore
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (results.Count < limit && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var rowId = reader.GetInt64(0);
-                CotEvent evt;
-                try
-                {
-                    // A TEXT column read as a blob gives its UTF-8 bytes without a string in between.
-                    evt = _decode(reader.GetFieldValue<byte[]>(4), StoredEventLimits);
-                }
-                catch (Exception ex) when (ex is CotFormatException or FormatException or ArgumentException or System.Xml.XmlException)
-                {
-                    StorageLog.StoredEventUnreadable(_logger, rowId, Reason(ex));
-                    continue;
-                }
-                var stored = new StoredEvent(evt, StoredTime.FromUnixMilliseconds(reader.GetInt64(2)), reader.GetString(3));
-                if (visible is not null && !visible(stored))
-                {
-                    continue;
-                }
-
-                results.Add(stored);
-                if (results.Count >= limit)
-                {
-                    break;
-                }
+                if (TryRead(reader, visible, out var stored))
+                    results.Add(stored);
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// A row of (id, uid, received_at, sender, xml, ...) as a stored event, if it decodes (a row
+    /// that does not is logged and skipped) and <paramref name="visible"/> admits it.
+    /// </summary>
+    private bool TryRead(SqliteDataReader reader, Func<StoredEvent, bool>? visible, [NotNullWhen(true)] out StoredEvent? stored)
+    {
+        stored = null;
+        var rowId = reader.GetInt64(0);
+        CotEvent evt;
+        try
+        {
+            // A TEXT column read as a blob gives its UTF-8 bytes without a string in between.
+            evt = _decode(reader.GetFieldValue<byte[]>(4), StoredEventLimits);
+        }
+        catch (Exception ex) when (ex is CotFormatException or FormatException or ArgumentException or System.Xml.XmlException)
+        {
+            StorageLog.StoredEventUnreadable(_logger, rowId, Reason(ex));
+            return false;
+        }
+
+        var read = new StoredEvent(evt, StoredTime.FromUnixMilliseconds(reader.GetInt64(2)), reader.GetString(3));
+        if (visible is not null && !visible(read))
+            return false;
+        stored = read;
+        return true;
+    }
+
+    /// <summary>
+    /// A uid's events within [<paramref name="since"/>, <paramref name="until"/>] (unix ms), newest
+    /// first (by time, then arrival): the tail's entries merged with <c>uid_index</c>'s, an entry
+    /// in both taken once; the events are read by id a chunk at a time, so the walk stops once
+    /// <paramref name="limit"/> events the caller may see are found.
+    /// </summary>
+    private async Task<List<StoredEvent>> ReadUidAsync(
+        SqliteConnection connection, string uid, string? type, long since, long until, int limit,
+        Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
+    {
+        // The tail before the tables: an entry leaves the tail only once the tables have it.
+        var tail = _tail.EntriesOf(uid, since, until);
+        var results = new List<StoredEvent>(Math.Min(limit, 256));
+        var index = connection.CreateCommand();
+        var fetch = connection.CreateCommand();
+        await using (index.ConfigureAwait(false))
+        await using (fetch.ConfigureAwait(false))
+        {
+            index.CommandText = "SELECT time, id FROM uid_index WHERE uid = @uid AND time >= @since AND time <= @until ORDER BY time DESC, id DESC";
+            index.Parameters.AddWithValue("@uid", uid);
+            index.Parameters.AddWithValue("@since", since);
+            index.Parameters.AddWithValue("@until", until);
+            var reader = await index.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var t = 0;
+                var ids = new List<long>(FetchChunk);
+                while (results.Count < limit)
+                {
+                    if (more)
+                    {
+                        var indexed = new UidTail.Entry(reader.GetInt64(0), reader.GetInt64(1));
+                        if (t < tail.Length && tail[t].CompareTo(indexed) > 0)
+                        {
+                            ids.Add(tail[t++].Id);
+                        }
+                        else
+                        {
+                            ids.Add(indexed.Id);
+                            if (t < tail.Length && tail[t] == indexed)
+                                t++;
+                            more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                    else if (t < tail.Length)
+                    {
+                        ids.Add(tail[t++].Id);
+                    }
+                    else
+                    {
+                        break;
+                    }
+
+                    if (ids.Count >= Math.Min(FetchChunk, limit - results.Count))
+                    {
+                        await FetchAsync(fetch, ids, type, visible, results, limit, cancellationToken).ConfigureAwait(false);
+                        ids.Clear();
+                    }
+                }
+
+                if (ids.Count > 0)
+                    await FetchAsync(fetch, ids, type, visible, results, limit, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Adds the events of <paramref name="ids"/>, in that order, that have <paramref name="type"/> (unless null) and the caller may see, up to <paramref name="limit"/> results.</summary>
+    private async Task FetchAsync(
+        SqliteCommand command, List<long> ids, string? type, Func<StoredEvent, bool>? visible,
+        List<StoredEvent> results, int limit, CancellationToken cancellationToken)
+    {
+        command.Parameters.Clear();
+        command.CommandText = type is null
+            ? "SELECT id, uid, received_at, sender, xml FROM events WHERE id IN (SELECT value FROM json_each(@ids))"
+            : "SELECT id, uid, received_at, sender, xml FROM events WHERE id IN (SELECT value FROM json_each(@ids)) AND type = @type";
+        command.Parameters.AddWithValue("@ids", "[" + string.Join(',', ids) + "]");
+        if (type is not null)
+            command.Parameters.AddWithValue("@type", type);
+
+        var found = new Dictionary<long, StoredEvent>(ids.Count);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (TryRead(reader, visible, out var stored))
+                    found[reader.GetInt64(0)] = stored;
+            }
+        }
+
+        foreach (var id in ids)
+        {
+            if (results.Count >= limit)
+                break;
+            if (found.TryGetValue(id, out var stored))
+                results.Add(stored);
+        }
     }
 
     private async Task RunWriterAsync()
@@ -550,6 +779,8 @@ public sealed class SqliteEventStore : IEventStore
                     }
                 }
             }
+
+            WriteWholeTail();
         }
         catch (Exception ex)
         {
@@ -623,38 +854,30 @@ public sealed class SqliteEventStore : IEventStore
 
         var connection = _writeConnection!;
         var insert = _insertEvent!;
-        var upsert = _upsertLatest!;
-        Span<char> chars = stackalloc char[256];
+        var firstId = _nextId;
+        var segmentWritten = false;
         try
         {
             using var transaction = connection.BeginTransaction();
             foreach (var packed in batch)
             {
-                var row = RowSlabs.Read(packed);
-                insert.Execute(row);
-                // A busy uid reports many times per batch: only its newest report reaches `latest`.
-                // Looked up by the uid's characters, so only a uid new to the batch costs a string.
-                var uid = Encoding.UTF8.GetMaxCharCount(row.Uid.Length) <= chars.Length
-                    ? chars[..Encoding.UTF8.GetChars(row.Uid, chars)]
-                    : Encoding.UTF8.GetString(row.Uid).AsSpan();
-                ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(
-                    _newestInBatch.GetAlternateLookup<ReadOnlySpan<char>>(), uid, out var exists);
-                if (!exists || row.Time >= RowSlabs.Read(held).Time)
-                {
-                    held = packed;
-                }
+                insert.Execute(RowSlabs.Read(packed), _nextId++);
             }
 
-            foreach (var packed in _newestInBatch.Values)
-            {
-                upsert.Execute(RowSlabs.Read(packed));
-            }
-
+            segmentWritten = WriteSegment(Math.Max(MinIndexWorkPerBatch, 2 * batch.Count));
             transaction.Commit();
             Interlocked.Add(ref _written, batch.Count);
+            SegmentCommitted(segmentWritten);
+            for (var k = 0; k < batch.Count; k++)
+            {
+                var row = RowSlabs.Read(batch[k]);
+                _tail.Add(row.Uid, row.Time, row.Stale, firstId + k);
+            }
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
         {
+            _nextId = firstId;
+            _segment?.Rewind();
             Interlocked.Add(ref _failed, batch.Count);
             StorageLog.BatchWriteFailed(_logger, batch.Count, Reason(ex), ex);
         }
@@ -666,7 +889,6 @@ public sealed class SqliteEventStore : IEventStore
             }
 
             batch.Clear();
-            _newestInBatch.Clear();
             ReleaseWaitersIfRoom();
         }
 
@@ -677,14 +899,141 @@ public sealed class SqliteEventStore : IEventStore
         }
     }
 
+    /// <summary>
+    /// Writes up to <paramref name="budget"/> entries of the segment being written, within the
+    /// caller's transaction, cutting the next one off the tail when it is due; true when the
+    /// segment is complete and the mark moved past it. A segment that is still being written when
+    /// the next is due is finished at once.
+    /// </summary>
+    private bool WriteSegment(int budget)
+    {
+        if (_segment is null)
+        {
+            if (_tail.OpenCount < _options.IndexSegmentEvents)
+                return false;
+            _segment = new SegmentWrite(_tail.Cut());
+        }
+        else if (_tail.OpenCount >= _options.IndexSegmentEvents)
+        {
+            budget = int.MaxValue;
+        }
+
+        return _segment.Write(_insertIndex!, _upsertLatest!, _setMark!, budget);
+    }
+
+    /// <summary>After a commit: the segment's progress stands, and a complete segment leaves the tail.</summary>
+    private void SegmentCommitted(bool segmentWritten)
+    {
+        _segment?.Committed();
+        if (segmentWritten)
+        {
+            _segment = null;
+            _tail.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes the whole tail to <c>uid_index</c> and <c>latest</c> in one transaction (before a
+    /// prune, which must see them whole, and at close, so the next open has nothing to rebuild).
+    /// </summary>
+    private void WriteWholeTail()
+    {
+        try
+        {
+            // At most two rounds: the segment being written, then the rest of the tail.
+            while (_segment is not null || _tail.OpenCount > 0)
+            {
+                using var transaction = _writeConnection!.BeginTransaction();
+                _segment ??= new SegmentWrite(_tail.Cut());
+                var written = _segment.Write(_insertIndex!, _upsertLatest!, _setMark!, int.MaxValue);
+                transaction.Commit();
+                SegmentCommitted(written);
+            }
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+        {
+            // The tail stays in memory and in the history after the mark (an open rebuilds it);
+            // entries written again later are ignored.
+            _segment?.Rewind();
+            StorageLog.UidIndexWriteFailed(_logger, Reason(ex), ex);
+        }
+    }
+
+    /// <summary>
+    /// A segment cut off the tail as it is written, a budget per batch: its index entries in key
+    /// order, then each uid's newest event into <c>latest</c>, then the mark past its last event.
+    /// Progress stands once the batch's transaction commits; a failed one rewinds it.
+    /// </summary>
+    private sealed class SegmentWrite((UidTail.Generation Segment, UidTail.UidEntries[] InOrder) cut)
+    {
+        private readonly UidTail.UidEntries[] _inOrder = cut.InOrder;
+        private readonly long _lastId = cut.Segment.LastId;
+        private Cursor _committed;
+        private Cursor _written;
+
+        private record struct Cursor(int Uid, int Entry, bool Latest);
+
+        /// <summary>Writes up to <paramref name="budget"/> rows; true once the mark is written.</summary>
+        public bool Write(RowStatement index, RowStatement latest, RowStatement mark, int budget)
+        {
+            var (u, e, inLatest) = _written;
+            try
+            {
+                for (; budget > 0; budget--)
+                {
+                    if (!inLatest)
+                    {
+                        while (u < _inOrder.Length && e == _inOrder[u].Entries.Count)
+                        {
+                            u++;
+                            e = 0;
+                        }
+
+                        if (u == _inOrder.Length)
+                        {
+                            (u, inLatest) = (0, true);
+                            continue;
+                        }
+
+                        var entry = _inOrder[u].Entries[e++];
+                        index.Execute(_inOrder[u].Utf8, entry.Time, entry.Id);
+                    }
+                    else if (u < _inOrder.Length)
+                    {
+                        latest.Execute(_inOrder[u++].Newest.Id);
+                    }
+                    else
+                    {
+                        mark.Execute(_lastId);
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+            finally
+            {
+                _written = new Cursor(u, e, inLatest);
+            }
+        }
+
+        public void Committed() => _committed = _written;
+
+        public void Rewind() => _written = _committed;
+    }
+
     private void Prune(DateTime cutoff, TaskCompletionSource<long>? completion)
     {
+        // The pruned events' index entries go with them, and `latest` keeps what it needs of them.
+        WriteWholeTail();
         try
         {
             using var transaction = _writeConnection!.BeginTransaction();
             using var command = _writeConnection.CreateCommand();
             command.Transaction = transaction;
             command.Parameters.AddWithValue("@cutoff", StoredTime.ToUnixMilliseconds(cutoff));
+            command.CommandText = "DELETE FROM uid_index WHERE (uid, time, id) IN (SELECT uid, time, id FROM events WHERE received_at < @cutoff)";
+            command.ExecuteNonQuery();
             command.CommandText = "DELETE FROM events WHERE received_at < @cutoff";
             long deleted = command.ExecuteNonQuery();
             // Latest entries that went stale before the cutoff can never be current again.

@@ -344,11 +344,13 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_history_indexes_uid_and_type_by_event_time_and_no_index_by_uid_and_receive_time()
+    public async Task The_history_indexes_type_and_times_and_keeps_its_uid_index_in_a_table_of_its_own()
     {
         await OpenAsync();
 
-        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time", "ix_events_uid_time"], EventIndexes());
+        // No index keyed by uid on the events: that one is written behind the history (uid_index).
+        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time"], EventIndexes());
+        Assert.Equal(1L, Execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'uid_index' AND sql LIKE '%WITHOUT ROWID%'"));
     }
 
     [Fact]
@@ -366,10 +368,20 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
             PRAGMA user_version = 1;
             """);
 
+        Execute("""
+            DROP TABLE uid_index;
+            DROP TABLE history_mark;
+            CREATE INDEX ix_events_uid_time ON events (uid, time);
+            """);
+
         var reopened = await OpenAsync();
 
-        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time", "ix_events_uid_time"], EventIndexes());
+        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time"], EventIndexes());
         Assert.Equal("bravo", Assert.Single(await reopened.QueryAsync(new EventQuery(Type: "a-h-G"), Cancel())).Event.Uid);
+        // Its index on uid moved to uid_index, which is up to date through its last event.
+        Assert.Equal("alpha", Assert.Single(await reopened.QueryAsync(new EventQuery(Uid: "alpha"), Cancel())).Event.Uid);
+        Assert.Equal(2L, Execute("SELECT COUNT(*) FROM uid_index"));
+        Assert.Equal(2L, Execute("SELECT indexed_through FROM history_mark"));
         Assert.Equal(SqliteEventStore.SchemaVersion, (long)Execute("PRAGMA user_version")!);
         // Said once, when it happens: the first open after an upgrade may take a while on a large history.
         Assert.Single(_log.Entries, e => e.EventId.Id == 3011);
@@ -454,6 +466,103 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         Assert.Equal(1, Assert.Single(state, s => s.Event.Uid == "alpha").Event.Point.Lat);
         // charlie went stale 25 minutes before: beyond the 20 minutes a stale entity is still shown.
         Assert.DoesNotContain(state, s => s.Event.Uid == "charlie");
+    }
+
+    [Fact]
+    public async Task Queries_by_uid_and_of_the_latest_see_every_event_while_the_uid_index_is_written_behind_in_segments()
+    {
+        // Segments of 1,000 events, each written over several batches of 100 (a batch writes at
+        // least 256 of a segment's rows): queries meet the tail, a segment half written, and both.
+        var store = await OpenAsync(new SqliteStoreOptions { DatabasePath = DatabasePath, BatchSize = 100, IndexSegmentEvents = 1000 });
+        var sent = new Dictionary<string, List<DateTime>>();
+        var sawIndexBehind = false;
+        for (var round = 0; round < 30; round++)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var uid = $"u{(i * 7 + round) % 50}";
+                // Times go back now and then: the newest by time, not by arrival, is the latest.
+                var time = T0.AddSeconds((round * 100) + i - (i % 10 == 3 ? 500 : 0));
+                store.Append(Stored(Event(uid, "a-f-G", time, stale: time.AddHours(1)), time));
+                (sent.TryGetValue(uid, out var times) ? times : sent[uid] = []).Add(time);
+            }
+
+            await store.FlushAsync(Cancel());
+            var indexed = (long)Execute("SELECT COUNT(*) FROM uid_index")!;
+            sawIndexBehind |= indexed > 0 && indexed < sent.Values.Sum(t => t.Count);
+
+            foreach (var uid in new[] { "u0", $"u{round % 50}", "u49" })
+            {
+                var expected = sent.GetValueOrDefault(uid, []).OrderDescending().ToList();
+                var found = await store.QueryAsync(new EventQuery(Uid: uid, Limit: 10_000), Cancel());
+                Assert.Equal(expected, found.Select(s => s.Event.Time));
+                var window = await store.QueryAsync(new EventQuery(Uid: uid, Since: T0.AddSeconds(1000), Until: T0.AddSeconds(1999), Limit: 5), Cancel());
+                Assert.Equal(expected.Where(t => t >= T0.AddSeconds(1000) && t <= T0.AddSeconds(1999)).Take(5), window.Select(s => s.Event.Time));
+            }
+
+            var latest = await store.LatestAsync(T0, Cancel());
+            Assert.Equal(sent.Keys.Order(StringComparer.Ordinal), latest.Select(s => s.Event.Uid));
+            Assert.All(latest, s => Assert.Equal(sent[s.Event.Uid].Max(), s.Event.Time));
+        }
+
+        Assert.True(sawIndexBehind, "The test never met a segment half written.");
+        var at = T0.AddSeconds(1500);
+        var state = await store.StateAtAsync(at, TimeSpan.FromHours(1), null, Cancel());
+        Assert.Equal(sent.Where(p => p.Value.Any(t => t <= at)).Select(p => p.Key).Order(StringComparer.Ordinal), state.Select(s => s.Event.Uid));
+        Assert.All(state, s => Assert.Equal(sent[s.Event.Uid].Where(t => t <= at).Max(), s.Event.Time));
+
+        // Closing writes the rest, so the next open has nothing to rebuild.
+        await store.DisposeAsync();
+        Assert.Equal(3000L, Execute("SELECT COUNT(*) FROM uid_index"));
+        Assert.Equal(3000L, Execute("SELECT indexed_through FROM history_mark"));
+    }
+
+    [Fact]
+    public async Task An_open_rebuilds_the_uid_index_of_events_stored_after_the_mark_and_writes_it_behind()
+    {
+        var first = await OpenAsync();
+        first.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddHours(1)), T0));
+        await first.DisposeAsync();
+        // Rows after the mark without their index, as a node that stopped before writing it leaves them.
+        Execute($"""
+            INSERT INTO events (id, uid, type, time, start, stale, received_at, sender, lat, lon, xml)
+                SELECT id + 1, uid, type, time + 60000, start, stale, received_at, 'after-the-mark', lat, lon, xml FROM events WHERE id = 1;
+            INSERT INTO events (id, uid, type, time, start, stale, received_at, sender, lat, lon, xml)
+                SELECT id + 2, 'bravo', type, time, start, stale, received_at, 'after-the-mark', lat, lon, replace(xml, 'uid="alpha"', 'uid="bravo"') FROM events WHERE id = 1;
+            """);
+
+        var second = await OpenAsync();
+
+        Assert.Single(_log.Entries, e => e.EventId.Id == 3012);
+        Assert.Equal(2, (await second.QueryAsync(new EventQuery(Uid: "alpha"), Cancel())).Count);
+        Assert.Equal("after-the-mark", (await second.QueryAsync(new EventQuery(Uid: "alpha"), Cancel()))[0].Sender);
+        Assert.Equal(["after-the-mark", "after-the-mark"], (await second.LatestAsync(T0, Cancel())).Select(s => s.Sender));
+        // New events get ids after them, and the whole tail is written at close.
+        second.Append(Stored(Event("charlie", "a-f-G", T0, stale: T0.AddHours(1)), T0));
+        await second.DisposeAsync();
+        Assert.Equal(4L, Execute("SELECT COUNT(*) FROM uid_index"));
+        Assert.Equal(4L, Execute("SELECT id FROM events WHERE uid = 'charlie'"));
+        Assert.Equal(4L, Execute("SELECT indexed_through FROM history_mark"));
+    }
+
+    [Fact]
+    public async Task A_prune_takes_the_index_entries_of_its_events_and_ids_are_never_handed_out_twice()
+    {
+        var first = await OpenAsync();
+        first.Append(Stored(Event("alpha", "a-f-G", T0, stale: T0.AddHours(1)), T0));
+        first.Append(Stored(Event("alpha", "a-f-G", T0.AddMinutes(1), stale: T0.AddHours(1)), T0.AddMinutes(1)));
+        // Not flushed: the prune writes the tail's index first, then takes what it prunes out of it.
+        Assert.Equal(2, await first.PruneAsync(T0.AddDays(1), Cancel()));
+        Assert.Equal(0L, Execute("SELECT COUNT(*) FROM uid_index"));
+        await first.DisposeAsync();
+
+        var second = await OpenAsync();
+        second.Append(Stored(Event("alpha", "a-f-G", T0.AddDays(2)), T0.AddDays(2)));
+        await second.DisposeAsync();
+
+        // The newest events were pruned, and still the next one comes after them.
+        Assert.Equal(3L, Execute("SELECT id FROM events"));
+        Assert.Equal(3L, Execute("SELECT id FROM uid_index"));
     }
 
     private static CancellationToken Cancel() => new CancellationTokenSource(Timeout).Token;
