@@ -22,6 +22,13 @@ public sealed class SharedEvent
         ReceivedAt = receivedAt;
     }
 
+    /// <summary>An event read back from its CoT XML, which it keeps as its encoding.</summary>
+    public SharedEvent(CotEvent evt, ConfidentialityLabel label, string sender, DateTime receivedAt, byte[] xml)
+        : this(evt, label, sender, receivedAt)
+    {
+        _xml = xml;
+    }
+
     public CotEvent Event { get; }
 
     /// <summary>The label every exit decides on (the event is stamped with it).</summary>
