@@ -22,6 +22,10 @@ internal sealed class UidTail
     private readonly Lock _gate = new();
     private Generation _open = new();
     private Generation? _closing;
+    // The generation last released, emptied for reuse: its lists keep their capacity, so a busy
+    // uid's entries do not cost a new large array every segment (with ten uids, 128 KB each, on
+    // the large object heap, whose growth brings full collections).
+    private Generation? _spare;
 
     /// <summary>One event of a uid: its own time (unix ms) and its id in the history.</summary>
     internal readonly record struct Entry(long Time, long Id) : IComparable<Entry>
@@ -42,9 +46,18 @@ internal sealed class UidTail
         public string Uid { get; } = uid;
         public byte[] Utf8 { get; } = Encoding.UTF8.GetBytes(uid);
         public List<Entry> Entries { get; } = [];
-        public Entry Newest { get; set; } = new(long.MinValue, long.MinValue);
+        public Entry Newest { get; set; } = NoEntry;
         public long NewestStale { get; set; }
+
+        public void Clear()
+        {
+            Entries.Clear();
+            Newest = NoEntry;
+            NewestStale = 0;
+        }
     }
+
+    private static readonly Entry NoEntry = new(long.MinValue, long.MinValue);
 
     /// <summary>Events gathered between two cuts.</summary>
     internal sealed class Generation
@@ -102,30 +115,40 @@ internal sealed class UidTail
             if (_closing is not null)
                 throw new InvalidOperationException("The previous segment is still being written.");
             segment = _closing = _open;
-            _open = new Generation();
+            _open = _spare ?? new Generation();
+            _spare = null;
+            // Sorted in place, under the lock readers read under (arrival order is nearly time order).
+            foreach (var entries in segment.ByUid.Values)
+                entries.Entries.Sort();
         }
 
-        // The segment no longer changes; readers only read it, so it is sorted outside the lock
-        // into copies and left as it is.
-        var inOrder = new UidEntries[segment.ByUid.Count];
-        var k = 0;
-        foreach (var entries in segment.ByUid.Values)
-        {
-            var sorted = new UidEntries(entries.Uid) { Newest = entries.Newest, NewestStale = entries.NewestStale };
-            sorted.Entries.AddRange(entries.Entries);
-            sorted.Entries.Sort();
-            inOrder[k++] = sorted;
-        }
-
+        // The segment no longer changes, so it is read outside the lock.
+        var inOrder = segment.ByUid.Values.Where(e => e.Entries.Count > 0).ToArray();
         Array.Sort(inOrder, static (a, b) => string.CompareOrdinal(a.Uid, b.Uid));
         return (segment, inOrder);
     }
 
-    /// <summary>Forgets the segment being written once the mark is past it (writer only).</summary>
+    /// <summary>Forgets the segment being written once the mark is past it, keeping it emptied for reuse (writer only).</summary>
     public void Release()
     {
         lock (_gate)
+        {
+            if (_closing is not { } released)
+                return;
             _closing = null;
+            // A uid with nothing in the segment before this one's reuse has gone quiet: its list goes.
+            foreach (var (uid, entries) in released.ByUid)
+            {
+                if (entries.Entries.Count == 0)
+                    released.ByUid.Remove(uid);
+                else
+                    entries.Clear();
+            }
+
+            released.Count = 0;
+            released.LastId = 0;
+            _spare = released;
+        }
     }
 
     /// <summary>A uid's events in the tail, newest first, with their time within [<paramref name="since"/>, <paramref name="until"/>].</summary>
@@ -147,9 +170,18 @@ internal sealed class UidTail
     {
         lock (_gate)
         {
-            var uids = new HashSet<string>(_open.ByUid.Keys, StringComparer.Ordinal);
-            if (_closing is not null)
-                uids.UnionWith(_closing.ByUid.Keys);
+            var uids = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var generation in (ReadOnlySpan<Generation?>)[_closing, _open])
+            {
+                if (generation is null)
+                    continue;
+                foreach (var entries in generation.ByUid.Values)
+                {
+                    if (entries.Entries.Count > 0)
+                        uids.Add(entries.Uid);
+                }
+            }
+
             return uids;
         }
     }
@@ -166,6 +198,8 @@ internal sealed class UidTail
                     continue;
                 foreach (var entries in generation.ByUid.Values)
                 {
+                    if (entries.Entries.Count == 0)
+                        continue;
                     if (!newest.TryGetValue(entries.Uid, out var held) || entries.Newest.CompareTo(held.Entry) > 0)
                         newest[entries.Uid] = new Newest(entries.Uid, entries.Newest, entries.NewestStale);
                 }
