@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using Kizuna.Core.Storage;
