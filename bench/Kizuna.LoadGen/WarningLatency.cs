@@ -403,6 +403,9 @@ internal static class WarningLatency
         /// <summary>Report written → the node's fusion (the warning's issued time), µs; -1 until the first arrival.</summary>
         public long ToFusionMicros { get; set; } = -1;
         public long[] Arrivals { get; } = new long[receivers];
+        /// <summary>This process's time paused by its collector, when the report was written and at its latest arrival.</summary>
+        public TimeSpan PausedAtSend { get; } = GC.GetTotalPauseDuration();
+        public TimeSpan PausedAtLastArrival { get; set; }
     }
 
     /// <summary>The reports in flight and what arrived, shared by the sender and the receiver loops.</summary>
@@ -446,6 +449,7 @@ internal static class WarningLatency
                 }
 
                 p.Arrivals[receiver] = now;
+                p.PausedAtLastArrival = GC.GetTotalPauseDuration();
                 long micros = Micros(p, receiver);
                 p.Phase.All.Record(micros);
                 p.Phase.ByOrganization[ReceiverOrgs[receiver % ReceiverOrgs.Length]].Record(micros);
@@ -497,9 +501,11 @@ internal static class WarningLatency
                     if (slow.Count == p.Arrivals.Length)
                     {
                         long slowest = latency.Max();
+                        // The measuring process's own collections pause every receiver at once, like a stall in the node.
+                        var paused = p.PausedAtLastArrival - p.PausedAtSend;
                         everywhere.Add(p.ToFusionMicros < 0 || slowest == long.MaxValue
                             ? "?"
-                            : string.Create(c, $"{Ms(p.ToFusionMicros)} + {Ms(slowest - p.ToFusionMicros)}"));
+                            : string.Create(c, $"{Ms(p.ToFusionMicros)} + {Ms(slowest - p.ToFusionMicros)}{(paused > TimeSpan.Zero ? $", of which this process's collector {paused.TotalMilliseconds:F2}" : string.Empty)}"));
                     }
                     else if (slow.Count == 1)
                     {
