@@ -5,6 +5,19 @@ public sealed class CotLimits
 {
     public static CotLimits Default { get; } = new();
 
+    /// <summary>
+    /// For reading back XML the node encoded itself (its history, its latest state), perhaps long
+    /// ago: it was accepted once already, and the limits for untrusted input would only turn old
+    /// events into errors (the clock-skew rule above all, or XML grown from a protobuf event).
+    /// </summary>
+    public static CotLimits NodeWritten { get; } = new()
+    {
+        MaxEventBytes = 16 * 1024 * 1024,
+        MaxDepth = 128,
+        MaxAttributesPerElement = 1024,
+        MaxClockSkew = TimeSpan.FromDays(365 * 100),
+    };
+
     /// <summary>Largest accepted event in bytes (XML text or protobuf payload). Default 64 KiB.</summary>
     public int MaxEventBytes { get; init; } = 64 * 1024;
 

@@ -20,16 +20,6 @@ namespace Kizuna.Core.Routing;
 /// </remarks>
 public sealed class LatestState
 {
-    // Parsed again from XML the node encoded itself, perhaps long ago: the codec's rules for
-    // untrusted input (the clock-skew rule above all) would only turn old entities into errors.
-    private static readonly CotLimits HeldLimits = new()
-    {
-        MaxEventBytes = 16 * 1024 * 1024,
-        MaxDepth = 128,
-        MaxAttributesPerElement = 1024,
-        MaxClockSkew = TimeSpan.FromDays(365 * 100),
-    };
-
     private readonly ConcurrentDictionary<string, Held> _byUid = new(StringComparer.Ordinal);
 
     public int Count => _byUid.Count;
@@ -151,7 +141,7 @@ public sealed class LatestState
                 var xml = _xml.AsSpan(0, _length).ToArray();
                 try
                 {
-                    return new SharedEvent(CotXml.Decode(xml, HeldLimits), _label, _sender, _receivedAt, xml);
+                    return new SharedEvent(CotXml.Decode(xml, CotLimits.NodeWritten), _label, _sender, _receivedAt, xml);
                 }
                 catch (CotFormatException)
                 {

@@ -47,16 +47,6 @@ public sealed class SqliteEventStore : IEventStore
     /// </summary>
     public const long SchemaVersion = 3;
 
-    // Events read back were accepted once already; the codec's limits for untrusted input would
-    // only turn old history into errors (the clock-skew rule, or XML grown from a protobuf event).
-    private static readonly CotLimits StoredEventLimits = new()
-    {
-        MaxEventBytes = 16 * 1024 * 1024,
-        MaxDepth = 128,
-        MaxAttributesPerElement = 1024,
-        MaxClockSkew = TimeSpan.FromDays(365 * 100),
-    };
-
     private const string EventColumns = "uid, type, time, start, stale, received_at, sender, lat, lon, xml";
 
     // Work units one batch of n events may add to the segment being written: at least twice its own
@@ -620,7 +610,7 @@ public sealed class SqliteEventStore : IEventStore
         try
         {
             // A TEXT column read as a blob gives its UTF-8 bytes without a string in between.
-            evt = _decode(reader.GetFieldValue<byte[]>(4), StoredEventLimits);
+            evt = _decode(reader.GetFieldValue<byte[]>(4), CotLimits.NodeWritten);
         }
         catch (Exception ex) when (ex is CotFormatException or FormatException or ArgumentException or System.Xml.XmlException)
         {
