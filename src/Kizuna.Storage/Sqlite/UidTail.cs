@@ -136,7 +136,7 @@ internal sealed class UidTail
             if (_closing is not { } released)
                 return;
             _closing = null;
-            // A uid with nothing in the segment before this one's reuse has gone quiet: its list goes.
+            // A uid without an event in this whole segment has gone quiet: its list goes.
             foreach (var (uid, entries) in released.ByUid)
             {
                 if (entries.Entries.Count == 0)
