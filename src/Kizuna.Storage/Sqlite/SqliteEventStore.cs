@@ -279,7 +279,12 @@ public sealed class SqliteEventStore : IEventStore
             {
                 var since = query.Since is { } from ? StoredTime.ToUnixMillisecondsCeiling(from) : long.MinValue;
                 var until = query.Until is { } to ? StoredTime.ToUnixMilliseconds(to) : long.MaxValue;
-                return await ReadUidAsync(connection, query.Uid, query.Type, since, until, limit, query.Visible, cancellationToken).ConfigureAwait(false);
+                var (index, fetch) = UidCommands(connection);
+                await using (index.ConfigureAwait(false))
+                await using (fetch.ConfigureAwait(false))
+                {
+                    return await ReadUidAsync(index, fetch, query.Uid, query.Type, since, until, limit, query.Visible, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             var command = connection.CreateCommand();
@@ -341,13 +346,19 @@ public sealed class SqliteEventStore : IEventStore
                 }
             }
 
+            // One pair of prepared commands for every uid.
             var state = new List<StoredEvent>();
-            foreach (var uid in uids.Order(StringComparer.Ordinal))
+            var (index, fetch) = UidCommands(connection);
+            await using (index.ConfigureAwait(false))
+            await using (fetch.ConfigureAwait(false))
             {
-                var newest = await ReadUidAsync(connection, uid, type: null, long.MinValue, until, limit: 1, visible, cancellationToken).ConfigureAwait(false);
-                if (newest.Count == 1 && newest[0].Event.Stale > shownFrom)
+                foreach (var uid in uids.Order(StringComparer.Ordinal))
                 {
-                    state.Add(newest[0]);
+                    var newest = await ReadUidAsync(index, fetch, uid, type: null, long.MinValue, until, limit: 1, visible, cancellationToken).ConfigureAwait(false);
+                    if (newest.Count == 1 && newest[0].Event.Stale > shownFrom)
+                    {
+                        state.Add(newest[0]);
+                    }
                 }
             }
 
@@ -632,66 +643,73 @@ public sealed class SqliteEventStore : IEventStore
     /// <paramref name="limit"/> events the caller may see are found.
     /// </summary>
     private async Task<List<StoredEvent>> ReadUidAsync(
-        SqliteConnection connection, string uid, string? type, long since, long until, int limit,
+        SqliteCommand index, SqliteCommand fetch, string uid, string? type, long since, long until, int limit,
         Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
     {
         // The tail before the tables: an entry leaves the tail only once the tables have it.
         var tail = _tail.EntriesOf(uid, since, until);
         var results = new List<StoredEvent>(Math.Min(limit, 256));
-        var index = connection.CreateCommand();
-        var fetch = connection.CreateCommand();
-        await using (index.ConfigureAwait(false))
-        await using (fetch.ConfigureAwait(false))
+        index.Parameters["@uid"].Value = uid;
+        index.Parameters["@since"].Value = since;
+        index.Parameters["@until"].Value = until;
+        var reader = await index.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            index.CommandText = "SELECT time, id FROM uid_index WHERE uid = @uid AND time >= @since AND time <= @until ORDER BY time DESC, id DESC";
-            index.Parameters.AddWithValue("@uid", uid);
-            index.Parameters.AddWithValue("@since", since);
-            index.Parameters.AddWithValue("@until", until);
-            var reader = await index.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            var more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var t = 0;
+            var ids = new List<long>(FetchChunk);
+            while (results.Count < limit)
             {
-                var more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var t = 0;
-                var ids = new List<long>(FetchChunk);
-                while (results.Count < limit)
+                if (more)
                 {
-                    if (more)
-                    {
-                        var indexed = new UidTail.Entry(reader.GetInt64(0), reader.GetInt64(1));
-                        if (t < tail.Length && tail[t].CompareTo(indexed) > 0)
-                        {
-                            ids.Add(tail[t++].Id);
-                        }
-                        else
-                        {
-                            ids.Add(indexed.Id);
-                            if (t < tail.Length && tail[t] == indexed)
-                                t++;
-                            more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                        }
-                    }
-                    else if (t < tail.Length)
+                    var indexed = new UidTail.Entry(reader.GetInt64(0), reader.GetInt64(1));
+                    if (t < tail.Length && tail[t].CompareTo(indexed) > 0)
                     {
                         ids.Add(tail[t++].Id);
                     }
                     else
                     {
-                        break;
-                    }
-
-                    if (ids.Count >= Math.Min(FetchChunk, limit - results.Count))
-                    {
-                        await FetchAsync(fetch, ids, type, visible, results, limit, cancellationToken).ConfigureAwait(false);
-                        ids.Clear();
+                        ids.Add(indexed.Id);
+                        if (t < tail.Length && tail[t] == indexed)
+                            t++;
+                        more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
+                else if (t < tail.Length)
+                {
+                    ids.Add(tail[t++].Id);
+                }
+                else
+                {
+                    break;
+                }
 
-                if (ids.Count > 0)
+                if (ids.Count >= Math.Min(FetchChunk, limit - results.Count))
+                {
                     await FetchAsync(fetch, ids, type, visible, results, limit, cancellationToken).ConfigureAwait(false);
+                    ids.Clear();
+                }
             }
+
+            if (ids.Count > 0)
+                await FetchAsync(fetch, ids, type, visible, results, limit, cancellationToken).ConfigureAwait(false);
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The commands <see cref="ReadUidAsync"/> runs: a walk of a uid's index entries, and a read of
+    /// events by id. Made once per query and reused for every uid it reads, so each is prepared once.
+    /// </summary>
+    private static (SqliteCommand Index, SqliteCommand Fetch) UidCommands(SqliteConnection connection)
+    {
+        var index = connection.CreateCommand();
+        index.CommandText = "SELECT time, id FROM uid_index WHERE uid = @uid AND time >= @since AND time <= @until ORDER BY time DESC, id DESC";
+        index.Parameters.Add("@uid", SqliteType.Text);
+        index.Parameters.Add("@since", SqliteType.Integer);
+        index.Parameters.Add("@until", SqliteType.Integer);
+        return (index, connection.CreateCommand());
     }
 
     /// <summary>Adds the events of <paramref name="ids"/>, in that order, that have <paramref name="type"/> (unless null) and the caller may see, up to <paramref name="limit"/> results.</summary>
@@ -700,9 +718,12 @@ public sealed class SqliteEventStore : IEventStore
         List<StoredEvent> results, int limit, CancellationToken cancellationToken)
     {
         command.Parameters.Clear();
-        command.CommandText = type is null
+        var sql = type is null
             ? "SELECT id, uid, received_at, sender, xml FROM events WHERE id IN (SELECT value FROM json_each(@ids))"
             : "SELECT id, uid, received_at, sender, xml FROM events WHERE id IN (SELECT value FROM json_each(@ids)) AND type = @type";
+        // Set only when it changes, which would throw the prepared statement away.
+        if (!string.Equals(command.CommandText, sql, StringComparison.Ordinal))
+            command.CommandText = sql;
         command.Parameters.AddWithValue("@ids", "[" + string.Join(',', ids) + "]");
         if (type is not null)
             command.Parameters.AddWithValue("@type", type);
