@@ -366,9 +366,9 @@ public sealed class LabelPolicy
     /// <remarks>
     /// The element is written when the label has categories the attributes cannot carry, or when
     /// the event came with one (which is then made to say the same as the attributes). A plain
-    /// label rides in the attributes alone: every event grows by ~140 bytes with the element,
-    /// and on fan-out to 100 clients that cost a quarter of the throughput
-    /// (<c>bench/README.md</c>). The policy of an element-less label is the node's own.
+    /// label rides in the attributes alone: the element makes every event larger, and fan-out
+    /// multiplies those bytes into lost throughput (docs/dev/encode-once.md has the measurement).
+    /// The policy of an element-less label is the node's own.
     /// </remarks>
     private void Stamp(CotEvent evt, ConfidentialityLabel label, ConfidentialityLabel? elementSays)
     {

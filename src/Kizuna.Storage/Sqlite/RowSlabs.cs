@@ -42,7 +42,7 @@ internal readonly ref struct RowView(ReadOnlySpan<byte> row)
 /// <see cref="SqliteStoreOptions.BackpressureThreshold"/> events for seconds; as parsed events (a
 /// dozen objects each) they lived long enough to be promoted, and copying and marking them was
 /// most of the garbage collector's pauses, which stop the missile warning path too
-/// (bench/README.md, "The history's backlog as bytes"). Slabs live in the large object heap and are
+/// (docs/dev/storage-backpressure.md). Slabs live in the large object heap and are
 /// reused, so a backlog costs the collector next to nothing.
 /// </summary>
 /// <remarks>

@@ -14,8 +14,7 @@ namespace Kizuna.Storage.Sqlite;
 /// <remarks>
 /// This is what keeps a picture of many entities from costing the disk a scattered page write per
 /// event: an index keyed by uid written with every batch dirties one leaf per uid in the batch; a
-/// segment's entries sorted by uid dirty each leaf once per segment (bench/README.md, "The uid
-/// index behind the history").
+/// segment's entries sorted by uid dirty each leaf once per segment (docs/dev/uid-index.md).
 /// </remarks>
 internal sealed class UidTail
 {
@@ -23,8 +22,8 @@ internal sealed class UidTail
     private Generation _open = new();
     private Generation? _closing;
     // The generation last released, emptied for reuse: its lists keep their capacity, so a busy
-    // uid's entries do not cost a new large array every segment (with ten uids, 128 KB each, on
-    // the large object heap, whose growth brings full collections).
+    // uid's entries do not cost a new large array every segment (a busy uid's list is large enough
+    // for the large object heap, whose growth brings full collections).
     private Generation? _spare;
 
     /// <summary>One event of a uid: its own time (unix ms) and its id in the history.</summary>
