@@ -118,10 +118,13 @@ public static class CotTime
         return System.Text.Encoding.ASCII.GetString(buffer[..Format(utc, buffer)]);
     }
 
+    /// <summary>The last whole millisecond a DateTime holds, counted from the Unix epoch (integer, so no rounding past it).</summary>
+    private static readonly ulong MaxUnixMilliseconds = (ulong)((DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond);
+
     public static DateTime FromUnixMilliseconds(ulong ms)
-        => ms > (ulong)(DateTime.MaxValue - DateTime.UnixEpoch).TotalMilliseconds
+        => ms > MaxUnixMilliseconds
             ? throw new CotFormatException(CotRejectReason.BadTime, "time out of range")
-            : DateTime.UnixEpoch.AddMilliseconds(ms);
+            : new DateTime(DateTime.UnixEpoch.Ticks + ((long)ms * TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
 
     public static ulong ToUnixMilliseconds(DateTime utc)
         => utc <= DateTime.UnixEpoch ? 0 : (ulong)((utc.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond);
