@@ -107,7 +107,7 @@ public sealed class RoundTripPropertyTests(ITestOutputHelper output)
     /// An event as CoT XML. Canonical: exactly the bytes the encoder writes. Otherwise: attribute
     /// order, time fractions and offsets, numbers and whitespace as other writers produce them.
     /// </summary>
-    private static string GenerateEvent(Random random, bool canonical, bool extraAttributes)
+    internal static string GenerateEvent(Random random, bool canonical, bool extraAttributes)
     {
         var time = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(random.NextInt64(0, 6L * 365 * TimeSpan.TicksPerDay));
         if (canonical)
