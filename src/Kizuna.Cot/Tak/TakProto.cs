@@ -17,7 +17,16 @@ public static class TakProto
     /// <summary>The magic byte that starts every stream frame and mesh datagram.</summary>
     public const byte Magic = 0xBF;
 
+    /// <summary>The element each typed Detail field carries, by <see cref="DetailField"/> (Contact to Track) less <see cref="FirstTyped"/>.</summary>
     private static readonly string[] TypedNames = ["contact", "__group", "precisionlocation", "status", "takv", "track"];
+
+    private const DetailField FirstTyped = DetailField.Contact;
+    private const DetailField LastTyped = DetailField.Track;
+
+    private static string TypedName(DetailField field) => TypedNames[field - FirstTyped];
+
+    /// <summary>The typed Detail field for an element name, or null when the element has none.</summary>
+    private static DetailField? TypedField(string name) => Array.IndexOf(TypedNames, name) is var k and >= 0 ? FirstTyped + k : null;
 
     [ThreadStatic]
     private static ProtoWriter[]? t_writers;
@@ -82,14 +91,14 @@ public static class TakProto
         var reader = new ProtoReader(payload);
         while (reader.TryReadTag(out var field, out var wire))
         {
-            switch (field)
+            switch ((TakMessageField)field)
             {
-                case 1:
-                    ProtoReader.Expect(wire, 2);
+                case TakMessageField.TakControl:
+                    ProtoReader.Expect(wire, WireType.LengthDelimited);
                     control = ReadControl(reader.ReadBytes());
                     break;
-                case 2:
-                    ProtoReader.Expect(wire, 2);
+                case TakMessageField.CotEvent:
+                    ProtoReader.Expect(wire, WireType.LengthDelimited);
                     evt = ReadEvent(reader.ReadBytes(), limits, utcNow);
                     break;
                 default:
@@ -127,10 +136,10 @@ public static class TakProto
         {
             var c = writers[1];
             c.Reset();
-            c.UInt64(1, control.MinProtoVersion);
-            c.UInt64(2, control.MaxProtoVersion);
-            c.String(3, control.ContactUid);
-            message.Message(1, c);
+            c.UInt64((int)TakControlField.MinProtoVersion, control.MinProtoVersion);
+            c.UInt64((int)TakControlField.MaxProtoVersion, control.MaxProtoVersion);
+            c.String((int)TakControlField.ContactUid, control.ContactUid);
+            message.Message((int)TakMessageField.TakControl, c);
         }
 
         if (evt is not null)
@@ -138,35 +147,35 @@ public static class TakProto
             var e = writers[1];
             e.Reset();
             WriteEvent(e, evt, writers[2], writers[3]);
-            message.Message(2, e);
+            message.Message((int)TakMessageField.CotEvent, e);
         }
     }
 
     private static void WriteEvent(ProtoWriter w, CotEvent evt, ProtoWriter detail, ProtoWriter scratch)
     {
-        w.String(1, evt.Type);
-        w.String(2, evt.Access);
-        w.String(3, evt.Qos);
-        w.String(4, evt.Opex);
-        w.String(5, evt.Uid);
-        w.UInt64(6, CotTime.ToUnixMilliseconds(evt.Time));
-        w.UInt64(7, CotTime.ToUnixMilliseconds(evt.Start));
-        w.UInt64(8, CotTime.ToUnixMilliseconds(evt.Stale));
-        w.String(9, evt.How);
-        w.Double(10, evt.Point.Lat);
-        w.Double(11, evt.Point.Lon);
-        w.Double(12, evt.Point.Hae);
-        w.Double(13, evt.Point.Ce);
-        w.Double(14, evt.Point.Le);
+        w.String((int)CotEventField.Type, evt.Type);
+        w.String((int)CotEventField.Access, evt.Access);
+        w.String((int)CotEventField.Qos, evt.Qos);
+        w.String((int)CotEventField.Opex, evt.Opex);
+        w.String((int)CotEventField.Uid, evt.Uid);
+        w.UInt64((int)CotEventField.SendTime, CotTime.ToUnixMilliseconds(evt.Time));
+        w.UInt64((int)CotEventField.StartTime, CotTime.ToUnixMilliseconds(evt.Start));
+        w.UInt64((int)CotEventField.StaleTime, CotTime.ToUnixMilliseconds(evt.Stale));
+        w.String((int)CotEventField.How, evt.How);
+        w.Double((int)CotEventField.Lat, evt.Point.Lat);
+        w.Double((int)CotEventField.Lon, evt.Point.Lon);
+        w.Double((int)CotEventField.Hae, evt.Point.Hae);
+        w.Double((int)CotEventField.Ce, evt.Point.Ce);
+        w.Double((int)CotEventField.Le, evt.Point.Le);
         if (!evt.Detail.IsEmpty)
         {
             detail.Reset();
             WriteDetail(detail, evt.Detail, scratch);
-            w.Message(15, detail);
+            w.Message((int)CotEventField.Detail, detail);
         }
 
-        w.String(16, evt.Caveat);
-        w.String(17, evt.ReleasableTo);
+        w.String((int)CotEventField.Caveat, evt.Caveat);
+        w.String((int)CotEventField.ReleaseableTo, evt.ReleasableTo);
     }
 
     private static void WriteDetail(ProtoWriter w, CotDetail detail, ProtoWriter scratch)
@@ -175,7 +184,7 @@ public static class TakProto
         var inner = detail.InnerXml;
         if (!MayHoldTyped(inner))
         {
-            w.String(1, inner);
+            w.String((int)DetailField.XmlDetail, inner);
             return;
         }
 
@@ -184,10 +193,9 @@ public static class TakProto
         var seen = new int[TypedNames.Length];
         foreach (var element in detail.Elements)
         {
-            var slot = Array.IndexOf(TypedNames, element.Name);
-            if (slot >= 0)
+            if (TypedField(element.Name) is { } field)
             {
-                seen[slot]++;
+                seen[field - FirstTyped]++;
             }
         }
 
@@ -206,10 +214,10 @@ public static class TakProto
 
             // An element whose name occurs twice stays in xmlDetail, every copy: a typed copy would
             // lose to the xmlDetail one on decode.
-            var slot = Array.IndexOf(TypedNames, element.Name);
-            if (slot >= 0 && seen[slot] == 1 && TypedForm(slot, element) is { } form && string.Equals(form, element.ToXml(), StringComparison.Ordinal))
+            if (TypedField(element.Name) is { } typedField && seen[typedField - FirstTyped] == 1
+                && TypedForm(typedField, element) is { } form && string.Equals(form, element.ToXml(), StringComparison.Ordinal))
             {
-                typed[slot] = element;
+                typed[typedField - FirstTyped] = element;
             }
             else
             {
@@ -217,34 +225,36 @@ public static class TakProto
             }
         }
 
-        w.String(1, xml.ToString());
-        for (var slot = 0; slot < typed.Length; slot++)
+        w.String((int)DetailField.XmlDetail, xml.ToString());
+        for (var field = FirstTyped; field <= LastTyped; field++)
         {
-            if (typed[slot] is not { } element)
+            if (typed[field - FirstTyped] is not { } element)
             {
                 continue;
             }
 
+            // Each typed message's fields are numbered from 1 in the order FieldNames gives.
             scratch.Reset();
-            switch (slot)
+            switch (field)
             {
-                case 0: scratch.String(1, element.Attribute("endpoint")); scratch.String(2, element.Attribute("callsign")); break;
-                case 1: scratch.String(1, element.Attribute("name")); scratch.String(2, element.Attribute("role")); break;
-                case 2: scratch.String(1, element.Attribute("geopointsrc")); scratch.String(2, element.Attribute("altsrc")); break;
-                case 3: scratch.UInt64(1, uint.Parse(element.Attribute("battery")!, CultureInfo.InvariantCulture)); break;
-                case 4:
-                    scratch.String(1, element.Attribute("device"));
-                    scratch.String(2, element.Attribute("platform"));
-                    scratch.String(3, element.Attribute("os"));
-                    scratch.String(4, element.Attribute("version"));
+                case DetailField.Status:
+                    scratch.UInt64((int)StatusField.Battery, uint.Parse(element.Attribute("battery")!, CultureInfo.InvariantCulture));
                     break;
-                case 5:
-                    scratch.Double(1, double.Parse(element.Attribute("speed")!, CultureInfo.InvariantCulture));
-                    scratch.Double(2, double.Parse(element.Attribute("course")!, CultureInfo.InvariantCulture));
+                case DetailField.Track:
+                    scratch.Double((int)TrackField.Speed, double.Parse(element.Attribute("speed")!, CultureInfo.InvariantCulture));
+                    scratch.Double((int)TrackField.Course, double.Parse(element.Attribute("course")!, CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    var names = FieldNames(field);
+                    for (var k = 0; k < names.Length; k++)
+                    {
+                        scratch.String(k + 1, element.Attribute(names[k]));
+                    }
+
                     break;
             }
 
-            w.Message(slot + 2, scratch);
+            w.Message((int)field, scratch);
         }
     }
 
@@ -262,7 +272,7 @@ public static class TakProto
     }
 
     /// <summary>The XML a typed message decodes to, or null when the element cannot be typed.</summary>
-    private static string? TypedForm(int slot, CotElement element)
+    private static string? TypedForm(DetailField field, CotElement element)
     {
         if (element.Content.Count > 0)
         {
@@ -270,13 +280,13 @@ public static class TakProto
         }
 
         var a = element.Attributes;
-        switch (slot)
+        switch (field)
         {
-            case 3:
+            case DetailField.Status:
                 return a.Count == 1 && a[0].Key == "battery" && uint.TryParse(a[0].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var battery) && battery != 0
                     ? Render(element.Name, [("battery", battery.ToString(CultureInfo.InvariantCulture))])
                     : null;
-            case 5:
+            case DetailField.Track:
                 if (a.Count != 2 || a[0].Key != "speed" || a[1].Key != "course"
                     || !double.TryParse(a[0].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var speed)
                     || !double.TryParse(a[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var course)
@@ -287,7 +297,7 @@ public static class TakProto
 
                 return Render(element.Name, [("speed", Format(speed)), ("course", Format(course))]);
             default:
-                var names = FieldNames(slot);
+                var names = FieldNames(field);
                 var values = new List<(string Key, string? Value)>();
                 var k = 0;
                 foreach (var (key, value) in a)
@@ -310,12 +320,16 @@ public static class TakProto
         }
     }
 
-    private static string[] FieldNames(int slot) => slot switch
+    /// <summary>The attributes of a typed element in the order of its message's field numbers (1, 2, ...).</summary>
+    private static string[] FieldNames(DetailField field) => field switch
     {
-        0 => ["endpoint", "callsign"],
-        1 => ["name", "role"],
-        2 => ["geopointsrc", "altsrc"],
-        _ => ["device", "platform", "os", "version"],
+        DetailField.Contact => ["endpoint", "callsign"],
+        DetailField.Group => ["name", "role"],
+        DetailField.PrecisionLocation => ["geopointsrc", "altsrc"],
+        DetailField.Status => ["battery"],
+        DetailField.Takv => ["device", "platform", "os", "version"],
+        DetailField.Track => ["speed", "course"],
+        _ => throw new ArgumentOutOfRangeException(nameof(field)),
     };
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
@@ -341,11 +355,11 @@ public static class TakProto
         var r = new ProtoReader(data);
         while (r.TryReadTag(out var field, out var wire))
         {
-            switch (field)
+            switch ((TakControlField)field)
             {
-                case 1: ProtoReader.Expect(wire, 0); min = (uint)r.ReadVarint(); break;
-                case 2: ProtoReader.Expect(wire, 0); max = (uint)r.ReadVarint(); break;
-                case 3: ProtoReader.Expect(wire, 2); contact = r.ReadString(); break;
+                case TakControlField.MinProtoVersion: ProtoReader.Expect(wire, WireType.Varint); min = (uint)r.ReadVarint(); break;
+                case TakControlField.MaxProtoVersion: ProtoReader.Expect(wire, WireType.Varint); max = (uint)r.ReadVarint(); break;
+                case TakControlField.ContactUid: ProtoReader.Expect(wire, WireType.LengthDelimited); contact = r.ReadString(); break;
                 default: r.Skip(wire); break;
             }
         }
@@ -362,25 +376,25 @@ public static class TakProto
         var r = new ProtoReader(data);
         while (r.TryReadTag(out var field, out var wire))
         {
-            switch (field)
+            switch ((CotEventField)field)
             {
-                case 1: type = Str(ref r, wire); break;
-                case 2: access = Str(ref r, wire); break;
-                case 3: qos = Str(ref r, wire); break;
-                case 4: opex = Str(ref r, wire); break;
-                case 5: uid = Str(ref r, wire); break;
-                case 6: ProtoReader.Expect(wire, 0); send = r.ReadVarint(); break;
-                case 7: ProtoReader.Expect(wire, 0); start = r.ReadVarint(); break;
-                case 8: ProtoReader.Expect(wire, 0); stale = r.ReadVarint(); break;
-                case 9: how = Str(ref r, wire); break;
-                case 10: lat = Dbl(ref r, wire); break;
-                case 11: lon = Dbl(ref r, wire); break;
-                case 12: hae = Dbl(ref r, wire); break;
-                case 13: ce = Dbl(ref r, wire); break;
-                case 14: le = Dbl(ref r, wire); break;
-                case 15: ProtoReader.Expect(wire, 2); detail = ReadDetail(r.ReadBytes(), limits); break;
-                case 16: caveat = Str(ref r, wire); break;
-                case 17: releasable = Str(ref r, wire); break;
+                case CotEventField.Type: type = Str(ref r, wire); break;
+                case CotEventField.Access: access = Str(ref r, wire); break;
+                case CotEventField.Qos: qos = Str(ref r, wire); break;
+                case CotEventField.Opex: opex = Str(ref r, wire); break;
+                case CotEventField.Uid: uid = Str(ref r, wire); break;
+                case CotEventField.SendTime: ProtoReader.Expect(wire, WireType.Varint); send = r.ReadVarint(); break;
+                case CotEventField.StartTime: ProtoReader.Expect(wire, WireType.Varint); start = r.ReadVarint(); break;
+                case CotEventField.StaleTime: ProtoReader.Expect(wire, WireType.Varint); stale = r.ReadVarint(); break;
+                case CotEventField.How: how = Str(ref r, wire); break;
+                case CotEventField.Lat: lat = Dbl(ref r, wire); break;
+                case CotEventField.Lon: lon = Dbl(ref r, wire); break;
+                case CotEventField.Hae: hae = Dbl(ref r, wire); break;
+                case CotEventField.Ce: ce = Dbl(ref r, wire); break;
+                case CotEventField.Le: le = Dbl(ref r, wire); break;
+                case CotEventField.Detail: ProtoReader.Expect(wire, WireType.LengthDelimited); detail = ReadDetail(r.ReadBytes(), limits); break;
+                case CotEventField.Caveat: caveat = Str(ref r, wire); break;
+                case CotEventField.ReleaseableTo: releasable = Str(ref r, wire); break;
                 default: r.Skip(wire); break;
             }
         }
@@ -431,28 +445,28 @@ public static class TakProto
         var r = new ProtoReader(data);
         while (r.TryReadTag(out var field, out var wire))
         {
-            if (field == 1)
+            var detailField = (DetailField)field;
+            if (detailField == DetailField.XmlDetail)
             {
                 xmlDetail = Str(ref r, wire);
                 continue;
             }
 
-            if (field is < 2 or > 7)
+            if (detailField is < FirstTyped or > LastTyped)
             {
                 r.Skip(wire);
                 continue;
             }
 
-            ProtoReader.Expect(wire, 2);
-            var slot = field - 2;
-            typed[slot] = ReadTyped(slot, r.ReadBytes());
+            ProtoReader.Expect(wire, WireType.LengthDelimited);
+            typed[detailField - FirstTyped] = ReadTyped(detailField, r.ReadBytes());
         }
 
         var fromXml = string.IsNullOrEmpty(xmlDetail) ? CotDetail.Empty : CotDetail.FromXml(xmlDetail, limits);
         var sb = new StringBuilder();
-        for (var slot = 0; slot < typed.Length; slot++)
+        for (var field = FirstTyped; field <= LastTyped; field++)
         {
-            if (typed[slot] is { } xml && fromXml.Element(TypedNames[slot]) is null)
+            if (typed[field - FirstTyped] is { } xml && fromXml.Element(TypedName(field)) is null)
             {
                 sb.Append(xml);
             }
@@ -467,10 +481,10 @@ public static class TakProto
         return CotDetail.FromXml(sb.ToString(), limits);
     }
 
-    private static string ReadTyped(int slot, ReadOnlySpan<byte> data)
+    private static string ReadTyped(DetailField typedField, ReadOnlySpan<byte> data)
     {
-        var values = new (string Key, string? Value)[slot switch { 3 => 1, 5 => 2, 4 => 4, _ => 2 }];
-        var names = slot switch { 3 => ["battery"], 5 => ["speed", "course"], _ => FieldNames(slot) };
+        var names = FieldNames(typedField);
+        var values = new (string Key, string? Value)[names.Length];
         for (var k = 0; k < names.Length; k++)
         {
             values[k] = (names[k], null);
@@ -486,13 +500,13 @@ public static class TakProto
             }
 
             string value;
-            if (slot == 3)
+            if (typedField == DetailField.Status)
             {
-                ProtoReader.Expect(wire, 0);
+                ProtoReader.Expect(wire, WireType.Varint);
                 var battery = r.ReadVarint();
                 value = battery == 0 ? string.Empty : battery.ToString(CultureInfo.InvariantCulture);
             }
-            else if (slot == 5)
+            else if (typedField == DetailField.Track)
             {
                 var d = Dbl(ref r, wire);
                 value = d == 0 ? string.Empty : Format(d);
@@ -505,18 +519,18 @@ public static class TakProto
             values[field - 1] = (names[field - 1], value);
         }
 
-        return Render(TypedNames[slot], values);
+        return Render(TypedName(typedField), values);
     }
 
     private static string Str(ref ProtoReader r, int wire)
     {
-        ProtoReader.Expect(wire, 2);
+        ProtoReader.Expect(wire, WireType.LengthDelimited);
         return r.ReadString();
     }
 
     private static double Dbl(ref ProtoReader r, int wire)
     {
-        ProtoReader.Expect(wire, 1);
+        ProtoReader.Expect(wire, WireType.Fixed64);
         return r.ReadDouble();
     }
 }
