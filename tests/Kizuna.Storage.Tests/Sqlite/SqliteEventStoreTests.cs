@@ -441,14 +441,14 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         store.Append(Stored(Event("bravo", "a-h-G", T0.AddHours(-5), stale: T0.AddHours(20)), T0.AddHours(-5)));
         await store.FlushAsync(Cancel());
 
-        var before = await store.StateAtAsync(T0.AddMinutes(5), TimeSpan.FromHours(1), null, Cancel());
-        var after = await store.StateAtAsync(T0.AddMinutes(15), TimeSpan.FromHours(1), null, Cancel());
+        var before = await store.StateAtAsync(T0.AddMinutes(5), TimeSpan.FromHours(1), null, null, Cancel());
+        var after = await store.StateAtAsync(T0.AddMinutes(15), TimeSpan.FromHours(1), null, null, Cancel());
 
         Assert.Equal(1, Assert.Single(before, s => s.Event.Uid == "alpha").Event.Point.Lat);
         Assert.Equal(2, Assert.Single(after, s => s.Event.Uid == "alpha").Event.Point.Lat);
         // Silent for five hours but not stale: part of the picture (a window of recent history would miss it).
         Assert.Single(before, s => s.Event.Uid == "bravo");
-        Assert.Empty(await store.StateAtAsync(T0.AddHours(-6), TimeSpan.FromHours(1), null, Cancel()));
+        Assert.Empty(await store.StateAtAsync(T0.AddHours(-6), TimeSpan.FromHours(1), null, null, Cancel()));
     }
 
     [Fact]
@@ -460,7 +460,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         store.Append(Stored(Event("charlie", "a-f-G", T0, stale: T0.AddMinutes(5)), T0));
         await store.FlushAsync(Cancel());
 
-        var state = await store.StateAtAsync(T0.AddMinutes(30), TimeSpan.FromMinutes(20), s => s.Sender != "secret-sender", Cancel());
+        var state = await store.StateAtAsync(T0.AddMinutes(30), TimeSpan.FromMinutes(20), null, s => s.Sender != "secret-sender", Cancel());
 
         // The newest alpha is hidden from this caller: the one before it stands, not nothing and not the hidden one.
         Assert.Equal(1, Assert.Single(state, s => s.Event.Uid == "alpha").Event.Point.Lat);
@@ -507,7 +507,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
 
         Assert.True(sawIndexBehind, "The test never met a segment half written.");
         var at = T0.AddSeconds(1500);
-        var state = await store.StateAtAsync(at, TimeSpan.FromHours(1), null, Cancel());
+        var state = await store.StateAtAsync(at, TimeSpan.FromHours(1), null, null, Cancel());
         Assert.Equal(sent.Where(p => p.Value.Any(t => t <= at)).Select(p => p.Key).Order(StringComparer.Ordinal), state.Select(s => s.Event.Uid));
         Assert.All(state, s => Assert.Equal(sent[s.Event.Uid].Where(t => t <= at).Max(), s.Event.Time));
 
