@@ -34,6 +34,42 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_filtered_query_reads_no_row_the_caller_may_not_see_and_answers_the_same_whatever_is_hidden()
+    {
+        var store = await OpenAsync();
+        var labels = new Kizuna.Core.Labels.LabelPolicy(Kizuna.Core.Alliance.ProfileLoader.LoadDefault());
+        var shared = StoredLabel.Of(labels.Create("UNCLASSIFIED", ["USA", "JPN", "KOR"]));
+        var national = StoredLabel.Of(labels.Create("UNCLASSIFIED", ["JPN"]));
+        var secret = StoredLabel.Of(labels.Create("SECRET", ["USA", "JPN", "KOR"]));
+        var korea = labels.Anonymous("ROK-JCS", "kor-reader");
+        var filter = labels.FilterFor(korea);
+
+        async Task<(List<string> Uids, long Read)> AskAsync(string? uid = null, string? type = null)
+        {
+            var before = store.RowsRead;
+            var found = await store.QueryAsync(new EventQuery(Uid: uid, Type: type, Limit: 1000, Filter: filter), Cancel());
+            return ([.. found.Select(f => f.Event.Uid)], store.RowsRead - before);
+        }
+
+        for (var i = 0; i < 3; i++)
+            store.Append(Stored(Event($"seen-{i}", "a-f-G", T0.AddSeconds(i)), T0.AddSeconds(i)) with { Label = shared });
+        await store.FlushAsync(Cancel());
+        var alone = await AskAsync();
+        var aloneByType = await AskAsync(type: "a-f-G");
+        var aloneByUid = await AskAsync(uid: "seen-1");
+
+        for (var i = 0; i < 200; i++)
+            store.Append(Stored(Event(i % 2 == 0 ? "seen-1" : $"hidden-{i}", "a-f-G", T0.AddSeconds(10 + i)), T0.AddSeconds(10 + i)) with { Label = i % 3 == 0 ? secret : national });
+        await store.FlushAsync(Cancel());
+
+        Assert.Equal(alone, await AskAsync());
+        Assert.Equal(aloneByType, await AskAsync(type: "a-f-G"));
+        Assert.Equal(aloneByUid, await AskAsync(uid: "seen-1"));
+        Assert.Equal(3, alone.Read);
+        Assert.Equal(1, aloneByUid.Read);
+    }
+
+    [Fact]
     public async Task Appended_events_are_found_by_uid_after_flush()
     {
         var store = await OpenAsync();
