@@ -55,6 +55,7 @@ public sealed class KizunaMetrics : IDisposable
     private long _connectionsAccepted;
     private long _consoleFeedsOpen;
     private long _intakeRefusals;
+    private long _uidRefusals;
     private long _eventsIn;
     private long _eventsOut;
     private long _bytesIn;
@@ -106,7 +107,11 @@ public sealed class KizunaMetrics : IDisposable
     public void ConsoleFeedOpened() => Interlocked.Increment(ref _consoleFeedsOpen);
     public void ConsoleFeedClosed() => Interlocked.Decrement(ref _consoleFeedsOpen);
     public long IntakeRefusals => Volatile.Read(ref _intakeRefusals);
+
+    /// <summary>Events refused because their uid belongs to another organization.</summary>
+    public long UidRefusals => Volatile.Read(ref _uidRefusals);
     public void IntakeRefused() => Interlocked.Increment(ref _intakeRefusals);
+    public void UidRefused() => Interlocked.Increment(ref _uidRefusals);
     public void EventReceived() => Interlocked.Increment(ref _eventsIn);
     public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
     public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
@@ -155,6 +160,7 @@ public sealed class KizunaMetrics : IDisposable
         WarningStoreTimes.WritePrometheus(text, "kizuna_warning_store_seconds", "Durable append of each warning version, before anyone is told.");
         WarningIssueTimes.WritePrometheus(text, "kizuna_warning_issue_seconds", "From a sensor report accepted for fusion to its warning version queued to every entitled client.");
         Counter(text, "kizuna_intake_refusals_total", "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.", IntakeRefusals);
+        Counter(text, "kizuna_uid_refusals_total", "Events refused because their uid belongs to another organization (an update or re-label of what another sent).", UidRefusals);
         ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
         ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);
         return text.ToString();

@@ -69,4 +69,7 @@ internal static partial class Log
 
     [LoggerMessage(1018, LogLevel.Warning, "Warning issuer runs at normal priority: {Reason}; under a saturating load a warning then waits its turn for the CPU")]
     public static partial void IssuerAtNormalPriority(ILogger logger, string reason);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint}: its uid belongs to another organization ({Sender} may not update or re-label what {Owner} sent)")]
+    public static partial void UidOwnedElsewhere(ILogger logger, long connectionId, string remoteEndpoint, string sender, string owner);
 }

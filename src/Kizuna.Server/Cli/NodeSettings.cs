@@ -48,6 +48,13 @@ public sealed record NodeSettings
     /// <summary>An organization that has not acknowledged a warning after this long is escalated up its national chain.</summary>
     public TimeSpan WarningEscalate { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Whether <c>/metrics</c> is served to loopback callers without an identity. Either way an
+    /// identity of the hosting organization with the role <c>node-operator</c> may read it over HTTPS;
+    /// nobody else may.
+    /// </summary>
+    public bool MetricsLoopback { get; init; } = true;
+
     /// <summary>The organization of the profile that hosts this node; it gives the node its nation.</summary>
     public string NodeOrg { get; init; } = "JJOC";
 

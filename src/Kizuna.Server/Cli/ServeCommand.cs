@@ -23,10 +23,11 @@ public static class ServeCommand
     public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", "30s");
     public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
     public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
+    public static readonly SettingDefinition MetricsLoopback = new("metrics-loopback", "Serve /metrics to callers on the node's own machine (loopback) without an identity: true or false; over HTTPS an identity of the hosting organization with the role node-operator may read it either way", "true");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -108,6 +109,12 @@ public static class ServeCommand
             WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? TimeSpan.FromMinutes(2),
             NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
             ConsoleDir = value(ConsoleDir) is { Length: > 0 } console ? console : null,
+            MetricsLoopback = value(MetricsLoopback).Trim().ToLowerInvariant() switch
+            {
+                "" or "true" or "yes" or "1" => true,
+                "false" or "no" or "0" => false,
+                var other => throw new SettingsException($"metrics-loopback: '{other}' is neither true nor false"),
+            },
         };
     }
 }

@@ -106,6 +106,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(connection);
         builder.Services.AddSingleton<KizunaMetrics>();
         builder.Services.AddSingleton<LatestState>();
+        builder.Services.AddSingleton<UidOwners>();
         builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.WarningStoreDir, "warnings.db"), labels));
         builder.Services.AddSingleton(WarningsApi.OptionsFor(settings));
         builder.Services.AddSingleton(SensorCatalog.LoadDefault());
@@ -219,6 +220,7 @@ public sealed class KizunaNode : IAsyncDisposable
         }
 
         ServerLog.LatestRestored(node._logger, restored.Count);
+        app.Services.GetRequiredService<UidOwners>().Restore(await store.OwnersAsync(cancellationToken).ConfigureAwait(false));
 
         try
         {

@@ -50,7 +50,8 @@ public sealed class TestNode : IAsyncDisposable
         IPEndPoint? http = null,
         string? consoleDir = null,
         bool warningIntake = false,
-        string? warningDir = null)
+        string? warningDir = null,
+        bool metricsLoopback = true)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -70,6 +71,7 @@ public sealed class TestNode : IAsyncDisposable
             ConsoleDir = consoleDir,
             WarningIntake = warningIntake ? loopback : null,
             WarningDir = warningDir,
+            MetricsLoopback = metricsLoopback,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
