@@ -56,10 +56,13 @@ public sealed class FederationDialer(FederationNode node, DnsEndPoint target) : 
 
             var delay = _backoff.Next();
             FederationLog.DialFailed(_logger, $"{Target.Host}:{Target.Port}", attempt, reason, delay);
+
+            // The timer exists before anyone hears of the retry, so a test clock moved then fires it.
+            var wait = Task.Delay(delay, node.Time, stoppingToken);
             Retrying?.Invoke(attempt, delay, reason);
             try
             {
-                await Task.Delay(delay, node.Time, stoppingToken).ConfigureAwait(false);
+                await wait.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -18,22 +18,21 @@ public static class FederationHosting
     /// <summary>gRPC paths of the service: <c>/com.atakmap.FederatedChannel/...</c>.</summary>
     public const string ServicePath = "/com.atakmap.FederatedChannel";
 
-    /// <summary>Registers the node, gRPC, and one dialler per <c>--federate-with</c> target.</summary>
-    public static void AddKizunaFederation(this IServiceCollection services, FederationNode node)
+    /// <summary>Registers the node (built by <paramref name="create"/>), gRPC, and one dialler per <c>--federate-with</c> target.</summary>
+    public static void AddKizunaFederation(this IServiceCollection services, FederationOptions options, Func<IServiceProvider, FederationNode> create)
     {
-        services.AddSingleton(node);
-        services.AddSingleton(node.Links);
+        services.AddSingleton(create);
+        services.AddSingleton(sp => sp.GetRequiredService<FederationNode>().Links);
         services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = node.Options.MaxMessageBytes;
-            o.MaxSendMessageSize = node.Options.MaxMessageBytes;
+            o.MaxReceiveMessageSize = options.MaxMessageBytes;
+            o.MaxSendMessageSize = options.MaxMessageBytes;
             o.EnableDetailedErrors = false;
         });
-        var dialers = node.Options.FederateWith.Select(target => new FederationDialer(node, target)).ToList();
-        node.Dialers = dialers;
-        foreach (var dialer in dialers)
+        for (var i = 0; i < options.FederateWith.Count; i++)
         {
-            services.AddSingleton<IHostedService>(dialer);
+            var index = i;
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<FederationNode>().Dialers[index]);
         }
     }
 

@@ -45,6 +45,7 @@ public sealed class FederationNode : IDisposable
         Links = new FederationLinks(handler, loggers.CreateLogger("Kizuna.Federation"));
         Mapper = new FederationMapper(labels);
         Loggers = loggers;
+        Dialers = [.. options.FederateWith.Select(target => new FederationDialer(this, target))];
     }
 
     public string NodeId { get; }
@@ -65,7 +66,7 @@ public sealed class FederationNode : IDisposable
     public FederationMapper Mapper { get; }
 
     /// <summary>One dialler per <c>--federate-with</c> target.</summary>
-    public IReadOnlyList<FederationDialer> Dialers { get; internal set; } = [];
+    public IReadOnlyList<FederationDialer> Dialers { get; }
 
     internal TimeProvider Time { get; }
 

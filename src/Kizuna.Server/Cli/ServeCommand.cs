@@ -23,10 +23,12 @@ public static class ServeCommand
     public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", "30s");
     public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
     public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
+    public static readonly SettingDefinition Federation = new("federation", "Federation listener for partner nodes and TAK Servers (TAK federation v2, gRPC over TLS; a partner's node certificate is required), HOST:PORT; off unless set (9001 is customary)", "");
+    public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, Federation];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -37,13 +39,23 @@ public static class ServeCommand
             command.Options.Add(option);
         }
 
+        // Repeatable, so not a single-value option like the others.
+        var federateWith = new Option<string[]>("--" + FederateWith.Name)
+        {
+            Description = FederateWith.CreateOption().Description,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        command.Options.Add(federateWith);
+
         command.SetAction(async (parse, cancellationToken) =>
         {
             NodeSettings settings;
             try
             {
                 var sources = SettingSources.Load(parse.GetValue(configOption));
-                string Value(SettingDefinition s) => sources.Resolve(s, parse.GetValue(options.First(o => o.Setting == s).Option));
+                string Value(SettingDefinition s) => s == FederateWith
+                    ? sources.Resolve(s, parse.GetValue(federateWith) is { Length: > 0 } targets ? string.Join(',', targets) : null)
+                    : sources.Resolve(s, parse.GetValue(options.First(o => o.Setting == s).Option));
                 settings = Resolve(Value);
             }
             catch (SettingsException ex)
@@ -108,6 +120,8 @@ public static class ServeCommand
             WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? TimeSpan.FromMinutes(2),
             NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
             ConsoleDir = value(ConsoleDir) is { Length: > 0 } console ? console : null,
+            Federation = NodeSettings.ParseEndpoint(Federation.Name, value(Federation)),
+            FederateWith = NodeSettings.ParseTargets(FederateWith.Name, value(FederateWith)),
         };
     }
 }
