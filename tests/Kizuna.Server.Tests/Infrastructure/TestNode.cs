@@ -50,7 +50,9 @@ public sealed class TestNode : IAsyncDisposable
         IPEndPoint? http = null,
         string? consoleDir = null,
         bool warningIntake = false,
-        string? warningDir = null)
+        string? warningDir = null,
+        bool federation = false,
+        IReadOnlyList<DnsEndPoint>? federateWith = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -70,6 +72,8 @@ public sealed class TestNode : IAsyncDisposable
             ConsoleDir = consoleDir,
             WarningIntake = warningIntake ? loopback : null,
             WarningDir = warningDir,
+            Federation = federation ? loopback : null,
+            FederateWith = federateWith ?? [],
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
