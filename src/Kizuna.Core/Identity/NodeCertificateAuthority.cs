@@ -17,7 +17,7 @@ namespace Kizuna.Core.Identity;
 /// accepts that. Whoever can read <c>ca.key</c> can mint identities for this node: guard the data
 /// directory accordingly, and use a real PKI where that matters.
 /// </remarks>
-public sealed class NodeCertificateAuthority : IDisposable
+public sealed partial class NodeCertificateAuthority : IDisposable
 {
     /// <summary>The password of issued <c>client.p12</c> files: the empty string.</summary>
     /// <remarks>

@@ -64,6 +64,58 @@ public sealed record NodeSettings
     /// </summary>
     public string? ConsoleDir { get; init; }
 
+    /// <summary>The federation listener (TAK federation v2, gRPC over TLS with partner node certificates); null: off.</summary>
+    public IPEndPoint? Federation { get; init; }
+
+    /// <summary>Partner nodes this node dials and keeps linked (redialled with backoff for ever).</summary>
+    public IReadOnlyList<DnsEndPoint> FederateWith { get; init; } = [];
+
+    /// <summary>Parses a list of HOST:PORT (host names allowed), separated by commas or spaces, or a JSON array of them; empty means none.</summary>
+    public static IReadOnlyList<DnsEndPoint> ParseTargets(string setting, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return [];
+        }
+
+        string[] items;
+        if (value.TrimStart().StartsWith('['))
+        {
+            try
+            {
+                items = System.Text.Json.JsonSerializer.Deserialize<string[]>(value) ?? [];
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                throw new SettingsException($"{setting}: '{value}' is not a JSON array of HOST:PORT strings");
+            }
+        }
+        else
+        {
+            items = value.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        var targets = new List<DnsEndPoint>();
+        foreach (var item in items)
+        {
+            var colon = item.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(item.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is 0 or > 65535)
+            {
+                throw new SettingsException($"{setting}: '{item}' is not HOST:PORT (for example usfj-node.example:9001)");
+            }
+
+            var host = item[..colon].Trim('[', ']');
+            if (Uri.CheckHostName(host) == UriHostNameType.Unknown)
+            {
+                throw new SettingsException($"{setting}: '{host}' is not a host name or IP address");
+            }
+
+            targets.Add(new DnsEndPoint(host, port));
+        }
+
+        return targets;
+    }
+
     /// <summary>Parses "HOST:PORT" ("localhost", "*" and IPv6 "[::1]:PORT" accepted); empty means off.</summary>
     public static IPEndPoint? ParseEndpoint(string setting, string? value)
     {

@@ -24,10 +24,12 @@ public static class ServeCommand
     public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
     public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
     public static readonly SettingDefinition MetricsLoopback = new("metrics-loopback", "Serve /metrics to callers on the node's own machine (loopback) without an identity: true or false; over HTTPS an identity of the hosting organization with the role node-operator may read it either way", "true");
+    public static readonly SettingDefinition Federation = new("federation", "Federation listener for partner nodes and TAK Servers (TAK federation v2, gRPC over TLS; a partner's node certificate is required), HOST:PORT; off unless set (9001 is customary)", "");
+    public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -38,13 +40,23 @@ public static class ServeCommand
             command.Options.Add(option);
         }
 
+        // Repeatable, so not a single-value option like the others.
+        var federateWith = new Option<string[]>("--" + FederateWith.Name)
+        {
+            Description = FederateWith.CreateOption().Description,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        command.Options.Add(federateWith);
+
         command.SetAction(async (parse, cancellationToken) =>
         {
             NodeSettings settings;
             try
             {
                 var sources = SettingSources.Load(parse.GetValue(configOption));
-                string Value(SettingDefinition s) => sources.Resolve(s, parse.GetValue(options.First(o => o.Setting == s).Option));
+                string Value(SettingDefinition s) => s == FederateWith
+                    ? sources.Resolve(s, parse.GetValue(federateWith) is { Length: > 0 } targets ? string.Join(',', targets) : null)
+                    : sources.Resolve(s, parse.GetValue(options.First(o => o.Setting == s).Option));
                 settings = Resolve(Value);
             }
             catch (SettingsException ex)
@@ -115,6 +127,8 @@ public static class ServeCommand
                 "false" or "no" or "0" => false,
                 var other => throw new SettingsException($"metrics-loopback: '{other}' is neither true nor false"),
             },
+            Federation = NodeSettings.ParseEndpoint(Federation.Name, value(Federation)),
+            FederateWith = NodeSettings.ParseTargets(FederateWith.Name, value(FederateWith)),
         };
     }
 }

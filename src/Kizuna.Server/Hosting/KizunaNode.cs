@@ -9,6 +9,7 @@ using Kizuna.Core.Sessions;
 using Kizuna.Core.Storage;
 using Kizuna.Core.Warnings;
 using Kizuna.Cot;
+using Kizuna.Federation;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
 using Kizuna.Server.WebConsole;
@@ -55,7 +56,10 @@ public sealed class KizunaNode : IAsyncDisposable
     public LatestState Latest => _app.Services.GetRequiredService<LatestState>();
     public IWarningStore Warnings => _app.Services.GetRequiredService<IWarningStore>();
 
-    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https", "warning-intake"), or null when it is off.</summary>
+    /// <summary>This node as a federate (links, trust, diallers), or null when federation is off.</summary>
+    public FederationNode? Federation => _app.Services.GetService<FederationNode>();
+
+    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https", "warning-intake", "federation"), or null when it is off.</summary>
     public IPEndPoint? Endpoint(string listener) => listener == "warning-intake"
         ? _app.Services.GetService<WarningIntakeListener>()?.BoundEndpoint
         : _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
@@ -125,6 +129,14 @@ public sealed class KizunaNode : IAsyncDisposable
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WarningIntakeListener>());
         }
 
+        var federation = new FederationOptions(settings.Federation, settings.FederateWith) { MaxMessageBytes = Math.Max(2 * settings.MaxEventBytes, 64 * 1024) };
+        if (federation.Enabled)
+        {
+            // The seam for the outbox/resume work: replace NoFederationHandler with one that routes and acknowledges.
+            builder.Services.AddKizunaFederation(federation, sp => new FederationNode(
+                authority, labels, settings.NodeOrg, federation, NoFederationHandler.Instance, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.AddSingleton<ConsoleLive>();
@@ -174,6 +186,15 @@ public sealed class KizunaNode : IAsyncDisposable
                 });
             }
 
+            if (settings.Federation is { } federationListener)
+            {
+                kestrel.Listen(federationListener, l =>
+                {
+                    l.UseFederationTls(kestrel.ApplicationServices.GetRequiredService<FederationNode>());
+                    listeners["federation"] = l;
+                });
+            }
+
             if (settings.Https is { } https)
             {
                 kestrel.Listen(https, l =>
@@ -192,6 +213,12 @@ public sealed class KizunaNode : IAsyncDisposable
         });
 
         var app = builder.Build();
+        if (federation.Enabled)
+        {
+            app.UseFederationPortGate(() => listeners.TryGetValue("federation", out var l) ? l.IPEndPoint : null);
+            app.MapKizunaFederation();
+        }
+
         app.UseConsoleSecurityHeaders();
         // The console's live feed: a browser that vanishes without closing is noticed within a minute.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(40) });
@@ -237,6 +264,11 @@ public sealed class KizunaNode : IAsyncDisposable
         {
             var scheme = name switch { "http" => "http://", "https" => "https://", _ => string.Empty };
             ServerLog.Listening(node._logger, name, scheme + options.IPEndPoint);
+        }
+
+        if (node.Federation is { } federate)
+        {
+            FederationLog.Ready(node._logger, federate.NodeId, federate.Organization, federate.Trust.Partners.Count, settings.FederateWith.Count == 0 ? "none" : string.Join(", ", settings.FederateWith.Select(t => $"{t.Host}:{t.Port}")));
         }
 
         ServerLog.NodeHosted(node._logger, settings.NodeOrg, nodePrincipal.Nation, labels.Profile.Id, labels.Profile.Version, labels.Profile.Source);

@@ -51,7 +51,9 @@ public sealed class TestNode : IAsyncDisposable
         string? consoleDir = null,
         bool warningIntake = false,
         string? warningDir = null,
-        bool metricsLoopback = true)
+        bool metricsLoopback = true,
+        bool federation = false,
+        IReadOnlyList<DnsEndPoint>? federateWith = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -72,6 +74,8 @@ public sealed class TestNode : IAsyncDisposable
             WarningIntake = warningIntake ? loopback : null,
             WarningDir = warningDir,
             MetricsLoopback = metricsLoopback,
+            Federation = federation ? loopback : null,
+            FederateWith = federateWith ?? [],
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
