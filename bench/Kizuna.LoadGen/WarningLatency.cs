@@ -80,7 +80,8 @@ internal static class WarningLatency
 
         // Identities first, with the node's CLI, on the data directory the node will use.
         await console.WriteLineAsync($"issuing certificates: 1 sensor (JJOC), {o.Receivers} receivers ({string.Join(", ", ReceiverOrgs)})...").ConfigureAwait(false);
-        string sensorDir = await IssueAsync(dotnet, o.KizunaDll, data, work, "bench-sensor", "JJOC", ct).ConfigureAwait(false);
+        // A sensor feed granted the Sado radar its reports name (docs/warnings.md, "Who may send a report").
+        string sensorDir = await IssueAsync(dotnet, o.KizunaDll, data, work, "bench-sensor", "JJOC", ct, "--role", "sensor-feed", "--authorization", "sensor:FPS5-SADO").ConfigureAwait(false);
         var receiverDirs = new List<(string Dir, string Org)>();
         for (int i = 0; i < o.Receivers; i++)
         {
@@ -241,10 +242,10 @@ internal static class WarningLatency
         static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static async Task<string> IssueAsync(string dotnet, string dll, string data, string work, string name, string org, CancellationToken ct)
+    private static async Task<string> IssueAsync(string dotnet, string dll, string data, string work, string name, string org, CancellationToken ct, params string[] extra)
     {
         string dir = Path.Combine(work, "certs", name);
-        await ChildProcess.RunToEndAsync(dotnet, [dll, "certs", "client", "--name", name, "--org", org, "--out", dir, "--data-dir", data],
+        await ChildProcess.RunToEndAsync(dotnet, [dll, "certs", "client", "--name", name, "--org", org, "--out", dir, "--data-dir", data, .. extra],
             TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
         return dir;
     }

@@ -43,6 +43,7 @@ public sealed class KizunaMetrics : IDisposable
     private static readonly LabelRefusal[] LabelRefusals = Enum.GetValues<LabelRefusal>();
     private static readonly AccessExit[] AccessExits = Enum.GetValues<AccessExit>();
     private static readonly Warnings.ReportRefusal[] ReportRefusals = Enum.GetValues<Warnings.ReportRefusal>();
+    private static readonly Warnings.AcknowledgementRefusal[] AckRefusals = Enum.GetValues<Warnings.AcknowledgementRefusal>();
 
     private readonly Meter _meter;
     private readonly long[] _rejects = new long[RejectReasons.Length];
@@ -50,6 +51,7 @@ public sealed class KizunaMetrics : IDisposable
     private readonly long[] _labelRefusals = new long[LabelRefusals.Length];
     private readonly long[] _withheld = new long[AccessExits.Length];
     private readonly long[] _reportRefusals = new long[ReportRefusals.Length];
+    private readonly long[] _ackRefusals = new long[AckRefusals.Length];
     private long _warningsAcknowledged;
     private long _connectionsOpen;
     private long _connectionsAccepted;
@@ -122,6 +124,8 @@ public sealed class KizunaMetrics : IDisposable
     public void Withheld(AccessExit exit, long count = 1) => Interlocked.Add(ref _withheld[(int)exit], count);
     public void ReportRefused(Warnings.ReportRefusal reason) => Interlocked.Increment(ref _reportRefusals[(int)reason]);
     public long ReportRefusalCount(Warnings.ReportRefusal reason) => Volatile.Read(ref _reportRefusals[(int)reason]);
+    public void AcknowledgementRefused(Warnings.AcknowledgementRefusal reason) => Interlocked.Increment(ref _ackRefusals[(int)reason]);
+    public long AcknowledgementRefusalCount(Warnings.AcknowledgementRefusal reason) => Volatile.Read(ref _ackRefusals[(int)reason]);
     /// <summary>Every issued version is timed once, so the store histogram's count is the number issued.</summary>
     public long WarningsIssued => WarningStoreTimes.Count;
     public long WarningsAcknowledged => Volatile.Read(ref _warningsAcknowledged);
@@ -162,6 +166,7 @@ public sealed class KizunaMetrics : IDisposable
         Counter(text, "kizuna_intake_refusals_total", "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.", IntakeRefusals);
         Counter(text, "kizuna_uid_refusals_total", "Events refused because their uid belongs to another organization (an update or re-label of what another sent).", UidRefusals);
         ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
+        ByName(text, "kizuna_acknowledgement_refusals_total", "Warning acknowledgements refused, by reason.", "reason", AckRefusals, AcknowledgementRefusalCount);
         ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);
         return text.ToString();
     }

@@ -55,6 +55,12 @@ internal static partial class Log
     [LoggerMessage(1014, LogLevel.Warning, "Refused an acknowledgement on connection {ConnectionId} from {RemoteEndpoint}: {Detail}")]
     public static partial void AcknowledgementRefused(ILogger logger, long connectionId, string remoteEndpoint, string detail);
 
+    [LoggerMessage(1034, LogLevel.Warning, "Sensor catalog {Catalog} does not fit the alliance profile: {Problem}; only an identity holding its sensor:ID authorization may feed that sensor")]
+    public static partial void SensorCatalogMismatch(ILogger logger, string catalog, string problem);
+
+    [LoggerMessage(1033, LogLevel.Warning, "Refused an acknowledgement from {Recipient} ({Organization}): {AcknowledgementRefusal}")]
+    public static partial void AcknowledgementNotCounted(ILogger logger, string recipient, string organization, Kizuna.Core.Warnings.AcknowledgementRefusal acknowledgementRefusal);
+
     [LoggerMessage(1015, LogLevel.Warning, "Escalated a warning version {Organization} has not acknowledged to {Superior} ({Sessions} clients)")]
     public static partial void WarningEscalated(ILogger logger, string organization, string superior, int sessions);
 

@@ -120,10 +120,31 @@ public sealed class TestNode : IAsyncDisposable
     public Task<CotTestClient> ConnectTlsAsync(ClientCertificateFiles files)
         => CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
 
-    /// <summary>A TLS client on the warning intake (the node must be started with <c>warningIntake: true</c>).</summary>
-    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JJOC")
+    /// <summary>
+    /// Issues a sensor feed's certificate (role <c>sensor-feed</c>), as <c>kizuna certs client
+    /// --role sensor-feed [--authorization sensor:ID ...]</c> does. Default: a JASDF-ADC feed, the
+    /// operator of the J/FPS-5 radars; <paramref name="sensors"/> grants sensors beyond its own.
+    /// </summary>
+    public ClientCertificateFiles IssueSensorFeed(string name, string org = "JASDF-ADC", params string[] sensors)
     {
-        var files = Issue(name, org);
+        var organization = Node.Labels.Profile.FindOrganization(org) ?? throw new ArgumentException($"no organization {org}", nameof(org));
+        var claims = new IdentityClaims(name, organization.Nation, org, Kizuna.Core.Warnings.SensorAuthority.SensorFeedRole, "SECRET", [.. sensors.Select(s => "sensor:" + s)]);
+        if (!Node.Labels.TryCreatePrincipal(claims, out _, out var reason))
+        {
+            throw new ArgumentException(reason);
+        }
+
+        return IssueUnchecked(claims);
+    }
+
+    /// <summary>A sensor feed on the CoT TLS listener (<see cref="IssueSensorFeed"/>).</summary>
+    public Task<CotTestClient> ConnectSensorAsync(string name, string org = "JASDF-ADC", params string[] sensors)
+        => ConnectTlsAsync(IssueSensorFeed(name, org, sensors));
+
+    /// <summary>A sensor feed on the warning intake (the node must be started with <c>warningIntake: true</c>).</summary>
+    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JASDF-ADC")
+    {
+        var files = IssueSensorFeed(name, org);
         return CotTestClient.ConnectTlsAsync(Node.Endpoint("warning-intake")!, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
     }
 
