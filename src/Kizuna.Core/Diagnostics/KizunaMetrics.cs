@@ -43,6 +43,7 @@ public sealed class KizunaMetrics : IDisposable
     private static readonly LabelRefusal[] LabelRefusals = Enum.GetValues<LabelRefusal>();
     private static readonly AccessExit[] AccessExits = Enum.GetValues<AccessExit>();
     private static readonly Warnings.ReportRefusal[] ReportRefusals = Enum.GetValues<Warnings.ReportRefusal>();
+    private static readonly SendRefusal[] SendRefusals = Enum.GetValues<SendRefusal>();
 
     private readonly Meter _meter;
     private readonly long[] _rejects = new long[RejectReasons.Length];
@@ -50,6 +51,7 @@ public sealed class KizunaMetrics : IDisposable
     private readonly long[] _labelRefusals = new long[LabelRefusals.Length];
     private readonly long[] _withheld = new long[AccessExits.Length];
     private readonly long[] _reportRefusals = new long[ReportRefusals.Length];
+    private readonly long[] _sendRefusals = new long[SendRefusals.Length];
     private long _warningsAcknowledged;
     private long _connectionsOpen;
     private long _connectionsAccepted;
@@ -117,6 +119,8 @@ public sealed class KizunaMetrics : IDisposable
     public void Withheld(AccessExit exit, long count = 1) => Interlocked.Add(ref _withheld[(int)exit], count);
     public void ReportRefused(Warnings.ReportRefusal reason) => Interlocked.Increment(ref _reportRefusals[(int)reason]);
     public long ReportRefusalCount(Warnings.ReportRefusal reason) => Volatile.Read(ref _reportRefusals[(int)reason]);
+    public void SenderRefused(SendRefusal reason) => Interlocked.Increment(ref _sendRefusals[(int)reason]);
+    public long SenderRefusalCount(SendRefusal reason) => Volatile.Read(ref _sendRefusals[(int)reason]);
     /// <summary>Every issued version is timed once, so the store histogram's count is the number issued.</summary>
     public long WarningsIssued => WarningStoreTimes.Count;
     public long WarningsAcknowledged => Volatile.Read(ref _warningsAcknowledged);
@@ -156,6 +160,7 @@ public sealed class KizunaMetrics : IDisposable
         WarningIssueTimes.WritePrometheus(text, "kizuna_warning_issue_seconds", "From a sensor report accepted for fusion to its warning version queued to every entitled client.");
         Counter(text, "kizuna_intake_refusals_total", "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.", IntakeRefusals);
         ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
+        ByName(text, "kizuna_sender_refusals_total", "Events refused for the kind of principal that sent them (anonymous plain-TCP clients send picture updates only), by reason.", "reason", SendRefusals, SenderRefusalCount);
         ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);
         return text.ToString();
     }

@@ -69,4 +69,10 @@ internal static partial class Log
 
     [LoggerMessage(1018, LogLevel.Warning, "Warning issuer runs at normal priority: {Reason}; under a saturating load a warning then waits its turn for the CPU")]
     public static partial void IssuerAtNormalPriority(ILogger logger, string reason);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint} for its sender ({Kind}): {SendRefusal}: {Detail}")]
+    public static partial void SenderRefused(ILogger logger, long connectionId, string remoteEndpoint, PrincipalKind kind, SendRefusal sendRefusal, string detail);
+
+    [LoggerMessage(1031, LogLevel.Debug, "Did not tell connection {ConnectionId} from {RemoteEndpoint} why its input was rejected: one notice a second at most")]
+    public static partial void RejectNoticeSuppressed(ILogger logger, long connectionId, string remoteEndpoint);
 }
