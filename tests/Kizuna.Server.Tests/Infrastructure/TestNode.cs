@@ -50,7 +50,10 @@ public sealed class TestNode : IAsyncDisposable
         IPEndPoint? http = null,
         string? consoleDir = null,
         bool warningIntake = false,
-        string? warningDir = null)
+        string? warningDir = null,
+        TimeSpan? handshakeTimeout = null,
+        int? maxConnectionsPerAddress = null,
+        int? intakeHandshakeSlots = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -70,6 +73,9 @@ public sealed class TestNode : IAsyncDisposable
             ConsoleDir = consoleDir,
             WarningIntake = warningIntake ? loopback : null,
             WarningDir = warningDir,
+            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+            MaxConnectionsPerAddress = maxConnectionsPerAddress ?? 32,
+            IntakeHandshakeSlots = intakeHandshakeSlots ?? 16,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
@@ -115,9 +121,11 @@ public sealed class TestNode : IAsyncDisposable
         => CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
 
     /// <summary>A TLS client on the warning intake (the node must be started with <c>warningIntake: true</c>).</summary>
-    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JJOC")
+    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JJOC") => ConnectIntakeAsync(Issue(name, org));
+
+    /// <summary>A TLS client on the warning intake with an identity already issued.</summary>
+    public Task<CotTestClient> ConnectIntakeAsync(ClientCertificateFiles files)
     {
-        var files = Issue(name, org);
         return CotTestClient.ConnectTlsAsync(Node.Endpoint("warning-intake")!, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
     }
 
