@@ -115,7 +115,12 @@ public sealed class WarningIntakeListener(
                 continue;
             }
 
-            var handshake = new Handshake(socket, remote, time.GetTimestamp());
+            var address = remoteEndpoint?.Address;
+            var handshake = new Handshake(socket, remote, time.GetTimestamp(), () =>
+            {
+                Interlocked.Decrement(ref _open);
+                _perAddress.Leave(address);
+            });
             Handshake? displaced = null;
             lock (_gate)
             {
@@ -134,12 +139,12 @@ public sealed class WarningIntakeListener(
                 ServerLog.HandshakeDisplaced(logger, displaced.Remote, time.GetElapsedTime(displaced.Started).TotalSeconds, limits.HandshakeSlots);
             }
 
-            new Thread(() => Serve(handshake, remoteEndpoint?.Address)) { IsBackground = true, Name = "kizuna-intake-reader" }.Start();
+            new Thread(() => Serve(handshake)) { IsBackground = true, Name = "kizuna-intake-reader" }.Start();
         }
     }
 
     /// <summary>One connection, on its own thread: handshake (within the deadline), then blocking reads until it ends.</summary>
-    private void Serve(Handshake handshake, IPAddress? address)
+    private void Serve(Handshake handshake)
     {
         IssuerPriority.TryRaiseCurrentThread(); // said once by the issuer (logs 1017/1018)
         var socket = handshake.Socket;
@@ -198,8 +203,7 @@ public sealed class WarningIntakeListener(
         finally
         {
             socket.Dispose();
-            Interlocked.Decrement(ref _open);
-            _perAddress.Leave(address);
+            handshake.Release();
         }
     }
 
@@ -224,9 +228,22 @@ public sealed class WarningIntakeListener(
     }
 
     /// <summary>A connection still handshaking: ended once, either finished by its thread or closed by the deadline or a newcomer.</summary>
-    private sealed class Handshake(Socket socket, string remote, long started)
+    /// <remarks>
+    /// Its slot (and its address's count) is given back once: when the listener ends it, at once,
+    /// so a newcomer never waits for the closed connection's thread; otherwise when its thread ends.
+    /// </remarks>
+    private sealed class Handshake(Socket socket, string remote, long started, Action release)
     {
         private int _state; // 0 handshaking, 1 finished, 2 ended by the listener
+        private int _released;
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                release();
+            }
+        }
 
         public Socket Socket { get; } = socket;
         public string Remote { get; } = remote;
@@ -254,6 +271,7 @@ public sealed class WarningIntakeListener(
             }
 
             Socket.Dispose();
+            Release();
             return true;
         }
     }
