@@ -9,7 +9,7 @@ public static class ServeCommand
 {
     public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
     public static readonly SettingDefinition WarningDir = new("warning-dir", "Directory for the warning store (warnings.db). On a volume of its own, a warning's durable commit does not wait behind the event history's writes", "", "the data directory");
-    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: labelled with the hosting organization's default, national only; 8087 is customary)", "");
+    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: picture updates only, labelled UNCLASSIFIED and national only, and its clients read nothing above UNCLASSIFIED; 8087 is customary)", "");
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
     public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
     public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
