@@ -75,6 +75,10 @@ internal static class WarningLatency
         string work = Directory.CreateTempSubdirectory("kizuna-warning-").FullName;
         string data = Path.Combine(work, "data");
         Directory.CreateDirectory(data);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the node refuses a data directory other users can read
+        }
         string dotnet = DotnetHost();
         await console.WriteLineAsync($"work directory (logs and certificates; the node's data is removed at the end): {work}").ConfigureAwait(false);
 
@@ -94,7 +98,7 @@ internal static class WarningLatency
         var intakeEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         using var nodeData = new NodeData(data, console);
         using var node = ChildProcess.Start("kizuna", dotnet,
-            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", ""],
+            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", "", "--max-connections-per-address", "100000"],
             "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
         await node.WaitReadyAsync(o.NodeStartTimeout, ct).ConfigureAwait(false);
 

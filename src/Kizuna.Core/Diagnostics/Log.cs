@@ -78,4 +78,10 @@ internal static partial class Log
 
     [LoggerMessage(1030, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint}: its uid belongs to another organization ({Sender} may not update or re-label what {Owner} sent)")]
     public static partial void UidOwnedElsewhere(ILogger logger, long connectionId, string remoteEndpoint, string sender, string owner);
+
+    [LoggerMessage(1035, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint} for its sender ({Kind}): {SendRefusal}: {Detail}")]
+    public static partial void SenderRefused(ILogger logger, long connectionId, string remoteEndpoint, PrincipalKind kind, SendRefusal sendRefusal, string detail);
+
+    [LoggerMessage(1036, LogLevel.Debug, "Did not tell connection {ConnectionId} from {RemoteEndpoint} why its input was rejected: one notice a second at most")]
+    public static partial void RejectNoticeSuppressed(ILogger logger, long connectionId, string remoteEndpoint);
 }

@@ -175,14 +175,18 @@ public sealed class LabelPolicy
     }
 
     /// <summary>
-    /// A client of the plain-TCP listener, which has no identity: a member of the hosting
-    /// organization at its default classification, releasing to its own nation only.
+    /// A client of the plain-TCP listener, which has no identity (anyone on the network can be
+    /// one): a member of the hosting organization's nation, cleared to the lowest classification
+    /// of the policy whatever the organization's default, so the access decision withholds
+    /// everything above it on every exit; what it sends is labelled at that classification,
+    /// releasable to its nation only. What it may send at all: <see cref="SenderRights"/>.
     /// </summary>
     public Principal Anonymous(string hostOrganization, string name)
     {
         var organization = RequireOrganization(hostOrganization);
-        var level = Profile.ClassificationLevel(organization.DefaultClassification);
-        return Build(PrincipalKind.Anonymous, name, organization.Nation, organization, "anonymous", level, [], NationBit(organization.Nation));
+        var principal = Build(PrincipalKind.Anonymous, name, organization.Nation, organization, "anonymous", 0, [], NationBit(organization.Nation));
+        principal.DefaultLabel = Label(0, principal.NationBit, [], null);
+        return principal;
     }
 
     /// <summary>The node itself: cleared to the highest level, releasing as its hosting organization may.</summary>

@@ -58,7 +58,7 @@ public static class EventsApi
 
             if (!context.Request.Query.TryGetValue("at", out var atText) || !TryParseTime(atText.ToString(), out var at))
             {
-                return Results.BadRequest(new ErrorJson("at: expected an ISO 8601 time such as 2026-11-22T09:00:00Z"));
+                return Results.BadRequest(new ErrorJson(TimeExpected("at", "2026-11-22T09:00:00Z")));
             }
 
             var view = new AccessView(caller, labels, node.Principal);
@@ -121,13 +121,19 @@ public static class EventsApi
 
         if (parameters.TryGetValue("since", out var sinceText) && !TryParseTime(sinceText.ToString(), out since))
         {
-            error = "since: expected an ISO 8601 time such as 2026-11-22T09:00:00Z";
+            error = TimeExpected("since", "2026-11-22T09:00:00Z");
             return false;
         }
 
         if (parameters.TryGetValue("until", out var untilText) && !TryParseTime(untilText.ToString(), out until))
         {
-            error = "until: expected an ISO 8601 time such as 2026-11-22T10:00:00Z";
+            error = TimeExpected("until", "2026-11-22T10:00:00Z");
+            return false;
+        }
+
+        if (since > until)
+        {
+            error = "since: must not be after until";
             return false;
         }
 
@@ -147,9 +153,19 @@ public static class EventsApi
         return true;
     }
 
+    /// <summary>The times a query may name: CoT times are after 1970, and a day's margin at the end keeps every window computed from them (a replay's stale hour, say) in range.</summary>
+    public static readonly DateTime EarliestTime = DateTime.UnixEpoch;
+
+    /// <summary>See <see cref="EarliestTime"/>.</summary>
+    public static readonly DateTime LatestTime = DateTime.SpecifyKind(DateTime.MaxValue.Date.AddDays(-1), DateTimeKind.Utc);
+
+    private static string TimeExpected(string name, string example)
+        => $"{name}: expected an ISO 8601 time from {EarliestTime:yyyy-MM-dd} to {LatestTime:yyyy-MM-dd}, such as {example}";
+
     private static bool TryParseTime(string text, out DateTime? time)
     {
-        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed);
+        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            && parsed.UtcDateTime >= EarliestTime && parsed.UtcDateTime <= LatestTime;
         time = ok ? parsed.UtcDateTime : null;
         return ok;
     }

@@ -35,6 +35,19 @@ public sealed record NodeSettings
     public TimeSpan? Retention { get; init; }
 
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A TLS handshake (CoT TLS, HTTPS, the warning intake) must finish within this, whole, however its bytes trickle.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections one remote address may have open at once on each CoT listener, the HTTPS listener and the warning intake.</summary>
+    public int MaxConnectionsPerAddress { get; init; } = 32;
+
+    /// <summary>
+    /// Of the warning intake's connection slots, at most this many may be still handshaking; when
+    /// they are all taken, the oldest unfinished handshake gives way to a new connection, so
+    /// trickling handshakes never lock an authenticated sensor out.
+    /// </summary>
+    public int IntakeHandshakeSlots { get; init; } = 16;
     public int MaxEventBytes { get; init; } = 64 * 1024;
     public int PictureQueueCapacity { get; init; } = 4096;
     public string LogFormat { get; init; } = "text";

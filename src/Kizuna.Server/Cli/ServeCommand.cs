@@ -9,13 +9,16 @@ public static class ServeCommand
 {
     public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
     public static readonly SettingDefinition WarningDir = new("warning-dir", "Directory for the warning store (warnings.db). On a volume of its own, a warning's durable commit does not wait behind the event history's writes", "", "the data directory");
-    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: labelled with the hosting organization's default, national only; 8087 is customary)", "");
+    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: picture updates only, labelled UNCLASSIFIED and national only, and its clients read nothing above UNCLASSIFIED; 8087 is customary)", "");
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
     public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
     public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
     public static readonly SettingDefinition WarningIntake = new("warning-intake", "Priority intake for sensor reports and warning acknowledgements only, TLS with client certificates, HOST:PORT; off unless set (each connection is read on a thread of its own, at real-time priority where permitted)", "");
     public static readonly SettingDefinition Retention = new("retention", "Delete history older than this (90m, 12h, 30d)", "", "keep everything");
     public static readonly SettingDefinition IdleTimeout = new("idle-timeout", "Close a CoT connection silent for this long", "5m");
+    public static readonly SettingDefinition HandshakeTimeout = new("handshake-timeout", "A TLS handshake (CoT TLS, HTTPS, warning intake) must finish within this, whole, or the connection is closed", "10s");
+    public static readonly SettingDefinition MaxConnectionsPerAddress = new("max-connections-per-address", "Connections one remote IP address may have open at once on each CoT listener, the HTTPS listener and the warning intake; more are refused, logged and counted", "32");
+    public static readonly SettingDefinition IntakeHandshakeSlots = new("intake-handshake-slots", "Of the warning intake's 64 connection slots, at most this many may be still handshaking (the oldest unfinished handshake gives way to a new connection), so the rest stay for authenticated sensors", "16");
     public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", "65536");
     public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", "4096");
     public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", "text");
@@ -29,7 +32,7 @@ public static class ServeCommand
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -93,6 +96,14 @@ public static class ServeCommand
         return command;
     }
 
+    private static int IntakeSlots(string value)
+    {
+        var slots = NodeSettings.ParsePositiveInt(IntakeHandshakeSlots.Name, value, 16);
+        return slots < WarningIntakeListener.MaxConnections
+            ? slots
+            : throw new SettingsException($"{IntakeHandshakeSlots.Name}: {slots} would leave no slot of the intake's {WarningIntakeListener.MaxConnections} for authenticated sensors; give fewer");
+    }
+
     /// <summary>Turns resolved strings into typed settings; every problem names its setting.</summary>
     public static NodeSettings Resolve(Func<SettingDefinition, string> value)
     {
@@ -113,6 +124,9 @@ public static class ServeCommand
             WarningIntake = NodeSettings.ParseEndpoint(WarningIntake.Name, value(WarningIntake)),
             Retention = NodeSettings.ParseDuration(Retention.Name, value(Retention)),
             IdleTimeout = NodeSettings.ParseDuration(IdleTimeout.Name, value(IdleTimeout)) ?? TimeSpan.FromMinutes(5),
+            HandshakeTimeout = NodeSettings.ParseDuration(HandshakeTimeout.Name, value(HandshakeTimeout)) ?? TimeSpan.FromSeconds(10),
+            MaxConnectionsPerAddress = NodeSettings.ParsePositiveInt(MaxConnectionsPerAddress.Name, value(MaxConnectionsPerAddress), 32),
+            IntakeHandshakeSlots = IntakeSlots(value(IntakeHandshakeSlots)),
             MaxEventBytes = NodeSettings.ParsePositiveInt(MaxEventBytes.Name, value(MaxEventBytes), 64 * 1024),
             PictureQueueCapacity = NodeSettings.ParsePositiveInt(PictureQueue.Name, value(PictureQueue), 4096),
             LogFormat = logFormat,

@@ -84,7 +84,7 @@ public sealed class KizunaNode : IAsyncDisposable
         ConnectionOptions? connectionOptions = null)
     {
         var labels = LoadLabelPolicy(settings.Profile, settings.NodeOrg);
-        Directory.CreateDirectory(settings.DataDir);
+        PrepareDataDirectories(settings);
         var authority = NodeCertificateAuthority.LoadOrCreate(settings.DataDir);
         var authenticator = new ClientAuthenticator(authority, labels);
 
@@ -125,7 +125,8 @@ public sealed class KizunaNode : IAsyncDisposable
         if (settings.WarningIntake is { } intake)
         {
             builder.Services.AddSingleton(sp => new WarningIntakeListener(
-                intake, authority, authenticator, sp.GetRequiredService<CotConnection>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<WarningIntakeListener>>()));
+                intake, authority, authenticator, sp.GetRequiredService<CotConnection>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<WarningIntakeListener>>(),
+                new IntakeLimits(settings.HandshakeTimeout, settings.MaxConnectionsPerAddress, settings.IntakeHandshakeSlots), sp.GetRequiredService<KizunaMetrics>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WarningIntakeListener>());
         }
 
@@ -162,6 +163,7 @@ public sealed class KizunaNode : IAsyncDisposable
                 kestrel.Listen(tcp, l =>
                 {
                     l.Protocols = HttpProtocols.None;
+                    LimitConnections(l, "cot-tcp", settings, tls: false, kestrel.ApplicationServices);
                     l.UseConnectionHandler<CotConnectionHandler>();
                     listeners["cot-tcp"] = l;
                 });
@@ -171,7 +173,9 @@ public sealed class KizunaNode : IAsyncDisposable
             {
                 kestrel.Listen(tls, l =>
                 {
-                    l.UseHttps(CotTlsOptions(authority, authenticator, kestrel.ApplicationServices));
+                    LimitConnections(l, "cot-tls", settings, tls: true, kestrel.ApplicationServices);
+                    l.UseHttps(CotTlsOptions(authority, authenticator, settings.HandshakeTimeout, kestrel.ApplicationServices));
+                    l.Use(HandshakeFinished);
                     l.UseConnectionHandler<CotConnectionHandler>();
                     listeners["cot-tls"] = l;
                 });
@@ -200,13 +204,16 @@ public sealed class KizunaNode : IAsyncDisposable
                 kestrel.Listen(https, l =>
                 {
                     l.Protocols = HttpProtocols.Http1AndHttp2;
+                    LimitConnections(l, "https", settings, tls: true, kestrel.ApplicationServices);
                     l.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = authority.ServerCertificate,
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = ValidateClient(authenticator, kestrel.ApplicationServices),
                         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        HandshakeTimeout = settings.HandshakeTimeout,
                     });
+                    l.Use(HandshakeFinished);
                     listeners["https"] = l;
                 });
             }
@@ -324,13 +331,85 @@ public sealed class KizunaNode : IAsyncDisposable
         return new LabelPolicy(profile);
     }
 
-    private static HttpsConnectionAdapterOptions CotTlsOptions(NodeCertificateAuthority authority, ClientAuthenticator authenticator, IServiceProvider services)
+    /// <summary>
+    /// The data directory (and the warning directory) 0700, created so or refused when another
+    /// local user can read it (the message says the chmod that fixes it); the databases are created
+    /// 0600 before SQLite opens them, so their WAL and shared-memory files are 0600 too.
+    /// </summary>
+    private static void PrepareDataDirectories(NodeSettings settings)
+    {
+        try
+        {
+            PrivateDirectory.Prepare(settings.DataDir, "data-dir");
+            if (settings.WarningDir is { } warningDir)
+            {
+                PrivateDirectory.Prepare(warningDir, "warning-dir");
+            }
+        }
+        catch (InsecureDirectoryException ex)
+        {
+            throw new SettingsException(ex.Message);
+        }
+
+        PrivateDirectory.CreateFile(Path.Combine(settings.DataDir, "kizuna.db"));
+        PrivateDirectory.CreateFile(Path.Combine(settings.WarningStoreDir, "warnings.db"));
+    }
+
+    /// <summary>Set on a connection once its TLS handshake is done (the middleware after UseHttps), so the limit before it can tell a handshake that ran out of time.</summary>
+    private static readonly object HandshakeDone = new();
+
+    private static ConnectionDelegate HandshakeFinished(ConnectionDelegate next) => context =>
+    {
+        context.Items[HandshakeDone] = true;
+        return next(context);
+    };
+
+    /// <summary>
+    /// Runs before TLS, so it counts connections still handshaking: at most
+    /// <see cref="NodeSettings.MaxConnectionsPerAddress"/> open at once from one address on this
+    /// listener (more are refused, logged 4030 and counted); a TLS handshake that ran past
+    /// <see cref="NodeSettings.HandshakeTimeout"/> (Kestrel ends it) is logged 4031 and counted.
+    /// </summary>
+    private static void LimitConnections(ListenOptions listen, string listener, NodeSettings settings, bool tls, IServiceProvider services)
+    {
+        var limit = new AddressLimit(settings.MaxConnectionsPerAddress);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Server.Connections");
+        listen.Use(next => async context =>
+        {
+            var metrics = services.GetRequiredService<KizunaMetrics>();
+            var remote = context.RemoteEndPoint as IPEndPoint;
+            if (!limit.TryEnter(remote?.Address))
+            {
+                metrics.ConnectionRefused(ConnectionRefusal.PerAddressLimit);
+                ServerLog.AddressLimitReached(logger, listener, remote?.ToString() ?? "unknown", limit.Max);
+                context.Abort();
+                return;
+            }
+
+            var started = TimeProvider.System.GetTimestamp();
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                limit.Leave(remote?.Address);
+                if (tls && !context.Items.ContainsKey(HandshakeDone) && TimeProvider.System.GetElapsedTime(started) >= settings.HandshakeTimeout)
+                {
+                    metrics.ConnectionRefused(ConnectionRefusal.HandshakeTimeout);
+                    ServerLog.HandshakeTimedOut(logger, listener, remote?.ToString() ?? "unknown", settings.HandshakeTimeout.TotalSeconds);
+                }
+            }
+        });
+    }
+
+    private static HttpsConnectionAdapterOptions CotTlsOptions(NodeCertificateAuthority authority, ClientAuthenticator authenticator, TimeSpan handshakeTimeout, IServiceProvider services)
         => new()
         {
             ServerCertificate = authority.ServerCertificate,
             ClientCertificateMode = ClientCertificateMode.RequireCertificate,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            HandshakeTimeout = TimeSpan.FromSeconds(10),
+            HandshakeTimeout = handshakeTimeout,
             ClientCertificateValidation = ValidateClient(authenticator, services),
         };
 

@@ -89,6 +89,10 @@ public sealed class KizunaProcess : IAsyncLifetime
         }
 
         Directory.CreateDirectory(DataDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the node refuses a data directory other users can read
+        }
         // One at a time: the first creates the CA, and each appends to the CA's registry file.
         foreach (var (name, identity) in PreissuedClients)
         {

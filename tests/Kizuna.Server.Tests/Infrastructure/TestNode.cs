@@ -53,7 +53,10 @@ public sealed class TestNode : IAsyncDisposable
         string? warningDir = null,
         bool metricsLoopback = true,
         bool federation = false,
-        IReadOnlyList<DnsEndPoint>? federateWith = null)
+        IReadOnlyList<DnsEndPoint>? federateWith = null,
+        TimeSpan? handshakeTimeout = null,
+        int? maxConnectionsPerAddress = null,
+        int? intakeHandshakeSlots = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -76,6 +79,9 @@ public sealed class TestNode : IAsyncDisposable
             MetricsLoopback = metricsLoopback,
             Federation = federation ? loopback : null,
             FederateWith = federateWith ?? [],
+            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+            MaxConnectionsPerAddress = maxConnectionsPerAddress ?? 32,
+            IntakeHandshakeSlots = intakeHandshakeSlots ?? 16,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
@@ -142,9 +148,11 @@ public sealed class TestNode : IAsyncDisposable
         => ConnectTlsAsync(IssueSensorFeed(name, org, sensors));
 
     /// <summary>A sensor feed on the warning intake (the node must be started with <c>warningIntake: true</c>).</summary>
-    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JASDF-ADC")
+    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JASDF-ADC") => ConnectIntakeAsync(IssueSensorFeed(name, org));
+
+    /// <summary>A TLS client on the warning intake with an identity already issued.</summary>
+    public Task<CotTestClient> ConnectIntakeAsync(ClientCertificateFiles files)
     {
-        var files = IssueSensorFeed(name, org);
         return CotTestClient.ConnectTlsAsync(Node.Endpoint("warning-intake")!, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
     }
 
