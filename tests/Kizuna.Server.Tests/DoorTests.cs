@@ -41,7 +41,7 @@ public sealed class DoorTests
         Assert.Equal(4, reasons.Count(r => r == nameof(SendRefusal.NotPictureUpdate)));
         Assert.Single(reasons, nameof(SendRefusal.Directed));
         Assert.Contains("picture updates only", refusals[0].Detail.InnerXml, StringComparison.Ordinal);
-        await node.Logs.WaitForAsync(e => e.EventId.Id == 1030, 5, TestNode.Timeout);
+        await node.Logs.WaitForAsync(e => e.EventId.Id == 1035, 5, TestNode.Timeout);
         Assert.Equal(4, node.Node.Metrics.SenderRefusalCount(SendRefusal.NotPictureUpdate));
         Assert.Contains("kizuna_sender_refusals_total{reason=\"Directed\"} 1", node.Node.Metrics.ToPrometheusText(), StringComparison.Ordinal);
 
@@ -291,7 +291,7 @@ public sealed class DoorTests
         Assert.DoesNotContain("200", refusal.ToXml(), StringComparison.Ordinal); // the reason, never the input
 
         await client.SendAsync(CotText.Position("bad-lat-2", "B", lat: 200));
-        await node.Logs.WaitForAsync(e => e.EventId.Id == 1031, TestNode.Timeout);
+        await node.Logs.WaitForAsync(e => e.EventId.Id == 1036, TestNode.Timeout);
         await client.SendAsync(CotText.Ping("barrier"));
         await client.ExpectAsync(e => e.Type == TakControlEvents.PongType, "the pong");
         Assert.Single(client.Received, e => e.Type == RefusalNotice.Type);
