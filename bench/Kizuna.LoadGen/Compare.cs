@@ -177,8 +177,12 @@ internal static class Compare
         var http = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         string data = Path.Combine(work, "data");
         Directory.CreateDirectory(data);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the node refuses a data directory other users can read
+        }
         var node = ChildProcess.Start("kizuna", dotnet,
-            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--http", http.ToString(), "--https", ""],
+            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--http", http.ToString(), "--https", "", "--max-connections-per-address", "100000"],
             "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
         try
         {

@@ -75,12 +75,17 @@ internal static class WarningLatency
         string work = Directory.CreateTempSubdirectory("kizuna-warning-").FullName;
         string data = Path.Combine(work, "data");
         Directory.CreateDirectory(data);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the node refuses a data directory other users can read
+        }
         string dotnet = DotnetHost();
         await console.WriteLineAsync($"work directory (logs and certificates; the node's data is removed at the end): {work}").ConfigureAwait(false);
 
         // Identities first, with the node's CLI, on the data directory the node will use.
         await console.WriteLineAsync($"issuing certificates: 1 sensor (JJOC), {o.Receivers} receivers ({string.Join(", ", ReceiverOrgs)})...").ConfigureAwait(false);
-        string sensorDir = await IssueAsync(dotnet, o.KizunaDll, data, work, "bench-sensor", "JJOC", ct).ConfigureAwait(false);
+        // A sensor feed granted the Sado radar its reports name (docs/warnings.md, "Who may send a report").
+        string sensorDir = await IssueAsync(dotnet, o.KizunaDll, data, work, "bench-sensor", "JJOC", ct, "--role", "sensor-feed", "--authorization", "sensor:FPS5-SADO").ConfigureAwait(false);
         var receiverDirs = new List<(string Dir, string Org)>();
         for (int i = 0; i < o.Receivers; i++)
         {
@@ -93,7 +98,7 @@ internal static class WarningLatency
         var intakeEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         using var nodeData = new NodeData(data, console);
         using var node = ChildProcess.Start("kizuna", dotnet,
-            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", ""],
+            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", "", "--max-connections-per-address", "100000"],
             "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
         await node.WaitReadyAsync(o.NodeStartTimeout, ct).ConfigureAwait(false);
 
@@ -241,10 +246,10 @@ internal static class WarningLatency
         static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
     }
 
-    private static async Task<string> IssueAsync(string dotnet, string dll, string data, string work, string name, string org, CancellationToken ct)
+    private static async Task<string> IssueAsync(string dotnet, string dll, string data, string work, string name, string org, CancellationToken ct, params string[] extra)
     {
         string dir = Path.Combine(work, "certs", name);
-        await ChildProcess.RunToEndAsync(dotnet, [dll, "certs", "client", "--name", name, "--org", org, "--out", dir, "--data-dir", data],
+        await ChildProcess.RunToEndAsync(dotnet, [dll, "certs", "client", "--name", name, "--org", org, "--out", dir, "--data-dir", data, .. extra],
             TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
         return dir;
     }

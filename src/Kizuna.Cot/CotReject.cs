@@ -18,6 +18,9 @@ public enum CotRejectReason
     BadVarint,
     BadLength,
     BadProtobuf,
+
+    /// <summary>A protobuf string field holds a character the XML decoder refuses too (<see cref="CotCharacters"/>).</summary>
+    ControlCharacter,
 }
 
 /// <summary>A refusal with a human-readable reason. The message never echoes the client's bytes.</summary>

@@ -43,8 +43,8 @@ public sealed class ViewTests(ChromiumFixture chromium, NodeFixture nodes) : ICl
     public async Task The_main_views_are_captured_with_entities_and_warnings_in_English_Japanese_and_Korean()
     {
         var node = nodes.Node;
-        await using var jjoc = await node.ConnectTlsAsync("views-jjoc-sensor-desk");
-        await using var rok = await node.ConnectTlsAsync("views-rok-sensor-desk", org: "ROK-JCS");
+        await using var jjoc = await node.ConnectSensorAsync("views-jjoc-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
+        await using var rok = await node.ConnectSensorAsync("views-rok-sensor-desk", "ROKN-FLEET");
         node.Issue("views-watch", org: "JJOC");
 
         var now = DateTime.UtcNow;

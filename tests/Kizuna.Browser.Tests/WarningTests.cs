@@ -20,7 +20,7 @@ public sealed class WarningTests(ChromiumFixture chromium, NodeFixture nodes) : 
     public async Task A_warning_arrives_in_the_panel_and_acknowledging_it_records_the_receipt_of_the_signed_in_identity()
     {
         var node = nodes.Node;
-        await using var sensor = await node.ConnectTlsAsync("ack-jjoc-sensor-desk"); // JJOC
+        await using var sensor = await node.ConnectSensorAsync("ack-jjoc-sensor-desk", "JJOC", "FPS5-SADO"); // a JJOC feed granted the Sado radar
         node.Issue("ack-jjoc-watch", org: "JJOC");
         await using var console = await ConsolePage.OpenAsync(chromium, node, "ack-jjoc-watch");
 
@@ -60,7 +60,7 @@ public sealed class WarningTests(ChromiumFixture chromium, NodeFixture nodes) : 
     public async Task An_exercise_warning_is_marked_EXERCISE_on_its_card()
     {
         var node = nodes.Node;
-        await using var sensor = await node.ConnectTlsAsync("ex-rok-sensor-desk", org: "ROK-JCS");
+        await using var sensor = await node.ConnectSensorAsync("ex-rok-sensor-desk", "ROKN-FLEET");
         node.Issue("ex-usfj-watch", org: "USFJ");
         await using var console = await ConsolePage.OpenAsync(chromium, node, "ex-usfj-watch");
 

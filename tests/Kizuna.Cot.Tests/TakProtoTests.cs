@@ -315,6 +315,45 @@ public sealed class TakProtoTests
         Assert.Equal(CotRejectReason.BadTime, Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a"), Str(5, "u"), UInt(7, ulong.MaxValue))))).Reason);
     }
 
+    public static TheoryData<string, byte[]> StringFieldsWithControlCharacters()
+    {
+        var data = new TheoryData<string, byte[]>();
+        string[] hostile = ["\u0001\u0000", "\u001b[2J\u001b[31mRED"];
+        foreach (var bad in hostile)
+        {
+            foreach (var (name, field) in new[] { ("type", 1), ("access", 2), ("qos", 3), ("opex", 4), ("uid", 5), ("how", 9), ("caveat", 16), ("releasableTo", 17) })
+            {
+                var fields = new List<byte[]> { Str(1, "a-f-G"), Str(5, "u-1") };
+                fields.RemoveAll(f => field is 1 or 5 && f[0] == Tag(field, 2)[0]);
+                fields.Add(Str(field, bad));
+                data.Add(name, Bytes(2, Concat([.. fields])));
+            }
+
+            data.Add("xmlDetail", Bytes(2, Concat(Str(1, "a-f-G"), Str(5, "u-1"), Bytes(15, Str(1, "<remarks>" + bad + "</remarks>")))));
+            data.Add("contact callsign", Bytes(2, Concat(Str(1, "a-f-G"), Str(5, "u-1"), Bytes(15, Bytes(2, Str(2, bad))))));
+            data.Add("group name", Bytes(2, Concat(Str(1, "a-f-G"), Str(5, "u-1"), Bytes(15, Bytes(3, Str(1, bad))))));
+            data.Add("takv device", Bytes(2, Concat(Str(1, "a-f-G"), Str(5, "u-1"), Bytes(15, Bytes(6, Str(1, bad))))));
+            data.Add("takControl contactUid", Bytes(1, Concat(UInt(1, 1), UInt(2, 1), Str(3, bad))));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(StringFieldsWithControlCharacters))]
+    public void A_control_character_in_any_protobuf_string_field_is_refused_as_the_xml_decoder_refuses_it(string field, byte[] payload)
+    {
+        var refusal = Assert.Throws<CotFormatException>(() => TakProto.DecodeMessage(payload));
+        Assert.True(refusal.Reason == CotRejectReason.ControlCharacter, $"{field}: {refusal.Reason}: {refusal.Message}");
+    }
+
+    [Fact]
+    public void Tab_line_feed_and_carriage_return_pass_in_protobuf_strings_as_they_do_in_xml()
+    {
+        var evt = TakProto.DecodeMessage(Bytes(2, Concat(Str(1, "a-f-G"), Str(5, "u-1"), Bytes(15, Str(1, "<remarks>one\ttwo\r\nthree</remarks>"))))).Event!;
+        Assert.Contains("one\ttwo", evt.Detail.InnerXml, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_xml_detail_that_is_not_well_formed_is_refused_with_the_xml_reason()
     {

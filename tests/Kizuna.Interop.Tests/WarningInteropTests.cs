@@ -29,12 +29,12 @@ public sealed class WarningInteropTests(KizunaProcess node) : IClassFixture<Kizu
         await using var usfj = Headquarters("usfj");
         await Task.WhenAll(rok.WaitForEventAsync("ready"), usfj.WaitForEventAsync("ready"));
 
-        // alpha, a JJOC operator, sends the Japanese radar's launch report.
+        // The Sado radar's sensor feed (JASDF-ADC, role sensor-feed) sends its launch report.
         var example = Path.Combine(InteropPaths.RepositoryRoot, "docs", "examples", "warning", "01-jpn-fps5-launch.xml");
         await using (var send = ChildProcess.Start(
             InteropPaths.DotnetHost,
             [InteropPaths.KizunaDll, "send", example, "--to", $"127.0.0.1:{node.CotTlsPort.ToString(CultureInfo.InvariantCulture)}",
-             "--identity", Path.GetDirectoryName(node.Client("alpha").CertificatePem)!],
+             "--identity", Path.GetDirectoryName(node.Client("sado-feed").CertificatePem)!],
             InteropPaths.RepositoryRoot))
         {
             var sent = await send.WaitForExitAsync(KizunaProcess.StartTimeout);

@@ -358,7 +358,7 @@ public sealed class ConsoleTests
     public async Task A_warning_reaches_the_live_feed_and_an_acknowledgement_over_http_shows_in_its_receipts()
     {
         await using var node = await TestNode.StartAsync();
-        await using var sensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var sensor = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
         node.Issue("jjoc-console");
         using var console = await ConsoleClient.SignInAsync(node, "jjoc-console");
         await using var feed = await console.OpenLiveAsync();

@@ -66,6 +66,15 @@ public sealed class HttpApiTests
     [InlineData("/api/events?limit=100000", "limit")]
     [InlineData("/api/events/state", "at")]
     [InlineData("/api/events/state?at=noon", "at")]
+    [InlineData("/api/events/state?at=0001-01-01T00:00:00Z", "at")]
+    [InlineData("/api/events/state?at=9999-12-31T23:59:59Z", "at")]
+    [InlineData("/api/events/state?at=", "at")]
+    [InlineData("/api/events/state?at=2026-11-22T09:00:00Z&at=2026-11-22T10:00:00Z", "at")]
+    [InlineData("/api/events?since=0001-01-01T00:00:00Z", "since")]
+    [InlineData("/api/events?until=9999-12-31T23:59:59Z", "until")]
+    [InlineData("/api/events?since=2026-11-22T10:00:00Z&until=2026-11-22T09:00:00Z", "since")]
+    [InlineData("/api/events?limit=1&limit=2", "limit")]
+    [InlineData("/api/events?limit=-1", "limit")]
     public async Task A_bad_query_parameter_is_answered_400_naming_the_parameter(string path, string parameter)
     {
         await using var node = await TestNode.StartAsync();

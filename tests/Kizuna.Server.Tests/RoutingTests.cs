@@ -26,10 +26,11 @@ public sealed class RoutingTests
     [Fact]
     public async Task A_directed_message_reaches_only_the_client_with_that_callsign()
     {
+        // Directed messages need an identity: the anonymous plain-TCP listener takes none.
         await using var node = await TestNode.StartAsync();
-        await using var sender = await node.ConnectTcpAsync();
-        await using var addressee = await node.ConnectTcpAsync();
-        await using var bystander = await node.ConnectTcpAsync();
+        await using var sender = await node.ConnectTlsAsync("jjoc-sender");
+        await using var addressee = await node.ConnectTlsAsync("jjoc-hotel");
+        await using var bystander = await node.ConnectTlsAsync("jjoc-india");
 
         // Each client announces itself, so the node learns its callsign.
         await addressee.SendAsync(CotText.Position("addressee-uid", "HOTEL"));

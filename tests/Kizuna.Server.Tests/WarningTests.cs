@@ -23,8 +23,8 @@ public sealed class WarningTests
     public async Task Reports_of_two_nations_about_one_launch_become_one_warning_that_every_entitled_client_receives_and_acknowledges()
     {
         await using var node = await TestNode.StartAsync();
-        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
-        await using var usSensor = await node.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        await using var japanSensor = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
+        await using var usSensor = await node.ConnectSensorAsync("usa-sensor-desk", "USFJ");
         var rokFiles = node.Issue("rok-watch", org: "ROK-JCS");
         await using var rok = await node.ConnectTlsAsync(rokFiles);
 
@@ -67,14 +67,14 @@ public sealed class WarningTests
         await using (var first = await TestNode.StartAsync(dataDir: dataDir))
         {
             first.KeepDataDir = true;
-            await using var japanSensor = await first.ConnectTlsAsync("jpn-sensor-desk");
+            await using var japanSensor = await first.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
             await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
             var v1 = await ExpectWarningAsync(japanSensor, 1);
             warningId = v1.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
         }
 
         await using var restarted = await TestNode.StartAsync(dataDir: dataDir);
-        await using var usSensor = await restarted.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        await using var usSensor = await restarted.ConnectSensorAsync("usa-sensor-desk", "USFJ");
         await usSensor.SendAsync(WarningExamples.Read("02-usa-tpy2-track.xml"));
         var v2 = await ExpectWarningAsync(usSensor, 2);
 
@@ -95,7 +95,7 @@ public sealed class WarningTests
             await using (var first = await TestNode.StartAsync(dataDir: dataDir, warningDir: warningDir))
             {
                 first.KeepDataDir = true;
-                await using var japanSensor = await first.ConnectTlsAsync("jpn-sensor-desk");
+                await using var japanSensor = await first.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
                 await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
                 var v1 = await ExpectWarningAsync(japanSensor, 1);
                 warningId = v1.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
@@ -121,8 +121,8 @@ public sealed class WarningTests
     public async Task A_japan_only_report_never_reaches_korea_through_a_warning_and_korea_keeps_its_own_view_to_the_cancellation()
     {
         await using var node = await TestNode.StartAsync();
-        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
-        await using var usSensor = await node.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        await using var japanSensor = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
+        await using var usSensor = await node.ConnectSensorAsync("usa-sensor-desk", "USFJ");
         await using var rok = await node.ConnectTlsAsync("rok-watch", org: "ROK-JCS");
         await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
 
@@ -140,11 +140,18 @@ public sealed class WarningTests
         Assert.Equal(shared.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"), korean.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"));
         Assert.Equal(shared.Point, korean.Point);
 
-        // The cancellation, releasable to all, reaches both.
+        // The United States withdraws: Japan's sensors still support the warning, so it stays
+        // open; Korea's view now fuses 01 alone.
         await usSensor.SendAsync(WarningExamples.Read("04-cancel.xml"));
-        var cancelledForKorea = await ExpectWarningAsync(rok, 4);
-        Assert.Equal("cancelled", cancelledForKorea.Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
-        Assert.Equal("cancelled", (await ExpectWarningAsync(jjoc, 4)).Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
+        var withdrawnForKorea = await ExpectWarningAsync(rok, 4);
+        Assert.Equal("launch", withdrawnForKorea.Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
+        Assert.Equal("JPN/FPS5-SADO", withdrawnForKorea.Detail.Element(WarningCot.WarningElement)!.Attribute("sensors"));
+        Assert.Equal("launch", (await ExpectWarningAsync(jjoc, 4)).Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
+
+        // Japan withdraws too, releasable to all: no support is left, and both are told it is cancelled.
+        await japanSensor.SendAsync(WarningExamples.Read("05-jpn-cancel.xml"));
+        Assert.Equal("cancelled", (await ExpectWarningAsync(rok, 5)).Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
+        Assert.Equal("cancelled", (await ExpectWarningAsync(jjoc, 5)).Detail.Element(WarningCot.WarningElement)!.Attribute("stage"));
 
         // Nothing Japan-only ever reached the ROK watch: not the label, not the sensor.
         Assert.DoesNotContain(rok.Received, e => e.Type == WarningCot.WarningType && (e.ReleasableTo == "JPN" || (e.Detail.Element(WarningCot.WarningElement)?.Attribute("sensors") ?? "").Contains("DDG-MAYA", StringComparison.Ordinal)));
@@ -153,8 +160,8 @@ public sealed class WarningTests
         using var http = node.CreateHttpsClient(node.Issue("rok-api", org: "ROK-JCS"));
         var id = korean.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
         var history = await http.GetFromJsonAsync($"/api/warnings/{id}", ApiJsonContext.Default.ListWarningJson);
-        Assert.Equal([1, 2, 3, 4], history!.Select(v => v.Version).ToArray());
-        Assert.Equal(["", "", "KOR", "KOR"], history!.Select(v => v.View).ToArray());
+        Assert.Equal([1, 2, 3, 4, 5], history!.Select(v => v.Version).ToArray());
+        Assert.Equal(["", "", "KOR", "KOR", "KOR"], history!.Select(v => v.View).ToArray());
         Assert.All(history!, v => Assert.Contains("KOR", v.Label.ReleasableTo));
     }
 
@@ -162,7 +169,7 @@ public sealed class WarningTests
     public async Task A_client_that_reconnects_gets_every_warning_it_has_not_acknowledged_again()
     {
         await using var node = await TestNode.StartAsync();
-        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var japanSensor = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
         var rokFiles = node.Issue("rok-watch", org: "ROK-JCS");
         var jjocFiles = node.Issue("jjoc-watch");
         string warningId;
@@ -191,7 +198,7 @@ public sealed class WarningTests
     public async Task An_organization_that_does_not_acknowledge_is_sent_the_warning_again_and_escalated_up_its_national_chain()
     {
         await using var node = await TestNode.StartAsync(warningResend: TimeSpan.FromMilliseconds(300), warningEscalate: TimeSpan.FromMilliseconds(600));
-        await using var sensor = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var sensor = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
         await using var component = await node.ConnectTlsAsync("gcc-watch", org: "JGSDF-GCC");
         await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
 
@@ -221,7 +228,7 @@ public sealed class WarningTests
     public async Task An_exercise_report_becomes_a_warning_marked_exercise_and_its_cap_alert_says_exercise()
     {
         await using var node = await TestNode.StartAsync();
-        await using var korea = await node.ConnectTlsAsync("rok-sensor-desk", org: "ROK-JCS");
+        await using var korea = await node.ConnectSensorAsync("rok-sensor-desk", "ROKN-FLEET");
         await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
 
         await korea.SendAsync(WarningExamples.Read("exercise-freedom-edge.xml"));
@@ -235,8 +242,8 @@ public sealed class WarningTests
     public async Task A_public_warning_is_listed_in_the_cap_feed_and_served_as_a_cap_alert()
     {
         await using var node = await TestNode.StartAsync();
-        await using var japanSensor = await node.ConnectTlsAsync("jpn-sensor-desk");
-        await using var usSensor = await node.ConnectTlsAsync("usa-sensor-desk", org: "USFJ");
+        await using var japanSensor = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
+        await using var usSensor = await node.ConnectSensorAsync("usa-sensor-desk", "USFJ");
         await japanSensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
         await usSensor.SendAsync(WarningExamples.Read("02-usa-tpy2-track.xml"));
         var warning = await ExpectWarningAsync(japanSensor, 2);
@@ -264,7 +271,7 @@ public sealed class WarningTests
     public async Task A_report_from_an_unknown_sensor_is_refused_with_its_reason_and_never_fused()
     {
         await using var node = await TestNode.StartAsync();
-        await using var sender = await node.ConnectTlsAsync("jpn-sensor-desk");
+        await using var sender = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
         await sender.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml").Replace("sensor=\"FPS5-SADO\"", "sensor=\"NO-SUCH-RADAR\"", StringComparison.Ordinal));
 
         var notice = await sender.ExpectAsync(e => e.Type == RefusalNotice.Type, "a refusal notice");

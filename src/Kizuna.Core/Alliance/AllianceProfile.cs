@@ -20,7 +20,8 @@ public sealed class AllianceProfile
         IReadOnlyList<Organization> organizations,
         IReadOnlyList<CommandRelationship> relationships,
         IReadOnlyList<CounterpartPair> counterparts,
-        string source)
+        string source,
+        FederationTopology? federation = null)
     {
         Id = id;
         Name = name;
@@ -32,9 +33,13 @@ public sealed class AllianceProfile
         Relationships = relationships;
         Counterparts = counterparts;
         Source = source;
+        Federation = federation ?? FederationTopology.None;
         _nations = nations.ToDictionary(n => n.Code, StringComparer.Ordinal);
         _organizations = organizations.ToDictionary(o => o.Id, StringComparer.Ordinal);
     }
+
+    /// <summary>Which organizations' nodes may federate, and what flows on each link (none when the profile has no <c>federation</c> section).</summary>
+    public FederationTopology Federation { get; }
 
     /// <summary>Stable identifier of the alliance, e.g. <c>us-jpn-kor</c>.</summary>
     public string Id { get; }

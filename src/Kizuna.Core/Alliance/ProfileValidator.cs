@@ -13,7 +13,7 @@ internal sealed partial class ProfileValidator
     private const string CombinedCommandKind = "combined-command";
 
     private static readonly string[] TopLevelProperties =
-        ["format", "formatVersion", "id", "name", "version", "policy", "classifications", "nations", "organizations", "relationships", "counterparts"];
+        ["format", "formatVersion", "id", "name", "version", "policy", "classifications", "nations", "organizations", "relationships", "counterparts", "federation"];
 
     private static readonly string[] NationProperties = ["code", "name"];
 
@@ -79,6 +79,7 @@ internal sealed partial class ProfileValidator
         CheckCommandAcrossNations();
         CheckTwoCommanders();
         CheckCycles();
+        var federation = ReadFederation(root);
 
         if (_problems.Count > 0)
         {
@@ -87,7 +88,7 @@ internal sealed partial class ProfileValidator
 
         return new AllianceProfile(
             id!, name!, version!, policy!, [.. _classifications], [.. _nations], [.. _organizations],
-            [.. _relationships.Select(r => r.Relationship)], [.. _counterparts], _source);
+            [.. _relationships.Select(r => r.Relationship)], [.. _counterparts], _source, federation);
     }
 
     private bool CheckFormat(ProfileJsonNode root)

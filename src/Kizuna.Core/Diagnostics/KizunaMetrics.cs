@@ -17,6 +17,19 @@ public enum DropReason
     WarningQueueOverflow,
 }
 
+/// <summary>Why a listener refused or ended a connection before it was a client.</summary>
+public enum ConnectionRefusal
+{
+    /// <summary>The remote address had as many connections open on the listener as one address may (<c>--max-connections-per-address</c>).</summary>
+    PerAddressLimit,
+    /// <summary>The warning intake had every connection slot taken.</summary>
+    IntakeFull,
+    /// <summary>The TLS handshake did not finish within <c>--handshake-timeout</c>.</summary>
+    HandshakeTimeout,
+    /// <summary>Every handshake slot of the warning intake was taken: the oldest unfinished handshake gave way to a new connection.</summary>
+    HandshakeDisplaced,
+}
+
 /// <summary>Where an event leaves the node: every exit asks the access decision, and counts what it withheld.</summary>
 public enum AccessExit
 {
@@ -43,6 +56,9 @@ public sealed class KizunaMetrics : IDisposable
     private static readonly LabelRefusal[] LabelRefusals = Enum.GetValues<LabelRefusal>();
     private static readonly AccessExit[] AccessExits = Enum.GetValues<AccessExit>();
     private static readonly Warnings.ReportRefusal[] ReportRefusals = Enum.GetValues<Warnings.ReportRefusal>();
+    private static readonly Warnings.AcknowledgementRefusal[] AckRefusals = Enum.GetValues<Warnings.AcknowledgementRefusal>();
+    private static readonly SendRefusal[] SendRefusals = Enum.GetValues<SendRefusal>();
+    private static readonly ConnectionRefusal[] ConnectionRefusals = Enum.GetValues<ConnectionRefusal>();
 
     private readonly Meter _meter;
     private readonly long[] _rejects = new long[RejectReasons.Length];
@@ -50,11 +66,15 @@ public sealed class KizunaMetrics : IDisposable
     private readonly long[] _labelRefusals = new long[LabelRefusals.Length];
     private readonly long[] _withheld = new long[AccessExits.Length];
     private readonly long[] _reportRefusals = new long[ReportRefusals.Length];
+    private readonly long[] _ackRefusals = new long[AckRefusals.Length];
+    private readonly long[] _sendRefusals = new long[SendRefusals.Length];
+    private readonly long[] _connectionRefusals = new long[ConnectionRefusals.Length];
     private long _warningsAcknowledged;
     private long _connectionsOpen;
     private long _connectionsAccepted;
     private long _consoleFeedsOpen;
     private long _intakeRefusals;
+    private long _uidRefusals;
     private long _eventsIn;
     private long _eventsOut;
     private long _bytesIn;
@@ -106,7 +126,11 @@ public sealed class KizunaMetrics : IDisposable
     public void ConsoleFeedOpened() => Interlocked.Increment(ref _consoleFeedsOpen);
     public void ConsoleFeedClosed() => Interlocked.Decrement(ref _consoleFeedsOpen);
     public long IntakeRefusals => Volatile.Read(ref _intakeRefusals);
+
+    /// <summary>Events refused because their uid belongs to another organization.</summary>
+    public long UidRefusals => Volatile.Read(ref _uidRefusals);
     public void IntakeRefused() => Interlocked.Increment(ref _intakeRefusals);
+    public void UidRefused() => Interlocked.Increment(ref _uidRefusals);
     public void EventReceived() => Interlocked.Increment(ref _eventsIn);
     public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
     public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
@@ -117,6 +141,12 @@ public sealed class KizunaMetrics : IDisposable
     public void Withheld(AccessExit exit, long count = 1) => Interlocked.Add(ref _withheld[(int)exit], count);
     public void ReportRefused(Warnings.ReportRefusal reason) => Interlocked.Increment(ref _reportRefusals[(int)reason]);
     public long ReportRefusalCount(Warnings.ReportRefusal reason) => Volatile.Read(ref _reportRefusals[(int)reason]);
+    public void AcknowledgementRefused(Warnings.AcknowledgementRefusal reason) => Interlocked.Increment(ref _ackRefusals[(int)reason]);
+    public long AcknowledgementRefusalCount(Warnings.AcknowledgementRefusal reason) => Volatile.Read(ref _ackRefusals[(int)reason]);
+    public void SenderRefused(SendRefusal reason) => Interlocked.Increment(ref _sendRefusals[(int)reason]);
+    public long SenderRefusalCount(SendRefusal reason) => Volatile.Read(ref _sendRefusals[(int)reason]);
+    public void ConnectionRefused(ConnectionRefusal reason) => Interlocked.Increment(ref _connectionRefusals[(int)reason]);
+    public long ConnectionRefusalCount(ConnectionRefusal reason) => Volatile.Read(ref _connectionRefusals[(int)reason]);
     /// <summary>Every issued version is timed once, so the store histogram's count is the number issued.</summary>
     public long WarningsIssued => WarningStoreTimes.Count;
     public long WarningsAcknowledged => Volatile.Read(ref _warningsAcknowledged);
@@ -155,7 +185,11 @@ public sealed class KizunaMetrics : IDisposable
         WarningStoreTimes.WritePrometheus(text, "kizuna_warning_store_seconds", "Durable append of each warning version, before anyone is told.");
         WarningIssueTimes.WritePrometheus(text, "kizuna_warning_issue_seconds", "From a sensor report accepted for fusion to its warning version queued to every entitled client.");
         Counter(text, "kizuna_intake_refusals_total", "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.", IntakeRefusals);
+        Counter(text, "kizuna_uid_refusals_total", "Events refused because their uid belongs to another organization (an update or re-label of what another sent).", UidRefusals);
         ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
+        ByName(text, "kizuna_acknowledgement_refusals_total", "Warning acknowledgements refused, by reason.", "reason", AckRefusals, AcknowledgementRefusalCount);
+        ByName(text, "kizuna_sender_refusals_total", "Events refused for the kind of principal that sent them (anonymous plain-TCP clients send picture updates only), by reason.", "reason", SendRefusals, SenderRefusalCount);
+        ByName(text, "kizuna_connections_refused_total", "Connections a listener refused or ended before they were clients, by reason.", "reason", ConnectionRefusals, ConnectionRefusalCount);
         ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);
         return text.ToString();
     }

@@ -55,6 +55,12 @@ internal static partial class Log
     [LoggerMessage(1014, LogLevel.Warning, "Refused an acknowledgement on connection {ConnectionId} from {RemoteEndpoint}: {Detail}")]
     public static partial void AcknowledgementRefused(ILogger logger, long connectionId, string remoteEndpoint, string detail);
 
+    [LoggerMessage(1034, LogLevel.Warning, "Sensor catalog {Catalog} does not fit the alliance profile: {Problem}; only an identity holding its sensor:ID authorization may feed that sensor")]
+    public static partial void SensorCatalogMismatch(ILogger logger, string catalog, string problem);
+
+    [LoggerMessage(1033, LogLevel.Warning, "Refused an acknowledgement from {Recipient} ({Organization}): {AcknowledgementRefusal}")]
+    public static partial void AcknowledgementNotCounted(ILogger logger, string recipient, string organization, Kizuna.Core.Warnings.AcknowledgementRefusal acknowledgementRefusal);
+
     [LoggerMessage(1015, LogLevel.Warning, "Escalated a warning version {Organization} has not acknowledged to {Superior} ({Sessions} clients)")]
     public static partial void WarningEscalated(ILogger logger, string organization, string superior, int sessions);
 
@@ -69,4 +75,13 @@ internal static partial class Log
 
     [LoggerMessage(1018, LogLevel.Warning, "Warning issuer runs at normal priority: {Reason}; under a saturating load a warning then waits its turn for the CPU")]
     public static partial void IssuerAtNormalPriority(ILogger logger, string reason);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint}: its uid belongs to another organization ({Sender} may not update or re-label what {Owner} sent)")]
+    public static partial void UidOwnedElsewhere(ILogger logger, long connectionId, string remoteEndpoint, string sender, string owner);
+
+    [LoggerMessage(1035, LogLevel.Warning, "Refused an event on connection {ConnectionId} from {RemoteEndpoint} for its sender ({Kind}): {SendRefusal}: {Detail}")]
+    public static partial void SenderRefused(ILogger logger, long connectionId, string remoteEndpoint, PrincipalKind kind, SendRefusal sendRefusal, string detail);
+
+    [LoggerMessage(1036, LogLevel.Debug, "Did not tell connection {ConnectionId} from {RemoteEndpoint} why its input was rejected: one notice a second at most")]
+    public static partial void RejectNoticeSuppressed(ILogger logger, long connectionId, string remoteEndpoint);
 }

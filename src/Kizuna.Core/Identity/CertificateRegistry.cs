@@ -136,7 +136,7 @@ public sealed class CertificateRegistry
     private static void WriteAtomically(string path, string text)
     {
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, text + "\n");
+        Storage.PrivateDirectory.WriteAllText(temporary, text + "\n");
         File.Move(temporary, path, overwrite: true);
     }
 }

@@ -132,7 +132,11 @@ public sealed class ConsoleTokens
     {
         lock (_gate)
         {
-            Directory.CreateDirectory(DataDir);
+            if (!Directory.Exists(DataDir))
+            {
+                Storage.PrivateDirectory.Prepare(DataDir, "data-dir");
+            }
+
             using var exclusive = AcquireFileLock();
             var now = _time.GetUtcNow().UtcDateTime;
             var records = File.Exists(_path)
@@ -145,11 +149,7 @@ public sealed class ConsoleTokens
             if (changed || records.Count != before)
             {
                 var temporary = _path + ".tmp";
-                File.WriteAllText(temporary, JsonSerializer.Serialize(records, ConsoleTokenJsonContext.Default.ListConsoleTokenRecord) + "\n");
-                if (!OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
+                Storage.PrivateDirectory.WriteAllText(temporary, JsonSerializer.Serialize(records, ConsoleTokenJsonContext.Default.ListConsoleTokenRecord) + "\n");
 
                 File.Move(temporary, _path, overwrite: true);
             }
@@ -164,7 +164,13 @@ public sealed class ConsoleTokens
         {
             try
             {
-                return new FileStream(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = Storage.PrivateDirectory.FileMode;
+                }
+
+                return new FileStream(_lockPath, options);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {

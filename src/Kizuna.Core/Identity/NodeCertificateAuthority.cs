@@ -17,7 +17,7 @@ namespace Kizuna.Core.Identity;
 /// accepts that. Whoever can read <c>ca.key</c> can mint identities for this node: guard the data
 /// directory accordingly, and use a real PKI where that matters.
 /// </remarks>
-public sealed class NodeCertificateAuthority : IDisposable
+public sealed partial class NodeCertificateAuthority : IDisposable
 {
     /// <summary>The password of issued <c>client.p12</c> files: the empty string.</summary>
     /// <remarks>
@@ -81,6 +81,11 @@ public sealed class NodeCertificateAuthority : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         time ??= TimeProvider.System;
         var directory = Path.GetFullPath(Path.Combine(dataDir, "certs"));
+        if (!Directory.Exists(dataDir))
+        {
+            Storage.PrivateDirectory.Prepare(dataDir, "data-dir");
+        }
+
         CreatePrivateDirectory(directory);
 
         var caPem = Path.Combine(directory, "ca.pem");
@@ -427,9 +432,9 @@ public sealed class NodeCertificateAuthority : IDisposable
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
-            options.UnixCreateMode = secret
-                ? UnixFileMode.UserRead | UnixFileMode.UserWrite
-                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+            // Keys and certificates alike: the node's data directory is its owner's alone, and
+            // the files handed to a client are for that client's operator only.
+            options.UnixCreateMode = Storage.PrivateDirectory.FileMode;
         }
         using (var stream = new FileStream(temporary, options))
         {

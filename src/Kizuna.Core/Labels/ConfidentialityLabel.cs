@@ -60,8 +60,10 @@ public sealed class ConfidentialityLabel : IEquatable<ConfidentialityLabel>
         IReadOnlyList<string> releasableTo,
         ulong releasableMask,
         IReadOnlyList<LabelCategory> categories,
-        string? caveat)
+        string? caveat,
+        int scheme = 0)
     {
+        Scheme = scheme;
         Policy = policy;
         Classification = classification;
         Level = level;
@@ -74,6 +76,9 @@ public sealed class ConfidentialityLabel : IEquatable<ConfidentialityLabel>
 
     /// <summary>The security policy the label belongs to (the alliance profile's policy identifier).</summary>
     public string Policy { get; }
+
+    /// <summary>The labelling scheme of the policy that built it (<see cref="LabelPolicy.Scheme"/>), for a store's label columns.</summary>
+    internal int Scheme { get; }
 
     public string Classification { get; }
 

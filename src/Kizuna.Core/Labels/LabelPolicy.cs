@@ -64,6 +64,55 @@ public sealed class LabelPolicy
         {
             _nationIndex[profile.Nations[i].Code] = i;
         }
+
+        Scheme = SchemeOf(profile);
+    }
+
+    /// <summary>
+    /// A number naming this labelling scheme: the policy, its classifications and its nations in
+    /// order, which give a label's level and nation bits their meaning. Stored with each event's
+    /// label columns, so a store compares levels and bits only between labels of the same scheme
+    /// (FNV-1a over the names; never 0, which stands for "unknown").
+    /// </summary>
+    public int Scheme { get; }
+
+    /// <summary>The access decision for <paramref name="caller"/> as a value a store can query by (<see cref="Storage.AccessFilter"/>).</summary>
+    public Storage.AccessFilter FilterFor(Principal caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return new Storage.AccessFilter(
+            string.Equals(caller.Policy, PolicyId, StringComparison.Ordinal) ? Scheme : -1,
+            caller.ClearanceLevel,
+            unchecked((long)caller.NationBit),
+            caller.Authorizations.Count > 0);
+    }
+
+    private static int SchemeOf(AllianceProfile profile)
+    {
+        var hash = 2166136261u;
+        void Add(string text)
+        {
+            foreach (var c in text)
+            {
+                hash = (hash ^ c) * 16777619u;
+            }
+
+            hash = (hash ^ '|') * 16777619u;
+        }
+
+        Add(profile.PolicyId);
+        foreach (var classification in profile.Classifications)
+        {
+            Add(classification);
+        }
+
+        foreach (var nation in profile.Nations)
+        {
+            Add(nation.Code);
+        }
+
+        var scheme = (int)(hash & 0x7FFFFFFF);
+        return scheme == 0 ? 1 : scheme;
     }
 
     public AllianceProfile Profile { get; }
@@ -126,14 +175,18 @@ public sealed class LabelPolicy
     }
 
     /// <summary>
-    /// A client of the plain-TCP listener, which has no identity: a member of the hosting
-    /// organization at its default classification, releasing to its own nation only.
+    /// A client of the plain-TCP listener, which has no identity (anyone on the network can be
+    /// one): a member of the hosting organization's nation, cleared to the lowest classification
+    /// of the policy whatever the organization's default, so the access decision withholds
+    /// everything above it on every exit; what it sends is labelled at that classification,
+    /// releasable to its nation only. What it may send at all: <see cref="SenderRights"/>.
     /// </summary>
     public Principal Anonymous(string hostOrganization, string name)
     {
         var organization = RequireOrganization(hostOrganization);
-        var level = Profile.ClassificationLevel(organization.DefaultClassification);
-        return Build(PrincipalKind.Anonymous, name, organization.Nation, organization, "anonymous", level, [], NationBit(organization.Nation));
+        var principal = Build(PrincipalKind.Anonymous, name, organization.Nation, organization, "anonymous", 0, [], NationBit(organization.Nation));
+        principal.DefaultLabel = Label(0, principal.NationBit, [], null);
+        return principal;
     }
 
     /// <summary>The node itself: cleared to the highest level, releasing as its hosting organization may.</summary>
@@ -402,7 +455,7 @@ public sealed class LabelPolicy
             return known;
         }
 
-        var label = new ConfidentialityLabel(PolicyId, Profile.Classifications[level], level, NationsOf(mask), mask, categories, caveat);
+        var label = new ConfidentialityLabel(PolicyId, Profile.Classifications[level], level, NationsOf(mask), mask, categories, caveat, Scheme);
         if (categories.Count == 0 && _plainLabels.Count < MaxCachedLabels)
         {
             _plainLabels.TryAdd((level, mask, caveat), label);

@@ -19,16 +19,18 @@ public sealed class EventRouter
 {
     private readonly IEventStore _store;
     private readonly LatestState _latest;
+    private readonly UidOwners _owners;
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private ClientSession[] _sessions = [];
 
-    public EventRouter(IEventStore store, LatestState latest, KizunaMetrics metrics, ILogger<EventRouter> logger, TimeProvider time)
+    public EventRouter(IEventStore store, LatestState latest, UidOwners owners, KizunaMetrics metrics, ILogger<EventRouter> logger, TimeProvider time)
     {
         _store = store;
         _latest = latest;
+        _owners = owners;
         _metrics = metrics;
         _logger = logger;
         _time = time;
@@ -61,19 +63,9 @@ public sealed class EventRouter
             _sessions = [.. _sessions, session];
         }
 
-        var visible = new List<SharedEvent>();
-        var withheld = 0;
-        foreach (var shared in _latest.Snapshot(_time.GetUtcNow().UtcDateTime))
-        {
-            if (!AccessControl.Permits(session.Principal, shared.Label))
-            {
-                withheld++;
-                continue;
-            }
-
-            visible.Add(shared);
-        }
-
+        // Each uid's newest version this session may see: a newer one it may not see neither
+        // hides the older one nor shows that it exists. Uids with no visible version are counted.
+        var visible = _latest.Snapshot(_time.GetUtcNow().UtcDateTime, session.Principal, out var withheld);
         _metrics.Withheld(session.ReplayExit, withheld);
         return visible;
     }
@@ -86,27 +78,43 @@ public sealed class EventRouter
         }
     }
 
-    /// <summary>Stores an accepted, labelled event and fans it out. <paramref name="sender"/> is null for the node's own events.</summary>
-    public SharedEvent Publish(CotEvent evt, ConfidentialityLabel label, ClientSession? sender) => Publish([new LabelledEvent(evt, label)], sender)[0];
+    /// <summary>
+    /// Stores an accepted, labelled event and fans it out; null when it was refused because its
+    /// uid belongs to another organization. <paramref name="sender"/> is null for the node's own events.
+    /// </summary>
+    public SharedEvent? Publish(CotEvent evt, ConfidentialityLabel label, ClientSession? sender) => Publish([new LabelledEvent(evt, label)], sender) is [var one] ? one : null;
 
     /// <summary>
     /// Stores events that arrived together (one read from one client) and fans them out in order,
     /// each to the recipients its label permits. Each recipient's queue takes its share of the run
     /// in one step, so its writer wakes once and writes them with one flush, as a relay forwards a chunk.
+    /// Events whose uid belongs to another organization than the sender's are refused first and
+    /// are not among those returned.
     /// </summary>
     public SharedEvent[] Publish(IReadOnlyList<LabelledEvent> events, ClientSession? sender)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var shared = new SharedEvent[events.Count];
+        var kept = 0;
         var directed = false;
         var senderName = sender?.Identity ?? "node";
-        for (var k = 0; k < shared.Length; k++)
+        for (var k = 0; k < events.Count; k++)
         {
             var (evt, label) = events[k];
-            var one = shared[k] = new SharedEvent(evt, label, senderName, now);
+            if (sender is not null && !MayUpdate(evt, sender, now))
+            {
+                continue;
+            }
+
+            var one = shared[kept++] = new SharedEvent(evt, label, senderName, now);
             Keep(one);
             _latest.Update(one);
             directed |= evt.Detail.MartiDestinations.Count > 0;
+        }
+
+        if (kept < shared.Length)
+        {
+            Array.Resize(ref shared, kept);
         }
 
         Span<long> withheld = stackalloc long[AccessExitCount];
@@ -145,6 +153,42 @@ public sealed class EventRouter
         CountWithheld(withheld);
         return shared;
     }
+
+    /// <summary>
+    /// The ownership rule, before anything is stored or delivered: a uid belongs to the
+    /// organization that first sent it (<see cref="UidOwners"/>). An update or re-label from
+    /// anyone else is refused: logged, counted, and told to the sender alone on its control lane.
+    /// </summary>
+    private bool MayUpdate(CotEvent evt, ClientSession sender, DateTime now)
+    {
+        if (!UidOwners.Applies(evt))
+        {
+            return true;
+        }
+
+        var key = UidOwners.KeyOf(sender.Principal);
+        if (_owners.TryClaim(evt.Uid, key, out var claimed, out var owner))
+        {
+            if (claimed)
+            {
+                _store.RecordOwner(evt.Uid, key);
+            }
+
+            return true;
+        }
+
+        _metrics.UidRefused();
+        var ownerName = owner == UidOwners.AnonymousOwner ? "an anonymous sender" : owner;
+        var senderName = key == UidOwners.AnonymousOwner ? "an anonymous sender" : key;
+        Log.UidOwnedElsewhere(_logger, sender.Id, sender.RemoteEndpoint, senderName, ownerName);
+        var reason = $"the uid belongs to {ownerName}, which sent it first; {senderName} may not update or re-label it (send under a uid of your own)";
+        var notice = RefusalNotice.Create(evt.Uid, UidOwnedRefusal, reason, now);
+        sender.Deliver(new SharedEvent(notice, sender.Principal.DefaultLabel, "node", now), Lane.Control);
+        return false;
+    }
+
+    /// <summary>The reason name of an ownership refusal (in the refusal notice's <c>__refusal</c> element).</summary>
+    public const string UidOwnedRefusal = "UidOwnedByAnother";
 
     /// <summary>Keeps an accepted event in history without routing it (sensor reports: their fused warning is what goes out).</summary>
     public void Archive(LabelledEvent labelled, ClientSession? sender)
@@ -205,7 +249,11 @@ public sealed class EventRouter
 
     /// <summary>Appends to history. Encoded once here: storage keeps these bytes, and every XML client shares them.</summary>
     private void Keep(SharedEvent shared)
-        => _store.Append(new StoredEvent(shared.Event, shared.ReceivedAt, shared.Sender) { EncodedXml = shared.Encoded(WireFormat.CotXml) });
+        => _store.Append(new StoredEvent(shared.Event, shared.ReceivedAt, shared.Sender)
+        {
+            EncodedXml = shared.Encoded(WireFormat.CotXml),
+            Label = StoredLabel.Of(shared.Label),
+        });
 
     private static bool PermitsAll(Principal recipient, SharedEvent[] run)
     {

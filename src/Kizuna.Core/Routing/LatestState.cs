@@ -17,14 +17,25 @@ namespace Kizuna.Core.Routing;
 /// under 10,000 entities at 30,000 events a second, every collection copied thousands of them,
 /// and its pauses (5-25 ms) stopped the missile warning path too (bench/README.md, "The
 /// picture's latest state and the collector").
+/// <para>
+/// A reader's latest state is the newest version of each uid <i>it</i> may see: a newer update it
+/// may not see neither erases the older visible one nor shows that it exists. So a uid holds the
+/// newest version of each distinct label it was sent with (at most <see cref="MaxVersions"/>), and
+/// a version is dropped once a newer one is visible to everyone who could see it (most uids keep
+/// one label and so one version). Past the bound the oldest version goes: a reader that could see
+/// only it then sees nothing of the uid, never more.
+/// </para>
 /// </remarks>
 public sealed class LatestState
 {
+    /// <summary>Versions held per uid at most (the newest of each distinct label).</summary>
+    public const int MaxVersions = 4;
+
     private readonly ConcurrentDictionary<string, Held> _byUid = new(StringComparer.Ordinal);
 
     public int Count => _byUid.Count;
 
-    /// <summary>Keeps <paramref name="shared"/> if it is at least as new as what is held for its uid.</summary>
+    /// <summary>Keeps <paramref name="shared"/> if it is at least as new as what is held for its uid under its label.</summary>
     public void Update(SharedEvent shared)
     {
         if (!IsReplayable(shared))
@@ -45,16 +56,37 @@ public sealed class LatestState
         }
     }
 
-    /// <summary>The non-stale latest events, oldest first, so a client draws them in order. Not filtered: callers decide per recipient.</summary>
-    public List<SharedEvent> Snapshot(DateTime utcNow)
+    /// <summary>
+    /// The newest non-stale version of every uid, oldest first, so a client draws them in order.
+    /// Not filtered: for callers that decide per recipient on their own (tests, diagnostics); a
+    /// reader's picture is <see cref="Snapshot(DateTime, Principal, out int)"/>.
+    /// </summary>
+    public List<SharedEvent> Snapshot(DateTime utcNow) => Collect(utcNow, reader: null, out _);
+
+    /// <summary>
+    /// The picture <paramref name="reader"/> may see, oldest first: for every uid the newest
+    /// non-stale version the access decision permits it. <paramref name="withheld"/> counts the
+    /// uids of which it may see no version.
+    /// </summary>
+    public List<SharedEvent> Snapshot(DateTime utcNow, Principal reader, out int withheld)
     {
+        ArgumentNullException.ThrowIfNull(reader);
+        return Collect(utcNow, reader, out withheld);
+    }
+
+    private List<SharedEvent> Collect(DateTime utcNow, Principal? reader, out int withheld)
+    {
+        withheld = 0;
         var live = new List<SharedEvent>(_byUid.Count);
         foreach (var (uid, held) in _byUid)
         {
-            switch (held.Read(utcNow))
+            switch (held.Read(utcNow, reader, out var hidden))
             {
                 case { } shared:
                     live.Add(shared);
+                    break;
+                case null when hidden:
+                    withheld++;
                     break;
                 case null when held.TryRetire(utcNow):
                     _byUid.TryRemove(new KeyValuePair<string, Held>(uid, held));
@@ -72,23 +104,45 @@ public sealed class LatestState
            && !string.Equals(shared.Event.Type, Warnings.WarningCot.WarningType, StringComparison.Ordinal)
            && !shared.Event.Type.StartsWith("t-x-", StringComparison.Ordinal);
 
-    /// <summary>One uid's latest event: its XML in a buffer reused from update to update, and what the XML does not say.</summary>
+    /// <summary>
+    /// True when everyone <paramref name="older"/> is visible to may see <paramref name="newer"/>
+    /// too, so the older version can never be a reader's newest visible one. Conservative: a newer
+    /// label with categories the older one does not have equally never covers it.
+    /// </summary>
+    internal static bool Covers(ConfidentialityLabel newer, ConfidentialityLabel older)
+        => ReferenceEquals(newer, older)
+           || (string.Equals(newer.Policy, older.Policy, StringComparison.Ordinal)
+               && newer.Level <= older.Level
+               && (older.ReleasableMask & ~newer.ReleasableMask) == 0
+               && (!HasCheckedCategories(newer) || newer.Categories.SequenceEqual(older.Categories)));
+
+    private static bool HasCheckedCategories(ConfidentialityLabel label)
+    {
+        foreach (var category in label.Categories)
+        {
+            if (category.Type != CategoryType.Informative)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>One uid's versions, newest of each label, under one lock.</summary>
     private sealed class Held
     {
         private readonly Lock _gate = new();
-        private byte[] _xml = [];
-        private int _length;
-        private DateTime _time = DateTime.MinValue;
-        private DateTime _stale;
-        private ConfidentialityLabel? _label;
-        private string _sender = "";
-        private DateTime _receivedAt;
+        private Version[] _versions = [new Version()];
+        private int _count;
         private bool _retired;
 
-        /// <summary>Keeps the event if it is at least as new as the one held; false once retired.</summary>
+        /// <summary>Keeps the event if it is at least as new as the version held under its label; false once retired.</summary>
         public bool Offer(SharedEvent shared)
         {
             var xml = shared.Encoded(WireFormat.CotXml).Span;
+            var time = shared.Event.Time;
+            var label = shared.Label;
             lock (_gate)
             {
                 if (_retired)
@@ -96,57 +150,192 @@ public sealed class LatestState
                     return false;
                 }
 
-                if (shared.Event.Time < _time)
+                // A version this one cannot improve on: the same label, newer.
+                var slot = -1;
+                for (var k = 0; k < _count; k++)
                 {
-                    return true;
+                    var held = _versions[k];
+                    if (held.Time > time && Covers(held.Label!, label))
+                    {
+                        return true;
+                    }
+
+                    if (slot < 0 && time >= held.Time && Covers(label, held.Label!))
+                    {
+                        slot = k;
+                    }
                 }
 
-                if (xml.Length > _xml.Length)
+                if (slot < 0)
                 {
-                    // Room to grow a little, so a uid whose reports vary by a few bytes keeps one buffer.
-                    _xml = new byte[xml.Length + (xml.Length / 8)];
+                    slot = AddSlot();
                 }
 
-                xml.CopyTo(_xml);
-                _length = xml.Length;
-                _time = shared.Event.Time;
-                _stale = shared.Event.Stale;
-                _label = shared.Label;
-                _sender = shared.Sender;
-                _receivedAt = shared.ReceivedAt;
+                _versions[slot].Set(xml, shared);
+
+                // Versions this one now covers, besides its own slot, can go.
+                for (var k = _count - 1; k >= 0; k--)
+                {
+                    if (k != slot && _versions[k].Time <= time && Covers(label, _versions[k].Label!))
+                    {
+                        RemoveAt(k);
+                        if (k < slot)
+                        {
+                            slot--;
+                        }
+                    }
+                }
+
                 return true;
             }
         }
 
-        /// <summary>Retires the entry if what it holds is stale (an entry not yet given its first event is not).</summary>
+        /// <summary>Under the lock: a free slot, the oldest version's when all are taken.</summary>
+        private int AddSlot()
+        {
+            if (_count < _versions.Length)
+            {
+                return _count++;
+            }
+
+            if (_count < MaxVersions)
+            {
+                Array.Resize(ref _versions, _count + 1);
+                _versions[_count] = new Version();
+                return _count++;
+            }
+
+            var oldest = 0;
+            for (var k = 1; k < _count; k++)
+            {
+                if (_versions[k].Time < _versions[oldest].Time)
+                {
+                    oldest = k;
+                }
+            }
+
+            return oldest;
+        }
+
+        private void RemoveAt(int k)
+        {
+            var removed = _versions[k];
+            removed.Clear();
+            Array.Copy(_versions, k + 1, _versions, k, _count - k - 1);
+            _versions[--_count] = removed;
+        }
+
+        /// <summary>Retires the entry if every version is stale (an entry not yet given its first event is not).</summary>
         public bool TryRetire(DateTime utcNow)
         {
             lock (_gate)
             {
-                _retired = _label is not null && _stale <= utcNow;
-                return _retired;
+                if (_count == 0)
+                {
+                    return false;
+                }
+
+                for (var k = 0; k < _count; k++)
+                {
+                    if (_versions[k].Stale > utcNow)
+                    {
+                        return false;
+                    }
+                }
+
+                _retired = true;
+                return true;
             }
         }
 
-        /// <summary>The event parsed again, unless it is stale (or, which never happens to XML the node wrote, does not parse).</summary>
-        public SharedEvent? Read(DateTime utcNow)
+        /// <summary>
+        /// The newest non-stale version <paramref name="reader"/> may see (any reader when null),
+        /// parsed again; <paramref name="hidden"/> when there are non-stale versions but none it may see.
+        /// </summary>
+        public SharedEvent? Read(DateTime utcNow, Principal? reader, out bool hidden)
         {
+            hidden = false;
             lock (_gate)
             {
-                if (_label is null || _stale <= utcNow)
+                Version? newest = null;
+                for (var k = 0; k < _count; k++)
+                {
+                    var version = _versions[k];
+                    if (version.Stale <= utcNow || (newest is not null && version.Time < newest.Time))
+                    {
+                        continue;
+                    }
+
+                    if (reader is not null && !AccessControl.Permits(reader, version.Label!))
+                    {
+                        hidden = true;
+                        continue;
+                    }
+
+                    newest = version;
+                }
+
+                if (newest is null)
                 {
                     return null;
                 }
 
-                var xml = _xml.AsSpan(0, _length).ToArray();
-                try
-                {
-                    return new SharedEvent(CotXml.Decode(xml, CotLimits.NodeWritten), _label, _sender, _receivedAt, xml);
-                }
-                catch (CotFormatException)
-                {
-                    return null;
-                }
+                hidden = false;
+                return newest.Parse();
+            }
+        }
+    }
+
+    /// <summary>One version: its XML in a buffer reused from update to update, and what the XML does not say.</summary>
+    private sealed class Version
+    {
+        private byte[] _xml = [];
+        private int _length;
+        private string _sender = "";
+        private DateTime _receivedAt;
+
+        public DateTime Time { get; private set; } = DateTime.MinValue;
+
+        public DateTime Stale { get; private set; }
+
+        public ConfidentialityLabel? Label { get; private set; }
+
+        public void Set(ReadOnlySpan<byte> xml, SharedEvent shared)
+        {
+            if (xml.Length > _xml.Length)
+            {
+                // Room to grow a little, so a uid whose reports vary by a few bytes keeps one buffer.
+                _xml = new byte[xml.Length + (xml.Length / 8)];
+            }
+
+            xml.CopyTo(_xml);
+            _length = xml.Length;
+            Time = shared.Event.Time;
+            Stale = shared.Event.Stale;
+            Label = shared.Label;
+            _sender = shared.Sender;
+            _receivedAt = shared.ReceivedAt;
+        }
+
+        public void Clear()
+        {
+            Label = null;
+            Time = DateTime.MinValue;
+            Stale = default;
+            _length = 0;
+        }
+
+        /// <summary>The event parsed again (null for what never happens to XML the node wrote: one that does not parse).</summary>
+        public SharedEvent? Parse()
+        {
+            var xml = _xml.AsSpan(0, _length).ToArray();
+            try
+            {
+                return new SharedEvent(CotXml.Decode(xml, CotLimits.NodeWritten), Label!, _sender, _receivedAt, xml);
+            }
+            catch (CotFormatException)
+            {
+                return null;
             }
         }
     }

@@ -38,6 +38,13 @@ public sealed class ConnectionOptions
     /// </summary>
     public int WriteChunkBytes { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// A sender whose input a decoder refused is told why (a <c>t-x-kizuna-refusal</c>), at most
+    /// once per this interval per connection, so garbage cannot make the node write as fast as it
+    /// reads. Default 1 s.
+    /// </summary>
+    public TimeSpan RejectNoticeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(PictureQueueCapacity, 1);

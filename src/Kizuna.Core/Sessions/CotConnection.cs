@@ -156,6 +156,7 @@ public sealed class CotConnection
         var warningInput = new List<LabelledEvent>();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
         var consecutiveRejects = 0;
+        long? lastRejectNotice = null;
         long unconsumed = 0;
         try
         {
@@ -209,6 +210,7 @@ public sealed class CotConnection
                             case ReadStatus.Rejected:
                                 _metrics.Rejected(reject.Reason);
                                 Log.InputRejected(_logger, session.Id, session.RemoteEndpoint, reject.Reason, reject.Message);
+                                TellRejected(session, reject, ref lastRejectNotice);
                                 if (++consecutiveRejects >= _options.MaxConsecutiveRejects)
                                 {
                                     return Misbehaved(session, $"{consecutiveRejects} rejected messages in a row");
@@ -218,6 +220,7 @@ public sealed class CotConnection
                             case ReadStatus.Fatal:
                                 _metrics.Rejected(reject.Reason);
                                 Log.InputRejected(_logger, session.Id, session.RemoteEndpoint, reject.Reason, reject.Message);
+                                TellRejected(session, reject, ref lastRejectNotice);
                                 return Misbehaved(session, "stream cannot resynchronise");
                         }
 
@@ -292,6 +295,23 @@ public sealed class CotConnection
         }
     }
 
+    /// <summary>
+    /// Tells the sender why a decoder refused its input, as label refusals are told, at most once
+    /// per <see cref="ConnectionOptions.RejectNoticeInterval"/> (the rest are logged and counted only).
+    /// </summary>
+    private void TellRejected(ClientSession session, CotReject reject, ref long? lastNotice)
+    {
+        var now = _time.GetTimestamp();
+        if (lastNotice is { } last && _time.GetElapsedTime(last, now) < _options.RejectNoticeInterval)
+        {
+            Log.RejectNoticeSuppressed(_logger, session.Id, session.RemoteEndpoint);
+            return;
+        }
+
+        lastNotice = now;
+        session.Deliver(Control(session, RefusalNotice.ForInput(reject, Now)), Lane.Control);
+    }
+
     private string Misbehaved(ClientSession session, string reason)
     {
         _metrics.DisconnectedForMisbehaviour();
@@ -329,6 +349,16 @@ public sealed class CotConnection
 
             case TakControlEvents.ProtocolOfferType or TakControlEvents.ProtocolResponseType:
                 return decoder;
+        }
+
+        // What this kind of principal may send at all (anonymous: picture updates only).
+        if (SenderRights.Refuses(session.Principal, evt) is { } forbidden)
+        {
+            refused = true;
+            _metrics.SenderRefused(forbidden.Refusal);
+            Log.SenderRefused(_logger, session.Id, session.RemoteEndpoint, session.Principal.Kind, forbidden.Refusal, forbidden.Reason);
+            session.Deliver(Control(session, RefusalNotice.Create(evt.Uid, forbidden.Refusal.ToString(), forbidden.Reason, Now)), Lane.Control);
+            return decoder;
         }
 
         // Identify, then label: the event's own label if the sender may apply it, else its default.

@@ -9,12 +9,17 @@ public sealed record StoredEvent(CotEvent Event, DateTime ReceivedAt, string Sen
 {
     /// <summary>The event's CoT XML when the caller already has it (the router does), so a store need not encode again.</summary>
     public ReadOnlyMemory<byte> EncodedXml { get; init; }
+
+    /// <summary>The event's label as columns a store can query by (<see cref="StoredLabel.Unknown"/> when not given).</summary>
+    public StoredLabel Label { get; init; }
 }
 
 /// <summary>
-/// A history query; null fields do not filter. Results are newest first. <see cref="Visible"/> is
-/// the caller's access decision: only events it admits are returned and count toward the limit,
-/// so a caller never learns how many events it was not shown.
+/// A history query; null fields do not filter. Results are newest first. <see cref="Filter"/> and
+/// <see cref="Visible"/> are the caller's access decision: the filter as a value the store puts in
+/// its query, so rows the caller may not see are not read at all, and the decision itself, made
+/// on every row that comes back (for what the columns cannot express). Only events both admit are
+/// returned and count toward the limit, so a caller never learns how many events it was not shown.
 /// </summary>
 public sealed record EventQuery(
     string? Uid = null,
@@ -22,7 +27,8 @@ public sealed record EventQuery(
     DateTime? Since = null,
     DateTime? Until = null,
     int Limit = 100,
-    Func<StoredEvent, bool>? Visible = null);
+    Func<StoredEvent, bool>? Visible = null,
+    AccessFilter? Filter = null);
 
 /// <summary>
 /// The storage seam. The embedded default is SQLite (Kizuna.Storage); PostgreSQL comes later
@@ -51,11 +57,20 @@ public interface IEventStore : IAsyncDisposable
 
     /// <summary>
     /// The picture at <paramref name="at"/>: for every uid, the newest event whose own time is at
-    /// or before then which <paramref name="visible"/> admits (an event the
+    /// or before then which <paramref name="filter"/> and <paramref name="visible"/> admit (an event the
     /// caller may not see is passed over for the one before it), unless that event had already
     /// been stale for longer than <paramref name="staleFor"/> then.
     /// </summary>
-    Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken);
+    Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, AccessFilter? filter, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Keeps the owner of a uid (<see cref="Routing.UidOwners"/>), written with the history's
+    /// next batch; the first owner recorded for a uid stands. Does not block on I/O.
+    /// </summary>
+    void RecordOwner(string uid, string owner);
+
+    /// <summary>Every uid's owner, for the router at start.</summary>
+    Task<IReadOnlyList<KeyValuePair<string, string>>> OwnersAsync(CancellationToken cancellationToken);
 
     /// <summary>The latest event of every uid whose stale time is after <paramref name="utcNow"/>.</summary>
     Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken);

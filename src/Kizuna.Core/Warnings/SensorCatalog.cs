@@ -1,10 +1,15 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using Kizuna.Core.Alliance;
 
 namespace Kizuna.Core.Warnings;
 
-/// <summary>One known missile warning sensor: its id as reports name it, its nation, what kind of sensor it is, and its public name.</summary>
-public sealed record Sensor(string Id, string Nation, string Kind, string Name);
+/// <summary>
+/// One known missile warning sensor: its id as reports name it, its nation, what kind of sensor
+/// it is, its public name, and the organization of the alliance profile that operates it (whose
+/// sensor feeds may report for it).
+/// </summary>
+public sealed record Sensor(string Id, string Nation, string Kind, string Name, string Operator);
 
 /// <summary>A sensor catalog that cannot be used; the message names the source and what is wrong.</summary>
 public sealed class SensorCatalogException(string message) : Exception(message);
@@ -23,8 +28,8 @@ public sealed class SensorCatalog
     /// <summary>The value of a catalog's <c>"format"</c>.</summary>
     public const string Format = "kizuna-sensor-catalog";
 
-    /// <summary>The <c>"formatVersion"</c> this build reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The <c>"formatVersion"</c> this build reads: 2 added each sensor's <c>"operator"</c>.</summary>
+    public const int FormatVersion = 2;
 
     private const string ResourcePrefix = "Kizuna.Core.Warnings.Sensors.";
 
@@ -138,9 +143,10 @@ public sealed class SensorCatalog
                 var nation = String(item, "nation");
                 var kind = String(item, "kind");
                 var name = String(item, "name");
-                if (string.IsNullOrWhiteSpace(sensorId) || string.IsNullOrWhiteSpace(nation) || string.IsNullOrWhiteSpace(kind) || string.IsNullOrWhiteSpace(name))
+                var @operator = String(item, "operator");
+                if (string.IsNullOrWhiteSpace(sensorId) || string.IsNullOrWhiteSpace(nation) || string.IsNullOrWhiteSpace(kind) || string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(@operator))
                 {
-                    throw Problem(source, $"{where} needs \"id\", \"nation\", \"kind\" and \"name\"");
+                    throw Problem(source, $"{where} needs \"id\", \"nation\", \"kind\", \"name\" and \"operator\"");
                 }
 
                 if (nation.Length != 3 || !nation.All(char.IsAsciiLetterUpper))
@@ -153,11 +159,35 @@ public sealed class SensorCatalog
                     throw Problem(source, $"{where}: sensor id '{sensorId}' is listed twice");
                 }
 
-                sensors.Add(new Sensor(sensorId, nation, kind, name));
+                sensors.Add(new Sensor(sensorId, nation, kind, name, @operator));
             }
 
             return new SensorCatalog(id, sensors);
         }
+    }
+
+    /// <summary>
+    /// What does not fit <paramref name="profile"/>: each sensor whose operator is not an
+    /// organization of the profile of the sensor's nation. Such a sensor can be fed only by an
+    /// identity holding its <c>sensor:ID</c> authorization. Empty when everything fits.
+    /// </summary>
+    public IReadOnlyList<string> ProblemsWith(AllianceProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var problems = new List<string>();
+        foreach (var sensor in Sensors)
+        {
+            if (profile.FindOrganization(sensor.Operator) is not { } organization)
+            {
+                problems.Add($"sensor {sensor.Id}: operator '{sensor.Operator}' is not an organization of the alliance profile {profile.Id}");
+            }
+            else if (!organization.Nations.Contains(sensor.Nation, StringComparer.Ordinal))
+            {
+                problems.Add($"sensor {sensor.Id}: operator {organization.Id} is not an organization of {sensor.Nation}");
+            }
+        }
+
+        return problems;
     }
 
     private static string? String(JsonElement element, string name)

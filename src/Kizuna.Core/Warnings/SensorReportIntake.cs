@@ -10,9 +10,10 @@ public readonly record struct IntakeOutcome(SensorReport? Report, ReportRefusal?
 }
 
 /// <summary>
-/// The way in for sensor report events, once the label door has accepted them: read the report
-/// (<see cref="SensorReportReader"/>), count a refusal by its reason and stop there, otherwise
-/// fuse it (<see cref="WarningFusion"/>) and count what fusion did. A refused report is never
+/// The way in for sensor report events, once the label door has accepted them: check that the
+/// sender is a sensor feed, read the report (<see cref="SensorReportReader"/>), check that the
+/// sender may speak for the sensor it names (<see cref="SensorAuthority"/>), count a refusal by
+/// its reason and stop there, otherwise fuse it (<see cref="WarningFusion"/>) and count what fusion did. A refused report is never
 /// fused. The counts are atomic, for the node's metrics
 /// (<c>kizuna_warning_report_refusals_total{reason}</c> when the server wires it).
 /// </summary>
@@ -34,18 +35,37 @@ public sealed class SensorReportIntake
     public WarningFusion Fusion { get; }
     public SensorReportLimits Limits { get; }
 
-    /// <summary>Reads and fuses one report event carrying its accepted <paramref name="label"/>.</summary>
-    public IntakeOutcome Offer(CotEvent evt, ConfidentialityLabel label, DateTime receivedAt)
+    /// <summary>Reads and fuses one report event carrying its accepted <paramref name="label"/>, sent by <paramref name="sender"/>.</summary>
+    public IntakeOutcome Offer(CotEvent evt, ConfidentialityLabel label, DateTime receivedAt, Principal sender)
     {
+        ArgumentNullException.ThrowIfNull(sender);
+
+        // Who may send comes first: a sender that is no sensor feed learns nothing of the catalog.
+        if (!SensorAuthority.IsSensorFeed(sender))
+        {
+            return Refuse(ReportRefusal.NotSensorFeed, $"the sender is not a sensor feed (a client certificate with role {SensorAuthority.SensorFeedRole} is needed)");
+        }
+
         if (!SensorReportReader.TryRead(evt, label, receivedAt, Catalog, Limits, out var report, out var refusal, out var reason))
         {
-            Interlocked.Increment(ref _refusals[(int)refusal]);
-            return new IntakeOutcome(null, refusal, reason, default);
+            return Refuse(refusal, reason);
+        }
+
+        if (!Catalog.TryFind(report.Sensor, out var sensor)
+            || !SensorAuthority.TryAuthorize(sender, sensor, report.Nation, out refusal, out reason))
+        {
+            return Refuse(sensor is null ? ReportRefusal.UnknownSensor : refusal, reason ?? "the sensor is not in the sensor catalog");
         }
 
         var outcome = Fusion.Offer(report);
         Interlocked.Increment(ref _results[(int)outcome.Result]);
         return new IntakeOutcome(report, null, null, outcome);
+    }
+
+    private IntakeOutcome Refuse(ReportRefusal refusal, string reason)
+    {
+        Interlocked.Increment(ref _refusals[(int)refusal]);
+        return new IntakeOutcome(null, refusal, reason, default);
     }
 
     /// <summary>How many reports were refused for this reason.</summary>

@@ -37,6 +37,15 @@ public enum ReportRefusal
 
     /// <summary>The event's <c>opex</c> and the element's <c>exercise</c> disagree, or a real report carries the EXERCISE caveat.</summary>
     ExerciseMismatch,
+
+    /// <summary>The sender is not a sensor feed: anonymous, or its certificate's role is not <c>sensor-feed</c> (<see cref="SensorAuthority"/>).</summary>
+    NotSensorFeed,
+
+    /// <summary>The sender's organization does not operate the sensor, and it holds no <c>sensor:ID</c> authorization for it.</summary>
+    NotSensorOperator,
+
+    /// <summary>The report names another nation than the sender's.</summary>
+    SenderNationMismatch,
 }
 
 /// <summary>

@@ -7,6 +7,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Kizuna.Core.Warnings;
 
+/// <summary>Why an acknowledgement was not counted. Stable names: they are metric labels.</summary>
+public enum AcknowledgementRefusal
+{
+    /// <summary>A <c>b-w-m-a</c> that cannot be read.</summary>
+    Malformed,
+
+    /// <summary>The sender has no identity (the anonymous listener), or is the node itself.</summary>
+    NotIdentified,
+
+    /// <summary>No such warning id and version, or none the sender may see.</summary>
+    UnknownWarning,
+}
+
 /// <summary>
 /// The node's missile warning path: a sensor report is read and fused; a new warning version is
 /// stored durably, and only then queued on the warning lane of every client its label permits;
@@ -79,6 +92,11 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// </summary>
     public async Task RestoreAsync(CancellationToken cancellationToken)
     {
+        foreach (var problem in _intake.Catalog.ProblemsWith(_labels.Profile))
+        {
+            Log.SensorCatalogMismatch(_logger, _intake.Catalog.Id, problem);
+        }
+
         var since = _time.GetUtcNow().UtcDateTime - _intake.Fusion.Options.Retention;
         var launches = await _store.LaunchesSinceAsync(since, cancellationToken).ConfigureAwait(false);
         var ids = await _store.WarningIdsAsync(cancellationToken).ConfigureAwait(false);
@@ -131,7 +149,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, ClientSession sender, long read, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        var outcome = _intake.Offer(evt, label, now);
+        var outcome = _intake.Offer(evt, label, now, sender.Principal);
         if (outcome.Refusal is { } refusal)
         {
             _metrics.ReportRefused(refusal);
@@ -168,32 +186,68 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         return version;
     }
 
-    /// <summary>Records an acknowledgement; a malformed one is refused with the reason, to the sender too.</summary>
+    /// <summary>
+    /// Records an acknowledgement; a malformed one, or one <see cref="RecordAcknowledgementAsync"/>
+    /// refuses, is told to the sender with the reason and not stored.
+    /// </summary>
     public async Task AcknowledgeAsync(CotEvent evt, ClientSession sender, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         if (!WarningCot.TryReadAcknowledgement(evt, out var warningId, out var version, out var reason))
         {
+            _metrics.AcknowledgementRefused(AcknowledgementRefusal.Malformed);
             Log.AcknowledgementRefused(_logger, sender.Id, sender.RemoteEndpoint, reason!);
-            sender.Deliver(Notice(sender, evt.Uid, "MalformedAcknowledgement", reason!, now), Lane.Control);
+            sender.Deliver(Notice(sender, evt.Uid, nameof(AcknowledgementRefusal.Malformed) + "Acknowledgement", reason!, now), Lane.Control);
             return;
         }
 
-        await RecordAcknowledgementAsync(sender.Principal, warningId, version, cancellationToken).ConfigureAwait(false);
+        if (await RecordAcknowledgementAsync(sender.Principal, warningId, version, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            sender.Deliver(Notice(sender, evt.Uid, refusal.ToString(), Sentence(refusal), now), Lane.Control);
+        }
     }
 
     /// <summary>
-    /// Records that <paramref name="who"/> acknowledged a warning version: the one path for a CoT
-    /// <c>b-w-m-a</c> and the console's <c>POST /api/warnings/{id}/ack</c>.
+    /// Records that <paramref name="who"/> acknowledged a warning version: the one path, and the one
+    /// check, for a CoT <c>b-w-m-a</c> and the console's <c>POST /api/warnings/{id}/ack</c>. It
+    /// counts only from an identified principal that may see that version (every delivery was
+    /// made by the same access decision); otherwise it is logged, counted and not stored, and the
+    /// refusal is returned. Unknown and hidden versions are refused alike, so a refusal tells
+    /// nothing of what exists.
     /// </summary>
-    public async Task RecordAcknowledgementAsync(Principal who, string warningId, int version, CancellationToken cancellationToken)
+    public async Task<AcknowledgementRefusal?> RecordAcknowledgementAsync(Principal who, string warningId, int version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(who);
+        ArgumentNullException.ThrowIfNull(warningId);
+        AcknowledgementRefusal? refusal = null;
+        if (who.Kind != PrincipalKind.Certificate)
+        {
+            refusal = AcknowledgementRefusal.NotIdentified;
+        }
+        else if (!WarningViews.HistoryFor(who, await _store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false)).Any(v => v.Version == version))
+        {
+            refusal = AcknowledgementRefusal.UnknownWarning;
+        }
+
+        if (refusal is { } refused)
+        {
+            _metrics.AcknowledgementRefused(refused);
+            Log.AcknowledgementNotCounted(_logger, who.Name, who.Organization, refused);
+            return refused;
+        }
+
         var now = _time.GetUtcNow().UtcDateTime;
         await _store.RecordAcknowledgementAsync(new WarningReceipt(warningId, version, who.Name, who.Organization, who.Nation, null, now), cancellationToken).ConfigureAwait(false);
         _metrics.WarningAcknowledged();
         Log.WarningAcknowledged(_logger, who.Name, who.Organization);
+        return null;
     }
+
+    private static string Sentence(AcknowledgementRefusal refusal) => refusal switch
+    {
+        AcknowledgementRefusal.NotIdentified => "an acknowledgement needs a client certificate: anonymous clients may not acknowledge",
+        _ => "no warning with that id and version that you may see",
+    };
 
     /// <summary>A connection's writer put a warning version on the wire: record the delivery (not awaited by the writer).</summary>
     public void Written(ClientSession session, WarningVersion version)

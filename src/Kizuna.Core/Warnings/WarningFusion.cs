@@ -219,7 +219,9 @@ public sealed class WarningFusion
         var bestMeters = double.MaxValue;
         foreach (var launch in _launches)
         {
-            if (launch.Exercise != report.Exercise)
+            // A closed warning stays closed: what its cancellations withdraw joins it and changes
+            // nothing; a report that would support it again is new evidence and starts a new warning.
+            if (launch.Exercise != report.Exercise || (launch.Closed && !WithdrawnIn(launch, report)))
             {
                 continue;
             }
@@ -277,9 +279,13 @@ public sealed class WarningFusion
     }
 
     /// <summary>What a warning says, from a set of its reports alone (version and issue time are set by the caller).</summary>
-    private WarningVersion Fuse(FusedLaunch launch, IReadOnlyCollection<SensorReport> reports, string audience)
+    private WarningVersion Fuse(FusedLaunch launch, IReadOnlyCollection<SensorReport> all, string audience)
     {
-        var furthest = reports.Max(r => r.State);
+        // A nation's cancellation withdraws only that nation's support; while another nation's
+        // reports support the warning, it says what they say. With no support left it is cancelled.
+        var supporting = Supporting(all);
+        var reports = supporting.Count > 0 ? supporting : all;
+        var furthest = supporting.Count > 0 ? supporting.Max(r => r.State) : TrackState.Cancelled;
 
         // The launch estimate: the most confident report's; ties to the later detection, then the report key.
         var launchReport = reports.OrderByDescending(r => r.Confidence).ThenByDescending(r => r.DetectionTime).ThenBy(Key, StringComparer.Ordinal).First();
@@ -312,9 +318,30 @@ public sealed class WarningFusion
             reports.Max(r => r.Confidence),
             prefectures,
             [.. reports.Select(r => r.Nation + "/" + r.Sensor).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
-            _labels.Combine(reports.Select(r => r.Label)),
+            _labels.Combine(all.Select(r => r.Label)),
             audience);
     }
+
+    /// <summary>
+    /// The reports not withdrawn: a cancellation withdraws every report of its nation detected at
+    /// or before it (a later detection of that nation supports again). Depends on the set only.
+    /// </summary>
+    private static List<SensorReport> Supporting(IEnumerable<SensorReport> reports)
+    {
+        var list = reports as IReadOnlyCollection<SensorReport> ?? [.. reports];
+        var cancelledUpTo = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        foreach (var r in list.Where(r => r.State == TrackState.Cancelled))
+        {
+            cancelledUpTo[r.Nation] = cancelledUpTo.TryGetValue(r.Nation, out var t) && t > r.DetectionTime ? t : r.DetectionTime;
+        }
+
+        return [.. list.Where(r => r.State != TrackState.Cancelled && !(cancelledUpTo.TryGetValue(r.Nation, out var t) && r.DetectionTime <= t))];
+    }
+
+    /// <summary>Whether a report would be withdrawn by the cancellations already fused into a launch.</summary>
+    private static bool WithdrawnIn(FusedLaunch launch, SensorReport report)
+        => report.State == TrackState.Cancelled
+           || launch.Reports.Values.Any(r => r.State == TrackState.Cancelled && string.Equals(r.Nation, report.Nation, StringComparison.Ordinal) && r.DetectionTime >= report.DetectionTime);
 
     private static string Key(SensorReport r) => r.Nation + "/" + r.Sensor + "/" + r.ReportId;
 

@@ -1,4 +1,5 @@
 using Kizuna.Core.Labels;
+using Kizuna.Core.Storage;
 
 namespace Kizuna.Core.Warnings;
 
@@ -60,6 +61,23 @@ public static class WarningViews
             .GroupBy(v => v.Version)
             .OrderBy(g => g.Key)
             .Select(g => g.OrderBy(v => v.Audience.Length).First())];
+    }
+
+    /// <summary>
+    /// The receipts a reader may see: a receipt is of the view its recipient was given at that
+    /// number (its nation's view when one was issued at that number, else the full view, as
+    /// <see cref="For"/> decides), and shown only to a reader that view's label permits. So a
+    /// reader of a nation's view never sees who read the full view, or another nation's view.
+    /// </summary>
+    public static IReadOnlyList<WarningReceipt> ReceiptsFor(Principal reader, IReadOnlyCollection<WarningVersion> versions, IEnumerable<WarningReceipt> receipts)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(versions);
+        ArgumentNullException.ThrowIfNull(receipts);
+        return [.. receipts.Where(r =>
+            (versions.FirstOrDefault(v => v.Version == r.Version && string.Equals(v.Audience, r.Nation, StringComparison.Ordinal))
+             ?? versions.FirstOrDefault(v => v.Version == r.Version && v.Audience.Length == 0)) is { } view
+            && AccessControl.Permits(reader, view.Label))];
     }
 
     private static WarningVersion Newer(WarningVersion? a, WarningVersion b) => a is null || b.Version > a.Version ? b : a;

@@ -169,10 +169,17 @@ internal ref struct ProtoReader(ReadOnlySpan<byte> data)
 
     public string ReadString()
     {
+        // Every string field of every message (event attributes, typed detail, xmlDetail, control)
+        // obeys the same character rule as the XML decoder.
         var bytes = ReadBytes();
-        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        switch (CotCharacters.Check(bytes))
         {
-            throw new CotFormatException(CotRejectReason.BadProtobuf, "a string is not valid UTF-8");
+            case CharacterProblem.None:
+                break;
+            case CharacterProblem.InvalidUtf8:
+                throw new CotFormatException(CotRejectReason.BadProtobuf, "a string is not valid UTF-8");
+            default:
+                throw new CotFormatException(CotRejectReason.ControlCharacter, "a string field holds control characters (only tab, line feed and carriage return are allowed, as in XML)");
         }
 
         return Encoding.UTF8.GetString(bytes);

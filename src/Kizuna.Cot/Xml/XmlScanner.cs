@@ -26,10 +26,6 @@ internal struct DetailFacts
 /// </summary>
 internal static class XmlScanner
 {
-    // Bytes that may never appear in an XML 1.0 document: C0 controls other than tab, LF and CR.
-    private static readonly SearchValues<byte> Forbidden = SearchValues.Create(
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]);
-
     private static readonly SearchValues<byte> AmpOrLt = SearchValues.Create("&<"u8);
 
     public enum Parent
@@ -39,17 +35,17 @@ internal static class XmlScanner
         Marti,
     }
 
-    /// <summary>Refuses bytes that are not text: invalid UTF-8 or control characters.</summary>
+    /// <summary>Refuses bytes that are not text by <see cref="CotCharacters"/>: invalid UTF-8 or control characters.</summary>
     public static void CheckIsText(ReadOnlySpan<byte> s)
     {
-        if (s.IndexOfAny(Forbidden) >= 0)
+        switch (CotCharacters.Check(s))
         {
-            Throw(CotRejectReason.BinaryGarbage, "control bytes inside an event");
-        }
-
-        if (!System.Text.Unicode.Utf8.IsValid(s))
-        {
-            Throw(CotRejectReason.BinaryGarbage, "the event is not valid UTF-8");
+            case CharacterProblem.ControlCharacter:
+                Throw(CotRejectReason.BinaryGarbage, "control bytes inside an event");
+                break;
+            case CharacterProblem.InvalidUtf8:
+                Throw(CotRejectReason.BinaryGarbage, "the event is not valid UTF-8");
+                break;
         }
     }
 
@@ -302,7 +298,7 @@ internal static class XmlScanner
             var digits = body[(hex ? 2 : 1)..];
             uint code = 0;
             if (digits.IsEmpty || !System.Buffers.Text.Utf8Parser.TryParse(digits, out code, out var used, hex ? 'x' : default) || used != digits.Length
-                || code > 0x10FFFF || (code < 0x20 && code is not (9 or 10 or 13)) || code is >= 0xD800 and <= 0xDFFF)
+                || !CotCharacters.IsAllowed(code))
             {
                 Throw(CotRejectReason.MalformedXml, "a bad character reference");
             }

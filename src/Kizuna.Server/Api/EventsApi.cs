@@ -3,6 +3,7 @@ using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
 using Kizuna.Core.Storage;
+using Kizuna.Server.Cli;
 using Kizuna.Server.Hosting;
 
 namespace Kizuna.Server.Api;
@@ -22,10 +23,14 @@ public static class EventsApi
         app.MapGet("/healthz", (KizunaMetrics metrics) =>
             Results.Ok(new HealthJson("ok", metrics.ConnectionsOpen, metrics.EventsIn, metrics.EventsOut)));
 
-        app.MapGet("/metrics", (KizunaMetrics metrics) =>
-            Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4; charset=utf-8"));
+        // Only for the node's operators: its counters (denials by exit, refusals by reason) say
+        // things about traffic no partner should learn.
+        app.MapGet("/metrics", async (HttpContext context, KizunaMetrics metrics, NodeSettings settings, NodeIdentity node) =>
+            await MayReadMetricsAsync(context, settings, node).ConfigureAwait(false)
+                ? Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4; charset=utf-8")
+                : Results.Json(new ErrorJson(MetricsRefused), ApiJsonContext.Default.ErrorJson, statusCode: StatusCodes.Status403Forbidden));
 
-        app.MapGet("/api/events", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, KizunaMetrics metrics, CancellationToken cancellationToken) =>
+        app.MapGet("/api/events", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, CancellationToken cancellationToken) =>
         {
             if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
             {
@@ -37,14 +42,14 @@ public static class EventsApi
                 return Results.BadRequest(new ErrorJson(error));
             }
 
-            var view = new AccessView(caller, labels, node.Principal, metrics);
-            var events = await store.QueryAsync(query with { Visible = view.Admits }, cancellationToken).ConfigureAwait(false);
+            var view = new AccessView(caller, labels, node.Principal);
+            var events = await store.QueryAsync(query with { Visible = view.Admits, Filter = labels.FilterFor(caller) }, cancellationToken).ConfigureAwait(false);
             return Results.Ok(events.Select(view.Json).ToList());
         });
 
         // The picture at a past time (the console's replay): each uid's newest event with a time at
         // or before then that the caller may see, stale ones included for an hour.
-        app.MapGet("/api/events/state", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, KizunaMetrics metrics, CancellationToken cancellationToken) =>
+        app.MapGet("/api/events/state", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, CancellationToken cancellationToken) =>
         {
             if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
             {
@@ -53,17 +58,20 @@ public static class EventsApi
 
             if (!context.Request.Query.TryGetValue("at", out var atText) || !TryParseTime(atText.ToString(), out var at))
             {
-                return Results.BadRequest(new ErrorJson("at: expected an ISO 8601 time such as 2026-11-22T09:00:00Z"));
+                return Results.BadRequest(new ErrorJson(TimeExpected("at", "2026-11-22T09:00:00Z")));
             }
 
-            var view = new AccessView(caller, labels, node.Principal, metrics);
-            var state = await store.StateAtAsync(at!.Value, StaleShownFor, view.Admits, cancellationToken).ConfigureAwait(false);
+            var view = new AccessView(caller, labels, node.Principal);
+            var state = await store.StateAtAsync(at!.Value, StaleShownFor, labels.FilterFor(caller), view.Admits, cancellationToken).ConfigureAwait(false);
             return Results.Ok(state.Select(view.Json).ToList());
         });
 
         // The latest picture as routing holds it (the same state a connecting client is replayed),
         // so an event another client has received is listed at once, before storage has written it.
-        app.MapGet("/api/events/latest", async (HttpContext context, LatestState latest, KizunaMetrics metrics, TimeProvider time) =>
+        // Each uid's newest version the caller may see (a newer one it may not see is not shown,
+        // nor does it hide the older one). Denials are not counted: a count per request would tell
+        // whoever reads the metrics how much a caller was not shown.
+        app.MapGet("/api/events/latest", async (HttpContext context, LatestState latest, TimeProvider time) =>
         {
             if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
             {
@@ -71,14 +79,8 @@ public static class EventsApi
             }
 
             var visible = new List<EventJson>();
-            foreach (var shared in latest.Snapshot(time.GetUtcNow().UtcDateTime))
+            foreach (var shared in latest.Snapshot(time.GetUtcNow().UtcDateTime, caller, out _))
             {
-                if (!AccessControl.Permits(caller, shared.Label))
-                {
-                    metrics.Withheld(AccessExit.Api);
-                    continue;
-                }
-
                 visible.Add(EventJson.From(new StoredEvent(shared.Event, shared.ReceivedAt, shared.Sender), shared.Label));
             }
 
@@ -119,13 +121,19 @@ public static class EventsApi
 
         if (parameters.TryGetValue("since", out var sinceText) && !TryParseTime(sinceText.ToString(), out since))
         {
-            error = "since: expected an ISO 8601 time such as 2026-11-22T09:00:00Z";
+            error = TimeExpected("since", "2026-11-22T09:00:00Z");
             return false;
         }
 
         if (parameters.TryGetValue("until", out var untilText) && !TryParseTime(untilText.ToString(), out until))
         {
-            error = "until: expected an ISO 8601 time such as 2026-11-22T10:00:00Z";
+            error = TimeExpected("until", "2026-11-22T10:00:00Z");
+            return false;
+        }
+
+        if (since > until)
+        {
+            error = "since: must not be after until";
             return false;
         }
 
@@ -145,28 +153,58 @@ public static class EventsApi
         return true;
     }
 
+    /// <summary>The times a query may name: CoT times are after 1970, and a day's margin at the end keeps every window computed from them (a replay's stale hour, say) in range.</summary>
+    public static readonly DateTime EarliestTime = DateTime.UnixEpoch;
+
+    /// <summary>See <see cref="EarliestTime"/>.</summary>
+    public static readonly DateTime LatestTime = DateTime.SpecifyKind(DateTime.MaxValue.Date.AddDays(-1), DateTimeKind.Utc);
+
+    private static string TimeExpected(string name, string example)
+        => $"{name}: expected an ISO 8601 time from {EarliestTime:yyyy-MM-dd} to {LatestTime:yyyy-MM-dd}, such as {example}";
+
     private static bool TryParseTime(string text, out DateTime? time)
     {
-        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed);
+        var ok = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            && parsed.UtcDateTime >= EarliestTime && parsed.UtcDateTime <= LatestTime;
         time = ok ? parsed.UtcDateTime : null;
         return ok;
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
-    /// <summary>One caller's view of history: the access decision on each stored event's label, counted when it withholds.</summary>
-    private sealed class AccessView(Principal caller, LabelPolicy labels, Principal node, KizunaMetrics metrics)
-    {
-        public bool Admits(StoredEvent stored)
-        {
-            if (AccessControl.Permits(caller, labels.ReadStored(stored.Event, node)))
-            {
-                return true;
-            }
+    /// <summary>The role an identity needs to read <c>/metrics</c> over HTTPS (with the hosting organization).</summary>
+    public const string OperatorRole = "node-operator";
 
-            metrics.Withheld(AccessExit.Api);
-            return false;
+    public const string MetricsRefused =
+        "metrics are served only to the node's operators: from the node's own machine (loopback, unless --metrics-loopback false), "
+        + "or over HTTPS with a client certificate of the hosting organization issued with `kizuna certs client --role " + OperatorRole + "`";
+
+    /// <summary>
+    /// The node's operators: a loopback caller (unless <see cref="NodeSettings.MetricsLoopback"/>
+    /// is off), or an identity of the hosting organization with <see cref="OperatorRole"/> over HTTPS.
+    /// </summary>
+    private static async Task<bool> MayReadMetricsAsync(HttpContext context, NodeSettings settings, NodeIdentity node)
+    {
+        if (settings.MetricsLoopback && context.Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address))
+        {
+            return true;
         }
+
+        return context.Request.IsHttps
+               && await Caller.PrincipalAsync(context).ConfigureAwait(false) is { } caller
+               && string.Equals(caller.Role, OperatorRole, StringComparison.Ordinal)
+               && string.Equals(caller.Organization, node.Principal.Organization, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// One caller's view of history: the access decision on each stored event's label (the last
+    /// word on what the store's filter let through). Denials are not counted: the store's filter
+    /// keeps most hidden rows from being read at all, and a count per request would mirror the
+    /// caller's query to whoever reads the metrics.
+    /// </summary>
+    private sealed class AccessView(Principal caller, LabelPolicy labels, Principal node)
+    {
+        public bool Admits(StoredEvent stored) => AccessControl.Permits(caller, labels.ReadStored(stored.Event, node));
 
         public EventJson Json(StoredEvent stored) => EventJson.From(stored, labels.ReadStored(stored.Event, node));
     }

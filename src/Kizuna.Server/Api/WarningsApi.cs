@@ -39,13 +39,15 @@ public static class WarningsApi
 
             // Per version number the view the caller may see; a version it may not see is not
             // shown, nor its receipts; a warning none of whose versions it may see does not exist for it.
-            var versions = WarningViews.HistoryFor(caller, await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false));
+            var all = await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false);
+            var versions = WarningViews.HistoryFor(caller, all);
             if (versions.Count == 0)
             {
                 return Results.NotFound(new ErrorJson($"no warning {id}"));
             }
 
-            var receipts = await store.ReceiptsAsync(id, cancellationToken).ConfigureAwait(false);
+            // Receipts by view as well as version: only those of a view the caller may see.
+            var receipts = WarningViews.ReceiptsFor(caller, all, await store.ReceiptsAsync(id, cancellationToken).ConfigureAwait(false));
             var escalations = await store.EscalationsAsync(id, cancellationToken).ConfigureAwait(false);
             return Results.Ok(versions.Select(v => WarningJson.From(
                 v, [.. receipts.Where(r => r.Version == v.Version)], [.. escalations.Where(e => e.Version == v.Version).Select(e => e.Organization)])).ToList());
@@ -77,14 +79,10 @@ public static class WarningsApi
                 return Results.BadRequest(new ErrorJson("expected a JSON body {\"version\": N} (Content-Type: application/json) naming the version acknowledged"));
             }
 
-            var versions = await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false);
-            if (!WarningViews.HistoryFor(caller, versions).Any(v => v.Version == body.Version))
-            {
-                return Results.NotFound(new ErrorJson($"no warning {id} version {body.Version}"));
-            }
-
-            await desk.RecordAcknowledgementAsync(caller, id, body.Version, cancellationToken).ConfigureAwait(false);
-            return Results.NoContent();
+            // The desk's one check (WarningDesk.RecordAcknowledgementAsync), as for a CoT b-w-m-a.
+            return await desk.RecordAcknowledgementAsync(caller, id, body.Version, cancellationToken).ConfigureAwait(false) is null
+                ? Results.NoContent()
+                : Results.NotFound(new ErrorJson($"no warning {id} version {body.Version}"));
         });
 
         app.MapGet("/api/cap", async (IWarningStore store, LabelPolicy labels, CapOptions options, CancellationToken cancellationToken) =>

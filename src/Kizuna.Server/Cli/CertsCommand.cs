@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kizuna.Core.Alliance;
 using Kizuna.Core.Identity;
 using Kizuna.Core.Labels;
+using Kizuna.Core.Warnings;
 using Kizuna.Server.Hosting;
 
 namespace Kizuna.Server.Cli;
@@ -30,8 +31,8 @@ public static class CertsCommand
         var org = new Option<string?>("--org") { Description = "The holder's organization id in the alliance profile (default: the node's --node-org, JJOC)" };
         var nation = new Option<string?>("--nation") { Description = "The holder's nation, ISO 3166 trigraph (default: the organization's nation; required for a combined command)" };
         var clearance = new Option<string?>("--clearance") { Description = "The holder's clearance, a classification of the profile (default: the organization's default classification)" };
-        var role = new Option<string>("--role") { Description = "The holder's role, e.g. watch-officer, liaison", DefaultValueFactory = _ => "operator" };
-        var authorization = new Option<string[]>("--authorization") { Description = "A category value held beyond nationality, CATEGORY:VALUE (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var role = new Option<string>("--role") { Description = "The holder's role, e.g. watch-officer, liaison; sensor-feed for a sensor feed that may send missile reports", DefaultValueFactory = _ => "operator" };
+        var authorization = new Option<string[]>("--authorization") { Description = "A category value held beyond nationality, CATEGORY:VALUE (repeatable); sensor:SENSOR-ID lets a sensor feed report for that sensor", AllowMultipleArgumentsPerToken = false };
         var dataDir = ServeCommand.DataDir.CreateOption();
         var profile = ServeCommand.Profile.CreateOption();
         var nodeOrg = ServeCommand.NodeOrg.CreateOption();
@@ -64,7 +65,8 @@ public static class CertsCommand
                     parse.GetValue(role)!,
                     parse.GetValue(clearance)?.Trim().ToUpperInvariant() ?? organization.DefaultClassification,
                     parse.GetValue(authorization) ?? []);
-                if (!labels.TryCreatePrincipal(claims, out var principal, out var reason))
+                if (!labels.TryCreatePrincipal(claims, out var principal, out var reason)
+                    || !SensorAuthority.TryCheckAuthorizations(claims.Authorizations, claims.Role, SensorCatalog.LoadDefault(), out reason))
                 {
                     throw new ArgumentException(reason);
                 }

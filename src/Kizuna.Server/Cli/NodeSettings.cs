@@ -35,6 +35,19 @@ public sealed record NodeSettings
     public TimeSpan? Retention { get; init; }
 
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A TLS handshake (CoT TLS, HTTPS, the warning intake) must finish within this, whole, however its bytes trickle.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections one remote address may have open at once on each CoT listener, the HTTPS listener and the warning intake.</summary>
+    public int MaxConnectionsPerAddress { get; init; } = 32;
+
+    /// <summary>
+    /// Of the warning intake's connection slots, at most this many may be still handshaking; when
+    /// they are all taken, the oldest unfinished handshake gives way to a new connection, so
+    /// trickling handshakes never lock an authenticated sensor out.
+    /// </summary>
+    public int IntakeHandshakeSlots { get; init; } = 16;
     public int MaxEventBytes { get; init; } = 64 * 1024;
     public int PictureQueueCapacity { get; init; } = 4096;
     public string LogFormat { get; init; } = "text";
@@ -48,6 +61,13 @@ public sealed record NodeSettings
     /// <summary>An organization that has not acknowledged a warning after this long is escalated up its national chain.</summary>
     public TimeSpan WarningEscalate { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Whether <c>/metrics</c> is served to loopback callers without an identity. Either way an
+    /// identity of the hosting organization with the role <c>node-operator</c> may read it over HTTPS;
+    /// nobody else may.
+    /// </summary>
+    public bool MetricsLoopback { get; init; } = true;
+
     /// <summary>The organization of the profile that hosts this node; it gives the node its nation.</summary>
     public string NodeOrg { get; init; } = "JJOC";
 
@@ -56,6 +76,58 @@ public sealed record NodeSettings
     /// node's output directory (<c>console/</c>), or a placeholder page when there is none.
     /// </summary>
     public string? ConsoleDir { get; init; }
+
+    /// <summary>The federation listener (TAK federation v2, gRPC over TLS with partner node certificates); null: off.</summary>
+    public IPEndPoint? Federation { get; init; }
+
+    /// <summary>Partner nodes this node dials and keeps linked (redialled with backoff for ever).</summary>
+    public IReadOnlyList<DnsEndPoint> FederateWith { get; init; } = [];
+
+    /// <summary>Parses a list of HOST:PORT (host names allowed), separated by commas or spaces, or a JSON array of them; empty means none.</summary>
+    public static IReadOnlyList<DnsEndPoint> ParseTargets(string setting, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return [];
+        }
+
+        string[] items;
+        if (value.TrimStart().StartsWith('['))
+        {
+            try
+            {
+                items = System.Text.Json.JsonSerializer.Deserialize<string[]>(value) ?? [];
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                throw new SettingsException($"{setting}: '{value}' is not a JSON array of HOST:PORT strings");
+            }
+        }
+        else
+        {
+            items = value.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        var targets = new List<DnsEndPoint>();
+        foreach (var item in items)
+        {
+            var colon = item.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(item.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is 0 or > 65535)
+            {
+                throw new SettingsException($"{setting}: '{item}' is not HOST:PORT (for example usfj-node.example:9001)");
+            }
+
+            var host = item[..colon].Trim('[', ']');
+            if (Uri.CheckHostName(host) == UriHostNameType.Unknown)
+            {
+                throw new SettingsException($"{setting}: '{host}' is not a host name or IP address");
+            }
+
+            targets.Add(new DnsEndPoint(host, port));
+        }
+
+        return targets;
+    }
 
     /// <summary>Parses "HOST:PORT" ("localhost", "*" and IPv6 "[::1]:PORT" accepted); empty means off.</summary>
     public static IPEndPoint? ParseEndpoint(string setting, string? value)

@@ -9,13 +9,16 @@ public static class ServeCommand
 {
     public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
     public static readonly SettingDefinition WarningDir = new("warning-dir", "Directory for the warning store (warnings.db). On a volume of its own, a warning's durable commit does not wait behind the event history's writes", "", "the data directory");
-    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: labelled with the hosting organization's default, national only; 8087 is customary)", "");
+    public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: picture updates only, labelled UNCLASSIFIED and national only, and its clients read nothing above UNCLASSIFIED; 8087 is customary)", "");
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
     public static readonly SettingDefinition Http = new("http", "HTTP API, HOST:PORT", "127.0.0.1:8080");
     public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
     public static readonly SettingDefinition WarningIntake = new("warning-intake", "Priority intake for sensor reports and warning acknowledgements only, TLS with client certificates, HOST:PORT; off unless set (each connection is read on a thread of its own, at real-time priority where permitted)", "");
     public static readonly SettingDefinition Retention = new("retention", "Delete history older than this (90m, 12h, 30d)", "", "keep everything");
     public static readonly SettingDefinition IdleTimeout = new("idle-timeout", "Close a CoT connection silent for this long", "5m");
+    public static readonly SettingDefinition HandshakeTimeout = new("handshake-timeout", "A TLS handshake (CoT TLS, HTTPS, warning intake) must finish within this, whole, or the connection is closed", "10s");
+    public static readonly SettingDefinition MaxConnectionsPerAddress = new("max-connections-per-address", "Connections one remote IP address may have open at once on each CoT listener, the HTTPS listener and the warning intake; more are refused, logged and counted", "32");
+    public static readonly SettingDefinition IntakeHandshakeSlots = new("intake-handshake-slots", "Of the warning intake's 64 connection slots, at most this many may be still handshaking (the oldest unfinished handshake gives way to a new connection), so the rest stay for authenticated sensors", "16");
     public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", "65536");
     public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", "4096");
     public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", "text");
@@ -23,10 +26,13 @@ public static class ServeCommand
     public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", "30s");
     public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
     public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
+    public static readonly SettingDefinition MetricsLoopback = new("metrics-loopback", "Serve /metrics to callers on the node's own machine (loopback) without an identity: true or false; over HTTPS an identity of the hosting organization with the role node-operator may read it either way", "true");
+    public static readonly SettingDefinition Federation = new("federation", "Federation listener for partner nodes and TAK Servers (TAK federation v2, gRPC over TLS; a partner's node certificate is required), HOST:PORT; off unless set (9001 is customary)", "");
+    public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -37,13 +43,23 @@ public static class ServeCommand
             command.Options.Add(option);
         }
 
+        // Repeatable, so not a single-value option like the others.
+        var federateWith = new Option<string[]>("--" + FederateWith.Name)
+        {
+            Description = FederateWith.CreateOption().Description,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        command.Options.Add(federateWith);
+
         command.SetAction(async (parse, cancellationToken) =>
         {
             NodeSettings settings;
             try
             {
                 var sources = SettingSources.Load(parse.GetValue(configOption));
-                string Value(SettingDefinition s) => sources.Resolve(s, parse.GetValue(options.First(o => o.Setting == s).Option));
+                string Value(SettingDefinition s) => s == FederateWith
+                    ? sources.Resolve(s, parse.GetValue(federateWith) is { Length: > 0 } targets ? string.Join(',', targets) : null)
+                    : sources.Resolve(s, parse.GetValue(options.First(o => o.Setting == s).Option));
                 settings = Resolve(Value);
             }
             catch (SettingsException ex)
@@ -80,6 +96,14 @@ public static class ServeCommand
         return command;
     }
 
+    private static int IntakeSlots(string value)
+    {
+        var slots = NodeSettings.ParsePositiveInt(IntakeHandshakeSlots.Name, value, 16);
+        return slots < WarningIntakeListener.MaxConnections
+            ? slots
+            : throw new SettingsException($"{IntakeHandshakeSlots.Name}: {slots} would leave no slot of the intake's {WarningIntakeListener.MaxConnections} for authenticated sensors; give fewer");
+    }
+
     /// <summary>Turns resolved strings into typed settings; every problem names its setting.</summary>
     public static NodeSettings Resolve(Func<SettingDefinition, string> value)
     {
@@ -100,6 +124,9 @@ public static class ServeCommand
             WarningIntake = NodeSettings.ParseEndpoint(WarningIntake.Name, value(WarningIntake)),
             Retention = NodeSettings.ParseDuration(Retention.Name, value(Retention)),
             IdleTimeout = NodeSettings.ParseDuration(IdleTimeout.Name, value(IdleTimeout)) ?? TimeSpan.FromMinutes(5),
+            HandshakeTimeout = NodeSettings.ParseDuration(HandshakeTimeout.Name, value(HandshakeTimeout)) ?? TimeSpan.FromSeconds(10),
+            MaxConnectionsPerAddress = NodeSettings.ParsePositiveInt(MaxConnectionsPerAddress.Name, value(MaxConnectionsPerAddress), 32),
+            IntakeHandshakeSlots = IntakeSlots(value(IntakeHandshakeSlots)),
             MaxEventBytes = NodeSettings.ParsePositiveInt(MaxEventBytes.Name, value(MaxEventBytes), 64 * 1024),
             PictureQueueCapacity = NodeSettings.ParsePositiveInt(PictureQueue.Name, value(PictureQueue), 4096),
             LogFormat = logFormat,
@@ -108,6 +135,14 @@ public static class ServeCommand
             WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? TimeSpan.FromMinutes(2),
             NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
             ConsoleDir = value(ConsoleDir) is { Length: > 0 } console ? console : null,
+            MetricsLoopback = value(MetricsLoopback).Trim().ToLowerInvariant() switch
+            {
+                "" or "true" or "yes" or "1" => true,
+                "false" or "no" or "0" => false,
+                var other => throw new SettingsException($"metrics-loopback: '{other}' is neither true nor false"),
+            },
+            Federation = NodeSettings.ParseEndpoint(Federation.Name, value(Federation)),
+            FederateWith = NodeSettings.ParseTargets(FederateWith.Name, value(FederateWith)),
         };
     }
 }

@@ -9,6 +9,7 @@ using Kizuna.Core.Sessions;
 using Kizuna.Core.Storage;
 using Kizuna.Core.Warnings;
 using Kizuna.Cot;
+using Kizuna.Federation;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
 using Kizuna.Server.WebConsole;
@@ -55,7 +56,10 @@ public sealed class KizunaNode : IAsyncDisposable
     public LatestState Latest => _app.Services.GetRequiredService<LatestState>();
     public IWarningStore Warnings => _app.Services.GetRequiredService<IWarningStore>();
 
-    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https", "warning-intake"), or null when it is off.</summary>
+    /// <summary>This node as a federate (links, trust, diallers), or null when federation is off.</summary>
+    public FederationNode? Federation => _app.Services.GetService<FederationNode>();
+
+    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https", "warning-intake", "federation"), or null when it is off.</summary>
     public IPEndPoint? Endpoint(string listener) => listener == "warning-intake"
         ? _app.Services.GetService<WarningIntakeListener>()?.BoundEndpoint
         : _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
@@ -80,7 +84,7 @@ public sealed class KizunaNode : IAsyncDisposable
         ConnectionOptions? connectionOptions = null)
     {
         var labels = LoadLabelPolicy(settings.Profile, settings.NodeOrg);
-        Directory.CreateDirectory(settings.DataDir);
+        PrepareDataDirectories(settings);
         var authority = NodeCertificateAuthority.LoadOrCreate(settings.DataDir);
         var authenticator = new ClientAuthenticator(authority, labels);
 
@@ -106,6 +110,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(connection);
         builder.Services.AddSingleton<KizunaMetrics>();
         builder.Services.AddSingleton<LatestState>();
+        builder.Services.AddSingleton<UidOwners>();
         builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.WarningStoreDir, "warnings.db"), labels));
         builder.Services.AddSingleton(WarningsApi.OptionsFor(settings));
         builder.Services.AddSingleton(SensorCatalog.LoadDefault());
@@ -120,8 +125,17 @@ public sealed class KizunaNode : IAsyncDisposable
         if (settings.WarningIntake is { } intake)
         {
             builder.Services.AddSingleton(sp => new WarningIntakeListener(
-                intake, authority, authenticator, sp.GetRequiredService<CotConnection>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<WarningIntakeListener>>()));
+                intake, authority, authenticator, sp.GetRequiredService<CotConnection>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<WarningIntakeListener>>(),
+                new IntakeLimits(settings.HandshakeTimeout, settings.MaxConnectionsPerAddress, settings.IntakeHandshakeSlots), sp.GetRequiredService<KizunaMetrics>(), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WarningIntakeListener>());
+        }
+
+        var federation = new FederationOptions(settings.Federation, settings.FederateWith) { MaxMessageBytes = Math.Max(2 * settings.MaxEventBytes, 64 * 1024) };
+        if (federation.Enabled)
+        {
+            // The seam for the outbox/resume work: replace NoFederationHandler with one that routes and acknowledges.
+            builder.Services.AddKizunaFederation(federation, sp => new FederationNode(
+                authority, labels, settings.NodeOrg, federation, NoFederationHandler.Instance, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         }
 
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
@@ -149,6 +163,7 @@ public sealed class KizunaNode : IAsyncDisposable
                 kestrel.Listen(tcp, l =>
                 {
                     l.Protocols = HttpProtocols.None;
+                    LimitConnections(l, "cot-tcp", settings, tls: false, kestrel.ApplicationServices);
                     l.UseConnectionHandler<CotConnectionHandler>();
                     listeners["cot-tcp"] = l;
                 });
@@ -158,7 +173,9 @@ public sealed class KizunaNode : IAsyncDisposable
             {
                 kestrel.Listen(tls, l =>
                 {
-                    l.UseHttps(CotTlsOptions(authority, authenticator, kestrel.ApplicationServices));
+                    LimitConnections(l, "cot-tls", settings, tls: true, kestrel.ApplicationServices);
+                    l.UseHttps(CotTlsOptions(authority, authenticator, settings.HandshakeTimeout, kestrel.ApplicationServices));
+                    l.Use(HandshakeFinished);
                     l.UseConnectionHandler<CotConnectionHandler>();
                     listeners["cot-tls"] = l;
                 });
@@ -173,24 +190,42 @@ public sealed class KizunaNode : IAsyncDisposable
                 });
             }
 
+            if (settings.Federation is { } federationListener)
+            {
+                kestrel.Listen(federationListener, l =>
+                {
+                    l.UseFederationTls(kestrel.ApplicationServices.GetRequiredService<FederationNode>());
+                    listeners["federation"] = l;
+                });
+            }
+
             if (settings.Https is { } https)
             {
                 kestrel.Listen(https, l =>
                 {
                     l.Protocols = HttpProtocols.Http1AndHttp2;
+                    LimitConnections(l, "https", settings, tls: true, kestrel.ApplicationServices);
                     l.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = authority.ServerCertificate,
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = ValidateClient(authenticator, kestrel.ApplicationServices),
                         SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        HandshakeTimeout = settings.HandshakeTimeout,
                     });
+                    l.Use(HandshakeFinished);
                     listeners["https"] = l;
                 });
             }
         });
 
         var app = builder.Build();
+        if (federation.Enabled)
+        {
+            app.UseFederationPortGate(() => listeners.TryGetValue("federation", out var l) ? l.IPEndPoint : null);
+            app.MapKizunaFederation();
+        }
+
         app.UseConsoleSecurityHeaders();
         // The console's live feed: a browser that vanishes without closing is noticed within a minute.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(40) });
@@ -219,6 +254,7 @@ public sealed class KizunaNode : IAsyncDisposable
         }
 
         ServerLog.LatestRestored(node._logger, restored.Count);
+        app.Services.GetRequiredService<UidOwners>().Restore(await store.OwnersAsync(cancellationToken).ConfigureAwait(false));
 
         try
         {
@@ -235,6 +271,11 @@ public sealed class KizunaNode : IAsyncDisposable
         {
             var scheme = name switch { "http" => "http://", "https" => "https://", _ => string.Empty };
             ServerLog.Listening(node._logger, name, scheme + options.IPEndPoint);
+        }
+
+        if (node.Federation is { } federate)
+        {
+            FederationLog.Ready(node._logger, federate.NodeId, federate.Organization, federate.Trust.Partners.Count, settings.FederateWith.Count == 0 ? "none" : string.Join(", ", settings.FederateWith.Select(t => $"{t.Host}:{t.Port}")));
         }
 
         ServerLog.NodeHosted(node._logger, settings.NodeOrg, nodePrincipal.Nation, labels.Profile.Id, labels.Profile.Version, labels.Profile.Source);
@@ -290,13 +331,85 @@ public sealed class KizunaNode : IAsyncDisposable
         return new LabelPolicy(profile);
     }
 
-    private static HttpsConnectionAdapterOptions CotTlsOptions(NodeCertificateAuthority authority, ClientAuthenticator authenticator, IServiceProvider services)
+    /// <summary>
+    /// The data directory (and the warning directory) 0700, created so or refused when another
+    /// local user can read it (the message says the chmod that fixes it); the databases are created
+    /// 0600 before SQLite opens them, so their WAL and shared-memory files are 0600 too.
+    /// </summary>
+    private static void PrepareDataDirectories(NodeSettings settings)
+    {
+        try
+        {
+            PrivateDirectory.Prepare(settings.DataDir, "data-dir");
+            if (settings.WarningDir is { } warningDir)
+            {
+                PrivateDirectory.Prepare(warningDir, "warning-dir");
+            }
+        }
+        catch (InsecureDirectoryException ex)
+        {
+            throw new SettingsException(ex.Message);
+        }
+
+        PrivateDirectory.CreateFile(Path.Combine(settings.DataDir, "kizuna.db"));
+        PrivateDirectory.CreateFile(Path.Combine(settings.WarningStoreDir, "warnings.db"));
+    }
+
+    /// <summary>Set on a connection once its TLS handshake is done (the middleware after UseHttps), so the limit before it can tell a handshake that ran out of time.</summary>
+    private static readonly object HandshakeDone = new();
+
+    private static ConnectionDelegate HandshakeFinished(ConnectionDelegate next) => context =>
+    {
+        context.Items[HandshakeDone] = true;
+        return next(context);
+    };
+
+    /// <summary>
+    /// Runs before TLS, so it counts connections still handshaking: at most
+    /// <see cref="NodeSettings.MaxConnectionsPerAddress"/> open at once from one address on this
+    /// listener (more are refused, logged 4030 and counted); a TLS handshake that ran past
+    /// <see cref="NodeSettings.HandshakeTimeout"/> (Kestrel ends it) is logged 4031 and counted.
+    /// </summary>
+    private static void LimitConnections(ListenOptions listen, string listener, NodeSettings settings, bool tls, IServiceProvider services)
+    {
+        var limit = new AddressLimit(settings.MaxConnectionsPerAddress);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Server.Connections");
+        listen.Use(next => async context =>
+        {
+            var metrics = services.GetRequiredService<KizunaMetrics>();
+            var remote = context.RemoteEndPoint as IPEndPoint;
+            if (!limit.TryEnter(remote?.Address))
+            {
+                metrics.ConnectionRefused(ConnectionRefusal.PerAddressLimit);
+                ServerLog.AddressLimitReached(logger, listener, remote?.ToString() ?? "unknown", limit.Max);
+                context.Abort();
+                return;
+            }
+
+            var started = TimeProvider.System.GetTimestamp();
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                limit.Leave(remote?.Address);
+                if (tls && !context.Items.ContainsKey(HandshakeDone) && TimeProvider.System.GetElapsedTime(started) >= settings.HandshakeTimeout)
+                {
+                    metrics.ConnectionRefused(ConnectionRefusal.HandshakeTimeout);
+                    ServerLog.HandshakeTimedOut(logger, listener, remote?.ToString() ?? "unknown", settings.HandshakeTimeout.TotalSeconds);
+                }
+            }
+        });
+    }
+
+    private static HttpsConnectionAdapterOptions CotTlsOptions(NodeCertificateAuthority authority, ClientAuthenticator authenticator, TimeSpan handshakeTimeout, IServiceProvider services)
         => new()
         {
             ServerCertificate = authority.ServerCertificate,
             ClientCertificateMode = ClientCertificateMode.RequireCertificate,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            HandshakeTimeout = TimeSpan.FromSeconds(10),
+            HandshakeTimeout = handshakeTimeout,
             ClientCertificateValidation = ValidateClient(authenticator, services),
         };
 

@@ -68,4 +68,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(4021, LogLevel.Warning, "Refused a warning intake connection from {RemoteEndpoint}: {Max} are open already")]
     public static partial void IntakeFull(ILogger logger, string remoteEndpoint, int max);
+
+    [LoggerMessage(4030, LogLevel.Warning, "Refused a connection on {Listener} from {RemoteEndpoint}: that address has {Max} connections open already (max-connections-per-address)")]
+    public static partial void AddressLimitReached(ILogger logger, string listener, string remoteEndpoint, int max);
+
+    [LoggerMessage(4031, LogLevel.Warning, "Closed a connection on {Listener} from {RemoteEndpoint}: its TLS handshake did not finish within {Seconds} s (handshake-timeout)")]
+    public static partial void HandshakeTimedOut(ILogger logger, string listener, string remoteEndpoint, double seconds);
+
+    [LoggerMessage(4032, LogLevel.Warning, "Closed a warning intake connection from {RemoteEndpoint} still handshaking after {Seconds} s: all {Slots} handshake slots were taken and a new connection came (intake-handshake-slots)")]
+    public static partial void HandshakeDisplaced(ILogger logger, string remoteEndpoint, double seconds, int slots);
 }

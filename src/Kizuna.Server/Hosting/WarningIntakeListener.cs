@@ -4,12 +4,19 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Identity;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Sessions;
 using Kizuna.Core.Warnings;
 
 namespace Kizuna.Server.Hosting;
+
+/// <summary>The intake's guards against connections that never become sensors (settings of the same names).</summary>
+/// <param name="HandshakeTimeout">The whole TLS handshake must finish within this (<c>--handshake-timeout</c>).</param>
+/// <param name="MaxPerAddress">Connections one remote address may have open at once (<c>--max-connections-per-address</c>).</param>
+/// <param name="HandshakeSlots">Of the <see cref="WarningIntakeListener.MaxConnections"/> slots, at most this many may be still handshaking (<c>--intake-handshake-slots</c>).</param>
+public sealed record IntakeLimits(TimeSpan HandshakeTimeout, int MaxPerAddress, int HandshakeSlots);
 
 /// <summary>
 /// The warning intake (<c>--warning-intake</c>): a TLS listener for sensor feeds that takes sensor
@@ -21,6 +28,15 @@ namespace Kizuna.Server.Hosting;
 /// <see cref="CotConnection"/> as on any listener: identity from the client certificate (the
 /// same <see cref="ClientAuthenticator"/>), the label door, refusals with reasons, resend,
 /// revocation. Sensor feeds are few: at most <see cref="MaxConnections"/> at once.
+/// <para>
+/// Connections that never finish a handshake cannot keep sensors out: the whole handshake must
+/// finish within <see cref="IntakeLimits.HandshakeTimeout"/>; one address may hold at most
+/// <see cref="IntakeLimits.MaxPerAddress"/> connections; and at most
+/// <see cref="IntakeLimits.HandshakeSlots"/> of the slots may be still handshaking: when they are
+/// all taken, the oldest unfinished handshake is closed to make room for the new connection. A
+/// sensor's handshake takes milliseconds, a trickling one seconds, so it is the trickler that
+/// gives way, and the remaining slots are kept for authenticated sensors.
+/// </para>
 /// </summary>
 public sealed class WarningIntakeListener(
     IPEndPoint endpoint,
@@ -28,12 +44,17 @@ public sealed class WarningIntakeListener(
     ClientAuthenticator authenticator,
     CotConnection connection,
     IHostApplicationLifetime lifetime,
-    ILogger<WarningIntakeListener> logger) : IHostedService, IDisposable
+    ILogger<WarningIntakeListener> logger,
+    IntakeLimits limits,
+    KizunaMetrics metrics,
+    TimeProvider time) : IHostedService, IDisposable
 {
     public const int MaxConnections = 64;
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TcpListener _listener = new(endpoint);
+    private readonly AddressLimit _perAddress = new(limits.MaxPerAddress);
+    private readonly LinkedList<Handshake> _handshaking = new(); // oldest first
+    private readonly Lock _gate = new();
     private Thread? _acceptor;
     private int _open;
     private volatile bool _stopping;
@@ -74,41 +95,95 @@ public sealed class WarningIntakeListener(
                 return; // stopped
             }
 
-            var remote = socket.RemoteEndPoint?.ToString() ?? "unknown";
+            var remoteEndpoint = socket.RemoteEndPoint as IPEndPoint;
+            var remote = remoteEndpoint?.ToString() ?? "unknown";
+            if (!_perAddress.TryEnter(remoteEndpoint?.Address))
+            {
+                metrics.ConnectionRefused(ConnectionRefusal.PerAddressLimit);
+                ServerLog.AddressLimitReached(logger, "warning-intake", remote, _perAddress.Max);
+                socket.Dispose();
+                continue;
+            }
+
             if (Interlocked.Increment(ref _open) > MaxConnections)
             {
                 Interlocked.Decrement(ref _open);
+                _perAddress.Leave(remoteEndpoint?.Address);
+                metrics.ConnectionRefused(ConnectionRefusal.IntakeFull);
                 ServerLog.IntakeFull(logger, remote, MaxConnections);
                 socket.Dispose();
                 continue;
             }
 
-            new Thread(() => Serve(socket, remote)) { IsBackground = true, Name = "kizuna-intake-reader" }.Start();
+            var address = remoteEndpoint?.Address;
+            var handshake = new Handshake(socket, remote, time.GetTimestamp(), () =>
+            {
+                Interlocked.Decrement(ref _open);
+                _perAddress.Leave(address);
+            });
+            Handshake? displaced = null;
+            lock (_gate)
+            {
+                if (_handshaking.Count >= limits.HandshakeSlots && _handshaking.First is { } oldest)
+                {
+                    displaced = oldest.Value;
+                    _handshaking.RemoveFirst();
+                }
+
+                handshake.Node = _handshaking.AddLast(handshake);
+            }
+
+            if (displaced is not null && displaced.TryEnd())
+            {
+                metrics.ConnectionRefused(ConnectionRefusal.HandshakeDisplaced);
+                ServerLog.HandshakeDisplaced(logger, displaced.Remote, time.GetElapsedTime(displaced.Started).TotalSeconds, limits.HandshakeSlots);
+            }
+
+            new Thread(() => Serve(handshake)) { IsBackground = true, Name = "kizuna-intake-reader" }.Start();
         }
     }
 
-    /// <summary>One connection, on its own thread: handshake, then blocking reads until it ends.</summary>
-    private void Serve(Socket socket, string remote)
+    /// <summary>One connection, on its own thread: handshake (within the deadline), then blocking reads until it ends.</summary>
+    private void Serve(Handshake handshake)
     {
         IssuerPriority.TryRaiseCurrentThread(); // said once by the issuer (logs 1017/1018)
-        socket.NoDelay = true;
-        using var stream = new NetworkStream(socket, ownsSocket: true);
-        using var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        var socket = handshake.Socket;
+        var remote = handshake.Remote;
         try
         {
+            socket.NoDelay = true;
+            using var stream = new NetworkStream(socket, ownsSocket: true);
+            using var tls = new SslStream(stream, leaveInnerStreamOpen: false);
             Principal? principal = null;
             string? refusal = null;
-            socket.ReceiveTimeout = socket.SendTimeout = (int)HandshakeTimeout.TotalMilliseconds;
-            tls.AuthenticateAsServer(new SslServerAuthenticationOptions
+            try
             {
-                ServerCertificate = authority.ServerCertificate,
-                ClientCertificateRequired = true,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                // The node's CA is not in the system store: the authenticator is the whole check,
-                // exactly as on the CoT TLS listener.
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    certificate is X509Certificate2 client && authenticator.TryAuthenticate(client, out principal, out refusal),
-            });
+                // The whole handshake, however its bytes trickle: at the deadline the socket is
+                // closed under the blocking read (the per-read timeout is a second guard).
+                using (time.CreateTimer(_ => TimedOut(handshake), null, limits.HandshakeTimeout, Timeout.InfiniteTimeSpan))
+                {
+                    socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Min(int.MaxValue, limits.HandshakeTimeout.TotalMilliseconds);
+                    tls.AuthenticateAsServer(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificate = authority.ServerCertificate,
+                        ClientCertificateRequired = true,
+                        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        // The node's CA is not in the system store: the authenticator is the whole check,
+                        // exactly as on the CoT TLS listener.
+                        RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                            certificate is X509Certificate2 client && authenticator.TryAuthenticate(client, out principal, out refusal),
+                    });
+                    if (!handshake.TryFinish())
+                    {
+                        return; // closed at the deadline or displaced, as the handshake ended
+                    }
+                }
+            }
+            finally
+            {
+                Forget(handshake);
+            }
+
             socket.ReceiveTimeout = socket.SendTimeout = 0; // the connection's own idle and stall limits apply from here
             if (principal is null)
             {
@@ -120,11 +195,84 @@ public sealed class WarningIntakeListener(
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException)
         {
-            ServerLog.ConnectionRefused(logger, remote, "TLS handshake failed: " + ex.Message);
+            if (!handshake.Ended)
+            {
+                ServerLog.ConnectionRefused(logger, remote, "TLS handshake failed: " + ex.Message);
+            }
         }
         finally
         {
-            Interlocked.Decrement(ref _open);
+            socket.Dispose();
+            handshake.Release();
+        }
+    }
+
+    private void TimedOut(Handshake handshake)
+    {
+        if (handshake.TryEnd())
+        {
+            metrics.ConnectionRefused(ConnectionRefusal.HandshakeTimeout);
+            ServerLog.HandshakeTimedOut(logger, "warning-intake", handshake.Remote, limits.HandshakeTimeout.TotalSeconds);
+        }
+    }
+
+    private void Forget(Handshake handshake)
+    {
+        lock (_gate)
+        {
+            if (handshake.Node is { List: not null } node)
+            {
+                _handshaking.Remove(node);
+            }
+        }
+    }
+
+    /// <summary>A connection still handshaking: ended once, either finished by its thread or closed by the deadline or a newcomer.</summary>
+    /// <remarks>
+    /// Its slot (and its address's count) is given back once: when the listener ends it, at once,
+    /// so a newcomer never waits for the closed connection's thread; otherwise when its thread ends.
+    /// </remarks>
+    private sealed class Handshake(Socket socket, string remote, long started, Action release)
+    {
+        private int _state; // 0 handshaking, 1 finished, 2 ended by the listener
+        private int _released;
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                release();
+            }
+        }
+
+        public Socket Socket { get; } = socket;
+        public string Remote { get; } = remote;
+        public long Started { get; } = started;
+        public LinkedListNode<Handshake>? Node { get; set; }
+        public bool Ended => Volatile.Read(ref _state) == 2;
+
+        public bool TryFinish() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+
+        /// <summary>Closes the socket under a handshake still going; false if it had finished (or was ended) already.</summary>
+        public bool TryEnd()
+        {
+            if (Interlocked.CompareExchange(ref _state, 2, 0) != 0)
+            {
+                return false;
+            }
+
+            try
+            {
+                Socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Already gone.
+            }
+
+            Socket.Dispose();
+            Release();
+            return true;
         }
     }
 

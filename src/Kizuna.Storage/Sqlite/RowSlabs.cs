@@ -18,6 +18,10 @@ internal readonly ref struct RowView(ReadOnlySpan<byte> row)
     public long ReceivedAt => BinaryPrimitives.ReadInt64LittleEndian(_row[24..]);
     public double Lat => BinaryPrimitives.ReadDoubleLittleEndian(_row[32..]);
     public double Lon => BinaryPrimitives.ReadDoubleLittleEndian(_row[40..]);
+    public long LabelNations => BinaryPrimitives.ReadInt64LittleEndian(_row[48..]);
+    public int LabelScheme => BinaryPrimitives.ReadInt32LittleEndian(_row[56..]);
+    public int LabelLevel => BinaryPrimitives.ReadInt32LittleEndian(_row[60..]);
+    public int LabelCategories => BinaryPrimitives.ReadInt32LittleEndian(_row[64..]);
     public ReadOnlySpan<byte> Uid => Text(0);
     public ReadOnlySpan<byte> Type => Text(1);
     public ReadOnlySpan<byte> Sender => Text(2);
@@ -29,10 +33,10 @@ internal readonly ref struct RowView(ReadOnlySpan<byte> row)
         var start = RowSlabs.HeaderBytes;
         for (var k = 0; k < n; k++)
         {
-            start += BinaryPrimitives.ReadInt32LittleEndian(_row[(48 + (4 * k))..]);
+            start += BinaryPrimitives.ReadInt32LittleEndian(_row[(RowSlabs.LengthsAt + (4 * k))..]);
         }
 
-        return _row.Slice(start, BinaryPrimitives.ReadInt32LittleEndian(_row[(48 + (4 * n))..]));
+        return _row.Slice(start, BinaryPrimitives.ReadInt32LittleEndian(_row[(RowSlabs.LengthsAt + (4 * n))..]));
     }
 }
 
@@ -54,8 +58,10 @@ internal sealed class RowSlabs
 {
     internal const int SlabBytes = 1 << 20;
 
-    // time, start, stale, received_at (int64), lat, lon (float64), then the byte lengths of uid, type, sender, xml (int32).
-    internal const int HeaderBytes = (6 * sizeof(long)) + (4 * sizeof(int));
+    // time, start, stale, received_at (int64), lat, lon (float64), the label's nations (int64),
+    // scheme, level and checked categories (int32), then the byte lengths of uid, type, sender, xml (int32).
+    internal const int LengthsAt = (7 * sizeof(long)) + (3 * sizeof(int));
+    internal const int HeaderBytes = LengthsAt + (4 * sizeof(int));
 
     // Free slabs kept for reuse (64 MiB, the swing of a backlog held between half the
     // backpressure threshold and all of it); more are left to the collector after a burst.
@@ -108,10 +114,15 @@ internal sealed class RowSlabs
             BinaryPrimitives.WriteInt64LittleEndian(row[24..], StoredTime.ToUnixMilliseconds(stored.ReceivedAt));
             BinaryPrimitives.WriteDoubleLittleEndian(row[32..], evt.Point.Lat);
             BinaryPrimitives.WriteDoubleLittleEndian(row[40..], evt.Point.Lon);
-            BinaryPrimitives.WriteInt32LittleEndian(row[48..], uidBytes);
-            BinaryPrimitives.WriteInt32LittleEndian(row[52..], typeBytes);
-            BinaryPrimitives.WriteInt32LittleEndian(row[56..], senderBytes);
-            BinaryPrimitives.WriteInt32LittleEndian(row[60..], xml.Length);
+            var label = stored.Label;
+            BinaryPrimitives.WriteInt64LittleEndian(row[48..], label.Nations);
+            BinaryPrimitives.WriteInt32LittleEndian(row[56..], label.Scheme);
+            BinaryPrimitives.WriteInt32LittleEndian(row[60..], label.Level);
+            BinaryPrimitives.WriteInt32LittleEndian(row[64..], label.CheckedCategories ? 1 : 0);
+            BinaryPrimitives.WriteInt32LittleEndian(row[LengthsAt..], uidBytes);
+            BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 4)..], typeBytes);
+            BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 8)..], senderBytes);
+            BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 12)..], xml.Length);
             var text = row[HeaderBytes..];
             text = text[Encoding.UTF8.GetBytes(evt.Uid, text)..];
             text = text[Encoding.UTF8.GetBytes(evt.Type, text)..];

@@ -24,7 +24,8 @@ internal sealed class RowStatement : IDisposable
 
     /// <summary>
     /// Writes one event row: (uid, type, time, start, stale, received_at, sender, lat, lon, xml),
-    /// the order of <c>SqliteEventStore</c>'s event columns, then its id.
+    /// the order of <c>SqliteEventStore</c>'s event columns, then its id, then its label columns
+    /// (scheme, level, nations, checked categories).
     /// </summary>
     public void Execute(RowView row, long id)
     {
@@ -41,6 +42,10 @@ internal sealed class RowStatement : IDisposable
             Check(raw.sqlite3_bind_double(_statement, 9, row.Lon));
             Check(raw.sqlite3_bind_text(_statement, 10, row.Xml));
             Check(raw.sqlite3_bind_int64(_statement, 11, id));
+            Check(raw.sqlite3_bind_int(_statement, 12, row.LabelScheme));
+            Check(raw.sqlite3_bind_int(_statement, 13, row.LabelLevel));
+            Check(raw.sqlite3_bind_int64(_statement, 14, row.LabelNations));
+            Check(raw.sqlite3_bind_int(_statement, 15, row.LabelCategories));
             Step();
         }
         finally
@@ -57,6 +62,21 @@ internal sealed class RowStatement : IDisposable
             Check(raw.sqlite3_bind_text(_statement, 1, text));
             Check(raw.sqlite3_bind_int64(_statement, 2, first));
             Check(raw.sqlite3_bind_int64(_statement, 3, second));
+            Step();
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
+    /// <summary>Writes with two texts (a uid's owner: uid, owner).</summary>
+    public void Execute(string first, string second)
+    {
+        try
+        {
+            Check(raw.sqlite3_bind_text(_statement, 1, first));
+            Check(raw.sqlite3_bind_text(_statement, 2, second));
             Step();
         }
         finally

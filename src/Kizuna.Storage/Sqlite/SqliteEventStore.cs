@@ -44,8 +44,16 @@ public sealed class SqliteEventStore : IEventStore
     /// Version 3 replaced the index on (uid, time) with <c>uid_index</c>, written behind the history
     /// a segment at a time, and <c>history_mark</c>, through which event it and <c>latest</c> are
     /// up to date; for the same reason, <c>latest</c> is no longer written with every batch.
+    /// Version 4 keeps each event's label as columns (<c>label_scheme</c>, <c>label_level</c>,
+    /// <c>label_nations</c>, <c>label_categories</c>; see <see cref="StoredLabel"/>) in the indexes on
+    /// time and on (type, time), so a history query skips what the caller may not see without
+    /// reading the row; and <c>owners</c>, the organization that owns each uid. Events written
+    /// before version 4 have scheme 0: they cannot be judged by their columns and are decided in memory.
     /// </summary>
-    public const long SchemaVersion = 3;
+    public const long SchemaVersion = 4;
+
+    // The label columns, in the order the insert binds them after the id.
+    private const string LabelColumns = "label_scheme, label_level, label_nations, label_categories";
 
     private const string EventColumns = "uid, type, time, start, stale, received_at, sender, lat, lon, xml";
 
@@ -75,6 +83,8 @@ public sealed class SqliteEventStore : IEventStore
     private RowStatement? _insertIndex;
     private RowStatement? _upsertLatest;
     private RowStatement? _setMark;
+    private RowStatement? _insertOwner;
+    private readonly List<(string Uid, string Owner)> _pendingOwners = [];
     private long _nextId;
     private SegmentWrite? _segment;
     private Task? _writerTask;
@@ -85,6 +95,7 @@ public sealed class SqliteEventStore : IEventStore
     private long _written;
     private long _dropped;
     private long _failed;
+    private long _rowsRead;
 
     public SqliteEventStore(SqliteStoreOptions options, ILogger<SqliteEventStore>? logger = null, TimeProvider? time = null)
         : this(options, logger, time, CotXml.Encode, static (utf8, limits) => CotXml.Decode(utf8, limits))
@@ -151,6 +162,12 @@ public sealed class SqliteEventStore : IEventStore
     /// <summary>Events that could not be encoded or whose batch failed to commit.</summary>
     public long FailedCount => Interlocked.Read(ref _failed);
 
+    /// <summary>
+    /// Rows queries have read back and decoded since the store was opened (a diagnostic, and the
+    /// tests' proof that a query does not read what its caller may not see).
+    /// </summary>
+    public long RowsRead => Interlocked.Read(ref _rowsRead);
+
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -170,7 +187,8 @@ public sealed class SqliteEventStore : IEventStore
             var version = await CreateSchemaAsync(connection, _logger, cancellationToken).ConfigureAwait(false);
             _nextId = await RestoreTailAsync(connection, cancellationToken).ConfigureAwait(false);
             _insertEvent = new RowStatement(connection,
-                $"INSERT INTO events ({EventColumns}, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+                $"INSERT INTO events ({EventColumns}, id, {LabelColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+            _insertOwner = new RowStatement(connection, "INSERT OR IGNORE INTO owners (uid, owner) VALUES (?1, ?2)");
             _insertIndex = new RowStatement(connection, "INSERT OR IGNORE INTO uid_index (uid, time, id) VALUES (?1, ?2, ?3)");
             _setMark = new RowStatement(connection, "UPDATE history_mark SET indexed_through = ?1");
             // An event at least as new as a uid's latest replaces it (a later arrival wins a tie).
@@ -239,6 +257,41 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    public void RecordOwner(string uid, string owner)
+    {
+        ArgumentNullException.ThrowIfNull(uid);
+        ArgumentNullException.ThrowIfNull(owner);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // Once per uid, so never dropped for room: a full queue only delays it behind the backlog.
+        if (!_queue.Writer.TryWrite(WriteRequest.ForOwner(uid, owner)))
+            _ = EnqueueControlAsync(WriteRequest.ForOwner(uid, owner), CancellationToken.None).AsTask();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<KeyValuePair<string, string>>> OwnersAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                command.CommandText = "SELECT uid, owner FROM owners";
+                var owners = new List<KeyValuePair<string, string>>();
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        owners.Add(new(reader.GetString(0), reader.GetString(1)));
+                }
+
+                return owners;
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -283,7 +336,7 @@ public sealed class SqliteEventStore : IEventStore
                 await using (index.ConfigureAwait(false))
                 await using (fetch.ConfigureAwait(false))
                 {
-                    return await ReadUidAsync(index, fetch, query.Uid, query.Type, since, until, limit, query.Visible, cancellationToken).ConfigureAwait(false);
+                    return await ReadUidAsync(index, fetch, query.Uid, query.Type, since, until, limit, query.Filter, query.Visible, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -306,6 +359,7 @@ public sealed class SqliteEventStore : IEventStore
                     sql.Append(" AND time <= @until");
                     command.Parameters.AddWithValue("@until", StoredTime.ToUnixMilliseconds(until));
                 }
+                AppendFilter(sql, command, query.Filter);
                 // With an access filter the rows are stepped through until enough are visible;
                 // SQLite produces them lazily, so the scan stops there.
                 sql.Append(query.Visible is null ? " ORDER BY time DESC, id DESC LIMIT @limit" : " ORDER BY time DESC, id DESC");
@@ -316,6 +370,24 @@ public sealed class SqliteEventStore : IEventStore
         }
     }
 
+    /// <summary>
+    /// The caller's access filter as a WHERE term on the label columns, which the indexes on time
+    /// and on (type, time) carry: a row it excludes is never read. Rows of another scheme (history
+    /// from before schema 4, or another profile) pass, to be decided in memory.
+    /// </summary>
+    private static void AppendFilter(StringBuilder sql, SqliteCommand command, AccessFilter? filter)
+    {
+        if (filter is null)
+            return;
+        sql.Append(" AND (label_scheme <> @scheme OR (label_level <= @level AND (label_nations & @nation) <> 0");
+        if (!filter.HoldsCategories)
+            sql.Append(" AND label_categories = 0");
+        sql.Append("))");
+        command.Parameters.AddWithValue("@scheme", filter.Scheme);
+        command.Parameters.AddWithValue("@level", filter.MaxLevel);
+        command.Parameters.AddWithValue("@nation", filter.NationBit);
+    }
+
     /// <inheritdoc />
     /// <remarks>
     /// For every uid of the latest table and of the tail (every uid still within retention), a
@@ -323,7 +395,7 @@ public sealed class SqliteEventStore : IEventStore
     /// event the caller may see: the cost grows with the number of uids, not with the history
     /// before <paramref name="at"/>.
     /// </remarks>
-    public async Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, AccessFilter? filter, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var shownFrom = at - staleFor;
@@ -354,7 +426,7 @@ public sealed class SqliteEventStore : IEventStore
             {
                 foreach (var uid in uids.Order(StringComparer.Ordinal))
                 {
-                    var newest = await ReadUidAsync(index, fetch, uid, type: null, long.MinValue, until, limit: 1, visible, cancellationToken).ConfigureAwait(false);
+                    var newest = await ReadUidAsync(index, fetch, uid, type: null, long.MinValue, until, limit: 1, filter, visible, cancellationToken).ConfigureAwait(false);
                     if (newest.Count == 1 && newest[0].Event.Stale > shownFrom)
                     {
                         state.Add(newest[0]);
@@ -410,7 +482,7 @@ public sealed class SqliteEventStore : IEventStore
                 var current = tail.Values.Where(n => n.Stale > now).Select(n => n.Entry.Id).ToList();
                 for (var k = 0; k < current.Count; k += FetchChunk)
                 {
-                    await FetchAsync(command, current.GetRange(k, Math.Min(FetchChunk, current.Count - k)), type: null, visible: null, latest, int.MaxValue, cancellationToken).ConfigureAwait(false);
+                    await FetchAsync(command, current.GetRange(k, Math.Min(FetchChunk, current.Count - k)), type: null, filter: null, visible: null, latest, int.MaxValue, cancellationToken).ConfigureAwait(false);
                 }
 
                 latest.Sort(static (a, b) => string.CompareOrdinal(a.Event.Uid, b.Event.Uid));
@@ -468,9 +540,12 @@ public sealed class SqliteEventStore : IEventStore
                 $"The database has schema version {version}, newer than this build understands ({SchemaVersion}).");
         if (version is > 0 and < SchemaVersion)
         {
-            StorageLog.SchemaUpgrading(logger, version, SchemaVersion, version < 2
-                ? "its indexes on uid and type by receive time give way to one on type and event time, and its index on uid moves to uid_index"
-                : "its index on uid moves to uid_index, written behind the history");
+            StorageLog.SchemaUpgrading(logger, version, SchemaVersion, version switch
+            {
+                < 2 => "its indexes on uid and type by receive time give way to one on type and event time, its index on uid moves to uid_index, and each event gets label columns",
+                2 => "its index on uid moves to uid_index, written behind the history, and each event gets label columns",
+                _ => "each event gets label columns, indexed with its time (older events are decided as they are read), and uids get owners",
+            });
         }
 
         // One column set for both tables; times are unix milliseconds, UTC.
@@ -485,18 +560,44 @@ public sealed class SqliteEventStore : IEventStore
                 lon REAL NOT NULL,
                 xml TEXT NOT NULL
             """;
+        // The label columns (schema 4): a history written before has them added, with scheme 0.
+        const string labelColumns = """
+                label_scheme INTEGER NOT NULL DEFAULT 0,
+                label_level INTEGER NOT NULL DEFAULT 0,
+                label_nations INTEGER NOT NULL DEFAULT 0,
+                label_categories INTEGER NOT NULL DEFAULT 0
+            """;
         await ExecuteAsync(connection, $"""
-            BEGIN;
             CREATE TABLE IF NOT EXISTS events (
                 id INTEGER PRIMARY KEY,
                 uid TEXT NOT NULL,
-            {columns}
+            {columns},
+            {labelColumns}
             );
+            """, cancellationToken).ConfigureAwait(false);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'label_scheme'";
+            if ((long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L) == 0)
+            {
+                var add = string.Join(' ', labelColumns.Split(',').Select(c => $"ALTER TABLE events ADD COLUMN {c.Trim()};"));
+                await ExecuteAsync(connection, $"BEGIN; {add} COMMIT;", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await ExecuteAsync(connection, $"""
+            BEGIN;
             DROP INDEX IF EXISTS ix_events_uid_received_at;
             DROP INDEX IF EXISTS ix_events_type_received_at;
-            CREATE INDEX IF NOT EXISTS ix_events_type_time ON events (type, time);
+            DROP INDEX IF EXISTS ix_events_type_time;
+            DROP INDEX IF EXISTS ix_events_time;
+            CREATE INDEX IF NOT EXISTS ix_events_type_time_label ON events (type, time, {LabelColumns});
             CREATE INDEX IF NOT EXISTS ix_events_received_at ON events (received_at);
-            CREATE INDEX IF NOT EXISTS ix_events_time ON events (time);
+            CREATE INDEX IF NOT EXISTS ix_events_time_label ON events (time, {LabelColumns});
+            CREATE TABLE IF NOT EXISTS owners (
+                uid TEXT NOT NULL PRIMARY KEY,
+                owner TEXT NOT NULL
+            ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS latest (
                 uid TEXT NOT NULL PRIMARY KEY,
             {columns}
@@ -567,6 +668,7 @@ public sealed class SqliteEventStore : IEventStore
         _insertIndex?.Dispose();
         _upsertLatest?.Dispose();
         _setMark?.Dispose();
+        _insertOwner?.Dispose();
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
@@ -617,6 +719,7 @@ public sealed class SqliteEventStore : IEventStore
     {
         stored = null;
         var rowId = reader.GetInt64(0);
+        Interlocked.Increment(ref _rowsRead);
         CotEvent evt;
         try
         {
@@ -644,7 +747,7 @@ public sealed class SqliteEventStore : IEventStore
     /// </summary>
     private async Task<List<StoredEvent>> ReadUidAsync(
         SqliteCommand index, SqliteCommand fetch, string uid, string? type, long since, long until, int limit,
-        Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
+        AccessFilter? filter, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken)
     {
         // The tail before the tables: an entry leaves the tail only once the tables have it.
         var tail = _tail.EntriesOf(uid, since, until);
@@ -686,13 +789,13 @@ public sealed class SqliteEventStore : IEventStore
 
                 if (ids.Count >= Math.Min(FetchChunk, limit - results.Count))
                 {
-                    await FetchAsync(fetch, ids, type, visible, results, limit, cancellationToken).ConfigureAwait(false);
+                    await FetchAsync(fetch, ids, type, filter, visible, results, limit, cancellationToken).ConfigureAwait(false);
                     ids.Clear();
                 }
             }
 
             if (ids.Count > 0)
-                await FetchAsync(fetch, ids, type, visible, results, limit, cancellationToken).ConfigureAwait(false);
+                await FetchAsync(fetch, ids, type, filter, visible, results, limit, cancellationToken).ConfigureAwait(false);
         }
 
         return results;
@@ -714,13 +817,15 @@ public sealed class SqliteEventStore : IEventStore
 
     /// <summary>Adds the events of <paramref name="ids"/>, in that order, that have <paramref name="type"/> (unless null) and the caller may see, up to <paramref name="limit"/> results.</summary>
     private async Task FetchAsync(
-        SqliteCommand command, List<long> ids, string? type, Func<StoredEvent, bool>? visible,
+        SqliteCommand command, List<long> ids, string? type, AccessFilter? filter, Func<StoredEvent, bool>? visible,
         List<StoredEvent> results, int limit, CancellationToken cancellationToken)
     {
         command.Parameters.Clear();
-        var sql = type is null
-            ? "SELECT id, uid, received_at, sender, xml FROM events WHERE id IN (SELECT value FROM json_each(@ids))"
-            : "SELECT id, uid, received_at, sender, xml FROM events WHERE id IN (SELECT value FROM json_each(@ids)) AND type = @type";
+        var text = new StringBuilder("SELECT id, uid, received_at, sender, xml FROM events WHERE id IN (SELECT value FROM json_each(@ids))");
+        if (type is not null)
+            text.Append(" AND type = @type");
+        AppendFilter(text, command, filter);
+        var sql = text.ToString();
         // Set only when it changes, which would throw the prepared statement away.
         if (!string.Equals(command.CommandText, sql, StringComparison.Ordinal))
             command.CommandText = sql;
@@ -763,11 +868,20 @@ public sealed class SqliteEventStore : IEventStore
                     {
                         if (request.Row is { } packed)
                         {
-                            if (batch.Count == 0)
+                            if (batch.Count == 0 && _pendingOwners.Count == 0)
                                 batchStarted = Stopwatch.GetTimestamp();
                             batch.Add(packed);
                             if (batch.Count >= _options.BatchSize)
                                 WriteBatch(batch);
+                            continue;
+                        }
+
+                        if (request.OwnerUid is { } ownerUid)
+                        {
+                            // Written with the batch it came with, before its events.
+                            if (batch.Count == 0 && _pendingOwners.Count == 0)
+                                batchStarted = Stopwatch.GetTimestamp();
+                            _pendingOwners.Add((ownerUid, request.Owner!));
                             continue;
                         }
 
@@ -779,7 +893,7 @@ public sealed class SqliteEventStore : IEventStore
                             request.Completion?.TrySetResult(0);
                     }
 
-                    if (batch.Count == 0)
+                    if (batch.Count == 0 && _pendingOwners.Count == 0)
                         break;
                     var remaining = _options.MaxBatchDelay - Stopwatch.GetElapsedTime(batchStarted);
                     if (remaining <= TimeSpan.Zero || !await WaitForMoreAsync(reader, remaining).ConfigureAwait(false))
@@ -859,7 +973,7 @@ public sealed class SqliteEventStore : IEventStore
 
     private void WriteBatch(List<RowSlabs.Packed> batch)
     {
-        if (batch.Count == 0)
+        if (batch.Count == 0 && _pendingOwners.Count == 0)
             return;
 
         var connection = _writeConnection!;
@@ -869,6 +983,11 @@ public sealed class SqliteEventStore : IEventStore
         try
         {
             using var transaction = connection.BeginTransaction();
+            foreach (var (uid, owner) in _pendingOwners)
+            {
+                _insertOwner!.Execute(uid, owner);
+            }
+
             foreach (var packed in batch)
             {
                 insert.Execute(RowSlabs.Read(packed), _nextId++);
@@ -899,6 +1018,8 @@ public sealed class SqliteEventStore : IEventStore
             }
 
             batch.Clear();
+            // A failed batch's owners stay claimed in memory until the next start.
+            _pendingOwners.Clear();
             ReleaseWaitersIfRoom();
         }
 
@@ -1049,6 +1170,9 @@ public sealed class SqliteEventStore : IEventStore
             // Latest entries that went stale before the cutoff can never be current again.
             command.CommandText = "DELETE FROM latest WHERE stale <= @cutoff";
             command.ExecuteNonQuery();
+            // A uid with no history left within retention has no owner any more.
+            command.CommandText = "DELETE FROM owners WHERE NOT EXISTS (SELECT 1 FROM uid_index WHERE uid_index.uid = owners.uid)";
+            command.ExecuteNonQuery();
             transaction.Commit();
             if (deleted > 0)
                 StorageLog.Pruned(_logger, deleted, cutoff);
@@ -1091,9 +1215,10 @@ public sealed class SqliteEventStore : IEventStore
         _ => exception.GetType().Name,
     };
 
-    /// <summary>One item of the writer's queue: an event's packed row, or a flush or prune marker.</summary>
-    private readonly record struct WriteRequest(RowSlabs.Packed? Row, DateTime? PruneCutoff, TaskCompletionSource<long>? Completion)
+    /// <summary>One item of the writer's queue: an event's packed row, a uid's owner, or a flush or prune marker.</summary>
+    private readonly record struct WriteRequest(RowSlabs.Packed? Row, DateTime? PruneCutoff, TaskCompletionSource<long>? Completion, string? OwnerUid = null, string? Owner = null)
     {
+        public static WriteRequest ForOwner(string uid, string owner) => new(null, null, null, uid, owner);
         public static WriteRequest ForEvent(RowSlabs.Packed row) => new(row, null, null);
         public static WriteRequest ForFlush(TaskCompletionSource<long> completion) => new(null, null, completion);
         public static WriteRequest ForPrune(DateTime cutoff, TaskCompletionSource<long>? completion) => new(null, cutoff, completion);

@@ -76,4 +76,41 @@ public sealed class LatestStateTests
         latest.Update(Event("alpha", T0.AddMinutes(7)));
         Assert.Equal(["alpha", "bravo"], latest.Snapshot(T0.AddMinutes(7)).Select(s => s.Event.Uid));
     }
+
+    [Fact]
+    public void A_reader_is_given_the_newest_version_it_may_see_when_a_newer_one_is_hidden_from_it()
+    {
+        var latest = new LatestState();
+        var usa = Labels.Anonymous("USFJ", "usa-reader");
+        var jpn = Labels.Anonymous("JJOC", "jpn-reader");
+        latest.Update(Event("alpha", T0, "shared", Labels.Create("UNCLASSIFIED", ["JPN", "USA"]), lat: 35));
+        latest.Update(Event("alpha", T0.AddSeconds(1), "national", Labels.Create("UNCLASSIFIED", ["JPN"]), lat: 36));
+
+        Assert.Equal(35, Assert.Single(latest.Snapshot(T0, usa, out var usaWithheld)).Event.Point.Lat);
+        Assert.Equal(0, usaWithheld);
+        Assert.Equal(36, Assert.Single(latest.Snapshot(T0, jpn, out _)).Event.Point.Lat);
+
+        // A newer version everyone who saw the shared one may see replaces both.
+        latest.Update(Event("alpha", T0.AddSeconds(2), "wider", Labels.Create("UNCLASSIFIED", ["JPN", "USA", "KOR"]), lat: 37));
+        Assert.Equal(37, Assert.Single(latest.Snapshot(T0, usa, out _)).Event.Point.Lat);
+        Assert.Equal(37, Assert.Single(latest.Snapshot(T0, jpn, out _)).Event.Point.Lat);
+    }
+
+    [Fact]
+    public void A_uid_holds_at_most_a_bounded_number_of_versions_and_a_reader_never_gets_one_it_may_not_see()
+    {
+        var latest = new LatestState();
+        var kor = Labels.Anonymous("ROK-JCS", "kor-reader");
+        latest.Update(Event("alpha", T0, "for korea", Labels.Create("UNCLASSIFIED", ["KOR", "JPN"]), lat: 30));
+        // Four newer versions, none of which any other covers, none releasable to KOR.
+        (string Level, string[] Nations)[] newer = [("CONFIDENTIAL", ["JPN"]), ("CONFIDENTIAL", ["USA"]), ("SECRET", ["JPN", "USA"]), ("SECRET", ["JPN"])];
+        for (var k = 0; k < newer.Length; k++)
+        {
+            latest.Update(Event("alpha", T0.AddSeconds(k + 1), "", Labels.Create(newer[k].Level, newer[k].Nations), lat: 31 + k));
+        }
+
+        // The Korean version was the oldest of more than the bound: gone, and nothing else shown.
+        Assert.Empty(latest.Snapshot(T0, kor, out var withheld));
+        Assert.Equal(1, withheld);
+    }
 }

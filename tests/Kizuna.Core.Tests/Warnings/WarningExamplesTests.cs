@@ -21,16 +21,26 @@ public sealed class WarningExamplesTests
         return principal;
     }
 
-    /// <summary>What the node does with a file sent at <paramref name="sentAt"/>: resolve times, decode, accept the label, read the report.</summary>
+    /// <summary>The sensor feed of the organization the catalog names as the sensor's operator.</summary>
+    private static Principal FeedOf(string sensorId)
+    {
+        Assert.True(Catalog.TryFind(sensorId, out var sensor));
+        Assert.True(Policy.TryCreatePrincipal(new IdentityClaims("feed", sensor.Nation, sensor.Operator, SensorAuthority.SensorFeedRole, "CONFIDENTIAL", []), out var principal, out var reason), reason);
+        return principal;
+    }
+
+    /// <summary>What the node does with a file sent at <paramref name="sentAt"/> by its sensor's feed: resolve times, decode, accept the label, check the sender, read the report.</summary>
     private static SensorReport Receive(string file, DateTime sentAt)
     {
         var xml = ExampleTimes.Resolve(File.ReadAllText(Path.Combine(Examples.FullName, file)), sentAt);
         Assert.DoesNotContain("\"NOW", xml, StringComparison.Ordinal);
         var evt = CotXml.Decode(xml);
-        var nation = evt.Detail.Element(SensorReportReader.ElementName)!.Attribute("nation")!;
-        var verdict = Policy.Accept(evt, Sender(nation));
+        var sender = FeedOf(evt.Detail.Element(SensorReportReader.ElementName)!.Attribute("sensor")!);
+        var verdict = Policy.Accept(evt, sender);
         Assert.True(verdict.Accepted, verdict.Reason);
         Assert.True(SensorReportReader.TryRead(evt, verdict.Label, sentAt.AddSeconds(1), Catalog, out var report, out var refusal), $"{file}: {refusal}");
+        Assert.True(Catalog.TryFind(report.Sensor, out var sensor));
+        Assert.True(SensorAuthority.TryAuthorize(sender, sensor, report.Nation, out _, out var why), $"{file}: {why}");
         return report;
     }
 
@@ -39,19 +49,28 @@ public sealed class WarningExamplesTests
     {
         var clock = new ManualClock(T0);
         var fusion = new WarningFusion(Policy, Akita, clock);
-        string[] files = ["01-jpn-fps5-launch.xml", "02-usa-tpy2-track.xml", "03-jpn-aegis-update.xml", "04-cancel.xml"];
+        string[] files = ["01-jpn-fps5-launch.xml", "02-usa-tpy2-track.xml", "03-jpn-aegis-update.xml", "04-cancel.xml", "05-jpn-cancel.xml"];
         var versions = new List<WarningVersion>();
+        var korea = Sender("KOR");
+        WarningVersion? koreaHeld = null;
         for (var i = 0; i < files.Length; i++)
         {
             clock.Now = T0.AddSeconds(30 * i);
             var outcome = fusion.Offer(Receive(files[i], clock.Now));
             Assert.True(outcome.HasVersion, $"{files[i]}: {outcome.Result}");
             versions.Add(outcome.Version!);
+            koreaHeld = WarningViews.For(korea, outcome.Current);
+            if (i == 3)
+            {
+                // The US cancellation withdraws the US estimate from Korea's view: what 01 alone said.
+                Assert.Equal(("KOR", WarningStage.Launch), (koreaHeld!.Audience, koreaHeld.Stage));
+                Assert.Equal(["JPN/FPS5-SADO"], koreaHeld.Sensors);
+            }
         }
 
         Assert.Single(versions.Select(v => v.WarningId).Distinct());
-        Assert.Equal([1, 2, 3, 4], versions.Select(v => v.Version));
-        Assert.Equal([WarningStage.Launch, WarningStage.Launch, WarningStage.Launch, WarningStage.Cancelled], versions.Select(v => v.Stage));
+        Assert.Equal([1, 2, 3, 4, 5], versions.Select(v => v.Version));
+        Assert.Equal([WarningStage.Launch, WarningStage.Launch, WarningStage.Launch, WarningStage.Launch, WarningStage.Cancelled], versions.Select(v => v.Stage));
         Assert.All(versions, v => Assert.False(v.Exercise));
         Assert.All(versions, v => Assert.Equal(T0.AddSeconds(-30), v.LaunchTime));
 
@@ -62,14 +81,20 @@ public sealed class WarningExamplesTests
         Assert.All(versions, v => Assert.Empty(v.AffectedPrefectures));
         Assert.Equal(["JPN/DDG-MAYA", "JPN/FPS5-SADO", "USA/TPY2-SHARIKI"], versions[2].Sensors);
 
+        // 04: the United States withdraws; Japan's sensors still support the warning, which stays open.
+        Assert.Equal(["JPN/DDG-MAYA", "JPN/FPS5-SADO"], versions[3].Sensors);
+        Assert.Equal(25_000, versions[3].PredictedImpact!.SemiMajorMeters);
+
         // 03 is releasable to Japan only: from then on the warning is Japan-only, and Korea never sees it.
         Assert.Equal(["USA", "JPN", "KOR"], versions[1].Label.ReleasableTo);
         Assert.Equal(["JPN"], versions[2].Label.ReleasableTo);
-        Assert.Equal(["JPN"], versions[3].Label.ReleasableTo);
-        var korea = Sender("KOR");
-        Assert.Equal([true, true, false, false], versions.Select(v => AccessControl.Permits(korea, v.Label)));
+        Assert.Equal(["JPN"], versions[4].Label.ReleasableTo);
+        Assert.Equal([true, true, false, false, false], versions.Select(v => AccessControl.Permits(korea, v.Label)));
 
-        // Sending 02 again is a duplicate; any report of the launch after the cancellation is ignored.
+        // Korea's view is cancelled with the full view.
+        Assert.Equal(("KOR", WarningStage.Cancelled), (koreaHeld!.Audience, koreaHeld.Stage));
+
+        // Sending 02 again is a duplicate; a report 05 withdrew changes nothing after the cancellation.
         clock.Now = T0.AddSeconds(150);
         Assert.Equal(FusionResult.Duplicate, fusion.Offer(Receive("02-usa-tpy2-track.xml", T0.AddSeconds(30))).Result);
     }
@@ -103,7 +128,7 @@ public sealed class WarningExamplesTests
     public void Every_example_is_a_report_the_node_accepts()
     {
         var files = Examples.GetFiles("*.xml");
-        Assert.Equal(5, files.Length);
+        Assert.Equal(6, files.Length);
         foreach (var file in files)
         {
             var report = Receive(file.Name, T0);

@@ -179,7 +179,7 @@ public sealed class WarningFusionTests
     }
 
     [Fact]
-    public void A_cancellation_closes_the_warning_and_later_reports_of_that_launch_are_ignored()
+    public void A_cancellation_that_withdraws_the_last_support_closes_the_warning_and_what_it_withdrew_changes_nothing_after()
     {
         var fusion = Fusion();
         Published(fusion.Offer(Report("J-1", state: TrackState.Tracking, impactLon: 139.5)));
@@ -187,10 +187,55 @@ public sealed class WarningFusionTests
         Assert.Equal(WarningStage.Cancelled, cancelled.Stage);
         Assert.Equal(2, cancelled.Version);
 
-        var after = fusion.Offer(Report("U-1", "TPY2-SHARIKI", "USA", detectionSeconds: 90, state: TrackState.Landed, impactLon: 139.5));
-        Assert.Equal(FusionResult.Closed, after.Result);
-        Assert.Equal(cancelled.WarningId, after.WarningId);
+        // A Japanese report detected before Japan's cancellation arrives late: withdrawn, so nothing changes.
+        var late = fusion.Offer(Report("J-3", "DDG-MAYA", detectionSeconds: 30, state: TrackState.Landed, impactLon: 139.5));
+        Assert.Equal(FusionResult.Closed, late.Result);
+        Assert.Equal(cancelled.WarningId, late.WarningId);
         Assert.Equal(WarningStage.Cancelled, fusion.Warnings().Single().Stage);
+    }
+
+    [Fact]
+    public void A_report_from_a_nation_that_never_cancelled_after_a_warning_closed_is_new_evidence_and_warns_again()
+    {
+        var fusion = Fusion();
+        var first = Published(fusion.Offer(Report("J-1", state: TrackState.Tracking, impactLon: 139.5)));
+        Published(fusion.Offer(Report("J-2", detectionSeconds: 60, state: TrackState.Cancelled)));
+
+        var again = Published(fusion.Offer(Report("U-1", "TPY2-SHARIKI", "USA", detectionSeconds: 90, state: TrackState.Tracking, impactLon: 139.5)));
+
+        Assert.NotEqual(first.WarningId, again.WarningId);
+        Assert.Equal(WarningStage.TakeShelter, again.Stage);
+    }
+
+    [Fact]
+    public void A_cancellation_from_one_nations_sensor_withdraws_only_that_nations_support_and_a_later_genuine_report_of_another_still_warns()
+    {
+        var fusion = Fusion();
+        var japan = Published(fusion.Offer(Report("J-1", state: TrackState.Tracking, impactLon: 139.5, confidence: 0.7)));
+        Assert.Equal(WarningStage.TakeShelter, japan.Stage);
+
+        // A Korean sensor that never reported cancels: Korea withdraws nothing it gave, and Japan's report still stands.
+        var korea = fusion.Offer(Report("K-1", "GREEN-PINE-1", "KOR", detectionSeconds: 60, state: TrackState.Cancelled));
+        Assert.Equal(FusionResult.NoChange, korea.Result);
+        Assert.Equal(WarningStage.TakeShelter, fusion.Warnings().Single().Stage);
+
+        // A genuine later Japanese report is fused and issues a version.
+        var later = Published(fusion.Offer(Report("J-2", "DDG-MAYA", detectionSeconds: 90, state: TrackState.Tracking, impactLon: 139.8, semiMajor: 20_000, confidence: 0.9)));
+        Assert.Equal(japan.WarningId, later.WarningId);
+        Assert.Equal(WarningStage.TakeShelter, later.Stage);
+        Assert.Equal(139.8, later.PredictedImpact!.Center.Lon);
+
+        // Korea's own earlier estimate is withdrawn by its cancellation; Japan's stands.
+        var rokTrack = Published(fusion.Offer(Report("K-0", "GREEN-PINE-1", "KOR", detectionSeconds: 95, state: TrackState.Tracking, impactLon: 140.5, confidence: 0.6)));
+        Assert.Contains("KOR/GREEN-PINE-1", rokTrack.Sensors);
+        var rokCancel = Published(fusion.Offer(Report("K-2", "GREEN-PINE-1", "KOR", detectionSeconds: 100, state: TrackState.Cancelled)));
+        Assert.Equal(WarningStage.TakeShelter, rokCancel.Stage);
+        Assert.Equal(["JPN/DDG-MAYA", "JPN/FPS5-SADO"], rokCancel.Sensors);
+        Assert.Equal(139.8, rokCancel.PredictedImpact!.Center.Lon);
+
+        // Only when Japan cancels too is no support left: the warning is cancelled and closed.
+        var closed = Published(fusion.Offer(Report("J-3", "DDG-MAYA", detectionSeconds: 120, state: TrackState.Cancelled)));
+        Assert.Equal(WarningStage.Cancelled, closed.Stage);
     }
 
     [Fact]
@@ -245,11 +290,20 @@ public sealed class WarningFusionTests
         Assert.Equal(138.7, forKorea.PredictedImpact!.Center.Lon);
         Assert.Equal(WarningViews.Everyone, WarningViews.For(japan, update.Current)!.Audience);
 
-        // The cancellation, releasable to all, reaches Korea's view too.
+        // The United States' cancellation withdraws only its own support: Japan's and Korea's
+        // sensors still support the warning, in every view.
         var cancel = fusion.Offer(Report("U-2", "TPY2-SHARIKI", "USA", detectionSeconds: 120, state: TrackState.Cancelled));
-        Assert.Equal(WarningStage.Cancelled, WarningViews.For(korea, cancel.Current)!.Stage);
-        Assert.Equal(WarningStage.Cancelled, WarningViews.For(japan, cancel.Current)!.Stage);
-        Assert.Equal(FusionResult.Closed, fusion.Offer(Report("K-2", "DDG-SEJONG", "KOR", detectionSeconds: 130, state: TrackState.Landed, impactLon: 138.9)).Result);
+        Assert.Equal(WarningStage.Launch, WarningViews.For(korea, cancel.Current)!.Stage);
+        Assert.Equal(["KOR/DDG-SEJONG"], WarningViews.For(korea, cancel.Current)!.Sensors);
+        Assert.Equal(["JPN/DDG-MAYA", "KOR/DDG-SEJONG"], WarningViews.For(japan, cancel.Current)!.Sensors);
+        Assert.Equal(FusionResult.Published, fusion.Offer(Report("K-2", "DDG-SEJONG", "KOR", detectionSeconds: 130, state: TrackState.Landed, impactLon: 138.9)).Result);
+
+        // Korea and Japan cancel too, releasable to all: both views are cancelled, and the warning closes.
+        fusion.Offer(Report("K-3", "DDG-SEJONG", "KOR", detectionSeconds: 140, state: TrackState.Cancelled));
+        var last = fusion.Offer(Report("J-2", "DDG-MAYA", "JPN", detectionSeconds: 150, state: TrackState.Cancelled));
+        Assert.Equal(WarningStage.Cancelled, WarningViews.For(korea, last.Current)!.Stage);
+        Assert.Equal(WarningStage.Cancelled, WarningViews.For(japan, last.Current)!.Stage);
+        Assert.Equal(FusionResult.Closed, fusion.Offer(Report("K-4", "DDG-SEJONG", "KOR", detectionSeconds: 135, state: TrackState.Landed, impactLon: 138.9)).Result);
     }
 
     private static Kizuna.Core.Labels.Principal Who(string organization)

@@ -23,6 +23,17 @@ internal static class WarningKit
 
     public static ConfidentialityLabel All => Policy.Create("UNCLASSIFIED", ["USA", "JPN", "KOR"]);
 
+    /// <summary>An identity as a certificate gives it: a JASDF-ADC sensor feed (the operator of the J/FPS-5 radars) unless told otherwise.</summary>
+    public static Principal Feed(string organization = "JASDF-ADC", string role = SensorAuthority.SensorFeedRole, string? nation = null, params string[] authorizations)
+    {
+        var org = Policy.Profile.FindOrganization(organization)!;
+        Assert.True(Policy.TryCreatePrincipal(new IdentityClaims("t-" + organization, nation ?? org.Nation, organization, role, "SECRET", authorizations), out var principal, out var reason), reason);
+        return principal!;
+    }
+
+    /// <summary>The sensor feed of the J/FPS-5 radars.</summary>
+    public static Principal JapanRadarFeed { get; } = Feed();
+
     /// <summary>A stub of the prefecture function: an ellipse whose centre lies between 139°E and 141°E touches Akita ("05"); further east is the Pacific.</summary>
     public static IReadOnlyList<string> Prefectures(ImpactEllipse e) => e.Center.Lon is > 139 and < 141 ? ["05"] : [];
 

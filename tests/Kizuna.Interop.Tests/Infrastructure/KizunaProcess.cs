@@ -19,6 +19,9 @@ public sealed record ClientIdentity(string Organization, string Nation, string C
 
     /// <summary>ROK Joint Chiefs of Staff.</summary>
     public static ClientIdentity RokJcs(string clearance = "SECRET") => new("ROK-JCS", "KOR", clearance);
+
+    /// <summary>The sensor feed of the J/FPS-5 radars (JASDF Air Defense Command, their operator in the sensor catalog).</summary>
+    public static ClientIdentity JapanRadarFeed() => new("JASDF-ADC", "JPN", "SECRET", "sensor-feed");
 }
 
 /// <summary>
@@ -47,6 +50,7 @@ public sealed class KizunaProcess : IAsyncLifetime
         ("golf", ClientIdentity.Jjoc("CONFIDENTIAL")),
         ("usfj", ClientIdentity.Usfj()),
         ("rok", ClientIdentity.RokJcs()),
+        ("sado-feed", ClientIdentity.JapanRadarFeed()),
     ];
 
     private readonly Dictionary<string, ClientCertificate> _certificates = new(StringComparer.Ordinal);
@@ -85,6 +89,10 @@ public sealed class KizunaProcess : IAsyncLifetime
         }
 
         Directory.CreateDirectory(DataDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the node refuses a data directory other users can read
+        }
         // One at a time: the first creates the CA, and each appends to the CA's registry file.
         foreach (var (name, identity) in PreissuedClients)
         {

@@ -50,7 +50,13 @@ public sealed class TestNode : IAsyncDisposable
         IPEndPoint? http = null,
         string? consoleDir = null,
         bool warningIntake = false,
-        string? warningDir = null)
+        string? warningDir = null,
+        bool metricsLoopback = true,
+        bool federation = false,
+        IReadOnlyList<DnsEndPoint>? federateWith = null,
+        TimeSpan? handshakeTimeout = null,
+        int? maxConnectionsPerAddress = null,
+        int? intakeHandshakeSlots = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -70,6 +76,12 @@ public sealed class TestNode : IAsyncDisposable
             ConsoleDir = consoleDir,
             WarningIntake = warningIntake ? loopback : null,
             WarningDir = warningDir,
+            MetricsLoopback = metricsLoopback,
+            Federation = federation ? loopback : null,
+            FederateWith = federateWith ?? [],
+            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+            MaxConnectionsPerAddress = maxConnectionsPerAddress ?? 32,
+            IntakeHandshakeSlots = intakeHandshakeSlots ?? 16,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
@@ -114,10 +126,33 @@ public sealed class TestNode : IAsyncDisposable
     public Task<CotTestClient> ConnectTlsAsync(ClientCertificateFiles files)
         => CotTestClient.ConnectTlsAsync(CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
 
-    /// <summary>A TLS client on the warning intake (the node must be started with <c>warningIntake: true</c>).</summary>
-    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JJOC")
+    /// <summary>
+    /// Issues a sensor feed's certificate (role <c>sensor-feed</c>), as <c>kizuna certs client
+    /// --role sensor-feed [--authorization sensor:ID ...]</c> does. Default: a JASDF-ADC feed, the
+    /// operator of the J/FPS-5 radars; <paramref name="sensors"/> grants sensors beyond its own.
+    /// </summary>
+    public ClientCertificateFiles IssueSensorFeed(string name, string org = "JASDF-ADC", params string[] sensors)
     {
-        var files = Issue(name, org);
+        var organization = Node.Labels.Profile.FindOrganization(org) ?? throw new ArgumentException($"no organization {org}", nameof(org));
+        var claims = new IdentityClaims(name, organization.Nation, org, Kizuna.Core.Warnings.SensorAuthority.SensorFeedRole, "SECRET", [.. sensors.Select(s => "sensor:" + s)]);
+        if (!Node.Labels.TryCreatePrincipal(claims, out _, out var reason))
+        {
+            throw new ArgumentException(reason);
+        }
+
+        return IssueUnchecked(claims);
+    }
+
+    /// <summary>A sensor feed on the CoT TLS listener (<see cref="IssueSensorFeed"/>).</summary>
+    public Task<CotTestClient> ConnectSensorAsync(string name, string org = "JASDF-ADC", params string[] sensors)
+        => ConnectTlsAsync(IssueSensorFeed(name, org, sensors));
+
+    /// <summary>A sensor feed on the warning intake (the node must be started with <c>warningIntake: true</c>).</summary>
+    public Task<CotTestClient> ConnectIntakeAsync(string name, string org = "JASDF-ADC") => ConnectIntakeAsync(IssueSensorFeed(name, org));
+
+    /// <summary>A TLS client on the warning intake with an identity already issued.</summary>
+    public Task<CotTestClient> ConnectIntakeAsync(ClientCertificateFiles files)
+    {
         return CotTestClient.ConnectTlsAsync(Node.Endpoint("warning-intake")!, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
     }
 

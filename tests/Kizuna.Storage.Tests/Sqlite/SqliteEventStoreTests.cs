@@ -34,6 +34,45 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_filtered_query_reads_no_row_the_caller_may_not_see_and_answers_the_same_whatever_is_hidden()
+    {
+        var store = await OpenAsync();
+        var labels = new Kizuna.Core.Labels.LabelPolicy(Kizuna.Core.Alliance.ProfileLoader.LoadDefault());
+        var shared = StoredLabel.Of(labels.Create("UNCLASSIFIED", ["USA", "JPN", "KOR"]));
+        var national = StoredLabel.Of(labels.Create("UNCLASSIFIED", ["JPN"]));
+        var secret = StoredLabel.Of(labels.Create("SECRET", ["USA", "JPN", "KOR"]));
+        var korea = labels.Anonymous("ROK-JCS", "kor-reader");
+        var filter = labels.FilterFor(korea);
+
+        async Task<(List<string> Uids, long Read)> AskAsync(string? uid = null, string? type = null)
+        {
+            var before = store.RowsRead;
+            var found = await store.QueryAsync(new EventQuery(Uid: uid, Type: type, Limit: 1000, Filter: filter), Cancel());
+            return ([.. found.Select(f => f.Event.Uid)], store.RowsRead - before);
+        }
+
+        for (var i = 0; i < 3; i++)
+            store.Append(Stored(Event($"seen-{i}", "a-f-G", T0.AddSeconds(i)), T0.AddSeconds(i)) with { Label = shared });
+        await store.FlushAsync(Cancel());
+        var alone = await AskAsync();
+        var aloneByType = await AskAsync(type: "a-f-G");
+        var aloneByUid = await AskAsync(uid: "seen-1");
+
+        for (var i = 0; i < 200; i++)
+            store.Append(Stored(Event(i % 2 == 0 ? "seen-1" : $"hidden-{i}", "a-f-G", T0.AddSeconds(10 + i)), T0.AddSeconds(10 + i)) with { Label = i % 3 == 0 ? secret : national });
+        await store.FlushAsync(Cancel());
+
+        foreach (var (before, after) in new[] { (alone, await AskAsync()), (aloneByType, await AskAsync(type: "a-f-G")), (aloneByUid, await AskAsync(uid: "seen-1")) })
+        {
+            Assert.Equal(before.Uids, after.Uids);
+            Assert.Equal(before.Read, after.Read);
+        }
+
+        Assert.Equal(3, alone.Read);
+        Assert.Equal(1, aloneByUid.Read);
+    }
+
+    [Fact]
     public async Task Appended_events_are_found_by_uid_after_flush()
     {
         var store = await OpenAsync();
@@ -349,7 +388,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         await OpenAsync();
 
         // No index keyed by uid on the events: that one is written behind the history (uid_index).
-        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time"], EventIndexes());
+        Assert.Equal(["ix_events_received_at", "ix_events_time_label", "ix_events_type_time_label"], EventIndexes());
         Assert.Equal(1L, Execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'uid_index' AND sql LIKE '%WITHOUT ROWID%'"));
     }
 
@@ -360,9 +399,16 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         store.Append(Stored(Event("alpha", "a-f-G", T0), T0));
         store.Append(Stored(Event("bravo", "a-h-G", T0.AddSeconds(1)), T0.AddSeconds(1)));
         await store.DisposeAsync();
-        // Back to the indexes and version number an older build wrote.
+        // Back to the indexes, columns and version number an older build wrote.
         Execute("""
-            DROP INDEX ix_events_type_time;
+            DROP INDEX ix_events_type_time_label;
+            DROP INDEX ix_events_time_label;
+            DROP TABLE owners;
+            ALTER TABLE events DROP COLUMN label_scheme;
+            ALTER TABLE events DROP COLUMN label_level;
+            ALTER TABLE events DROP COLUMN label_nations;
+            ALTER TABLE events DROP COLUMN label_categories;
+            CREATE INDEX ix_events_time ON events (time);
             CREATE INDEX ix_events_uid_received_at ON events (uid, received_at);
             CREATE INDEX ix_events_type_received_at ON events (type, received_at);
             PRAGMA user_version = 1;
@@ -376,7 +422,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
 
         var reopened = await OpenAsync();
 
-        Assert.Equal(["ix_events_received_at", "ix_events_time", "ix_events_type_time"], EventIndexes());
+        Assert.Equal(["ix_events_received_at", "ix_events_time_label", "ix_events_type_time_label"], EventIndexes());
         Assert.Equal("bravo", Assert.Single(await reopened.QueryAsync(new EventQuery(Type: "a-h-G"), Cancel())).Event.Uid);
         // Its index on uid moved to uid_index, which is up to date through its last event.
         Assert.Equal("alpha", Assert.Single(await reopened.QueryAsync(new EventQuery(Uid: "alpha"), Cancel())).Event.Uid);
@@ -441,14 +487,14 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         store.Append(Stored(Event("bravo", "a-h-G", T0.AddHours(-5), stale: T0.AddHours(20)), T0.AddHours(-5)));
         await store.FlushAsync(Cancel());
 
-        var before = await store.StateAtAsync(T0.AddMinutes(5), TimeSpan.FromHours(1), null, Cancel());
-        var after = await store.StateAtAsync(T0.AddMinutes(15), TimeSpan.FromHours(1), null, Cancel());
+        var before = await store.StateAtAsync(T0.AddMinutes(5), TimeSpan.FromHours(1), null, null, Cancel());
+        var after = await store.StateAtAsync(T0.AddMinutes(15), TimeSpan.FromHours(1), null, null, Cancel());
 
         Assert.Equal(1, Assert.Single(before, s => s.Event.Uid == "alpha").Event.Point.Lat);
         Assert.Equal(2, Assert.Single(after, s => s.Event.Uid == "alpha").Event.Point.Lat);
         // Silent for five hours but not stale: part of the picture (a window of recent history would miss it).
         Assert.Single(before, s => s.Event.Uid == "bravo");
-        Assert.Empty(await store.StateAtAsync(T0.AddHours(-6), TimeSpan.FromHours(1), null, Cancel()));
+        Assert.Empty(await store.StateAtAsync(T0.AddHours(-6), TimeSpan.FromHours(1), null, null, Cancel()));
     }
 
     [Fact]
@@ -460,7 +506,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         store.Append(Stored(Event("charlie", "a-f-G", T0, stale: T0.AddMinutes(5)), T0));
         await store.FlushAsync(Cancel());
 
-        var state = await store.StateAtAsync(T0.AddMinutes(30), TimeSpan.FromMinutes(20), s => s.Sender != "secret-sender", Cancel());
+        var state = await store.StateAtAsync(T0.AddMinutes(30), TimeSpan.FromMinutes(20), null, s => s.Sender != "secret-sender", Cancel());
 
         // The newest alpha is hidden from this caller: the one before it stands, not nothing and not the hidden one.
         Assert.Equal(1, Assert.Single(state, s => s.Event.Uid == "alpha").Event.Point.Lat);
@@ -507,7 +553,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
 
         Assert.True(sawIndexBehind, "The test never met a segment half written.");
         var at = T0.AddSeconds(1500);
-        var state = await store.StateAtAsync(at, TimeSpan.FromHours(1), null, Cancel());
+        var state = await store.StateAtAsync(at, TimeSpan.FromHours(1), null, null, Cancel());
         Assert.Equal(sent.Where(p => p.Value.Any(t => t <= at)).Select(p => p.Key).Order(StringComparer.Ordinal), state.Select(s => s.Event.Uid));
         Assert.All(state, s => Assert.Equal(sent[s.Event.Uid].Where(t => t <= at).Max(), s.Event.Time));
 
