@@ -45,7 +45,8 @@ public sealed class WarningAuthorityTests
             await anonymous.SendAsync(report.Replace("releasableTo=\"USA,JPN,KOR\"", "releasableTo=\"JPN\"", StringComparison.Ordinal));
             await rokWatch.SendAsync(report);
             await jjocWatch.SendAsync(report);
-            Assert.Equal(nameof(ReportRefusal.NotSensorFeed), await ExpectRefusalAsync(anonymous));
+            // The anonymous listener's door refuses it before the warning path sees it.
+            Assert.Equal(nameof(SendRefusal.NotPictureUpdate), await ExpectRefusalAsync(anonymous));
             Assert.Equal(nameof(ReportRefusal.NotSensorFeed), await ExpectRefusalAsync(rokWatch));
             Assert.Equal(nameof(ReportRefusal.NotSensorFeed), await ExpectRefusalAsync(jjocWatch));
 
@@ -58,10 +59,11 @@ public sealed class WarningAuthorityTests
             Assert.Equal(nameof(ReportRefusal.SenderNationMismatch), await ExpectRefusalAsync(usFeed));
         }
 
-        Assert.Equal(3, node.Node.Metrics.ReportRefusalCount(ReportRefusal.NotSensorFeed));
+        Assert.Equal(2, node.Node.Metrics.ReportRefusalCount(ReportRefusal.NotSensorFeed));
+        Assert.Equal(1, node.Node.Metrics.SenderRefusalCount(SendRefusal.NotPictureUpdate));
         Assert.Equal(1, node.Node.Metrics.ReportRefusalCount(ReportRefusal.NotSensorOperator));
         Assert.Equal(1, node.Node.Metrics.ReportRefusalCount(ReportRefusal.SenderNationMismatch));
-        Assert.Equal(5, node.Logs.Entries.Count(e => e.EventId.Id == 1010));
+        Assert.Equal(4, node.Logs.Entries.Count(e => e.EventId.Id == 1010));
         Assert.Empty(await node.Node.Warnings.LatestVersionsAsync(CancellationToken.None));
         using var http = node.CreateHttpClient();
         Assert.DoesNotContain("/api/cap/W-", await http.GetStringAsync("/api/cap"), StringComparison.Ordinal);
@@ -119,7 +121,7 @@ public sealed class WarningAuthorityTests
         await rok.SendAsync(WarningCot.Acknowledgement(id, 3, "rok-watch", DateTime.UtcNow));
         Assert.Equal(nameof(AcknowledgementRefusal.UnknownWarning), await ExpectRefusalAsync(rok));
         await anonymous.SendAsync(WarningCot.Acknowledgement(id, 1, "anon", DateTime.UtcNow));
-        Assert.Equal(nameof(AcknowledgementRefusal.NotIdentified), await ExpectRefusalAsync(anonymous));
+        Assert.Equal(nameof(SendRefusal.NotPictureUpdate), await ExpectRefusalAsync(anonymous));
         await rok.SendAsync(WarningCot.Acknowledgement("W-20000101T000000Z-99", 1, "rok-watch", DateTime.UtcNow));
         Assert.Equal(nameof(AcknowledgementRefusal.UnknownWarning), await ExpectRefusalAsync(rok));
 
@@ -133,9 +135,9 @@ public sealed class WarningAuthorityTests
         Assert.Contains(receipts, r => r.AcknowledgedAt is not null && r.Recipient == "jjoc-watch" && r.Version == 3);
         Assert.Empty(await node.Node.Warnings.ReceiptsAsync("W-20000101T000000Z-99", CancellationToken.None));
         Assert.Equal(2, node.Node.Metrics.AcknowledgementRefusalCount(AcknowledgementRefusal.UnknownWarning));
-        Assert.Equal(1, node.Node.Metrics.AcknowledgementRefusalCount(AcknowledgementRefusal.NotIdentified));
+        Assert.Equal(1, node.Node.Metrics.SenderRefusalCount(SendRefusal.NotPictureUpdate));
         Assert.Equal(1, node.Node.Metrics.WarningsAcknowledged);
-        Assert.Equal(3, node.Logs.Entries.Count(e => e.EventId.Id == 1033));
+        Assert.Equal(2, node.Logs.Entries.Count(e => e.EventId.Id == 1033));
 
         // The HTTP path makes the same check.
         using var http = node.CreateHttpsClient(node.Issue("rok-api", org: "ROK-JCS"));
