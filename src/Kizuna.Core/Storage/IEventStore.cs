@@ -32,49 +32,98 @@ public sealed record EventQuery(
 
 /// <summary>
 /// The storage seam. The embedded default is SQLite (Kizuna.Storage); PostgreSQL comes later
-/// behind the same interface. Appends are batched by the implementation: <see cref="Append"/>
-/// never blocks on disk, and <see cref="FlushAsync"/> waits until everything appended so far is durable.
+/// behind the same interface, and every backend passes the same contract tests
+/// (<c>EventStoreContract</c> in tests/Kizuna.Storage.Tests). Appends are batched by the
+/// implementation: <see cref="Append"/> never blocks on disk, and <see cref="FlushAsync"/> waits
+/// until everything appended so far is durable.
 /// </summary>
+/// <remarks>
+/// <para><b>Who blocks where.</b> Every member may be called from any thread, concurrently with the
+/// others, between <see cref="InitializeAsync"/> and <see cref="IAsyncDisposable.DisposeAsync"/>.</para>
+/// <list type="bullet">
+/// <item><see cref="Append"/> and <see cref="RecordOwner"/> never wait for I/O or for the writer:
+/// they are called on the routing path, on whatever thread delivered the event.</item>
+/// <item><see cref="WaitForRoomAsync"/> completes before it returns while the backlog is small,
+/// otherwise on the thread pool once the writer has caught up.</item>
+/// <item><see cref="FlushAsync"/> and <see cref="PruneAsync"/> are done by the writer and complete
+/// on the thread pool (the SQLite store never runs a caller's continuation on its writer).</item>
+/// <item>The reads (<see cref="QueryAsync"/>, <see cref="StateAtAsync"/>, <see cref="LatestAsync"/>,
+/// <see cref="OwnersAsync"/>) may do their I/O on the calling thread before they return a task
+/// (the SQLite store does: Microsoft.Data.Sqlite runs its asynchronous methods synchronously),
+/// or complete later on the thread pool (a backend with truly asynchronous I/O). Call them from
+/// the thread pool (a request handler, a connection's task), never from a thread that must not
+/// wait for a disk, and never block on them.</item>
+/// </list>
+/// </remarks>
 public interface IEventStore : IAsyncDisposable
 {
-    /// <summary>Creates the schema if needed. Called once at start.</summary>
+    /// <summary>
+    /// Creates or upgrades the schema and starts the writer. Called once, before any other member
+    /// (a second call throws); reads the store, so it may block the calling thread on disk.
+    /// </summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Queues an event for the history and the latest-per-uid table. Does not block on I/O.</summary>
+    /// <summary>
+    /// Queues an event for the history and the latest-per-uid table and returns. Never blocks:
+    /// no I/O and no wait for the writer, only a short in-memory lock, so it is safe on the routing
+    /// path from any thread. When the backlog is full the event is dropped from the history (and
+    /// counted), never the caller held; an event that cannot be encoded is counted and dropped.
+    /// Throws <see cref="ObjectDisposedException"/> after the store is disposed.
+    /// </summary>
     void Append(StoredEvent stored);
 
     /// <summary>
     /// Completes at once while the write backlog is small, otherwise when the writer has caught
     /// up. Connections call it after each read, so a node takes input only as fast as it can keep
     /// it (TCP carries the backpressure to the senders) instead of growing memory without bound.
+    /// Never blocks the calling thread; a wait completes on the thread pool, and at the latest when the store closes.
     /// </summary>
     ValueTask WaitForRoomAsync(CancellationToken cancellationToken);
 
-    /// <summary>Completes when every event appended before the call is on disk.</summary>
+    /// <summary>
+    /// Completes when every event (and owner) appended before the call is on disk and visible to
+    /// the reads. Waits asynchronously for room in the queue and for the writer; completes on the thread pool.
+    /// </summary>
     Task FlushAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The history <paramref name="query"/> selects, newest first (by event time, then by arrival),
+    /// at most <see cref="EventQuery.Limit"/> events (a backend may cap it; zero or less returns
+    /// nothing). <see cref="EventQuery.Since"/> and <see cref="EventQuery.Until"/> bound the event's
+    /// own time, both inclusive. Only events both <see cref="EventQuery.Filter"/> and
+    /// <see cref="EventQuery.Visible"/> admit are returned and counted toward the limit. Sees what
+    /// was flushed; events still queued may be missing. May do its I/O on the calling thread.
+    /// </summary>
     Task<IReadOnlyList<StoredEvent>> QueryAsync(EventQuery query, CancellationToken cancellationToken);
 
     /// <summary>
     /// The picture at <paramref name="at"/>: for every uid, the newest event whose own time is at
     /// or before then which <paramref name="filter"/> and <paramref name="visible"/> admit (an event the
     /// caller may not see is passed over for the one before it), unless that event had already
-    /// been stale for longer than <paramref name="staleFor"/> then.
+    /// been stale for longer than <paramref name="staleFor"/> then. May do its I/O on the calling thread.
     /// </summary>
     Task<IReadOnlyList<StoredEvent>> StateAtAsync(DateTime at, TimeSpan staleFor, AccessFilter? filter, Func<StoredEvent, bool>? visible, CancellationToken cancellationToken);
 
     /// <summary>
     /// Keeps the owner of a uid (<see cref="Routing.UidOwners"/>), written with the history's
-    /// next batch; the first owner recorded for a uid stands. Does not block on I/O.
+    /// next batch; the first owner recorded for a uid stands. Never blocks, from any thread: a
+    /// full queue delays it behind the backlog rather than dropping it.
     /// </summary>
     void RecordOwner(string uid, string owner);
 
-    /// <summary>Every uid's owner, for the router at start.</summary>
+    /// <summary>Every uid's owner (flushed ones), for the router at start. May do its I/O on the calling thread.</summary>
     Task<IReadOnlyList<KeyValuePair<string, string>>> OwnersAsync(CancellationToken cancellationToken);
 
-    /// <summary>The latest event of every uid whose stale time is after <paramref name="utcNow"/>.</summary>
+    /// <summary>
+    /// The latest event of every uid (newest by event time; a later arrival wins a tie) whose
+    /// stale time is after <paramref name="utcNow"/>, ordered by uid. No access decision is made
+    /// here: the caller filters. May do its I/O on the calling thread.
+    /// </summary>
     Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken);
 
-    /// <summary>Deletes history received before <paramref name="cutoff"/>; returns how many rows went.</summary>
+    /// <summary>
+    /// Deletes history received before <paramref name="cutoff"/>, after everything appended before
+    /// the call is written; returns how many events went. Done by the writer; completes on the thread pool.
+    /// </summary>
     Task<long> PruneAsync(DateTime cutoff, CancellationToken cancellationToken);
 }

@@ -143,8 +143,9 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
     /// <summary>
     /// On the issuing thread, start to end: fusion, the durable append, the warning lane (which
-    /// writes at once to every client whose writer is idle). The store's calls complete without
-    /// a thread hop unless another store operation holds it, so they are waited for here.
+    /// writes at once to every client whose writer is idle). The store's calls are its blocking
+    /// ones (<see cref="IWarningStore.Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>):
+    /// they wait and write on this thread, so no step of the path waits for the thread pool.
     /// </summary>
     private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, ClientSession sender, long read, CancellationToken cancellationToken)
     {
@@ -163,7 +164,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
             // A report that joined a warning without changing it still counts for later versions, after a restart too.
             if (outcome.Fusion.Result == FusionResult.NoChange)
             {
-                _store.RecordReportAsync(outcome.Fusion.WarningId!, outcome.Report!, cancellationToken).GetAwaiter().GetResult();
+                _store.RecordReport(outcome.Fusion.WarningId!, outcome.Report!, cancellationToken);
             }
 
             return null;
@@ -174,7 +175,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         var issued = outcome.Fusion.Issued;
         var current = outcome.Fusion.Current;
         var storing = _time.GetTimestamp();
-        _store.AppendAsync(issued, outcome.Report!, cancellationToken).GetAwaiter().GetResult();
+        _store.Append(issued, outcome.Report!, cancellationToken);
         var stored = _time.GetElapsedTime(storing);
         var events = issued.ToDictionary(v => v.Audience, v => WarningEvent(v, now), StringComparer.Ordinal);
         var recipients = _router.PublishWarning(

@@ -15,6 +15,15 @@ namespace Kizuna.Storage.Sqlite;
 /// together (<see cref="RecordDeliveryAsync"/>), so a warning reaching many clients costs one
 /// commit for their receipts, and the next warning's append never waits behind one commit each.
 /// </summary>
+/// <remarks>
+/// Threads: Microsoft.Data.Sqlite runs its asynchronous methods synchronously, so an operation
+/// that finds the connection free does its I/O on the caller's thread and returns a completed
+/// task; one that has to wait for it goes on on the thread pool once the holder releases it.
+/// The blocking <see cref="Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>
+/// and <see cref="RecordReport(string, SensorReport, CancellationToken)"/> wait on the calling
+/// thread, and a <see cref="SemaphoreSlim"/> hands the connection to a blocked waiter before any
+/// asynchronous one. Receipts are committed on the thread pool.
+/// </remarks>
 public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) : IWarningStore
 {
     /// <summary>Every version of every view (audience "" is the full view), keyed by all three.</summary>
@@ -109,34 +118,62 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         _connection = connection;
     }
 
-    public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => WithConnection(connection =>
     {
-        await InsertVersionAsync(connection, null, version, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        InsertVersion(connection, null, version);
         Committed();
-        return 0;
+        return Task.FromResult(0);
     }, cancellationToken);
 
-    public Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => WithConnection(connection =>
+    {
+        AppendIssued(connection, views, cause, cancellationToken);
+        return Task.FromResult(0);
+    }, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Waits for the connection on the calling thread (a <see cref="SemaphoreSlim"/> wakes a
+    /// blocked waiter directly, before any asynchronous one) and commits on it: no thread hop.
+    /// </remarks>
+    public void Append(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken)
+        => WithConnectionBlocking(connection => AppendIssued(connection, views, cause, cancellationToken), cancellationToken);
+
+    public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => WithConnection(connection =>
+    {
+        RecordReport(connection, warningId, report, cancellationToken);
+        return Task.FromResult(0);
+    }, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>As <see cref="Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>: on the calling thread.</remarks>
+    public void RecordReport(string warningId, SensorReport report, CancellationToken cancellationToken)
+        => WithConnectionBlocking(connection => RecordReport(connection, warningId, report, cancellationToken), cancellationToken);
+
+    /// <summary>Under the gate: the views and their cause in one durable commit, on the calling thread.</summary>
+    private void AppendIssued(SqliteConnection connection, IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfZero(views.Count);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await InsertReportAsync(connection, transaction, views[0].WarningId, cause, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var transaction = connection.BeginTransaction();
+        InsertReport(connection, transaction, views[0].WarningId, cause);
         foreach (var version in views)
         {
-            await InsertVersionAsync(connection, transaction, version, cancellationToken).ConfigureAwait(false);
+            InsertVersion(connection, transaction, version);
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        transaction.Commit();
         Committed();
-        return 0;
-    }, cancellationToken);
+    }
 
-    public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => WithConnection(async connection =>
+    /// <summary>Under the gate: one report, committed on the calling thread.</summary>
+    private void RecordReport(SqliteConnection connection, string warningId, SensorReport report, CancellationToken cancellationToken)
     {
-        await InsertReportAsync(connection, null, warningId, report, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        InsertReport(connection, null, warningId, report);
         Committed();
-        return 0;
-    }, cancellationToken);
+    }
 
     public Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<StoredLaunch>>(async connection =>
     {
@@ -473,9 +510,11 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         await migrate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction? transaction, WarningVersion version, CancellationToken cancellationToken)
+    // Synchronous, as Microsoft.Data.Sqlite's asynchronous methods are too: the blocking members
+    // call them on the issuing thread, the asynchronous ones under the same gate.
+    private static void InsertVersion(SqliteConnection connection, SqliteTransaction? transaction, WarningVersion version)
     {
-        await using var command = connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "INSERT INTO warning_versions (warning_id, version, audience, issued_at, stage, exercise, body) VALUES (@id, @version, @audience, @issued, @stage, @exercise, @body)";
         command.Parameters.AddWithValue("@id", version.WarningId);
@@ -485,12 +524,12 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         command.Parameters.AddWithValue("@stage", version.Stage.ToString());
         command.Parameters.AddWithValue("@exercise", version.Exercise ? 1 : 0);
         command.Parameters.AddWithValue("@body", JsonSerializer.Serialize(WarningRecord.From(version), WarningJsonContext.Default.WarningRecord));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        command.ExecuteNonQuery();
     }
 
-    private static async Task InsertReportAsync(SqliteConnection connection, SqliteTransaction? transaction, string warningId, SensorReport report, CancellationToken cancellationToken)
+    private static void InsertReport(SqliteConnection connection, SqliteTransaction? transaction, string warningId, SensorReport report)
     {
-        await using var command = connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO warning_reports (nation, sensor, report_id, warning_id, received_at, body)
@@ -502,7 +541,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         command.Parameters.AddWithValue("@id", warningId);
         command.Parameters.AddWithValue("@received", StoredTime.ToUnixMilliseconds(report.ReceivedAt));
         command.Parameters.AddWithValue("@body", JsonSerializer.Serialize(ReportRecord.From(report), WarningJsonContext.Default.ReportRecord));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        command.ExecuteNonQuery();
     }
 
     private static long? ToMillis(DateTime? time) => time is { } t ? StoredTime.ToUnixMilliseconds(t) : null;
@@ -535,6 +574,21 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         {
             var connection = _connection ?? throw new InvalidOperationException("The warning store is not initialized.");
             return await work(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>As <see cref="WithConnection{T}"/>, blocking the calling thread: it waits for the gate and does the work on itself.</summary>
+    private void WithConnectionBlocking(Action<SqliteConnection> work, CancellationToken cancellationToken)
+    {
+        _gate.Wait(cancellationToken);
+        try
+        {
+            var connection = _connection ?? throw new InvalidOperationException("The warning store is not initialized.");
+            work(connection);
         }
         finally
         {
