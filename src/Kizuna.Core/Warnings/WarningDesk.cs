@@ -50,6 +50,8 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         _metrics = metrics;
         _logger = logger;
         _time = time;
+        // Warnings are not part of the replayed picture: a client that connects is sent the ones it has not acknowledged instead.
+        router.ExcludeFromPicture(WarningCot.WarningType);
         _issuer = new Thread(IssueLoop) { IsBackground = true, Name = "kizuna-warning-issuer" };
         _issuer.Start();
     }
@@ -249,11 +251,12 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         _ => "no warning with that id and version that you may see",
     };
 
-    /// <summary>A connection's writer put a warning version on the wire: record the delivery (not awaited by the writer).</summary>
-    public void Written(ClientSession session, WarningVersion version)
+    /// <summary>A writer put a warning version on the wire to <paramref name="recipient"/>: record the delivery (not awaited by the writer).</summary>
+    public void Written(Principal recipient, WarningVersion version)
     {
-        var p = session.Principal;
-        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, p.Name, p.Organization, p.Nation, _time.GetUtcNow().UtcDateTime, null));
+        ArgumentNullException.ThrowIfNull(recipient);
+        ArgumentNullException.ThrowIfNull(version);
+        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, recipient.Name, recipient.Organization, recipient.Nation, _time.GetUtcNow().UtcDateTime, null));
     }
 
     /// <summary>
@@ -328,8 +331,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     {
         var escalation = new SharedEvent(WarningCot.ToEvent(version, _labels, now, escalatedFrom: silent), version.Label, "node", now)
         {
-            EscalationOf = version,
-            EscalatedFrom = silent,
+            Payload = WarningDelivery.Escalation(version, silent),
         };
         foreach (var superior in _labels.Profile.ChainAbove(silent, DateOnly.FromDateTime(now)))
         {
@@ -356,7 +358,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
     /// <summary>A version as the warning lane carries it: the node's b-w-m-w event, with the version for its receipt.</summary>
     private SharedEvent WarningEvent(WarningVersion version, DateTime now)
-        => new(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version };
+        => new(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Payload = WarningDelivery.Warning(version, this) };
 
     private SharedEvent Notice(ClientSession sender, string uid, string reasonName, string reason, DateTime now)
         => new(RefusalNotice.Create(uid, reasonName, reason, now), _labels.DefaultFor(sender.Principal), "node", now);
