@@ -7,7 +7,7 @@ namespace Kizuna.Core.Routing;
 /// The router's view of one connected client: who it is, how to address it (uid and callsign,
 /// learned from its own position reports), and its outbound queue.
 /// </summary>
-public sealed class ClientSession
+public sealed class ClientSession : IRecipient
 {
     private static long s_nextId;
     private readonly KizunaMetrics _metrics;

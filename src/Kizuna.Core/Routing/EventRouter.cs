@@ -39,6 +39,33 @@ public sealed class EventRouter
 
     public IReadOnlyList<ClientSession> Sessions => Volatile.Read(ref _sessions);
 
+    /// <summary>The recipients attached now, as desks see them (a snapshot: attaching or leaving later does not change it).</summary>
+    public IReadOnlyList<IRecipient> Recipients => Volatile.Read(ref _sessions);
+
+    /// <summary>
+    /// Queues <paramref name="evt"/> for one recipient on <paramref name="lane"/>: a desk's answer
+    /// to its sender (a refusal notice, control lane), a warning resent or escalated to one client
+    /// (warning lane). The caller has made the access decision; never blocks (see
+    /// <see cref="ClientSession.Deliver(OutboundItem, Lane)"/>). A recipient that has left gets nothing.
+    /// </summary>
+    public void SendTo(IRecipient recipient, SharedEvent evt, Lane lane)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        if (recipient is not ClientSession session)
+        {
+            throw new ArgumentException("not a session of this router", nameof(recipient));
+        }
+
+        session.Deliver(evt, lane);
+    }
+
+    /// <summary>
+    /// A desk's rule for the picture: events of <paramref name="type"/> are never part of the
+    /// replayed latest state (<see cref="LatestState.Exclude"/>). Registered at start, before the
+    /// picture is restored from storage.
+    /// </summary>
+    public void ExcludeFromPicture(string type) => _latest.Exclude(type);
+
     /// <summary>Adds a session and queues to it the latest non-stale picture it may see.</summary>
     public void Attach(ClientSession session)
     {
@@ -199,7 +226,7 @@ public sealed class EventRouter
     /// <summary>
     /// Queues a warning on the warning lane of every client (ahead of all other traffic, never
     /// dropped) and keeps it in the event history. A warning version may come in several views
-    /// (<see cref="Warnings.WarningViews"/>): <paramref name="viewFor"/> names the one each
+    /// (the warning desk's views): <paramref name="viewFor"/> names the one each
     /// recipient gets, or none, and the label decides again here. Warnings are not part of the
     /// replayed picture: a client that connects is sent the warnings it has not acknowledged by
     /// the warning desk instead. Returns how many clients it was queued for.

@@ -8,7 +8,8 @@ namespace Kizuna.Core.Routing;
 /// The latest event of every uid, in memory, for the replay a client receives on connect.
 /// Loaded from storage at start; updated by the router as events are accepted. Directed
 /// messages and protocol control never enter it: they belong to their recipients only; nor do
-/// warnings, which are sent again on connect until acknowledged, on their own lane.
+/// the types a desk excludes (<see cref="Exclude"/>: warnings, which are sent again on connect
+/// until acknowledged, on their own lane).
 /// </summary>
 /// <remarks>
 /// Each uid's event is held as its stamped CoT XML, copied into a buffer of the uid's own that
@@ -98,11 +99,46 @@ public sealed class LatestState
         return live;
     }
 
-    public static bool IsReplayable(SharedEvent shared)
-        => shared.Event.Detail.MartiDestinations.Count == 0
-           && shared.Warning is null
-           && !string.Equals(shared.Event.Type, Warnings.WarningCot.WarningType, StringComparison.Ordinal)
-           && !shared.Event.Type.StartsWith("t-x-", StringComparison.Ordinal);
+    // Types that never enter the picture besides directed messages and t-x-*: registered by the
+    // desks that send them (the warning desk: warnings go again on connect until acknowledged).
+    // Copy-on-write, read on every update.
+    private string[] _excludedTypes = [];
+    private readonly Lock _excludeGate = new();
+
+    /// <summary>
+    /// Keeps events of <paramref name="type"/> out of the picture from now on (a desk registers
+    /// its own types at start, before the picture is restored from storage).
+    /// </summary>
+    public void Exclude(string type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        lock (_excludeGate)
+        {
+            if (Array.IndexOf(_excludedTypes, type) < 0)
+            {
+                Volatile.Write(ref _excludedTypes, [.. _excludedTypes, type]);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="shared"/> belongs in the replayed picture.</summary>
+    public bool IsReplayable(SharedEvent shared)
+    {
+        if (shared.Event.Detail.MartiDestinations.Count != 0 || shared.Event.Type.StartsWith("t-x-", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var excluded in Volatile.Read(ref _excludedTypes))
+        {
+            if (string.Equals(shared.Event.Type, excluded, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// True when everyone <paramref name="older"/> is visible to may see <paramref name="newer"/>

@@ -1,5 +1,4 @@
 using Kizuna.Core.Labels;
-using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 
 namespace Kizuna.Core.Routing;
@@ -34,18 +33,11 @@ public sealed class SharedEvent
     /// <summary>The label every exit decides on (the event is stamped with it).</summary>
     public ConfidentialityLabel Label { get; }
 
-    /// <summary>The warning version this event carries, when it is one (its receipts are recorded as it is written).</summary>
-    public WarningVersion? Warning { get; init; }
-
     /// <summary>
-    /// On an escalation (a warning version sent up the chain of an organization that has not
-    /// acknowledged it): the version, for clients that show warnings rather than CoT (the console).
-    /// Not <see cref="Warning"/>: an escalation records no receipt.
+    /// The metadata of the desk that sent it, when it has any (a warning version and its receipt,
+    /// an escalation): a payload Routing carries and hands back to writers, never reads.
     /// </summary>
-    public WarningVersion? EscalationOf { get; init; }
-
-    /// <summary>On an escalation: the organization that has not acknowledged.</summary>
-    public string? EscalatedFrom { get; init; }
+    public IDeliveryPayload? Payload { get; init; }
 
     /// <summary>Who sent it: certificate subject, "tcp:" and the endpoint, or "node:" and the hosting organization.</summary>
     public string Sender { get; }

@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Routing;
-using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 
 namespace Kizuna.Core.Sessions;
@@ -18,7 +17,6 @@ internal sealed class ConnectionWriter(
     PipeWriter output,
     ConnectionOptions options,
     KizunaMetrics metrics,
-    IWarningReceipts? receipts,
     Action<string> abort,
     Func<string, string> misbehaved,
     CancellationToken token) : IExpressWriter
@@ -160,7 +158,7 @@ internal sealed class ConnectionWriter(
         return output.FlushAsync(token);
     }
 
-    /// <summary>Counts a flushed batch and records the warnings in it as delivered; true when the client has gone.</summary>
+    /// <summary>Counts a flushed batch and tells each payload in it that it was written; true when the client has gone.</summary>
     private bool Written(List<OutboundItem> batch, FlushResult flushed, int events, long bytes)
     {
         metrics.EventsWritten(events, bytes);
@@ -169,15 +167,10 @@ internal sealed class ConnectionWriter(
             return true;
         }
 
-        if (receipts is not null)
+        // A warning records its delivery receipt (a payload without one ignores it).
+        foreach (var item in batch)
         {
-            foreach (var item in batch)
-            {
-                if (item.Event?.Warning is { } warning)
-                {
-                    receipts.Written(session, warning);
-                }
-            }
+            item.Event?.Payload?.Written(session.Principal);
         }
 
         return false;

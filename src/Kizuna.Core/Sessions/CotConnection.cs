@@ -22,7 +22,6 @@ public sealed class CotConnection
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly IWarningReceipts? _receipts;
     private readonly WarningDesk? _desk;
 
     public CotConnection(
@@ -35,7 +34,6 @@ public sealed class CotConnection
         WarningDesk? desk = null)
     {
         _desk = desk;
-        _receipts = desk;
         options.Validate();
         _router = router;
         _labels = labels;
@@ -100,7 +98,7 @@ public sealed class CotConnection
 
         // The writer waits on its queue, not on the token: completing the queue wakes it.
         using var wakeWriter = connectionCts.Token.Register(queue.Complete);
-        var output = new ConnectionWriter(session, transport.Output, _options, _metrics, _receipts, Abort, reason => Misbehaved(session, reason), connectionCts.Token);
+        var output = new ConnectionWriter(session, transport.Output, _options, _metrics, Abort, reason => Misbehaved(session, reason), connectionCts.Token);
         session.Express = output;
         var writer = output.RunAsync();
         var reader = ReadLoopAsync(session, transport.Input, warningInputOnly, connectionCts.Token);

@@ -1,9 +1,9 @@
-using Kizuna.Core.Routing;
+using Kizuna.Core.Labels;
 
 namespace Kizuna.Core.Warnings;
 
-/// <summary>Told by a connection's writer when a warning version is on the wire to its client (a delivery receipt).</summary>
+/// <summary>Told (through <see cref="WarningDelivery"/>) when a warning version is on the wire to a recipient's client: a delivery receipt.</summary>
 public interface IWarningReceipts
 {
-    void Written(ClientSession session, WarningVersion version);
+    void Written(Principal recipient, WarningVersion version);
 }

@@ -50,6 +50,8 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         _metrics = metrics;
         _logger = logger;
         _time = time;
+        // Warnings are not part of the replayed picture: a client that connects is sent the ones it has not acknowledged instead.
+        router.ExcludeFromPicture(WarningCot.WarningType);
         _issuer = new Thread(IssueLoop) { IsBackground = true, Name = "kizuna-warning-issuer" };
         _issuer.Start();
     }
@@ -108,7 +110,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// Reads and fuses one report whose label was accepted. A refused report is logged, counted
     /// and told to the sender, and never fused. Returns the version issued, if any.
     /// </summary>
-    public Task<WarningVersion?> ReportAsync(CotEvent evt, ConfidentialityLabel label, ClientSession sender, CancellationToken cancellationToken)
+    public Task<WarningVersion?> ReportAsync(CotEvent evt, ConfidentialityLabel label, IRecipient sender, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<WarningVersion?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var read = _time.GetTimestamp();
@@ -147,7 +149,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// ones (<see cref="IWarningStore.Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>):
     /// they wait and write on this thread, so no step of the path waits for the thread pool.
     /// </summary>
-    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, ClientSession sender, long read, CancellationToken cancellationToken)
+    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var outcome = _intake.Offer(evt, label, now, sender.Principal);
@@ -155,7 +157,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         {
             _metrics.ReportRefused(refusal);
             Log.ReportRefused(_logger, sender.Id, sender.RemoteEndpoint, refusal, outcome.Reason!);
-            sender.Deliver(Notice(sender, evt.Uid, refusal.ToString(), outcome.Reason!, now), Lane.Control);
+            _router.SendTo(sender, Notice(sender, evt.Uid, refusal.ToString(), outcome.Reason!, now), Lane.Control);
             return null;
         }
 
@@ -191,20 +193,20 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// Records an acknowledgement; a malformed one, or one <see cref="RecordAcknowledgementAsync"/>
     /// refuses, is told to the sender with the reason and not stored.
     /// </summary>
-    public async Task AcknowledgeAsync(CotEvent evt, ClientSession sender, CancellationToken cancellationToken)
+    public async Task AcknowledgeAsync(CotEvent evt, IRecipient sender, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         if (!WarningCot.TryReadAcknowledgement(evt, out var warningId, out var version, out var reason))
         {
             _metrics.AcknowledgementRefused(AcknowledgementRefusal.Malformed);
             Log.AcknowledgementRefused(_logger, sender.Id, sender.RemoteEndpoint, reason!);
-            sender.Deliver(Notice(sender, evt.Uid, nameof(AcknowledgementRefusal.Malformed) + "Acknowledgement", reason!, now), Lane.Control);
+            _router.SendTo(sender, Notice(sender, evt.Uid, nameof(AcknowledgementRefusal.Malformed) + "Acknowledgement", reason!, now), Lane.Control);
             return;
         }
 
         if (await RecordAcknowledgementAsync(sender.Principal, warningId, version, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
-            sender.Deliver(Notice(sender, evt.Uid, refusal.ToString(), Sentence(refusal), now), Lane.Control);
+            _router.SendTo(sender, Notice(sender, evt.Uid, refusal.ToString(), Sentence(refusal), now), Lane.Control);
         }
     }
 
@@ -250,33 +252,34 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         _ => "no warning with that id and version that you may see",
     };
 
-    /// <summary>A connection's writer put a warning version on the wire: record the delivery (not awaited by the writer).</summary>
-    public void Written(ClientSession session, WarningVersion version)
+    /// <summary>A writer put a warning version on the wire to <paramref name="recipient"/>: record the delivery (not awaited by the writer).</summary>
+    public void Written(Principal recipient, WarningVersion version)
     {
-        var p = session.Principal;
-        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, p.Name, p.Organization, p.Nation, _time.GetUtcNow().UtcDateTime, null));
+        ArgumentNullException.ThrowIfNull(recipient);
+        ArgumentNullException.ThrowIfNull(version);
+        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, recipient.Name, recipient.Organization, recipient.Nation, _time.GetUtcNow().UtcDateTime, null));
     }
 
     /// <summary>
     /// Sends a client that has just connected every current warning version it may see and has
     /// not acknowledged: a warning goes again on every reconnect until it is acknowledged.
     /// </summary>
-    public async Task ResendAsync(ClientSession session, CancellationToken cancellationToken)
+    public async Task ResendAsync(IRecipient recipient, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         foreach (var views in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
         {
-            if (WarningViews.For(session.Principal, views) is not { } version)
+            if (WarningViews.For(recipient.Principal, views) is not { } version)
             {
                 continue;
             }
 
             var receipts = await _store.ReceiptsAsync(version.WarningId, cancellationToken).ConfigureAwait(false);
             var acknowledged = receipts.Any(r => r.Version == version.Version && r.AcknowledgedAt is not null
-                                                 && string.Equals(r.Recipient, session.Principal.Name, StringComparison.Ordinal));
+                                                 && string.Equals(r.Recipient, recipient.Principal.Name, StringComparison.Ordinal));
             if (!acknowledged)
             {
-                session.Deliver(WarningEvent(version, now), Lane.Warning);
+                _router.SendTo(recipient, WarningEvent(version, now), Lane.Warning);
             }
         }
     }
@@ -291,21 +294,21 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     public async Task SweepAsync(TimeSpan resendAfter, TimeSpan escalateAfter, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        var sessions = _router.Sessions;
+        var recipients = _router.Recipients;
         foreach (var views in await CurrentAsync(now, cancellationToken).ConfigureAwait(false))
         {
             var receipts = await _store.ReceiptsAsync(views[0].WarningId, cancellationToken).ConfigureAwait(false);
-            foreach (var session in sessions)
+            foreach (var recipient in recipients)
             {
-                if (WarningViews.For(session.Principal, views) is not { } version)
+                if (WarningViews.For(recipient.Principal, views) is not { } version)
                 {
                     continue;
                 }
 
-                var mine = receipts.FirstOrDefault(r => r.Version == version.Version && string.Equals(r.Recipient, session.Principal.Name, StringComparison.Ordinal));
+                var mine = receipts.FirstOrDefault(r => r.Version == version.Version && string.Equals(r.Recipient, recipient.Principal.Name, StringComparison.Ordinal));
                 if (mine is { AcknowledgedAt: null, DeliveredAt: { } sent } && now - sent >= resendAfter)
                 {
-                    session.Deliver(WarningEvent(version, now), Lane.Warning);
+                    _router.SendTo(recipient, WarningEvent(version, now), Lane.Warning);
                 }
             }
 
@@ -318,28 +321,27 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
                     // Recorded first and only once, restarts included: an organization is escalated once per version.
                     if (await _store.RecordEscalationAsync(new WarningEscalation(version.WarningId, version.Version, silent, now), cancellationToken).ConfigureAwait(false))
                     {
-                        Escalate(version, silent, now, sessions);
+                        Escalate(version, silent, now, recipients);
                     }
                 }
             }
         }
     }
 
-    private void Escalate(WarningVersion version, string silent, DateTime now, IReadOnlyList<ClientSession> sessions)
+    private void Escalate(WarningVersion version, string silent, DateTime now, IReadOnlyList<IRecipient> recipients)
     {
         var escalation = new SharedEvent(WarningCot.ToEvent(version, _labels, now, escalatedFrom: silent), version.Label, "node", now)
         {
-            EscalationOf = version,
-            EscalatedFrom = silent,
+            Payload = WarningDelivery.Escalation(version, silent),
         };
         foreach (var superior in _labels.Profile.ChainAbove(silent, DateOnly.FromDateTime(now)))
         {
             var told = 0;
-            foreach (var session in sessions)
+            foreach (var recipient in recipients)
             {
-                if (string.Equals(session.Principal.Organization, superior.Id, StringComparison.Ordinal) && AccessControl.Permits(session.Principal, version.Label))
+                if (string.Equals(recipient.Principal.Organization, superior.Id, StringComparison.Ordinal) && AccessControl.Permits(recipient.Principal, version.Label))
                 {
-                    session.Deliver(escalation, Lane.Warning);
+                    _router.SendTo(recipient, escalation, Lane.Warning);
                     told++;
                 }
             }
@@ -357,9 +359,9 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
     /// <summary>A version as the warning lane carries it: the node's b-w-m-w event, with the version for its receipt.</summary>
     private SharedEvent WarningEvent(WarningVersion version, DateTime now)
-        => new(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Warning = version };
+        => new(WarningCot.ToEvent(version, _labels, now), version.Label, "node", now) { Payload = WarningDelivery.Warning(version, this) };
 
-    private SharedEvent Notice(ClientSession sender, string uid, string reasonName, string reason, DateTime now)
+    private SharedEvent Notice(IRecipient sender, string uid, string reasonName, string reason, DateTime now)
         => new(RefusalNotice.Create(uid, reasonName, reason, now), _labels.DefaultFor(sender.Principal), "node", now);
 
     private async Task RecordDeliveryAsync(WarningReceipt receipt)

@@ -191,16 +191,12 @@ public sealed class ConsoleLive(
 
                 var shared = item.Event!;
                 var message = ReferenceEquals(shared, pong) ? JsonSerializer.SerializeToUtf8Bytes(new LivePongJson(), ApiJsonContext.Default.LivePongJson)
-                    : shared.Warning is { } version ? JsonSerializer.SerializeToUtf8Bytes(new LiveWarningJson(WarningJson.From(version, [])), ApiJsonContext.Default.LiveWarningJson)
-                    : shared.EscalationOf is { } escalated ? JsonSerializer.SerializeToUtf8Bytes(new LiveWarningJson(WarningJson.From(escalated, []), shared.EscalatedFrom), ApiJsonContext.Default.LiveWarningJson)
+                    : shared.Payload is WarningDelivery delivery ? JsonSerializer.SerializeToUtf8Bytes(new LiveWarningJson(WarningJson.From(delivery.Version, []), delivery.EscalatedFrom), ApiJsonContext.Default.LiveWarningJson)
                     : JsonSerializer.SerializeToUtf8Bytes(new LiveEventJson(Json(shared)), ApiJsonContext.Default.LiveEventJson);
                 await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, token).WaitAsync(options.WriteStallTimeout, token).ConfigureAwait(false);
                 bytes += message.Length;
                 written++;
-                if (shared.Warning is { } sent)
-                {
-                    desk.Written(session, sent);
-                }
+                shared.Payload?.Written(session.Principal);
             }
 
             metrics.EventsWritten(written, bytes);
