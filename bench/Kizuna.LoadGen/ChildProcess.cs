@@ -82,6 +82,45 @@ internal sealed class ChildProcess : IDisposable
 
     public string Tail() => string.Join('\n', _tail);
 
+    private readonly List<(string Text, int Count, TaskCompletionSource Found)> _lineWaiters = [];
+    private readonly Dictionary<string, int> _lineCounts = new(StringComparer.Ordinal);
+
+    /// <summary>Starts counting lines containing <paramref name="text"/> (call right after <see cref="Start"/>).</summary>
+    public void Watch(string text)
+    {
+        lock (_lineWaiters)
+        {
+            _lineCounts.TryAdd(text, 0);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="count"/> lines containing <paramref name="text"/> were printed (counted from <see cref="Watch"/>, or from this call).</summary>
+    public async Task WaitForLineAsync(string text, int count, TimeSpan timeout, CancellationToken ct)
+    {
+        Task found;
+        lock (_lineWaiters)
+        {
+            if (_lineCounts.GetValueOrDefault(text) >= count)
+            {
+                return;
+            }
+
+            var waiter = (text, count, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            _lineWaiters.Add(waiter);
+            _lineCounts.TryAdd(text, 0);
+            found = waiter.Item3.Task;
+        }
+
+        try
+        {
+            await found.WaitAsync(timeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Name} did not print '{text}' {count} time(s) within {timeout.TotalSeconds:F0} s; see {LogPath}:\n{Tail()}");
+        }
+    }
+
     /// <summary>Runs a short command to completion (for example the certificate tool) within a timeout.</summary>
     public static async Task<string> RunToEndAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken ct)
     {
@@ -166,6 +205,23 @@ internal sealed class ChildProcess : IDisposable
         if (line.Contains(_readyText, StringComparison.Ordinal))
         {
             _ready.TrySetResult();
+        }
+
+        lock (_lineWaiters)
+        {
+            foreach (var text in _lineCounts.Keys.ToList())
+            {
+                if (line.Contains(text, StringComparison.Ordinal))
+                {
+                    _lineCounts[text]++;
+                }
+            }
+
+            foreach (var waiter in _lineWaiters.Where(w => _lineCounts[w.Text] >= w.Count).ToList())
+            {
+                waiter.Found.TrySetResult();
+                _lineWaiters.Remove(waiter);
+            }
         }
     }
 

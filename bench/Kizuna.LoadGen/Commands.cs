@@ -224,6 +224,44 @@ internal static class Commands
         r.GetValue(option) ?? throw new ArgumentException($"{option.Name} is required with TLS.");
 
     /// <summary>The node to start: the one given, or the Release build under the repo root.</summary>
+    public static Command Federation()
+    {
+        var kizuna = new Option<string>("--kizuna") { Description = "Path to kizuna.dll (default: src/Kizuna.Server/bin/Release/net10.0/kizuna.dll under the repo root)" };
+        var duration = new Option<string>("--duration") { Description = "Measured time per throughput row", DefaultValueFactory = _ => "5s" };
+        var warmup = new Option<string>("--warmup") { Description = "Warmup per throughput row", DefaultValueFactory = _ => "1s" };
+        var publishers = new Option<int>("--publishers") { Description = "Publishers on the JJOC node (TLS)", DefaultValueFactory = _ => 2 };
+        var subscribers = new Option<int>("--subscribers") { Description = "Subscribers (TLS): on the JJOC node, then on the USFJ node", DefaultValueFactory = _ => 2 };
+        var rate = new Option<double>("--rate") { Description = "Total events/s of the paced rows (the saturated rows follow)", DefaultValueFactory = _ => 2000 };
+        var window = new Option<int>("--window") { Description = "Saturated rows: events in flight over all publishers", DefaultValueFactory = _ => 1000 };
+        var eventBytes = new Option<int>("--event-bytes") { Description = "Event size target", DefaultValueFactory = _ => 400 };
+        var reports = new Option<int>("--reports") { Description = "Green Pine reports on the Korean node (after 3 unmeasured)", DefaultValueFactory = _ => 40 };
+        var interval = new Option<string>("--interval") { Description = "Time between reports", DefaultValueFactory = _ => "100ms" };
+        var arrive = new Option<string>("--arrive-timeout") { Description = "How long to wait for what has not arrived, after a row's window or the last report", DefaultValueFactory = _ => "5s" };
+        var nodeCpus = new Option<string>("--node-cpus") { Description = "taskset CPU list for the three nodes (\"\" = not pinned); pin the generator itself with `taskset -c 1 dotnet ...`", DefaultValueFactory = _ => "0" };
+        var output = new Option<string?>("--out") { Description = "Also write the Markdown report to this file" };
+        var cmd = new Command("federation", "Start three linked nodes (JJOC, USFJ hub, ROK-JCS); measure events/s and latency across one link beside one node, and a Korean sensor report to the warning at a Japanese client over two hops beside one node.")
+        {
+            kizuna, duration, warmup, publishers, subscribers, rate, window, eventBytes, reports, interval, arrive, nodeCpus, output,
+        };
+        cmd.SetAction(async (r, ct) => await FederationBench.RunAsync(new FederationOptions
+        {
+            KizunaDll = KizunaDll(r.GetValue(kizuna)),
+            Duration = Duration.Parse(r.GetValue(duration)!),
+            Warmup = Duration.Parse(r.GetValue(warmup)!),
+            Publishers = r.GetValue(publishers),
+            Subscribers = r.GetValue(subscribers),
+            Rate = r.GetValue(rate),
+            Window = r.GetValue(window),
+            EventBytes = r.GetValue(eventBytes),
+            Reports = r.GetValue(reports),
+            Interval = Duration.Parse(r.GetValue(interval)!),
+            ArriveTimeout = Duration.Parse(r.GetValue(arrive)!),
+            NodeCpus = r.GetValue(nodeCpus) ?? string.Empty,
+            OutPath = r.GetValue(output),
+        }, Console.Out, ct).ConfigureAwait(false));
+        return cmd;
+    }
+
     private static string KizunaDll(string? given)
         => Path.GetFullPath(given ?? Path.Combine(LoadGen.Compare.RepoRoot() ?? Environment.CurrentDirectory, "src", "Kizuna.Server", "bin", "Release", "net10.0", "kizuna.dll"));
 }

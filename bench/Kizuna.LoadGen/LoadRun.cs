@@ -23,6 +23,12 @@ internal sealed record LoadRunOptions
     /// <summary>Most events one publisher write carries. 1 = one write per event, as a TAK client sends.</summary>
     public int Batch { get; init; } = 1;
     public ClientTls? Tls { get; init; }
+    /// <summary>Where subscribers connect, when not to <see cref="Target"/> (another node, across a federation link).</summary>
+    public IPEndPoint? SubscriberTarget { get; init; }
+    /// <summary>The subscribers' TLS identity, when not <see cref="Tls"/> (another node has another CA).</summary>
+    public ClientTls? SubscriberTls { get; init; }
+    /// <summary>CoT label attributes written into every event (for example <c>access="UNCLASSIFIED" releasableTo="USA,JPN"</c>); none by default.</summary>
+    public string? LabelAttributes { get; init; }
     public int? ServerPid { get; init; }
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>After the window closes, how long to wait for stragglers before closing.</summary>
@@ -144,7 +150,7 @@ internal sealed class LoadRun
         try
         {
             // 1. Subscribers connect and say hello (as a TAK client would) before anyone publishes.
-            var subscriberStreams = await ConnectManyAsync(_o.Subscribers, runCts.Token).ConfigureAwait(false);
+            var subscriberStreams = await ConnectManyAsync(_o.Subscribers, _o.SubscriberTarget ?? _o.Target, _o.SubscriberTarget is null ? _o.Tls : _o.SubscriberTls ?? _o.Tls, runCts.Token).ConfigureAwait(false);
             streams.AddRange(subscriberStreams);
             for (int i = 0; i < subscriberStreams.Length; i++)
             {
@@ -153,7 +159,7 @@ internal sealed class LoadRun
             }
 
             // 2. Publishers connect; each also drains what it receives.
-            var publisherStreams = await ConnectManyAsync(_o.Publishers, runCts.Token).ConfigureAwait(false);
+            var publisherStreams = await ConnectManyAsync(_o.Publishers, _o.Target, _o.Tls, runCts.Token).ConfigureAwait(false);
             streams.AddRange(publisherStreams);
             foreach (var stream in publisherStreams)
             {
@@ -198,16 +204,16 @@ internal sealed class LoadRun
         }
     }
 
-    private async Task<Stream[]> ConnectManyAsync(int count, CancellationToken ct)
+    private async Task<Stream[]> ConnectManyAsync(int count, IPEndPoint target, ClientTls? tls, CancellationToken ct)
     {
         var result = new Stream[count];
-        using var gate = new SemaphoreSlim(_o.Tls is null ? 64 : 16);
+        using var gate = new SemaphoreSlim(tls is null ? 64 : 16);
         var tasks = Enumerable.Range(0, count).Select(async i =>
         {
             await gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                result[i] = await ClientConnector.ConnectAsync(_o.Target, _o.Tls, _o.ConnectTimeout, ct).ConfigureAwait(false);
+                result[i] = await ClientConnector.ConnectAsync(target, tls, _o.ConnectTimeout, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -247,7 +253,7 @@ internal sealed class LoadRun
 
     private async Task PublisherLoopAsync(int p, Stream stream, long startMicros, CancellationToken ct)
     {
-        var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow, _o.Entities);
+        var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow, _o.Entities, _o.LabelAttributes);
         int len = evt.Length;
         int batchMax = _o.Batch;
         var buffer = new byte[len * batchMax];

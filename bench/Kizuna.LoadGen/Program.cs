@@ -7,4 +7,5 @@ root.Subcommands.Add(Commands.Run());
 root.Subcommands.Add(Commands.Compare());
 root.Subcommands.Add(Commands.IdleTls());
 root.Subcommands.Add(Commands.Warning());
+root.Subcommands.Add(Commands.Federation());
 return await root.Parse(args).InvokeAsync();

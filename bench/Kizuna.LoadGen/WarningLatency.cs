@@ -675,7 +675,7 @@ internal static class WarningLatency
     /// Finds an element's opening tag in a byte stream split anywhere across reads and hands back
     /// one attribute's value (ASCII). No XML decoding: the generator does not depend on the codec.
     /// </summary>
-    private sealed class ElementScanner(byte[] open, params byte[][] attributes)
+    internal sealed class ElementScanner(byte[] open, params byte[][] attributes)
     {
         private const int MaxTagBytes = 2048;
         private byte[] _work = new byte[MaxTagBytes + (64 * 1024)];

@@ -7,6 +7,14 @@ export class Unauthorized extends Error {
   }
 }
 
+/** A 403: the caller is signed in but may not read this (api/federation is for the node's operators). */
+export class Forbidden extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'Forbidden';
+  }
+}
+
 async function request(path, options = {}) {
   const res = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json', ...(options.headers ?? {}) }, ...options });
   if (res.status === 401) {
@@ -17,6 +25,7 @@ async function request(path, options = {}) {
   if (!res.ok) {
     let reason = res.statusText;
     try { reason = (await res.json()).error ?? reason; } catch { /* not JSON */ }
+    if (res.status === 403) throw new Forbidden(`${res.status} ${reason}`);
     throw new Error(`${res.status} ${reason}`);
   }
   if (res.status === 204) return null;
@@ -26,6 +35,7 @@ async function request(path, options = {}) {
 export const api = {
   whoami: () => request('api/whoami'),
   profile: () => request('api/profile'),
+  federation: () => request('api/federation'),
   warnings: () => request('api/warnings'),
   warning: (id) => request('api/warnings/' + encodeURIComponent(id)),
   latest: () => request('api/events/latest'),

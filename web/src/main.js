@@ -1,6 +1,7 @@
 // Kizuna console: wiring of the map, the live feed, the panels and the language.
 import { h, $, zulu, latLon } from './dom.js';
-import { api, Unauthorized, normalizeWarning, normalizeWarningDetail } from './api.js';
+import { api, Unauthorized, Forbidden, normalizeWarning, normalizeWarningDetail } from './api.js';
+import { renderFederation } from './federation.js';
 import { LiveFeed } from './live.js';
 import { MapView } from './map.js';
 import { project } from './projection.js';
@@ -520,6 +521,32 @@ function setLanguage(lang) {
   if (!state.replay.active) syncSliderLive();
   else $('#replay-time').title = t('replay.events', { n: state.replay.events.length });
   touch('list', 'detail', 'warnings', 'tree');
+  renderFederationPanel();
+}
+
+// ───────────────────────── federation (operators only) ─────────────────────────
+
+const FEDERATION_POLL_MS = 5000;
+let federationStatus = null;
+
+function renderFederationPanel() {
+  if (federationStatus) renderFederation($('#federation-body'), federationStatus, { t });
+}
+
+/** Polls api/federation; a 403 (not an operator of this node) hides the panel and ends the polling. */
+async function pollFederation() {
+  try {
+    federationStatus = await api.federation();
+    $('#federation-panel').hidden = false;
+    renderFederationPanel();
+  } catch (err) {
+    if (err instanceof Forbidden || err instanceof Unauthorized) {
+      $('#federation-panel').hidden = true;
+      return;
+    }
+    console.error(err);
+  }
+  setTimeout(pollFederation, FEDERATION_POLL_MS);
 }
 
 // ───────────────────────── identity, connection, sign-in ─────────────────────────
@@ -674,6 +701,7 @@ async function start() {
     },
   });
   feed.start();
+  pollFederation();
 
   // For tests and the curious: counters, never data.
   window.kizunaConsole = { frames: () => mapView.frames, lastDrawMs: () => mapView.lastDrawMs, entities: () => displayed().size };

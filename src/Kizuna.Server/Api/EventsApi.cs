@@ -26,8 +26,8 @@ public static class EventsApi
         // Only for the node's operators: its counters (denials by exit, refusals by reason) say
         // things about traffic no partner should learn.
         app.MapGet("/metrics", async (HttpContext context, KizunaMetrics metrics, NodeSettings settings, NodeIdentity node) =>
-            await MayReadMetricsAsync(context, settings, node).ConfigureAwait(false)
-                ? Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4; charset=utf-8")
+            await Operators.IsOperatorAsync(context, settings, node).ConfigureAwait(false)
+                ? Results.Text(metrics.ToPrometheusText() + FederationApi.PrometheusText(context.RequestServices), "text/plain; version=0.0.4; charset=utf-8")
                 : Results.Json(new ErrorJson(MetricsRefused), ApiJsonContext.Default.ErrorJson, statusCode: StatusCodes.Status403Forbidden));
 
         app.MapGet("/api/events", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, CancellationToken cancellationToken) =>
@@ -173,28 +173,9 @@ public static class EventsApi
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     /// <summary>The role an identity needs to read <c>/metrics</c> over HTTPS (with the hosting organization).</summary>
-    public const string OperatorRole = "node-operator";
+    public const string OperatorRole = Operators.Role;
 
-    public const string MetricsRefused =
-        "metrics are served only to the node's operators: from the node's own machine (loopback, unless --metrics-loopback false), "
-        + "or over HTTPS with a client certificate of the hosting organization issued with `kizuna certs client --role " + OperatorRole + "`";
-
-    /// <summary>
-    /// The node's operators: a loopback caller (unless <see cref="NodeSettings.MetricsLoopback"/>
-    /// is off), or an identity of the hosting organization with <see cref="OperatorRole"/> over HTTPS.
-    /// </summary>
-    private static async Task<bool> MayReadMetricsAsync(HttpContext context, NodeSettings settings, NodeIdentity node)
-    {
-        if (settings.MetricsLoopback && context.Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address))
-        {
-            return true;
-        }
-
-        return context.Request.IsHttps
-               && await Caller.PrincipalAsync(context).ConfigureAwait(false) is { } caller
-               && string.Equals(caller.Role, OperatorRole, StringComparison.Ordinal)
-               && string.Equals(caller.Organization, node.Principal.Organization, StringComparison.Ordinal);
-    }
+    public static readonly string MetricsRefused = Operators.Refused("metrics");
 
     /// <summary>
     /// One caller's view of history: the access decision on each stored event's label (the last

@@ -15,9 +15,10 @@ public static class FederationCommand
 {
     public static Command Create(Option<string?> configOption)
     {
-        var federation = new Command("federation", "Trust between federated nodes: export this node's trust bundle, import a partner's.");
+        var federation = new Command("federation", "Federation with partner nodes: export this node's trust bundle, import a partner's, show the links.");
         federation.Subcommands.Add(CreateExport(configOption));
         federation.Subcommands.Add(CreateTrust(configOption));
+        federation.Subcommands.Add(FederationStatusCommand.Create(configOption));
         return federation;
     }
 

@@ -17,6 +17,7 @@ using Kizuna.Storage.Sqlite;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Kizuna.Server.Hosting;
 
@@ -136,6 +137,10 @@ public sealed class KizunaNode : IAsyncDisposable
             // The seam for the outbox/resume work: replace NoFederationHandler with one that routes and acknowledges.
             builder.Services.AddKizunaFederation(federation, sp => new FederationNode(
                 authority, labels, settings.NodeOrg, federation, NoFederationHandler.Instance, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+
+            // The operators' view of the links (GET /api/federation, /metrics, `kizuna federation
+            // status`): the outbox registers its own; until then, up/down from the link registry.
+            builder.Services.TryAddSingleton<IFederationStatus>(sp => new LinkRegistryStatus(sp.GetRequiredService<FederationNode>()));
         }
 
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
@@ -234,6 +239,7 @@ public sealed class KizunaNode : IAsyncDisposable
         ConsoleLive.Map(app);
         app.MapKizunaApi();
         app.MapWarningsApi();
+        app.MapFederationApi();
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);
@@ -256,6 +262,8 @@ public sealed class KizunaNode : IAsyncDisposable
         ServerLog.LatestRestored(node._logger, restored.Count);
         app.Services.GetRequiredService<UidOwners>().Restore(await store.OwnersAsync(cancellationToken).ConfigureAwait(false));
 
+        // Built before the diallers start, so it sees every link change from the first.
+        _ = app.Services.GetService<IFederationStatus>();
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
