@@ -20,6 +20,8 @@ public static class CertsCommand
         certs.Subcommands.Add(CreateClient(configOption));
         certs.Subcommands.Add(CreateRevoke(configOption));
         certs.Subcommands.Add(CreateList(configOption));
+        certs.Subcommands.Add(CertsPackageCommand.CreatePackage(configOption));
+        certs.Subcommands.Add(CertsPackageCommand.CreateEnrollToken(configOption));
         return certs;
     }
 

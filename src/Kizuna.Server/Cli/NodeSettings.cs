@@ -80,6 +80,9 @@ public sealed record NodeSettings
     /// <summary>The federation listener (TAK federation v2, gRPC over TLS with partner node certificates); null: off.</summary>
     public IPEndPoint? Federation { get; init; }
 
+    /// <summary>TAK certificate enrollment (HTTPS, no client certificate; 8446 is customary); null: off.</summary>
+    public IPEndPoint? Enroll { get; init; }
+
     /// <summary>Partner nodes this node dials and keeps linked (redialled with backoff for ever).</summary>
     public IReadOnlyList<DnsEndPoint> FederateWith { get; init; } = [];
 

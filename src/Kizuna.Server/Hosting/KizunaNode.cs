@@ -12,6 +12,7 @@ using Kizuna.Cot;
 using Kizuna.Federation;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
+using Kizuna.Server.Marti;
 using Kizuna.Server.WebConsole;
 using Kizuna.Storage.Sqlite;
 using Microsoft.AspNetCore.Connections;
@@ -60,7 +61,7 @@ public sealed class KizunaNode : IAsyncDisposable
     /// <summary>This node as a federate (links, trust, diallers), or null when federation is off.</summary>
     public FederationNode? Federation => _app.Services.GetService<FederationNode>();
 
-    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https", "warning-intake", "federation"), or null when it is off.</summary>
+    /// <summary>The bound address of a listener ("cot-tcp", "cot-tls", "http", "https", "enroll", "warning-intake", "federation"), or null when it is off.</summary>
     public IPEndPoint? Endpoint(string listener) => listener == "warning-intake"
         ? _app.Services.GetService<WarningIntakeListener>()?.BoundEndpoint
         : _listeners.TryGetValue(listener, out var options) ? options.IPEndPoint : null;
@@ -145,6 +146,8 @@ public sealed class KizunaNode : IAsyncDisposable
 
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleSessions>();
+        builder.Services.AddSingleton(sp => new EnrollmentTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new EnrollmentAttempts(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleLive>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
@@ -204,6 +207,25 @@ public sealed class KizunaNode : IAsyncDisposable
                 });
             }
 
+            if (settings.Enroll is { } enroll)
+            {
+                // Certificate enrollment: the node's certificate, no client certificate (the client has none yet).
+                kestrel.Listen(enroll, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1AndHttp2;
+                    LimitConnections(l, "enroll", settings, tls: true, kestrel.ApplicationServices);
+                    l.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = authority.ServerCertificate,
+                        ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        HandshakeTimeout = settings.HandshakeTimeout,
+                    });
+                    l.Use(HandshakeFinished);
+                    listeners["enroll"] = l;
+                });
+            }
+
             if (settings.Https is { } https)
             {
                 kestrel.Listen(https, l =>
@@ -231,6 +253,7 @@ public sealed class KizunaNode : IAsyncDisposable
             app.MapKizunaFederation();
         }
 
+        app.UseEnrollmentGate(() => listeners.TryGetValue("enroll", out var l) ? l.IPEndPoint : null);
         app.UseConsoleSecurityHeaders();
         // The console's live feed: a browser that vanishes without closing is noticed within a minute.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(40) });
@@ -240,6 +263,8 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapKizunaApi();
         app.MapWarningsApi();
         app.MapFederationApi();
+        app.MapMartiApi();
+        app.MapMartiEnrollment();
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);
@@ -277,7 +302,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         foreach (var (name, options) in listeners.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
-            var scheme = name switch { "http" => "http://", "https" => "https://", _ => string.Empty };
+            var scheme = name switch { "http" => "http://", "https" or "enroll" => "https://", _ => string.Empty };
             ServerLog.Listening(node._logger, name, scheme + options.IPEndPoint);
         }
 

@@ -63,6 +63,9 @@ public sealed class KizunaProcess : IAsyncLifetime
     public int HttpPort { get; private set; }
     public int HttpsPort { get; private set; }
 
+    /// <summary>TAK certificate enrollment (<c>--enroll</c>): HTTPS, no client certificate.</summary>
+    public int EnrollPort { get; private set; }
+
     /// <summary>Plain HTTP: health and metrics only; the API answers 401 here.</summary>
     public Uri HttpBase => new($"http://127.0.0.1:{HttpPort}/");
 
@@ -99,7 +102,7 @@ public sealed class KizunaProcess : IAsyncLifetime
             _certificates[name] = await IssueClientCertificateAsync(name, identity);
         }
 
-        (CotTcpPort, CotTlsPort, HttpPort, HttpsPort) = FreePorts();
+        (CotTcpPort, CotTlsPort, HttpPort, HttpsPort, EnrollPort) = FreePorts();
         _process = ChildProcess.Start(
             InteropPaths.DotnetHost,
             [
@@ -109,6 +112,7 @@ public sealed class KizunaProcess : IAsyncLifetime
                 "--cot-tls", $"127.0.0.1:{CotTlsPort}",
                 "--http", $"127.0.0.1:{HttpPort}",
                 "--https", $"127.0.0.1:{HttpsPort}",
+                "--enroll", $"127.0.0.1:{EnrollPort}",
             ],
             DataDirectory);
         await _process.WaitForLineAsync(line => line.Contains("Node ready", StringComparison.Ordinal), StartTimeout, "\"Node ready\" line");
@@ -149,6 +153,28 @@ public sealed class KizunaProcess : IAsyncLifetime
         }
 
         return certificate;
+    }
+
+    /// <summary>Runs <c>kizuna certs enroll-token</c> against this node's data directory; returns the one-time password it printed.</summary>
+    public async Task<string> IssueEnrollmentTokenAsync(string name, ClientIdentity identity, string valid = "15m")
+    {
+        await using var certs = ChildProcess.Start(
+            InteropPaths.DotnetHost,
+            [
+                InteropPaths.KizunaDll, "certs", "enroll-token", "--name", name, "--data-dir", DataDirectory,
+                "--org", identity.Organization, "--nation", identity.Nation,
+                "--clearance", identity.Clearance, "--role", identity.Role, "--valid", valid, "--host", "127.0.0.1",
+            ],
+            DataDirectory);
+        var code = await certs.WaitForExitAsync(StartTimeout);
+        if (code != 0)
+        {
+            throw certs.Failure($"exited with code {code}");
+        }
+
+        var line = certs.StandardOutputLines.FirstOrDefault(l => l.TrimStart().StartsWith("password", StringComparison.Ordinal))
+            ?? throw certs.Failure("printed no password line");
+        return line.Trim()["password".Length..].Trim();
     }
 
     /// <summary>Arguments for tak-client.mjs that connect with a certificate issued by this node.</summary>
@@ -215,10 +241,10 @@ public sealed class KizunaProcess : IAsyncLifetime
         }
     }
 
-    private static (int, int, int, int) FreePorts()
+    private static (int, int, int, int, int) FreePorts()
     {
-        // Hold all four at once so they differ, then release them for the node.
-        var listeners = Enumerable.Range(0, 4).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        // Hold all five at once so they differ, then release them for the node.
+        var listeners = Enumerable.Range(0, 5).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         try
         {
             foreach (var listener in listeners)
@@ -227,7 +253,7 @@ public sealed class KizunaProcess : IAsyncLifetime
             }
 
             var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-            return (ports[0], ports[1], ports[2], ports[3]);
+            return (ports[0], ports[1], ports[2], ports[3], ports[4]);
         }
         finally
         {

@@ -56,7 +56,8 @@ public sealed class TestNode : IAsyncDisposable
         IReadOnlyList<DnsEndPoint>? federateWith = null,
         TimeSpan? handshakeTimeout = null,
         int? maxConnectionsPerAddress = null,
-        int? intakeHandshakeSlots = null)
+        int? intakeHandshakeSlots = null,
+        bool enroll = false)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -82,6 +83,7 @@ public sealed class TestNode : IAsyncDisposable
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
             MaxConnectionsPerAddress = maxConnectionsPerAddress ?? 32,
             IntakeHandshakeSlots = intakeHandshakeSlots ?? 16,
+            Enroll = enroll ? loopback : null,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
