@@ -141,6 +141,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.AddSingleton<ConsoleLive>();
+        builder.Services.AddKizunaAuthentication();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         // CoT connections do little work per read and never block, so socket continuations run
@@ -223,13 +224,19 @@ public sealed class KizunaNode : IAsyncDisposable
         if (federation.Enabled)
         {
             app.UseFederationPortGate(() => listeners.TryGetValue("federation", out var l) ? l.IPEndPoint : null);
-            app.MapKizunaFederation();
+            // The federation service authenticates its peers in the TLS handshake of its own listener
+            // (federation trust, not the API's identities), so its endpoints are anonymous here.
+            app.MapGroup(string.Empty).AllowAnonymous().MapKizunaFederation();
         }
 
         app.UseConsoleSecurityHeaders();
         // The console's live feed: a browser that vanishes without closing is noticed within a minute.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(40) });
         app.MapConsoleFiles(ConsoleFiles.DirectoryFor(settings.ConsoleDir));
+        // After the console's static files (public: they are the page that signs in), before every
+        // endpoint: an endpoint without .AllowAnonymous() needs an identity (KizunaAuthentication).
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapConsoleSignIn();
         ConsoleLive.Map(app);
         app.MapKizunaApi();

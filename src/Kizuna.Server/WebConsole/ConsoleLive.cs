@@ -58,11 +58,7 @@ public sealed class ConsoleLive(
                 return Results.Json(new ErrorJson("the live feed answers pages of this node only"), ApiJsonContext.Default.ErrorJson, statusCode: StatusCodes.Status403Forbidden);
             }
 
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
             await live.RunAsync(socket, caller, $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}").ConfigureAwait(false);
             return Results.Empty;
