@@ -106,8 +106,9 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(labels);
         builder.Services.AddSingleton(authenticator);
         builder.Services.AddSingleton(new NodeIdentity(labels.Node(settings.NodeOrg)));
-        builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(storeOptions, sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(WithMeters(storeOptions, sp), sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(connection);
+        builder.Services.AddMetrics();
         builder.Services.AddSingleton<KizunaMetrics>();
         builder.Services.AddSingleton<LatestState>();
         builder.Services.AddSingleton<UidOwners>();
@@ -360,6 +361,13 @@ public sealed class KizunaNode : IAsyncDisposable
 
         PrivateDirectory.CreateFile(Path.Combine(settings.DataDir, "kizuna.db"));
         PrivateDirectory.CreateFile(Path.Combine(settings.WarningStoreDir, "warnings.db"));
+    }
+
+    /// <summary>The store's meter is made by the node's meter factory, so /metrics shows it (KizunaMetrics).</summary>
+    private static SqliteStoreOptions WithMeters(SqliteStoreOptions options, IServiceProvider services)
+    {
+        options.MeterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        return options;
     }
 
     /// <summary>Set on a connection once its TLS handshake is done (the middleware after UseHttps), so the limit before it can tell a handshake that ran out of time.</summary>

@@ -77,6 +77,8 @@ public sealed class SqliteEventStore : IEventStore
     private readonly string _writeConnectionString;
     private readonly string _readConnectionString;
     private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Histogram<double> _writeSeconds;
 
     private SqliteConnection? _writeConnection;
     private RowStatement? _insertEvent;
@@ -143,7 +145,9 @@ public sealed class SqliteEventStore : IEventStore
             Pooling = true,
         }.ToString();
 
-        _meter = new Meter(MeterName);
+        _meter = options.MeterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _ownsMeter = options.MeterFactory is null;
+        _writeSeconds = _meter.CreateHistogram<double>("kizuna.storage.write.duration", unit: "s", description: "One batch written to the history: its transaction, from begin to commit.");
         _meter.CreateObservableCounter("kizuna.storage.events.written", () => WrittenCount, description: "Events committed to the history");
         _meter.CreateObservableCounter("kizuna.storage.events.dropped", () => DroppedCount, description: "Events dropped because the write queue was full");
         _meter.CreateObservableCounter("kizuna.storage.events.failed", () => FailedCount, description: "Events that failed to encode or whose batch failed to commit");
@@ -515,7 +519,9 @@ public sealed class SqliteEventStore : IEventStore
         if (_writeConnection is not null)
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
 
-        _meter.Dispose();
+        if (_ownsMeter)
+            _meter.Dispose();
+
         ReleaseWaitersIfRoom(closing: true);
         if (Volatile.Read(ref _initialized) != 0)
             StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);
@@ -980,6 +986,7 @@ public sealed class SqliteEventStore : IEventStore
         var insert = _insertEvent!;
         var firstId = _nextId;
         var segmentWritten = false;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             using var transaction = connection.BeginTransaction();
@@ -995,6 +1002,7 @@ public sealed class SqliteEventStore : IEventStore
 
             segmentWritten = WriteSegment(Math.Max(MinIndexWorkPerBatch, 2 * batch.Count));
             transaction.Commit();
+            _writeSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             Interlocked.Add(ref _written, batch.Count);
             SegmentCommitted(segmentWritten);
             for (var k = 0; k < batch.Count; k++)
