@@ -81,7 +81,8 @@ public sealed class KizunaNode : IAsyncDisposable
         NodeSettings settings,
         CancellationToken cancellationToken,
         Action<ILoggingBuilder>? configureLogging = null,
-        ConnectionOptions? connectionOptions = null)
+        ConnectionOptions? connectionOptions = null,
+        TimeProvider? timeProvider = null)
     {
         var labels = LoadLabelPolicy(settings.Profile, settings.NodeOrg);
         PrepareDataDirectories(settings);
@@ -100,7 +101,8 @@ public sealed class KizunaNode : IAsyncDisposable
             Limits = new CotLimits { MaxEventBytes = settings.MaxEventBytes },
         };
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        // Every clock of the node (warning sweeps, revocation checks, tokens, retention): tests pass a manual one.
+        builder.Services.AddSingleton(timeProvider ?? TimeProvider.System);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(authority);
         builder.Services.AddSingleton(labels);

@@ -237,9 +237,9 @@ public sealed class ConsoleLive(
                 return (WebSocketCloseStatus.PolicyViolation, $"message over {MaxMessageBytes} bytes");
             }
 
-            var now = Stopwatch.GetTimestamp();
+            var now = time.GetTimestamp();
             recent.Enqueue(now);
-            while (Stopwatch.GetElapsedTime(recent.Peek(), now) >= TimeSpan.FromSeconds(1))
+            while (time.GetElapsedTime(recent.Peek(), now) >= TimeSpan.FromSeconds(1))
             {
                 recent.Dequeue();
             }

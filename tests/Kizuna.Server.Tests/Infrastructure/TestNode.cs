@@ -56,7 +56,8 @@ public sealed class TestNode : IAsyncDisposable
         IReadOnlyList<DnsEndPoint>? federateWith = null,
         TimeSpan? handshakeTimeout = null,
         int? maxConnectionsPerAddress = null,
-        int? intakeHandshakeSlots = null)
+        int? intakeHandshakeSlots = null,
+        TimeProvider? time = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -93,7 +94,8 @@ public sealed class TestNode : IAsyncDisposable
                 logging.AddProvider(logs);
                 logging.SetMinimumLevel(LogLevel.Debug);
             },
-            connection).ConfigureAwait(false);
+            connection,
+            time).ConfigureAwait(false);
         return new TestNode(node, dataDir, logs);
     }
 
