@@ -225,6 +225,38 @@ public sealed class WarningTests
     }
 
     [Fact]
+    public async Task Escalation_fires_when_the_nodes_clock_passes_the_deadline_and_not_before()
+    {
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var node = await TestNode.StartAsync(warningResend: TimeSpan.FromSeconds(30), warningEscalate: TimeSpan.FromMinutes(2), time: clock);
+        await using var sensor = await node.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
+        await using var component = await node.ConnectTlsAsync("gcc-watch", org: "JGSDF-GCC");
+        await using var jjoc = await node.ConnectTlsAsync("jjoc-watch");
+
+        await sensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
+        var first = await ExpectWarningAsync(component, 1);
+        var id = first.Detail.Element(WarningCot.WarningElement)!.Attribute("id")!;
+        foreach (var client in new[] { sensor, jjoc })
+        {
+            await ExpectWarningAsync(client, 1);
+            await client.SendAsync(WarningCot.Acknowledgement(id, 1, "ack", DateTime.UtcNow));
+        }
+
+        await node.Logs.WaitForAsync(e => e.EventId.Id == 1012, 2, TestNode.Timeout);
+        Assert.DoesNotContain(node.Logs.Entries, e => e.EventId.Id == 1015);
+
+        // Past two minutes on the node's clock, with no wall-clock wait: the sweep resends, then escalates.
+        for (var step = 0; step < 6; step++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(35));
+        }
+
+        var escalation = await jjoc.ExpectOrSeenAsync(e => e.Detail.Element(WarningCot.WarningElement)?.Attribute("escalatedFrom") == "JGSDF-GCC", "the escalation");
+        Assert.Equal(WarningCot.WarningType, escalation.Type);
+        await node.Logs.WaitForAsync(e => e.EventId.Id == 1015 && e.Message.Contains("JGSDF-GCC", StringComparison.Ordinal), TestNode.Timeout);
+    }
+
+    [Fact]
     public async Task An_exercise_report_becomes_a_warning_marked_exercise_and_its_cap_alert_says_exercise()
     {
         await using var node = await TestNode.StartAsync();

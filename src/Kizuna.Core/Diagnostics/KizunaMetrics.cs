@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
-using System.Text;
 using Kizuna.Core.Labels;
 using Kizuna.Cot;
 
@@ -44,172 +42,182 @@ public enum AccessExit
 }
 
 /// <summary>
-/// The node's counters, kept once as atomic fields: exposed through a <see cref="Meter"/> named
-/// "Kizuna" (for dotnet-counters and any listener) and as Prometheus text for GET /metrics.
+/// The node's counts, kept once: as instruments of a <see cref="Meter"/> named "Kizuna" (for
+/// dotnet-counters and any listener), read back and written as Prometheus text for GET /metrics by
+/// one <see cref="PrometheusExposition"/> over every Kizuna meter of the node (the storage meter
+/// too). The getters below read that exposition, not counters of their own.
 /// </summary>
 public sealed class KizunaMetrics : IDisposable
 {
     public const string MeterName = "Kizuna";
 
-    private static readonly CotRejectReason[] RejectReasons = Enum.GetValues<CotRejectReason>();
-    private static readonly DropReason[] DropReasons = Enum.GetValues<DropReason>();
-    private static readonly LabelRefusal[] LabelRefusals = Enum.GetValues<LabelRefusal>();
-    private static readonly AccessExit[] AccessExits = Enum.GetValues<AccessExit>();
-    private static readonly Warnings.ReportRefusal[] ReportRefusals = Enum.GetValues<Warnings.ReportRefusal>();
-    private static readonly Warnings.AcknowledgementRefusal[] AckRefusals = Enum.GetValues<Warnings.AcknowledgementRefusal>();
-    private static readonly SendRefusal[] SendRefusals = Enum.GetValues<SendRefusal>();
-    private static readonly ConnectionRefusal[] ConnectionRefusals = Enum.GetValues<ConnectionRefusal>();
+    private static readonly string[] RejectReasons = Enum.GetNames<CotRejectReason>();
+    private static readonly string[] DropReasons = Enum.GetNames<DropReason>();
+    private static readonly string[] LabelRefusals = Enum.GetNames<LabelRefusal>();
+    private static readonly string[] AccessExits = Enum.GetNames<AccessExit>();
+    private static readonly string[] ReportRefusals = Enum.GetNames<Warnings.ReportRefusal>();
+    private static readonly string[] AckRefusals = Enum.GetNames<Warnings.AcknowledgementRefusal>();
+    private static readonly string[] SendRefusals = Enum.GetNames<SendRefusal>();
+    private static readonly string[] ConnectionRefusals = Enum.GetNames<ConnectionRefusal>();
 
     private readonly Meter _meter;
-    private readonly long[] _rejects = new long[RejectReasons.Length];
-    private readonly long[] _drops = new long[DropReasons.Length];
-    private readonly long[] _labelRefusals = new long[LabelRefusals.Length];
-    private readonly long[] _withheld = new long[AccessExits.Length];
-    private readonly long[] _reportRefusals = new long[ReportRefusals.Length];
-    private readonly long[] _ackRefusals = new long[AckRefusals.Length];
-    private readonly long[] _sendRefusals = new long[SendRefusals.Length];
-    private readonly long[] _connectionRefusals = new long[ConnectionRefusals.Length];
-    private long _warningsAcknowledged;
-    private long _connectionsOpen;
-    private long _connectionsAccepted;
-    private long _consoleFeedsOpen;
-    private long _intakeRefusals;
-    private long _uidRefusals;
-    private long _eventsIn;
-    private long _eventsOut;
-    private long _bytesIn;
-    private long _bytesOut;
-    private long _disconnectsForMisbehaviour;
+    private readonly bool _ownsMeter;
+    private readonly PrometheusExposition _exposition;
+    private readonly UpDownCounter<long> _connections;
+    private readonly Counter<long> _connectionsAccepted;
+    private readonly UpDownCounter<long> _consoleFeeds;
+    private readonly Counter<long> _eventsIn;
+    private readonly Counter<long> _eventsOut;
+    private readonly Counter<long> _bytesIn;
+    private readonly Counter<long> _bytesOut;
+    private readonly Counter<long> _disconnectsForMisbehaviour;
+    private readonly Counter<long> _drops;
+    private readonly Counter<long> _rejects;
+    private readonly Counter<long> _labelRefusals;
+    private readonly Counter<long> _warningsIssued;
+    private readonly Counter<long> _warningsAcknowledged;
     private readonly Histogram<double> _warningStoreSeconds;
     private readonly Histogram<double> _warningIssueSeconds;
+    private readonly Counter<long> _intakeRefusals;
+    private readonly Counter<long> _uidRefusals;
+    private readonly Counter<long> _reportRefusals;
+    private readonly Counter<long> _ackRefusals;
+    private readonly Counter<long> _sendRefusals;
+    private readonly Counter<long> _connectionRefusals;
+    private readonly Counter<long> _withheld;
 
-    public KizunaMetrics()
+    /// <param name="meterFactory">
+    /// The node's meter factory (the host's): every Kizuna meter it creates, the storage meter
+    /// included, is in /metrics. Without one (a test of this class alone), this meter only.
+    /// </param>
+    public KizunaMetrics(IMeterFactory? meterFactory = null)
     {
-        _meter = new Meter(MeterName);
-        _meter.CreateObservableUpDownCounter("kizuna.connections", () => Volatile.Read(ref _connectionsOpen), description: "Open CoT connections");
-        _meter.CreateObservableUpDownCounter("kizuna.console.feeds", () => Volatile.Read(ref _consoleFeedsOpen), description: "Open console live feeds (WebSocket)");
-        _meter.CreateObservableCounter("kizuna.events.in", () => Volatile.Read(ref _eventsIn), description: "Events accepted from clients");
-        _meter.CreateObservableCounter("kizuna.events.out", () => Volatile.Read(ref _eventsOut), description: "Events written to clients");
-        _meter.CreateObservableCounter("kizuna.bytes.in", () => Volatile.Read(ref _bytesIn), unit: "By");
-        _meter.CreateObservableCounter("kizuna.bytes.out", () => Volatile.Read(ref _bytesOut), unit: "By");
-        _meter.CreateObservableGauge("kizuna.queue.depth", () => QueueDepth?.Invoke() ?? 0, description: "Items waiting in all outbound queues");
-        _warningStoreSeconds = _meter.CreateHistogram<double>("kizuna.warning.store.duration", unit: "s", description: "The durable append of a warning version, before anyone is told");
-        _warningIssueSeconds = _meter.CreateHistogram<double>("kizuna.warning.issue.duration", unit: "s", description: "A sensor report accepted for fusion, to its warning version queued to every entitled client");
+        _ownsMeter = meterFactory is null;
+        var options = new MeterOptions(MeterName);
+        if (meterFactory is null)
+        {
+            options.Scope = this;
+        }
+
+        // The exposition listens first, so the zero series written below are seen.
+        _exposition = new PrometheusExposition(meterFactory ?? (object)this);
+        _meter = meterFactory?.Create(options) ?? new Meter(options);
+
+        // The order of creation is the order of /metrics.
+        _connections = _meter.CreateUpDownCounter<long>("kizuna.connections", description: "Open CoT connections.");
+        _connectionsAccepted = _meter.CreateCounter<long>("kizuna.connections.accepted", description: "CoT connections accepted since start.");
+        _consoleFeeds = _meter.CreateUpDownCounter<long>("kizuna.console.feeds", description: "Open console live feeds (WebSocket), each a router session like a CoT connection.");
+        _eventsIn = _meter.CreateCounter<long>("kizuna.events.in", description: "Events accepted from clients.");
+        _eventsOut = _meter.CreateCounter<long>("kizuna.events.out", description: "Events written to clients.");
+        _bytesIn = _meter.CreateCounter<long>("kizuna.bytes.in", unit: "By", description: "Bytes read from CoT connections.");
+        _bytesOut = _meter.CreateCounter<long>("kizuna.bytes.out", unit: "By", description: "Bytes written to CoT connections.");
+        _meter.CreateObservableGauge("kizuna.queue.depth", () => QueueDepth?.Invoke() ?? 0, description: "Items waiting in all outbound queues.");
+        _disconnectsForMisbehaviour = _meter.CreateCounter<long>("kizuna.misbehaviour.disconnects", description: "Connections closed because the client kept failing or stopped reading.");
+
+        // Label values are fixed names (reasons, exits), never anything taken from an event; each
+        // is written once at zero so every series is there from the start.
+        _drops = ByName("kizuna.drops", "Outbound messages that did not reach a client, by reason.", "reason", DropReasons);
+        _rejects = ByName("kizuna.rejects", "Input refused, by reason.", "reason", RejectReasons);
+        _labelRefusals = ByName("kizuna.label.refusals", "Events refused for their confidentiality label, by reason.", "reason", LabelRefusals);
+        _warningsIssued = _meter.CreateCounter<long>("kizuna.warnings.issued", description: "Warning versions issued (stored, then queued to every entitled client).");
+        _warningsAcknowledged = _meter.CreateCounter<long>("kizuna.warnings.acknowledged", description: "Warning acknowledgements received.");
+        var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationHistogram.Bounds };
+        _warningStoreSeconds = _meter.CreateHistogram("kizuna.warning.store.duration", unit: "s", description: "Durable append of each warning version, before anyone is told.", tags: null, advice: buckets);
+        _warningIssueSeconds = _meter.CreateHistogram("kizuna.warning.issue.duration", unit: "s", description: "From a sensor report accepted for fusion to its warning version queued to every entitled client.", tags: null, advice: buckets);
+        _intakeRefusals = _meter.CreateCounter<long>("kizuna.intake.refusals", description: "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.");
+        _uidRefusals = _meter.CreateCounter<long>("kizuna.uid.refusals", description: "Events refused because their uid belongs to another organization (an update or re-label of what another sent).");
+        _reportRefusals = ByName("kizuna.report.refusals", "Sensor reports refused, by reason.", "reason", ReportRefusals);
+        _ackRefusals = ByName("kizuna.acknowledgement.refusals", "Warning acknowledgements refused, by reason.", "reason", AckRefusals);
+        _sendRefusals = ByName("kizuna.sender.refusals", "Events refused for the kind of principal that sent them (anonymous plain-TCP clients send picture updates only), by reason.", "reason", SendRefusals);
+        _connectionRefusals = ByName("kizuna.connections.refused", "Connections a listener refused or ended before they were clients, by reason.", "reason", ConnectionRefusals);
+        _withheld = ByName("kizuna.withheld", "Deliveries the access decision denied, by exit.", "exit", AccessExits);
     }
 
+    private Counter<long> ByName(string name, string description, string label, string[] values)
+    {
+        var counter = _meter.CreateCounter<long>(name, description: description);
+        foreach (var value in values)
+        {
+            counter.Add(0, new KeyValuePair<string, object?>(label, value));
+        }
+
+        return counter;
+    }
+
+    private static KeyValuePair<string, object?> Reason(string[] names, int value) => new("reason", names[value]);
+
     /// <summary>Per issued warning version: its durable append.</summary>
-    public DurationHistogram WarningStoreTimes { get; } = new();
+    public DurationHistogram WarningStoreTimes => _exposition.Histogram("kizuna.warning.store.duration")!;
 
     /// <summary>Per issued warning version: from the report that caused it being accepted for fusion (read, parsed, its label allowed) to the version queued to every entitled client.</summary>
-    public DurationHistogram WarningIssueTimes { get; } = new();
+    public DurationHistogram WarningIssueTimes => _exposition.Histogram("kizuna.warning.issue.duration")!;
 
     /// <summary>Set by the router: the sum of every connection's queued items.</summary>
     public Func<long>? QueueDepth { get; set; }
 
-    public long ConnectionsOpen => Volatile.Read(ref _connectionsOpen);
-    public long EventsIn => Volatile.Read(ref _eventsIn);
-    public long EventsOut => Volatile.Read(ref _eventsOut);
+    public long ConnectionsOpen => _exposition.Value("kizuna.connections");
+    public long EventsIn => _exposition.Value("kizuna.events.in");
+    public long EventsOut => _exposition.Value("kizuna.events.out");
 
-    public long Rejects(CotRejectReason reason) => Volatile.Read(ref _rejects[(int)reason]);
-    public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
-    public long LabelRefusalCount(LabelRefusal reason) => Volatile.Read(ref _labelRefusals[(int)reason]);
-    public long WithheldCount(AccessExit exit) => Volatile.Read(ref _withheld[(int)exit]);
+    public long Rejects(CotRejectReason reason) => _exposition.Value("kizuna.rejects", RejectReasons[(int)reason]);
+    public long Drops(DropReason reason) => _exposition.Value("kizuna.drops", DropReasons[(int)reason]);
+    public long LabelRefusalCount(LabelRefusal reason) => _exposition.Value("kizuna.label.refusals", LabelRefusals[(int)reason]);
+    public long WithheldCount(AccessExit exit) => _exposition.Value("kizuna.withheld", AccessExits[(int)exit]);
 
     public void ConnectionOpened()
     {
-        Interlocked.Increment(ref _connectionsOpen);
-        Interlocked.Increment(ref _connectionsAccepted);
+        _connections.Add(1);
+        _connectionsAccepted.Add(1);
     }
 
-    public void ConnectionClosed() => Interlocked.Decrement(ref _connectionsOpen);
-    public long ConsoleFeedsOpen => Volatile.Read(ref _consoleFeedsOpen);
-    public void ConsoleFeedOpened() => Interlocked.Increment(ref _consoleFeedsOpen);
-    public void ConsoleFeedClosed() => Interlocked.Decrement(ref _consoleFeedsOpen);
-    public long IntakeRefusals => Volatile.Read(ref _intakeRefusals);
+    public void ConnectionClosed() => _connections.Add(-1);
+    public long ConsoleFeedsOpen => _exposition.Value("kizuna.console.feeds");
+    public void ConsoleFeedOpened() => _consoleFeeds.Add(1);
+    public void ConsoleFeedClosed() => _consoleFeeds.Add(-1);
+    public long IntakeRefusals => _exposition.Value("kizuna.intake.refusals");
 
     /// <summary>Events refused because their uid belongs to another organization.</summary>
-    public long UidRefusals => Volatile.Read(ref _uidRefusals);
-    public void IntakeRefused() => Interlocked.Increment(ref _intakeRefusals);
-    public void UidRefused() => Interlocked.Increment(ref _uidRefusals);
-    public void EventReceived() => Interlocked.Increment(ref _eventsIn);
-    public void BytesReceived(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
-    public void EventsWritten(int events, long bytes) { Interlocked.Add(ref _eventsOut, events); Interlocked.Add(ref _bytesOut, bytes); }
-    public void Rejected(CotRejectReason reason) => Interlocked.Increment(ref _rejects[(int)reason]);
-    public void Dropped(DropReason reason, long count = 1) => Interlocked.Add(ref _drops[(int)reason], count);
-    public void DisconnectedForMisbehaviour() => Interlocked.Increment(ref _disconnectsForMisbehaviour);
-    public void LabelRefused(LabelRefusal reason) => Interlocked.Increment(ref _labelRefusals[(int)reason]);
-    public void Withheld(AccessExit exit, long count = 1) => Interlocked.Add(ref _withheld[(int)exit], count);
-    public void ReportRefused(Warnings.ReportRefusal reason) => Interlocked.Increment(ref _reportRefusals[(int)reason]);
-    public long ReportRefusalCount(Warnings.ReportRefusal reason) => Volatile.Read(ref _reportRefusals[(int)reason]);
-    public void AcknowledgementRefused(Warnings.AcknowledgementRefusal reason) => Interlocked.Increment(ref _ackRefusals[(int)reason]);
-    public long AcknowledgementRefusalCount(Warnings.AcknowledgementRefusal reason) => Volatile.Read(ref _ackRefusals[(int)reason]);
-    public void SenderRefused(SendRefusal reason) => Interlocked.Increment(ref _sendRefusals[(int)reason]);
-    public long SenderRefusalCount(SendRefusal reason) => Volatile.Read(ref _sendRefusals[(int)reason]);
-    public void ConnectionRefused(ConnectionRefusal reason) => Interlocked.Increment(ref _connectionRefusals[(int)reason]);
-    public long ConnectionRefusalCount(ConnectionRefusal reason) => Volatile.Read(ref _connectionRefusals[(int)reason]);
-    /// <summary>Every issued version is timed once, so the store histogram's count is the number issued.</summary>
-    public long WarningsIssued => WarningStoreTimes.Count;
-    public long WarningsAcknowledged => Volatile.Read(ref _warningsAcknowledged);
+    public long UidRefusals => _exposition.Value("kizuna.uid.refusals");
+    public void IntakeRefused() => _intakeRefusals.Add(1);
+    public void UidRefused() => _uidRefusals.Add(1);
+    public void EventReceived() => _eventsIn.Add(1);
+    public void BytesReceived(long bytes) => _bytesIn.Add(bytes);
+    public void EventsWritten(int events, long bytes) { _eventsOut.Add(events); _bytesOut.Add(bytes); }
+    public void Rejected(CotRejectReason reason) => _rejects.Add(1, Reason(RejectReasons, (int)reason));
+    public void Dropped(DropReason reason, long count = 1) => _drops.Add(count, Reason(DropReasons, (int)reason));
+    public void DisconnectedForMisbehaviour() => _disconnectsForMisbehaviour.Add(1);
+    public void LabelRefused(LabelRefusal reason) => _labelRefusals.Add(1, Reason(LabelRefusals, (int)reason));
+    public void Withheld(AccessExit exit, long count = 1) => _withheld.Add(count, new KeyValuePair<string, object?>("exit", AccessExits[(int)exit]));
+    public void ReportRefused(Warnings.ReportRefusal reason) => _reportRefusals.Add(1, Reason(ReportRefusals, (int)reason));
+    public long ReportRefusalCount(Warnings.ReportRefusal reason) => _exposition.Value("kizuna.report.refusals", ReportRefusals[(int)reason]);
+    public void AcknowledgementRefused(Warnings.AcknowledgementRefusal reason) => _ackRefusals.Add(1, Reason(AckRefusals, (int)reason));
+    public long AcknowledgementRefusalCount(Warnings.AcknowledgementRefusal reason) => _exposition.Value("kizuna.acknowledgement.refusals", AckRefusals[(int)reason]);
+    public void SenderRefused(SendRefusal reason) => _sendRefusals.Add(1, Reason(SendRefusals, (int)reason));
+    public long SenderRefusalCount(SendRefusal reason) => _exposition.Value("kizuna.sender.refusals", SendRefusals[(int)reason]);
+    public void ConnectionRefused(ConnectionRefusal reason) => _connectionRefusals.Add(1, Reason(ConnectionRefusals, (int)reason));
+    public long ConnectionRefusalCount(ConnectionRefusal reason) => _exposition.Value("kizuna.connections.refused", ConnectionRefusals[(int)reason]);
+    public long WarningsIssued => _exposition.Value("kizuna.warnings.issued");
+    public long WarningsAcknowledged => _exposition.Value("kizuna.warnings.acknowledged");
 
     /// <summary>A warning version was issued: <paramref name="stored"/> is its durable append, <paramref name="issued"/> from its report accepted for fusion to every client's lane.</summary>
     public void WarningIssued(TimeSpan stored, TimeSpan issued)
     {
-        WarningStoreTimes.Record(stored);
-        WarningIssueTimes.Record(issued);
         _warningStoreSeconds.Record(stored.TotalSeconds);
         _warningIssueSeconds.Record(issued.TotalSeconds);
+        _warningsIssued.Add(1);
     }
 
-    public void WarningAcknowledged() => Interlocked.Increment(ref _warningsAcknowledged);
+    public void WarningAcknowledged() => _warningsAcknowledged.Add(1);
 
-    /// <summary>Prometheus text exposition format 0.0.4.</summary>
-    public string ToPrometheusText()
+    /// <summary>Prometheus text exposition format 0.0.4 of every Kizuna meter of the node.</summary>
+    public string ToPrometheusText() => _exposition.ToText();
+
+    public void Dispose()
     {
-        var text = new StringBuilder(2048);
-        Gauge(text, "kizuna_connections", "Open CoT connections.", ConnectionsOpen);
-        Counter(text, "kizuna_connections_accepted_total", "CoT connections accepted since start.", Volatile.Read(ref _connectionsAccepted));
-        Gauge(text, "kizuna_console_feeds", "Open console live feeds (WebSocket), each a router session like a CoT connection.", ConsoleFeedsOpen);
-        Counter(text, "kizuna_events_in_total", "Events accepted from clients.", EventsIn);
-        Counter(text, "kizuna_events_out_total", "Events written to clients.", EventsOut);
-        Counter(text, "kizuna_bytes_in_total", "Bytes read from CoT connections.", Volatile.Read(ref _bytesIn));
-        Counter(text, "kizuna_bytes_out_total", "Bytes written to CoT connections.", Volatile.Read(ref _bytesOut));
-        Gauge(text, "kizuna_queue_depth", "Items waiting in all outbound queues.", QueueDepth?.Invoke() ?? 0);
-        Counter(text, "kizuna_misbehaviour_disconnects_total", "Connections closed because the client kept failing or stopped reading.", Volatile.Read(ref _disconnectsForMisbehaviour));
-
-        // Label values are fixed names (reasons, exits), never anything taken from an event.
-        ByName(text, "kizuna_drops_total", "Outbound messages that did not reach a client, by reason.", "reason", DropReasons, Drops);
-        ByName(text, "kizuna_rejects_total", "Input refused, by reason.", "reason", RejectReasons, Rejects);
-        ByName(text, "kizuna_label_refusals_total", "Events refused for their confidentiality label, by reason.", "reason", LabelRefusals, LabelRefusalCount);
-        Counter(text, "kizuna_warnings_issued_total", "Warning versions issued (stored, then queued to every entitled client).", WarningsIssued);
-        Counter(text, "kizuna_warnings_acknowledged_total", "Warning acknowledgements received.", WarningsAcknowledged);
-        WarningStoreTimes.WritePrometheus(text, "kizuna_warning_store_seconds", "Durable append of each warning version, before anyone is told.");
-        WarningIssueTimes.WritePrometheus(text, "kizuna_warning_issue_seconds", "From a sensor report accepted for fusion to its warning version queued to every entitled client.");
-        Counter(text, "kizuna_intake_refusals_total", "Events refused on the warning intake because they were neither sensor reports nor acknowledgements.", IntakeRefusals);
-        Counter(text, "kizuna_uid_refusals_total", "Events refused because their uid belongs to another organization (an update or re-label of what another sent).", UidRefusals);
-        ByName(text, "kizuna_report_refusals_total", "Sensor reports refused, by reason.", "reason", ReportRefusals, ReportRefusalCount);
-        ByName(text, "kizuna_acknowledgement_refusals_total", "Warning acknowledgements refused, by reason.", "reason", AckRefusals, AcknowledgementRefusalCount);
-        ByName(text, "kizuna_sender_refusals_total", "Events refused for the kind of principal that sent them (anonymous plain-TCP clients send picture updates only), by reason.", "reason", SendRefusals, SenderRefusalCount);
-        ByName(text, "kizuna_connections_refused_total", "Connections a listener refused or ended before they were clients, by reason.", "reason", ConnectionRefusals, ConnectionRefusalCount);
-        ByName(text, "kizuna_withheld_total", "Deliveries the access decision denied, by exit.", "exit", AccessExits, WithheldCount);
-        return text.ToString();
-    }
-
-    /// <summary>A counter with one series per value of an enum, labelled by the value's name.</summary>
-    private static void ByName<T>(StringBuilder text, string name, string help, string label, T[] values, Func<T, long> count)
-        where T : struct, Enum
-    {
-        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n");
-        foreach (var value in values)
+        _exposition.Dispose();
+        if (_ownsMeter)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{value}\"}} {count(value)}\n");
+            _meter.Dispose();
         }
     }
-
-    private static void Counter(StringBuilder text, string name, string help, long value)
-        => text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
-
-    private static void Gauge(StringBuilder text, string name, string help, long value)
-        => text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
-
-    public void Dispose() => _meter.Dispose();
 }

@@ -11,7 +11,8 @@ namespace Kizuna.Server.Api;
 /// <summary>
 /// The HTTP API: history queries, the latest picture, who am I, the alliance profile, health and
 /// metrics. Every event it returns has passed the access decision for the caller; health and
-/// metrics carry only counts and fixed names.
+/// metrics carry only counts and fixed names. Every endpoint needs an identity unless it is marked
+/// <c>.AllowAnonymous()</c> (<see cref="KizunaAuthentication"/>).
 /// </summary>
 public static class EventsApi
 {
@@ -21,22 +22,17 @@ public static class EventsApi
     public static void MapKizunaApi(this WebApplication app)
     {
         app.MapGet("/healthz", (KizunaMetrics metrics) =>
-            Results.Ok(new HealthJson("ok", metrics.ConnectionsOpen, metrics.EventsIn, metrics.EventsOut)));
+            Results.Ok(new HealthJson("ok", metrics.ConnectionsOpen, metrics.EventsIn, metrics.EventsOut))).AllowAnonymous();
 
         // Only for the node's operators: its counters (denials by exit, refusals by reason) say
         // things about traffic no partner should learn.
-        app.MapGet("/metrics", async (HttpContext context, KizunaMetrics metrics, NodeSettings settings, NodeIdentity node) =>
-            await Operators.IsOperatorAsync(context, settings, node).ConfigureAwait(false)
-                ? Results.Text(metrics.ToPrometheusText() + FederationApi.PrometheusText(context.RequestServices), "text/plain; version=0.0.4; charset=utf-8")
-                : Results.Json(new ErrorJson(MetricsRefused), ApiJsonContext.Default.ErrorJson, statusCode: StatusCodes.Status403Forbidden));
+        app.MapGet("/metrics", (HttpContext context, KizunaMetrics metrics) =>
+                Results.Text(metrics.ToPrometheusText() + FederationApi.PrometheusText(context.RequestServices), "text/plain; version=0.0.4; charset=utf-8"))
+            .RequireAuthorization(KizunaAuthentication.Operators);
 
         app.MapGet("/api/events", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, CancellationToken cancellationToken) =>
         {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             if (!TryParseQuery(context.Request.Query, out var query, out var error))
             {
                 return Results.BadRequest(new ErrorJson(error));
@@ -51,11 +47,7 @@ public static class EventsApi
         // or before then that the caller may see, stale ones included for an hour.
         app.MapGet("/api/events/state", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, CancellationToken cancellationToken) =>
         {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             if (!context.Request.Query.TryGetValue("at", out var atText) || !TryParseTime(atText.ToString(), out var at))
             {
                 return Results.BadRequest(new ErrorJson(TimeExpected("at", "2026-11-22T09:00:00Z")));
@@ -71,13 +63,9 @@ public static class EventsApi
         // Each uid's newest version the caller may see (a newer one it may not see is not shown,
         // nor does it hide the older one). Denials are not counted: a count per request would tell
         // whoever reads the metrics how much a caller was not shown.
-        app.MapGet("/api/events/latest", async (HttpContext context, LatestState latest, TimeProvider time) =>
+        app.MapGet("/api/events/latest", (HttpContext context, LatestState latest, TimeProvider time) =>
         {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             var visible = new List<EventJson>();
             foreach (var shared in latest.Snapshot(time.GetUtcNow().UtcDateTime, caller, out _))
             {
@@ -87,25 +75,10 @@ public static class EventsApi
             return Results.Ok(visible);
         });
 
-        app.MapGet("/api/whoami", async (HttpContext context, LabelPolicy labels, NodeIdentity node) =>
-        {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
+        app.MapGet("/api/whoami", (HttpContext context, LabelPolicy labels, NodeIdentity node) =>
+            Results.Ok(WhoAmIJson.For(Caller.Of(context), labels, node.Principal)));
 
-            return Results.Ok(WhoAmIJson.For(caller, labels, node.Principal));
-        });
-
-        app.MapGet("/api/profile", async (HttpContext context, LabelPolicy labels) =>
-        {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is null)
-            {
-                return Caller.Unauthorized();
-            }
-
-            return Results.Ok(ProfileJson.From(labels.Profile));
-        });
+        app.MapGet("/api/profile", (LabelPolicy labels) => Results.Ok(ProfileJson.From(labels.Profile)));
     }
 
     /// <summary>How long after going stale an entity is still part of a replayed picture (drawn faded).</summary>
@@ -175,7 +148,7 @@ public static class EventsApi
     /// <summary>The role an identity needs to read <c>/metrics</c> over HTTPS (with the hosting organization).</summary>
     public const string OperatorRole = Operators.Role;
 
-    public static readonly string MetricsRefused = Operators.Refused("metrics");
+    public static readonly string MetricsRefused = Operators.Refused("metrics and federation links");
 
     /// <summary>
     /// One caller's view of history: the access decision on each stored event's label (the last

@@ -21,7 +21,8 @@ public static class FederationApi
         app.MapGet(Path, async (HttpContext context, NodeSettings settings, NodeIdentity node) =>
             await Operators.IsOperatorAsync(context, settings, node).ConfigureAwait(false)
                 ? Results.Json(Snapshot(context.RequestServices, node), FederationJsonContext.Default.FederationStatusJson)
-                : Results.Json(new ErrorJson(Operators.Refused("federation links")), ApiJsonContext.Default.ErrorJson, statusCode: StatusCodes.Status403Forbidden));
+                : Results.Json(new ErrorJson(Operators.Refused("federation links")), ApiJsonContext.Default.ErrorJson, statusCode: StatusCodes.Status403Forbidden))
+            .RequireAuthorization(KizunaAuthentication.Operators);
     }
 
     /// <summary>The document <c>GET /api/federation</c> answers.</summary>

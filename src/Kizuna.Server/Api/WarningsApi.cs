@@ -18,11 +18,7 @@ public static class WarningsApi
     {
         app.MapGet("/api/warnings", async (HttpContext context, IWarningStore store, CancellationToken cancellationToken) =>
         {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             // Per warning, the view the caller gets (the full view, or its nation's: WarningViews).
             var latest = await store.LatestVersionsAsync(cancellationToken).ConfigureAwait(false);
             return Results.Ok(latest.GroupBy(v => v.WarningId, StringComparer.Ordinal)
@@ -32,11 +28,7 @@ public static class WarningsApi
 
         app.MapGet("/api/warnings/{id}", async (string id, HttpContext context, IWarningStore store, CancellationToken cancellationToken) =>
         {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             // Per version number the view the caller may see; a version it may not see is not
             // shown, nor its receipts; a warning none of whose versions it may see does not exist for it.
             var all = await store.VersionsAsync(id, cancellationToken).ConfigureAwait(false);
@@ -57,11 +49,7 @@ public static class WarningsApi
         // Only a version the caller may see can be acknowledged; any other does not exist for it.
         app.MapPost("/api/warnings/{id}/ack", async (string id, HttpContext context, IWarningStore store, WarningDesk desk, CancellationToken cancellationToken) =>
         {
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             AckJson? body;
             try
             {
@@ -98,7 +86,7 @@ public static class WarningsApi
 
             var feed = CapFeed.Write(entries, $"urn:kizuna:{options.Node}:cap", "Kizuna public missile warnings (CAP 1.2)", "/api/cap");
             return Results.Text(feed, "application/atom+xml; charset=utf-8");
-        });
+        }).AllowAnonymous();
 
         app.MapGet("/api/cap/{file}", async (string file, IWarningStore store, LabelPolicy labels, CapOptions options, CancellationToken cancellationToken) =>
         {
@@ -122,7 +110,7 @@ public static class WarningsApi
             return alert.Xml is null
                 ? Results.NotFound(new ErrorJson($"no public alert {file}"))
                 : Results.Text(alert.Xml, "application/cap+xml; charset=utf-8");
-        });
+        }).AllowAnonymous();
     }
 
     /// <summary>The alerts of one warning's versions, oldest first: each references the public alerts before it.</summary>

@@ -83,7 +83,8 @@ public sealed class KizunaNode : IAsyncDisposable
         NodeSettings settings,
         CancellationToken cancellationToken,
         Action<ILoggingBuilder>? configureLogging = null,
-        ConnectionOptions? connectionOptions = null)
+        ConnectionOptions? connectionOptions = null,
+        TimeProvider? timeProvider = null)
     {
         var labels = LoadLabelPolicy(settings.Profile, settings.NodeOrg);
         PrepareDataDirectories(settings);
@@ -102,14 +103,16 @@ public sealed class KizunaNode : IAsyncDisposable
             Limits = new CotLimits { MaxEventBytes = settings.MaxEventBytes },
         };
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        // Every clock of the node (warning sweeps, revocation checks, tokens, retention): tests pass a manual one.
+        builder.Services.AddSingleton(timeProvider ?? TimeProvider.System);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(authority);
         builder.Services.AddSingleton(labels);
         builder.Services.AddSingleton(authenticator);
         builder.Services.AddSingleton(new NodeIdentity(labels.Node(settings.NodeOrg)));
-        builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(storeOptions, sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(WithMeters(storeOptions, sp), sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(connection);
+        builder.Services.AddMetrics();
         builder.Services.AddSingleton<KizunaMetrics>();
         builder.Services.AddSingleton<LatestState>();
         builder.Services.AddSingleton<UidOwners>();
@@ -149,6 +152,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(sp => new EnrollmentTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new EnrollmentAttempts(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleLive>();
+        builder.Services.AddKizunaAuthentication();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
         // CoT connections do little work per read and never block, so socket continuations run
@@ -250,7 +254,9 @@ public sealed class KizunaNode : IAsyncDisposable
         if (federation.Enabled)
         {
             app.UseFederationPortGate(() => listeners.TryGetValue("federation", out var l) ? l.IPEndPoint : null);
-            app.MapKizunaFederation();
+            // The federation service authenticates its peers in the TLS handshake of its own listener
+            // (federation trust, not the API's identities), so its endpoints are anonymous here.
+            app.MapGroup(string.Empty).AllowAnonymous().MapKizunaFederation();
         }
 
         app.UseEnrollmentGate(() => listeners.TryGetValue("enroll", out var l) ? l.IPEndPoint : null);
@@ -258,6 +264,10 @@ public sealed class KizunaNode : IAsyncDisposable
         // The console's live feed: a browser that vanishes without closing is noticed within a minute.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20), KeepAliveTimeout = TimeSpan.FromSeconds(40) });
         app.MapConsoleFiles(ConsoleFiles.DirectoryFor(settings.ConsoleDir));
+        // After the console's static files (public: they are the page that signs in), before every
+        // endpoint: an endpoint without .AllowAnonymous() needs an identity (KizunaAuthentication).
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapConsoleSignIn();
         ConsoleLive.Map(app);
         app.MapKizunaApi();
@@ -386,6 +396,13 @@ public sealed class KizunaNode : IAsyncDisposable
 
         PrivateDirectory.CreateFile(Path.Combine(settings.DataDir, "kizuna.db"));
         PrivateDirectory.CreateFile(Path.Combine(settings.WarningStoreDir, "warnings.db"));
+    }
+
+    /// <summary>The store's meter is made by the node's meter factory, so /metrics shows it (KizunaMetrics).</summary>
+    private static SqliteStoreOptions WithMeters(SqliteStoreOptions options, IServiceProvider services)
+    {
+        options.MeterFactory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        return options;
     }
 
     /// <summary>Set on a connection once its TLS handshake is done (the middleware after UseHttps), so the limit before it can tell a handshake that ran out of time.</summary>

@@ -11,14 +11,14 @@ namespace Kizuna.Server.Hosting;
 /// feeds are router sessions too, so they close with the rest). The revocation list is a file, so
 /// the check is a stat per tick.
 /// </summary>
-public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventRouter router, ConsoleSessions consoles, ILogger<RevocationWatcher> logger) : BackgroundService
+public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventRouter router, ConsoleSessions consoles, TimeProvider time, ILogger<RevocationWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var seen = authority.Registry.RevocationVersion();
-        using var timer = new PeriodicTimer(Interval);
+        using var timer = new PeriodicTimer(Interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))

@@ -45,7 +45,7 @@ public static class ConsoleFiles
     {
         if (!File.Exists(Path.Combine(directory, "index.html")))
         {
-            app.MapGet("/", () => Results.Content(Placeholder, "text/html; charset=utf-8"));
+            app.MapGet("/", () => Results.Content(Placeholder, "text/html; charset=utf-8")).AllowAnonymous();
             return;
         }
 

@@ -58,11 +58,7 @@ public sealed class ConsoleLive(
                 return Results.Json(new ErrorJson("the live feed answers pages of this node only"), ApiJsonContext.Default.ErrorJson, statusCode: StatusCodes.Status403Forbidden);
             }
 
-            if (await Caller.PrincipalAsync(context).ConfigureAwait(false) is not { } caller)
-            {
-                return Caller.Unauthorized();
-            }
-
+            var caller = Caller.Of(context);
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
             await live.RunAsync(socket, caller, $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}").ConfigureAwait(false);
             return Results.Empty;
@@ -237,9 +233,9 @@ public sealed class ConsoleLive(
                 return (WebSocketCloseStatus.PolicyViolation, $"message over {MaxMessageBytes} bytes");
             }
 
-            var now = Stopwatch.GetTimestamp();
+            var now = time.GetTimestamp();
             recent.Enqueue(now);
-            while (Stopwatch.GetElapsedTime(recent.Peek(), now) >= TimeSpan.FromSeconds(1))
+            while (time.GetElapsedTime(recent.Peek(), now) >= TimeSpan.FromSeconds(1))
             {
                 recent.Dequeue();
             }

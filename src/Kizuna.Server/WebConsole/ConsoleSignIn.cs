@@ -12,7 +12,8 @@ namespace Kizuna.Server.WebConsole;
 /// one-time token from <c>kizuna console-token</c>, reads the principal from the certificate the
 /// token names exactly as a TLS handshake reads it (CA, validity, revocation, identity, profile),
 /// starts a console session and sets its cookie; <c>POST /console/sign-out</c> ends it. Over plain
-/// HTTP only from this machine (loopback); over HTTPS from anywhere, with a Secure cookie.
+/// HTTP only from this machine (loopback); over HTTPS from anywhere, with a Secure cookie. Both are
+/// anonymous: sign-in is how an identity is had, and sign-out must work for a session already ended.
 /// </summary>
 public static class ConsoleSignIn
 {
@@ -88,7 +89,7 @@ public static class ConsoleSignIn
             });
             ServerLog.ConsoleSignedIn(logger, principal.Name, principal.Organization, endpoint);
             return Results.Redirect("/");
-        });
+        }).AllowAnonymous();
 
         app.MapPost(SignOutPath, (HttpContext context, ConsoleSessions sessions) =>
         {
@@ -104,7 +105,7 @@ public static class ConsoleSignIn
 
             context.Response.Cookies.Delete(ConsoleSessions.CookieName, new CookieOptions { Path = "/", HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps });
             return Results.NoContent();
-        });
+        }).AllowAnonymous();
     }
 
     /// <summary>A small page with the reason (escaped: it may name what the user typed).</summary>

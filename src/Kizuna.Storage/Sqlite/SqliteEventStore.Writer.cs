@@ -189,6 +189,7 @@ public sealed partial class SqliteEventStore
         var insert = _insertEvent!;
         var firstId = _nextId;
         var segmentWritten = false;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             using var transaction = connection.BeginTransaction();
@@ -204,6 +205,7 @@ public sealed partial class SqliteEventStore
 
             segmentWritten = WriteSegment(Math.Max(MinIndexWorkPerBatch, 2 * batch.Count));
             transaction.Commit();
+            _writeSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             Interlocked.Add(ref _written, batch.Count);
             SegmentCommitted(segmentWritten);
             for (var k = 0; k < batch.Count; k++)

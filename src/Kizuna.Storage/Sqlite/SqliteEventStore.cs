@@ -46,6 +46,8 @@ public sealed partial class SqliteEventStore : IEventStore
     private readonly string _writeConnectionString;
     private readonly string _readConnectionString;
     private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Histogram<double> _writeSeconds;
 
     private SqliteConnection? _writeConnection;
     private RowStatement? _insertEvent;
@@ -112,7 +114,9 @@ public sealed partial class SqliteEventStore : IEventStore
             Pooling = true,
         }.ToString();
 
-        _meter = new Meter(MeterName);
+        _meter = options.MeterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _ownsMeter = options.MeterFactory is null;
+        _writeSeconds = _meter.CreateHistogram<double>("kizuna.storage.write.duration", unit: "s", description: "One batch written to the history: its transaction, from begin to commit.");
         _meter.CreateObservableCounter("kizuna.storage.events.written", () => WrittenCount, description: "Events committed to the history");
         _meter.CreateObservableCounter("kizuna.storage.events.dropped", () => DroppedCount, description: "Events dropped because the write queue was full");
         _meter.CreateObservableCounter("kizuna.storage.events.failed", () => FailedCount, description: "Events that failed to encode or whose batch failed to commit");
@@ -216,7 +220,9 @@ public sealed partial class SqliteEventStore : IEventStore
         if (_writeConnection is not null)
             await _writeConnection.DisposeAsync().ConfigureAwait(false);
 
-        _meter.Dispose();
+        if (_ownsMeter)
+            _meter.Dispose();
+
         ReleaseWaitersIfRoom(closing: true);
         if (Volatile.Read(ref _initialized) != 0)
             StorageLog.StoreClosed(_logger, WrittenCount, DroppedCount, FailedCount);

@@ -19,6 +19,13 @@ public sealed class SqliteStoreOptions
     private TimeSpan? _retention;
     private TimeSpan _retentionSweepInterval = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// The host's meter factory: the store's meter (<see cref="SqliteEventStore.MeterName"/>) is made
+    /// by it, so the node's /metrics (which exposes the Kizuna meters of its factory) shows it. Null:
+    /// a meter of the store's own.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>Path of the database file; created with its directory if missing. Default <c>kizuna.db</c>.</summary>
     public string DatabasePath
     {

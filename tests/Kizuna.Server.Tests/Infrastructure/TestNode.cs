@@ -57,7 +57,8 @@ public sealed class TestNode : IAsyncDisposable
         TimeSpan? handshakeTimeout = null,
         int? maxConnectionsPerAddress = null,
         int? intakeHandshakeSlots = null,
-        bool enroll = false)
+        bool enroll = false,
+        TimeProvider? time = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -95,7 +96,8 @@ public sealed class TestNode : IAsyncDisposable
                 logging.AddProvider(logs);
                 logging.SetMinimumLevel(LogLevel.Debug);
             },
-            connection).ConfigureAwait(false);
+            connection,
+            time).ConfigureAwait(false);
         return new TestNode(node, dataDir, logs);
     }
 
