@@ -31,7 +31,7 @@ namespace Kizuna.Storage.Sqlite;
 /// and of the latest lay the tail over the tables; an open rebuilds the tail from the mark.
 /// </para>
 /// </remarks>
-public sealed class SqliteEventStore : IEventStore
+public sealed partial class SqliteEventStore : IEventStore
 {
     /// <summary>Name of the <see cref="Meter"/> carrying the store's counters.</summary>
     public const string MeterName = "Kizuna.Storage";
@@ -49,8 +49,11 @@ public sealed class SqliteEventStore : IEventStore
     /// time and on (type, time), so a history query skips what the caller may not see without
     /// reading the row; and <c>owners</c>, the organization that owns each uid. Events written
     /// before version 4 have scheme 0: they cannot be judged by their columns and are decided in memory.
+    /// Version 5 keeps each federated event's origin node, per-origin sequence and provenance
+    /// (<c>origin_node</c>, <c>origin_seq</c>, <c>provenance</c>; empty for local events) and the
+    /// federation outboxes' cursors (<c>federation_cursors</c>); see SqliteEventStore.Federation.cs.
     /// </summary>
-    public const long SchemaVersion = 4;
+    public const long SchemaVersion = 5;
 
     // The label columns, in the order the insert binds them after the id.
     private const string LabelColumns = "label_scheme, label_level, label_nations, label_categories";
@@ -186,8 +189,9 @@ public sealed class SqliteEventStore : IEventStore
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var version = await CreateSchemaAsync(connection, _logger, cancellationToken).ConfigureAwait(false);
             _nextId = await RestoreTailAsync(connection, cancellationToken).ConfigureAwait(false);
+            _lastPosition = _nextId - 1;
             _insertEvent = new RowStatement(connection,
-                $"INSERT INTO events ({EventColumns}, id, {LabelColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+                $"INSERT INTO events ({EventColumns}, id, {LabelColumns}, {OriginColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
             _insertOwner = new RowStatement(connection, "INSERT OR IGNORE INTO owners (uid, owner) VALUES (?1, ?2)");
             _insertIndex = new RowStatement(connection, "INSERT OR IGNORE INTO uid_index (uid, time, id) VALUES (?1, ?2, ?3)");
             _setMark = new RowStatement(connection, "UPDATE history_mark SET indexed_through = ?1");
@@ -544,7 +548,8 @@ public sealed class SqliteEventStore : IEventStore
             {
                 < 2 => "its indexes on uid and type by receive time give way to one on type and event time, its index on uid moves to uid_index, and each event gets label columns",
                 2 => "its index on uid moves to uid_index, written behind the history, and each event gets label columns",
-                _ => "each event gets label columns, indexed with its time (older events are decided as they are read), and uids get owners",
+                < 4 => "each event gets label columns, indexed with its time (older events are decided as they are read), and uids get owners",
+                _ => "each event gets its federation origin, sequence and provenance, and partners' outbox cursors are kept",
             });
         }
 
@@ -584,6 +589,8 @@ public sealed class SqliteEventStore : IEventStore
                 await ExecuteAsync(connection, $"BEGIN; {add} COMMIT;", cancellationToken).ConfigureAwait(false);
             }
         }
+
+        await CreateFederationSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
 
         await ExecuteAsync(connection, $"""
             BEGIN;
@@ -996,6 +1003,7 @@ public sealed class SqliteEventStore : IEventStore
             segmentWritten = WriteSegment(Math.Max(MinIndexWorkPerBatch, 2 * batch.Count));
             transaction.Commit();
             Interlocked.Add(ref _written, batch.Count);
+            Committed(_nextId - 1);
             SegmentCommitted(segmentWritten);
             for (var k = 0; k < batch.Count; k++)
             {
