@@ -31,6 +31,7 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
     private readonly KizunaMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly FederationMapper _mapper;
+    private int _disposed;
     private IReadOnlyDictionary<string, long> _cursors = new Dictionary<string, long>();
 
     public FederationExchange(
@@ -219,6 +220,11 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (_desk is not null)
         {
             _desk.ReportVouched -= OnReportVouched;
