@@ -70,6 +70,7 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
             _run?.Cancel();
             _run = run = CancellationTokenSource.CreateLinkedTokenSource(link.Closed, exchange.Stopping);
             _link = link;
+            _sent -= _inFlight;
             _state = "up";
             _organization = link.Peer.Organization;
             _since = exchange.Now;
@@ -94,6 +95,9 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
             _link = null;
             _state = "down";
             _since = exchange.Now;
+
+            // What was in flight is offered again on the next link: it was not yet accounted for.
+            _sent -= _inFlight;
             _pending.Clear();
             _inFlight = 0;
             _read = _acknowledged;
