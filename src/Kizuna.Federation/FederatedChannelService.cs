@@ -13,7 +13,7 @@ namespace Kizuna.Federation;
 /// ClientEventStream (this node sends on it) and sends with ServerEventStream; both share one link.
 /// Mission (ROL), group and blob streams are not offered: refused as unimplemented.
 /// </summary>
-public sealed class FederatedChannelService(FederationNode node, ILogger<FederatedChannelService> logger) : FederatedChannel.FederatedChannelBase
+public sealed class FederatedChannelService(FederationNode node, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, ILogger<FederatedChannelService> logger) : FederatedChannel.FederatedChannelBase
 {
     public override Task<ServerHealth> HealthCheck(ClientHealth request, ServerCallContext context)
     {
@@ -34,7 +34,8 @@ public sealed class FederatedChannelService(FederationNode node, ILogger<Federat
         var reason = "the partner closed its subscription";
         try
         {
-            using var both = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, link.Closed);
+            // Graceful shutdown does not abort a streaming call: the node's stopping ends it.
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, link.Closed, lifetime.ApplicationStopping);
             await link.PumpAsync(m => responseStream.WriteAsync(m, both.Token), both.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
@@ -67,9 +68,10 @@ public sealed class FederatedChannelService(FederationNode node, ILogger<Federat
         var reason = "the partner ended its event stream";
         try
         {
-            await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+            await foreach (var message in requestStream.ReadAllAsync(ending.Token).ConfigureAwait(false))
             {
-                await node.Links.DeliverAsync(link, message, context.CancellationToken).ConfigureAwait(false);
+                await node.Links.DeliverAsync(link, message, ending.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

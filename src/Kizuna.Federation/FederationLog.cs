@@ -25,4 +25,22 @@ internal static partial class FederationLog
 
     [LoggerMessage(4507, LogLevel.Warning, "Refused a federation call from {RemoteEndpoint}: {Reason}")]
     public static partial void CallRefused(ILogger logger, string remoteEndpoint, string reason);
+
+    [LoggerMessage(4510, LogLevel.Warning, "Refused a federated event from node {NodeId} (origin {Origin} #{Sequence}): {Reason}")]
+    public static partial void EventRefused(ILogger logger, string nodeId, string origin, ulong sequence, string reason);
+
+    [LoggerMessage(4511, LogLevel.Debug, "Dropped a duplicate federated event from node {NodeId} (origin {Origin} #{Sequence})")]
+    public static partial void EventDuplicate(ILogger logger, string nodeId, string origin, ulong sequence);
+
+    [LoggerMessage(4512, LogLevel.Information, "Federation outbox for node {NodeId} ({Organization}) resumes after position {Position} ({PeerOrigins} origins held by the peer)")]
+    public static partial void OutboxResumed(ILogger logger, string nodeId, string organization, long position, int peerOrigins);
+
+    [LoggerMessage(4513, LogLevel.Warning, "Federation outbox for node {NodeId} stopped: {Reason}")]
+    public static partial void OutboxFailed(ILogger logger, string nodeId, string reason, Exception exception);
+
+    [LoggerMessage(4514, LogLevel.Warning, "Could not keep the federation cursor of node {NodeId}: {Reason}")]
+    public static partial void CursorSaveFailed(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(4515, LogLevel.Information, "Federation holdings restored: {Origins} origins, {Events} federated events in the history")]
+    public static partial void HoldingsRestored(ILogger logger, int origins, int events);
 }

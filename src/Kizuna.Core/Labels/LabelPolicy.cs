@@ -196,6 +196,23 @@ public sealed partial class LabelPolicy
         return Build(PrincipalKind.Node, "node:" + organization.Id, organization.Nation, organization, "node", Profile.Classifications.Count - 1, [], MaskOf(organization.MayReleaseTo));
     }
 
+    /// <summary>
+    /// A partner node as the access decision sees it: its hosting organization's nation, cleared
+    /// to <paramref name="maxClassification"/> (the federation link's highest), holding no
+    /// categories. What leaves for the partner passes as this principal.
+    /// </summary>
+    public Principal PartnerNode(string organization, string maxClassification)
+    {
+        var org = RequireOrganization(organization);
+        var level = Profile.ClassificationLevel(maxClassification);
+        if (level < 0)
+        {
+            throw new ArgumentException($"unknown classification '{maxClassification}'", nameof(maxClassification));
+        }
+
+        return Build(PrincipalKind.PartnerNode, "partner:" + org.Id, org.Nation, org, "partner-node", level, [], MaskOf(org.MayReleaseTo));
+    }
+
     // ---- labels ----
 
     /// <summary>The label of an event that comes without one: the sender's organization's default classification, releasable to the sender's nation only.</summary>

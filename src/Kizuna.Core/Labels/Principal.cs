@@ -20,6 +20,13 @@ public enum PrincipalKind
 
     /// <summary>The node itself (its own events, such as fused warnings).</summary>
     Node,
+
+    /// <summary>
+    /// A partner node on a federation link (or the origin node of a relayed event): of its
+    /// hosting organization's nation, cleared to the link's highest classification. It vouches
+    /// for its own sensor feeds (<see cref="Warnings.SensorAuthority"/>) and for nothing else.
+    /// </summary>
+    PartnerNode,
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ public readonly record struct LabelledEvent(CotEvent Event, ConfidentialityLabel
 /// permitted addressees of a directed message). Publishing never waits on a recipient: it only
 /// enqueues into bounded per-connection queues.
 /// </summary>
-public sealed class EventRouter
+public sealed partial class EventRouter
 {
     private readonly IEventStore _store;
     private readonly LatestState _latest;

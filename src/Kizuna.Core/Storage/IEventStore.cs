@@ -12,6 +12,24 @@ public sealed record StoredEvent(CotEvent Event, DateTime ReceivedAt, string Sen
 
     /// <summary>The event's label as columns a store can query by (<see cref="StoredLabel.Unknown"/> when not given).</summary>
     public StoredLabel Label { get; init; }
+
+    /// <summary>The event's place in this node's store (its id, ascending in the order written); 0 until stored and read back.</summary>
+    public long Position { get; init; }
+
+    /// <summary>
+    /// The node a federated event entered the federation at; null for an event that entered at
+    /// this node (its origin is this node and its sequence its <see cref="Position"/>).
+    /// </summary>
+    public string? OriginNode { get; init; }
+
+    /// <summary>A federated event's place in its origin node's sequence (0 for a local event).</summary>
+    public long OriginSequence { get; init; }
+
+    /// <summary>
+    /// The nodes a federated event passed through before this one, as the federation layer
+    /// writes them (<c>nodeId/ORG</c> entries separated by spaces, the origin first); null for a local event.
+    /// </summary>
+    public string? Provenance { get; init; }
 }
 
 /// <summary>
@@ -120,6 +138,28 @@ public interface IEventStore : IAsyncDisposable
     /// here: the caller filters. May do its I/O on the calling thread.
     /// </summary>
     Task<IReadOnlyList<StoredEvent>> LatestAsync(DateTime utcNow, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> events after <paramref name="position"/>, in ascending
+    /// position, with <see cref="StoredEvent.Position"/>, origin and provenance set: the cursor a
+    /// federation outbox reads. <paramref name="filter"/> (may be null) narrows the rows read. May do its I/O on the calling thread, like the other reads.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> ReadAfterAsync(long position, AccessFilter? filter, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The position of the newest event committed (readable by <see cref="ReadAfterAsync"/>).</summary>
+    long LastPosition { get; }
+
+    /// <summary>Completes once an event after <paramref name="position"/> is committed (at once if one is).</summary>
+    Task WaitForPositionAsync(long position, CancellationToken cancellationToken);
+
+    /// <summary>Every federated event's (origin, sequence) in the history, by origin then sequence: what a node rebuilds its holdings from at start.</summary>
+    Task<IReadOnlyList<KeyValuePair<string, long>>> OriginSequencesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The federation outboxes' cursors: per partner node, the last position it acknowledged.</summary>
+    Task<IReadOnlyDictionary<string, long>> FederationCursorsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Keeps a partner's cursor durably (the last position it acknowledged).</summary>
+    Task SaveFederationCursorAsync(string partnerNodeId, long position, CancellationToken cancellationToken);
 
     /// <summary>
     /// Deletes history received before <paramref name="cutoff"/>, after everything appended before

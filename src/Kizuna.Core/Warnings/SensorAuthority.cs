@@ -9,6 +9,13 @@ namespace Kizuna.Core.Warnings;
 /// operator or holding the authorization <c>sensor:ID</c>, reporting under its own nation.
 /// Anonymous and node principals are never sensor feeds. Every report is checked, whatever its
 /// state: a cancellation, a correction and a downgrade obey the same rule.
+/// <para>
+/// One rule for federation (docs/federation.md, "Sensor reports across links"): a report that
+/// arrives over a federation link was checked by the sensor authority of its origin node, which
+/// vouches for its own sensor feeds. It is offered here as a <see cref="PrincipalKind.PartnerNode"/>
+/// principal of the origin node's organization, and accepted only when the report names that
+/// node's nation: a node never speaks for another nation's sensor.
+/// </para>
 /// </summary>
 public static class SensorAuthority
 {
@@ -22,7 +29,8 @@ public static class SensorAuthority
     public static bool IsSensorFeed(Principal sender)
     {
         ArgumentNullException.ThrowIfNull(sender);
-        return sender.Kind == PrincipalKind.Certificate && string.Equals(sender.Role, SensorFeedRole, StringComparison.Ordinal);
+        return (sender.Kind == PrincipalKind.Certificate && string.Equals(sender.Role, SensorFeedRole, StringComparison.Ordinal))
+            || sender.Kind == PrincipalKind.PartnerNode;
     }
 
     /// <summary>Whether a sensor feed may report for <paramref name="sensor"/> under <paramref name="nation"/>; on refusal, why.</summary>
@@ -36,6 +44,20 @@ public static class SensorAuthority
         {
             reason = $"the sender is not a sensor feed (a client certificate with role {SensorFeedRole} is needed)";
             return false;
+        }
+
+        if (sender.Kind == PrincipalKind.PartnerNode)
+        {
+            // The origin node vouches for its own sensor feeds, under its own nation only.
+            if (!string.Equals(sender.Nation, nation, StringComparison.Ordinal))
+            {
+                refusal = ReportRefusal.SenderNationMismatch;
+                reason = $"a federated report from a node of {sender.Nation} names another nation ({nation}): a node vouches only for its own nation's sensors";
+                return false;
+            }
+
+            reason = null;
+            return true;
         }
 
         if (!string.Equals(sender.Organization, sensor.Operator, StringComparison.Ordinal) && !sender.Holds(Category, sensor.Id))

@@ -77,6 +77,13 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     public void Dispose() => _issuing.CompleteAdding();
 
     /// <summary>
+    /// Raised on the issuing thread for every report the sensor authority accepted (after its
+    /// warning, if any, went out), with the principal it was accepted from: federation forwards
+    /// only reports a node vouched for this way (docs/federation.md).
+    /// </summary>
+    public event Action<CotEvent, ConfidentialityLabel, Principal>? ReportVouched;
+
+    /// <summary>
     /// A warning is current for this long after its last version was issued: resent on connect and
     /// by the sweep only while current, so a client that connects is not sent the whole history.
     /// The same span as fusion keeps a launch open (<see cref="WarningFusionOptions.Retention"/>).
@@ -126,7 +133,13 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
                 try
                 {
-                    done.TrySetResult(Issue(evt, label, sender, read, cancellationToken));
+                    var issued = Issue(evt, label, sender, read, cancellationToken, out var accepted);
+                    if (accepted)
+                    {
+                        ReportVouched?.Invoke(evt, label, sender.Principal);
+                    }
+
+                    done.TrySetResult(issued);
                 }
                 catch (Exception ex)
                 {
@@ -149,10 +162,11 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// ones (<see cref="IWarningStore.Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>):
     /// they wait and write on this thread, so no step of the path waits for the thread pool.
     /// </summary>
-    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken)
+    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken, out bool accepted)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var outcome = _intake.Offer(evt, label, now, sender.Principal);
+        accepted = outcome.Refusal is null;
         if (outcome.Refusal is { } refusal)
         {
             _metrics.ReportRefused(refusal);

@@ -138,13 +138,14 @@ public sealed class KizunaNode : IAsyncDisposable
         var federation = new FederationOptions(settings.Federation, settings.FederateWith) { MaxMessageBytes = Math.Max(2 * settings.MaxEventBytes, 64 * 1024) };
         if (federation.Enabled)
         {
-            // The seam for the outbox/resume work: replace NoFederationHandler with one that routes and acknowledges.
+            // The durable outbox per partner, the inbox and the links' status (docs/federation.md).
+            builder.Services.AddSingleton(sp => new FederationExchange(
+                authority.NodeId, settings.NodeOrg, labels, sp.GetRequiredService<NodeIdentity>().Principal, sp.GetRequiredService<IEventStore>(),
+                sp.GetRequiredService<EventRouter>(), sp.GetRequiredService<WarningDesk>(), sp.GetRequiredService<KizunaMetrics>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Federation.Exchange"), sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton<IFederationStatus>(sp => sp.GetRequiredService<FederationExchange>());
             builder.Services.AddKizunaFederation(federation, sp => new FederationNode(
-                authority, labels, settings.NodeOrg, federation, NoFederationHandler.Instance, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
-
-            // The operators' view of the links (GET /api/federation, /metrics, `kizuna federation
-            // status`): the outbox registers its own; until then, up/down from the link registry.
-            builder.Services.TryAddSingleton<IFederationStatus>(sp => new LinkRegistryStatus(sp.GetRequiredService<FederationNode>()));
+                authority, labels, settings.NodeOrg, federation, sp.GetRequiredService<FederationExchange>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         }
 
         builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
@@ -296,6 +297,10 @@ public sealed class KizunaNode : IAsyncDisposable
 
         ServerLog.LatestRestored(node._logger, restored.Count);
         app.Services.GetRequiredService<UidOwners>().Restore(await store.OwnersAsync(cancellationToken).ConfigureAwait(false));
+        if (app.Services.GetService<FederationExchange>() is { } exchange)
+        {
+            await exchange.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         // Built before the diallers start, so it sees every link change from the first.
         _ = app.Services.GetService<IFederationStatus>();

@@ -22,12 +22,15 @@ internal readonly ref struct RowView(ReadOnlySpan<byte> row)
     public int LabelScheme => BinaryPrimitives.ReadInt32LittleEndian(_row[56..]);
     public int LabelLevel => BinaryPrimitives.ReadInt32LittleEndian(_row[60..]);
     public int LabelCategories => BinaryPrimitives.ReadInt32LittleEndian(_row[64..]);
+    public long OriginSequence => BinaryPrimitives.ReadInt64LittleEndian(_row[68..]);
     public ReadOnlySpan<byte> Uid => Text(0);
     public ReadOnlySpan<byte> Type => Text(1);
     public ReadOnlySpan<byte> Sender => Text(2);
     public ReadOnlySpan<byte> Xml => Text(3);
+    public ReadOnlySpan<byte> OriginNode => Text(4);
+    public ReadOnlySpan<byte> Provenance => Text(5);
 
-    /// <summary>The n-th text (uid, type, sender, xml): their lengths follow the numbers, their bytes the lengths.</summary>
+    /// <summary>The n-th text (uid, type, sender, xml, origin node, provenance): their lengths follow the numbers, their bytes the lengths.</summary>
     private ReadOnlySpan<byte> Text(int n)
     {
         var start = RowSlabs.HeaderBytes;
@@ -59,9 +62,10 @@ internal sealed class RowSlabs
     internal const int SlabBytes = 1 << 20;
 
     // time, start, stale, received_at (int64), lat, lon (float64), the label's nations (int64),
-    // scheme, level and checked categories (int32), then the byte lengths of uid, type, sender, xml (int32).
-    internal const int LengthsAt = (7 * sizeof(long)) + (3 * sizeof(int));
-    internal const int HeaderBytes = LengthsAt + (4 * sizeof(int));
+    // scheme, level and checked categories (int32), the origin sequence (int64), then the byte
+    // lengths of uid, type, sender, xml, origin node, provenance (int32).
+    internal const int LengthsAt = (8 * sizeof(long)) + (3 * sizeof(int));
+    internal const int HeaderBytes = LengthsAt + (6 * sizeof(int));
 
     // Free slabs kept for reuse (64 MiB, the swing of a backlog held between half the
     // backpressure threshold and all of it); more are left to the collector after a burst.
@@ -102,7 +106,11 @@ internal sealed class RowSlabs
         var uidBytes = Encoding.UTF8.GetByteCount(evt.Uid);
         var typeBytes = Encoding.UTF8.GetByteCount(evt.Type);
         var senderBytes = Encoding.UTF8.GetByteCount(stored.Sender);
-        var length = HeaderBytes + uidBytes + typeBytes + senderBytes + xml.Length;
+        var origin = stored.OriginNode ?? string.Empty;
+        var provenance = stored.Provenance ?? string.Empty;
+        var originBytes = Encoding.UTF8.GetByteCount(origin);
+        var provenanceBytes = Encoding.UTF8.GetByteCount(provenance);
+        var length = HeaderBytes + uidBytes + typeBytes + senderBytes + xml.Length + originBytes + provenanceBytes;
         lock (_gate)
         {
             var slab = Reserve(length);
@@ -119,15 +127,21 @@ internal sealed class RowSlabs
             BinaryPrimitives.WriteInt32LittleEndian(row[56..], label.Scheme);
             BinaryPrimitives.WriteInt32LittleEndian(row[60..], label.Level);
             BinaryPrimitives.WriteInt32LittleEndian(row[64..], label.CheckedCategories ? 1 : 0);
+            BinaryPrimitives.WriteInt64LittleEndian(row[68..], stored.OriginSequence);
             BinaryPrimitives.WriteInt32LittleEndian(row[LengthsAt..], uidBytes);
             BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 4)..], typeBytes);
             BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 8)..], senderBytes);
             BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 12)..], xml.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 16)..], originBytes);
+            BinaryPrimitives.WriteInt32LittleEndian(row[(LengthsAt + 20)..], provenanceBytes);
             var text = row[HeaderBytes..];
             text = text[Encoding.UTF8.GetBytes(evt.Uid, text)..];
             text = text[Encoding.UTF8.GetBytes(evt.Type, text)..];
             text = text[Encoding.UTF8.GetBytes(stored.Sender, text)..];
             xml.CopyTo(text);
+            text = text[xml.Length..];
+            text = text[Encoding.UTF8.GetBytes(origin, text)..];
+            Encoding.UTF8.GetBytes(provenance, text);
             slab.Used += length;
             slab.Reserved++;
             if (slab != _current)

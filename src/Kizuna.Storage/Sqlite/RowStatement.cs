@@ -25,7 +25,7 @@ internal sealed class RowStatement : IDisposable
     /// <summary>
     /// Writes one event row: (uid, type, time, start, stale, received_at, sender, lat, lon, xml),
     /// the order of <c>SqliteEventStore</c>'s event columns, then its id, then its label columns
-    /// (scheme, level, nations, checked categories).
+    /// (scheme, level, nations, checked categories), then its origin node, origin sequence and provenance.
     /// </summary>
     public void Execute(RowView row, long id)
     {
@@ -46,6 +46,9 @@ internal sealed class RowStatement : IDisposable
             Check(raw.sqlite3_bind_int(_statement, 13, row.LabelLevel));
             Check(raw.sqlite3_bind_int64(_statement, 14, row.LabelNations));
             Check(raw.sqlite3_bind_int(_statement, 15, row.LabelCategories));
+            Check(raw.sqlite3_bind_text(_statement, 16, row.OriginNode));
+            Check(raw.sqlite3_bind_int64(_statement, 17, row.OriginSequence));
+            Check(raw.sqlite3_bind_text(_statement, 18, row.Provenance));
             Step();
         }
         finally

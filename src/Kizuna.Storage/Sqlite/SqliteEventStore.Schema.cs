@@ -20,8 +20,11 @@ public sealed partial class SqliteEventStore
     /// time and on (type, time), so a history query skips what the caller may not see without
     /// reading the row; and <c>owners</c>, the organization that owns each uid. Events written
     /// before version 4 have scheme 0: they cannot be judged by their columns and are decided in memory.
+    /// Version 5 keeps each federated event's origin node, per-origin sequence and provenance
+    /// (<c>origin_node</c>, <c>origin_seq</c>, <c>provenance</c>; empty for local events) and the
+    /// federation outboxes' cursors (<c>federation_cursors</c>); see SqliteEventStore.Federation.cs.
     /// </summary>
-    public const long SchemaVersion = 4;
+    public const long SchemaVersion = 5;
 
     // The label columns, in the order the insert binds them after the id.
     private const string LabelColumns = "label_scheme, label_level, label_nations, label_categories";
@@ -51,7 +54,8 @@ public sealed partial class SqliteEventStore
             {
                 < 2 => "its indexes on uid and type by receive time give way to one on type and event time, its index on uid moves to uid_index, and each event gets label columns",
                 2 => "its index on uid moves to uid_index, written behind the history, and each event gets label columns",
-                _ => "each event gets label columns, indexed with its time (older events are decided as they are read), and uids get owners",
+                < 4 => "each event gets label columns, indexed with its time (older events are decided as they are read), and uids get owners",
+                _ => "each event gets its federation origin, sequence and provenance, and partners' outbox cursors are kept",
             });
         }
 
@@ -91,6 +95,8 @@ public sealed partial class SqliteEventStore
                 await ExecuteAsync(connection, $"BEGIN; {add} COMMIT;", cancellationToken).ConfigureAwait(false);
             }
         }
+
+        await CreateFederationSchemaAsync(connection, cancellationToken).ConfigureAwait(false);
 
         await ExecuteAsync(connection, $"""
             BEGIN;

@@ -207,6 +207,7 @@ public sealed partial class SqliteEventStore
             transaction.Commit();
             _writeSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             Interlocked.Add(ref _written, batch.Count);
+            Committed(_nextId - 1);
             SegmentCommitted(segmentWritten);
             for (var k = 0; k < batch.Count; k++)
             {

@@ -159,8 +159,9 @@ public sealed partial class SqliteEventStore : IEventStore
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             var version = await CreateSchemaAsync(connection, _logger, cancellationToken).ConfigureAwait(false);
             _nextId = await RestoreTailAsync(connection, cancellationToken).ConfigureAwait(false);
+            _lastPosition = _nextId - 1;
             _insertEvent = new RowStatement(connection,
-                $"INSERT INTO events ({EventColumns}, id, {LabelColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+                $"INSERT INTO events ({EventColumns}, id, {LabelColumns}, {OriginColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
             _insertOwner = new RowStatement(connection, "INSERT OR IGNORE INTO owners (uid, owner) VALUES (?1, ?2)");
             _insertIndex = new RowStatement(connection, "INSERT OR IGNORE INTO uid_index (uid, time, id) VALUES (?1, ?2, ?3)");
             _setMark = new RowStatement(connection, "UPDATE history_mark SET indexed_through = ?1");

@@ -388,7 +388,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
         await OpenAsync();
 
         // No index keyed by uid on the events: that one is written behind the history (uid_index).
-        Assert.Equal(["ix_events_received_at", "ix_events_time_label", "ix_events_type_time_label"], EventIndexes());
+        Assert.Equal(["ix_events_origin", "ix_events_received_at", "ix_events_time_label", "ix_events_type_time_label"], EventIndexes());
         Assert.Equal(1L, Execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'uid_index' AND sql LIKE '%WITHOUT ROWID%'"));
     }
 
@@ -422,7 +422,7 @@ public sealed class SqliteEventStoreTests : IAsyncLifetime
 
         var reopened = await OpenAsync();
 
-        Assert.Equal(["ix_events_received_at", "ix_events_time_label", "ix_events_type_time_label"], EventIndexes());
+        Assert.Equal(["ix_events_origin", "ix_events_received_at", "ix_events_time_label", "ix_events_type_time_label"], EventIndexes());
         Assert.Equal("bravo", Assert.Single(await reopened.QueryAsync(new EventQuery(Type: "a-h-G"), Cancel())).Event.Uid);
         // Its index on uid moved to uid_index, which is up to date through its last event.
         Assert.Equal("alpha", Assert.Single(await reopened.QueryAsync(new EventQuery(Uid: "alpha"), Cancel())).Event.Uid);
