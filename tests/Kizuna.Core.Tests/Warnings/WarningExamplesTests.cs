@@ -128,7 +128,7 @@ public sealed class WarningExamplesTests
     public void Every_example_is_a_report_the_node_accepts()
     {
         var files = Examples.GetFiles("*.xml");
-        Assert.Equal(6, files.Length);
+        Assert.Equal(7, files.Length);
         foreach (var file in files)
         {
             var report = Receive(file.Name, T0);
