@@ -425,6 +425,8 @@ public sealed class KizunaNode : IAsyncDisposable
     /// listener (more are refused, logged 4030 and counted); a TLS handshake that ran past
     /// <see cref="NodeSettings.HandshakeTimeout"/> (Kestrel ends it) is logged 4031 and counted.
     /// </summary>
+    private static readonly TimeSpan KestrelHeartbeat = TimeSpan.FromSeconds(1);
+
     private static void LimitConnections(ListenOptions listen, string listener, NodeSettings settings, bool tls, IServiceProvider services)
     {
         var limit = new AddressLimit(settings.MaxConnectionsPerAddress);
@@ -449,7 +451,9 @@ public sealed class KizunaNode : IAsyncDisposable
             finally
             {
                 limit.Leave(remote?.Address);
-                if (tls && !context.Items.ContainsKey(HandshakeDone) && TimeProvider.System.GetElapsedTime(started) >= settings.HandshakeTimeout)
+                // Kestrel times a handshake on its heartbeat (a tick a second), so it may end one up to
+                // a tick before the deadline: an unfinished handshake that ran that close counts.
+                if (tls && !context.Items.ContainsKey(HandshakeDone) && TimeProvider.System.GetElapsedTime(started) >= settings.HandshakeTimeout - KestrelHeartbeat)
                 {
                     metrics.ConnectionRefused(ConnectionRefusal.HandshakeTimeout);
                     ServerLog.HandshakeTimedOut(logger, listener, remote?.ToString() ?? "unknown", settings.HandshakeTimeout.TotalSeconds);
