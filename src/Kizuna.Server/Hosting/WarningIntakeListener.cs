@@ -149,6 +149,7 @@ public sealed class WarningIntakeListener(
         IssuerPriority.TryRaiseCurrentThread(); // said once by the issuer (logs 1017/1018)
         var socket = handshake.Socket;
         var remote = handshake.Remote;
+        var started = time.GetTimestamp();
         try
         {
             socket.NoDelay = true;
@@ -159,10 +160,10 @@ public sealed class WarningIntakeListener(
             try
             {
                 // The whole handshake, however its bytes trickle: at the deadline the socket is
-                // closed under the blocking read (the per-read timeout is a second guard).
+                // closed under the blocking read (the per-read timeout, a second later, is a second guard).
                 using (time.CreateTimer(_ => TimedOut(handshake), null, limits.HandshakeTimeout, Timeout.InfiniteTimeSpan))
                 {
-                    socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Min(int.MaxValue, limits.HandshakeTimeout.TotalMilliseconds);
+                    socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Min(int.MaxValue, (limits.HandshakeTimeout + TimeSpan.FromSeconds(1)).TotalMilliseconds);
                     tls.AuthenticateAsServer(new SslServerAuthenticationOptions
                     {
                         ServerCertificate = authority.ServerCertificate,
@@ -195,6 +196,11 @@ public sealed class WarningIntakeListener(
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or ObjectDisposedException)
         {
+            if (time.GetElapsedTime(started) >= limits.HandshakeTimeout)
+            {
+                TimedOut(handshake); // the per-read guard ended it before the deadline's timer ran (a no-op after a finished handshake)
+            }
+
             if (!handshake.Ended)
             {
                 ServerLog.ConnectionRefused(logger, remote, "TLS handshake failed: " + ex.Message);
