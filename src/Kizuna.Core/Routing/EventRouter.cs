@@ -34,10 +34,14 @@ public sealed partial class EventRouter
         _metrics = metrics;
         _logger = logger;
         _time = time;
+        Desks = new DeskRegistry(new PictureDesk(this));
         metrics.QueueDepth = () => Volatile.Read(ref _sessions).Sum(static s => (long)s.Queue.Count);
     }
 
     public IReadOnlyList<ClientSession> Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>The desks inbound events go to by type: the picture desk, and those registered at start (<see cref="DeskRegistry.Register"/>).</summary>
+    public DeskRegistry Desks { get; }
 
     /// <summary>The recipients attached now, as desks see them (a snapshot: attaching or leaving later does not change it).</summary>
     public IReadOnlyList<IRecipient> Recipients => Volatile.Read(ref _sessions);
@@ -218,9 +222,9 @@ public sealed partial class EventRouter
     public const string UidOwnedRefusal = "UidOwnedByAnother";
 
     /// <summary>Keeps an accepted event in history without routing it (sensor reports: their fused warning is what goes out).</summary>
-    public void Archive(LabelledEvent labelled, ClientSession? sender)
+    public void Archive(LabelledEvent labelled, IRecipient? sender)
     {
-        Keep(new SharedEvent(labelled.Event, labelled.Label, sender?.Identity ?? "node", _time.GetUtcNow().UtcDateTime));
+        Keep(new SharedEvent(labelled.Event, labelled.Label, sender?.Principal.Name ?? "node", _time.GetUtcNow().UtcDateTime));
     }
 
     /// <summary>

@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
-using Kizuna.Core.Warnings;
 using Kizuna.Cot;
 using Microsoft.Extensions.Logging;
 
@@ -11,8 +10,9 @@ namespace Kizuna.Core.Sessions;
 
 /// <summary>
 /// Runs one CoT client over any duplex byte pipe (TCP, TLS; the host supplies the transport and
-/// the identity). The read loop decodes, answers pings and protocol negotiation, and publishes;
-/// the write loop drains the session's lane queue. Neither loop ever waits on another client.
+/// the identity). The read loop decodes, keeps the label door, and hands each event to the
+/// router's desk for its type (<see cref="DeskRegistry"/>): it knows no desk by name. The write
+/// loop drains the session's lane queue. Neither loop ever waits on another client.
 /// </summary>
 public sealed class CotConnection
 {
@@ -22,7 +22,6 @@ public sealed class CotConnection
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly WarningDesk? _desk;
 
     public CotConnection(
         EventRouter router,
@@ -30,10 +29,8 @@ public sealed class CotConnection
         ConnectionOptions options,
         KizunaMetrics metrics,
         ILogger<CotConnection> logger,
-        TimeProvider time,
-        WarningDesk? desk = null)
+        TimeProvider time)
     {
-        _desk = desk;
         options.Validate();
         _router = router;
         _labels = labels;
@@ -75,11 +72,8 @@ public sealed class CotConnection
         _router.Attach(session);
         session.Deliver(Control(session, TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
 
-        // Every current warning this client may see and has not acknowledged goes again, first.
-        if (_desk is not null)
-        {
-            await _desk.ResendAsync(session, stopping).ConfigureAwait(false);
-        }
+        // What the desks must send again first (every current warning this client may see and has not acknowledged).
+        await _router.Desks.GreetAsync(session, stopping).ConfigureAwait(false);
 
         // At shutdown the writer gets a bounded time to flush what is queued, then everything stops.
         using var stoppingRegistration = stopping.Register(() =>
@@ -150,8 +144,7 @@ public sealed class CotConnection
     private async Task<string> ReadLoopAsync(ClientSession session, PipeReader input, bool warningInputOnly, CancellationToken token)
     {
         ICotStreamReader decoder = new CotXmlStreamReader(_options.Limits);
-        var arrived = new List<LabelledEvent>();
-        var warningInput = new List<LabelledEvent>();
+        var desks = _router.Desks.OpenFor(session);
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(token);
         var consecutiveRejects = 0;
         long? lastRejectNotice = null;
@@ -174,7 +167,6 @@ public sealed class CotConnection
 
                 var buffer = result.Buffer;
                 var readOn = false; // set when this read is done and the loop goes on: anything else is leaving
-                var pictured = false; // this read published picture events (storage backpressure applies)
                 _metrics.BytesReceived(buffer.Length - unconsumed);
                 try
                 {
@@ -191,14 +183,19 @@ public sealed class CotConnection
                         {
                             case ReadStatus.Event:
                                 _metrics.EventReceived();
-                                decoder = Handle(session, evt!, decoder, arrived, warningInput, warningInputOnly, out var refused);
-                                if (!refused)
+                                if (!Dispatch(desks, evt!, warningInputOnly))
                                 {
                                     consecutiveRejects = 0;
                                 }
                                 else if (++consecutiveRejects >= _options.MaxConsecutiveRejects)
                                 {
                                     return Misbehaved(session, $"{consecutiveRejects} refused messages in a row");
+                                }
+
+                                // Protocol control may have switched the stream to protobuf: the next byte is read as such.
+                                if (desks.Sender.Reads == WireFormat.TakProtobufV1 && decoder is CotXmlStreamReader)
+                                {
+                                    decoder = new TakStreamReader(_options.Limits);
                                 }
 
                                 break;
@@ -229,13 +226,6 @@ public sealed class CotConnection
                         }
                     }
 
-                    if (arrived.Count > 0)
-                    {
-                        _router.Publish(arrived, session);
-                        arrived.Clear();
-                        pictured = true;
-                    }
-
                     if (result.IsCompleted || result.IsCanceled)
                     {
                         if (!IsBlank(buffer))
@@ -251,33 +241,20 @@ public sealed class CotConnection
                 }
                 finally
                 {
-                    // Published together, in order; here only when the loop left early.
-                    if (arrived.Count > 0)
-                    {
-                        _router.Publish(arrived, session);
-                        arrived.Clear();
-                    }
-
                     unconsumed = buffer.Length;
                     input.AdvanceTo(buffer.Start, buffer.End);
-                    if (warningInput.Count > 0 && !readOn)
+                    if (!readOn)
                     {
-                        // Leaving: the reports still go in (a warning is never lost to a closing connection).
-                        _ = HandleWarningInputAsync(session, [.. warningInput], CancellationToken.None);
-                        warningInput.Clear();
+                        // Leaving: what this read brought still goes on (a warning is never lost to a closing connection).
+                        desks.HandOnLeaving();
                     }
                 }
 
-                if (warningInput.Count > 0)
-                {
-                    await HandleWarningInputAsync(session, [.. warningInput], token).ConfigureAwait(false);
-                    warningInput.Clear();
-                }
-
+                // Each desk hands on what this read brought it: the picture published together, in order.
                 // Take more only when storage keeps up: the backlog stays bounded and TCP tells the sender to slow down.
                 // A read that brought only warning input (reports, acknowledgements) is not held:
                 // the warning path must not queue behind picture storage.
-                if (pictured)
+                if (await desks.HandOnAsync(token).ConfigureAwait(false))
                 {
                     await _router.WaitForStorageAsync(token).ConfigureAwait(false);
                 }
@@ -318,125 +295,51 @@ public sealed class CotConnection
     }
 
     /// <summary>
-    /// Acts on one decoded event: control is answered at once, anything else joins
-    /// <paramref name="arrived"/> to be published with the rest of this read. Returns the decoder
-    /// for what follows (it changes after a protocol switch).
+    /// Takes one decoded event to its desk (by type, <see cref="DeskRegistry"/>): protocol control
+    /// at once; anything else through the label door first (what this kind of principal may send,
+    /// then its label, the event's own if the sender may apply it, else the sender's default). The
+    /// warning intake takes only its desks' events. Returns true when the event was refused.
     /// </summary>
-    private ICotStreamReader Handle(ClientSession session, CotEvent evt, ICotStreamReader decoder, List<LabelledEvent> arrived, List<LabelledEvent> warningInput, bool warningInputOnly, out bool refused)
+    private bool Dispatch(DeskWindows desks, CotEvent evt, bool warningInputOnly)
     {
-        refused = false;
-        switch (evt.Type)
+        var sender = desks.Sender;
+        var session = sender.Session;
+        var desk = desks.DeskFor(evt.Type, out var number);
+        if (desk.Door == DeskDoor.BeforeLabel)
         {
-            case TakControlEvents.PingType:
-                session.Deliver(Control(session, TakControlEvents.CreatePong(evt, Now)), Lane.Control);
-                return decoder;
-
-            case TakControlEvents.ProtocolRequestType:
-                var accepted = TakControlEvents.TryGetProtocolRequest(evt, out var version) && version == 1 && decoder is CotXmlStreamReader;
-                var answer = new SharedEvent(TakControlEvents.CreateProtocolResponse(accepted, Now), _labels.DefaultFor(session.Principal), "node", Now);
-                if (!accepted)
-                {
-                    session.Deliver(answer, Lane.Control);
-                    return decoder;
-                }
-
-                // The answer is the last XML the client gets; both directions speak protobuf after it.
-                session.Deliver(new OutboundItem(answer, OutboundAction.SendThenSwitchToProtobuf), Lane.Control);
-                Log.SwitchedToProtobuf(_logger, session.Id, session.RemoteEndpoint);
-                return new TakStreamReader(_options.Limits);
-
-            case TakControlEvents.ProtocolOfferType or TakControlEvents.ProtocolResponseType:
-                return decoder;
+            desks.Take(number, new LabelledEvent(evt, _labels.DefaultFor(session.Principal)));
+            return false;
         }
 
         // What this kind of principal may send at all (anonymous: picture updates only).
         if (SenderRights.Refuses(session.Principal, evt) is { } forbidden)
         {
-            refused = true;
             _metrics.SenderRefused(forbidden.Refusal);
             Log.SenderRefused(_logger, session.Id, session.RemoteEndpoint, session.Principal.Kind, forbidden.Refusal, forbidden.Reason);
             session.Deliver(Control(session, RefusalNotice.Create(evt.Uid, forbidden.Refusal.ToString(), forbidden.Reason, Now)), Lane.Control);
-            return decoder;
+            return true;
         }
 
         // Identify, then label: the event's own label if the sender may apply it, else its default.
         var verdict = _labels.Accept(evt, session.Principal);
         if (!verdict.Accepted)
         {
-            refused = true;
             _metrics.LabelRefused(verdict.Refusal);
             Log.LabelRefused(_logger, session.Id, session.RemoteEndpoint, verdict.Refusal, verdict.Reason);
             session.Deliver(Control(session, RefusalNotice.Create(evt.Uid, verdict.Refusal, verdict.Reason, Now)), Lane.Control);
-            return decoder;
+            return true;
         }
 
-        // Sensor reports and acknowledgements go to the warning desk, not to the picture.
-        if (_desk is not null && (WarningDesk.IsReport(evt) || WarningDesk.IsAcknowledgement(evt)))
+        if (warningInputOnly && !desk.AtWarningIntake)
         {
-            warningInput.Add(new LabelledEvent(evt, verdict.Label));
-            return decoder;
-        }
-
-        if (warningInputOnly)
-        {
-            refused = true;
             _metrics.IntakeRefused();
             Log.NotWarningInput(_logger, session.Id, session.RemoteEndpoint);
             session.Deliver(Control(session, RefusalNotice.Create(evt.Uid, "NotWarningInput", NotWarningInputReason, Now)), Lane.Control);
-            return decoder;
+            return true;
         }
 
-        LearnAddress(session, evt);
-        arrived.Add(new LabelledEvent(evt, verdict.Label));
-        return decoder;
-    }
-
-    /// <summary>Sensor reports (kept in history, then fused) and acknowledgements, in the order they came.</summary>
-    private async Task HandleWarningInputAsync(ClientSession session, List<LabelledEvent> input, CancellationToken token)
-    {
-        try
-        {
-            foreach (var (evt, label) in input)
-            {
-                if (WarningDesk.IsReport(evt))
-                {
-                    // Handed to the issuing thread first: the history's append takes locks that
-                    // picture threads hold too, and the warning must not wait behind them.
-                    var issuing = _desk!.ReportAsync(evt, label, session, token);
-                    try
-                    {
-                        _router.Archive(new LabelledEvent(evt, label), session);
-                    }
-                    finally
-                    {
-                        await issuing.ConfigureAwait(false);
-                    }
-                }
-                else
-                {
-                    await _desk!.AcknowledgeAsync(evt, session, token).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.ConnectionFailed(_logger, ex, session.Id, session.RemoteEndpoint);
-        }
-    }
-
-    /// <summary>A client's own position reports tell the router its uid and callsign, for directed messages.</summary>
-    private static void LearnAddress(ClientSession session, CotEvent evt)
-    {
-        if (!evt.Type.StartsWith("a-", StringComparison.Ordinal) || (session.Uid is not null && !string.Equals(session.Uid, evt.Uid, StringComparison.Ordinal)))
-        {
-            return;
-        }
-
-        if (evt.Detail.ContactCallsign is { } callsign)
-        {
-            session.Uid = evt.Uid;
-            session.Callsign = callsign;
-        }
+        desks.Take(number, new LabelledEvent(evt, verdict.Label));
+        return false;
     }
 
     private static bool IsBlank(ReadOnlySequence<byte> buffer)

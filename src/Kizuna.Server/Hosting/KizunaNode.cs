@@ -123,6 +123,8 @@ public sealed class KizunaNode : IAsyncDisposable
             labels, ellipse => Prefectures.AffectedBy(ellipse, AffectedPrefectureMarginMeters), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new SensorReportIntake(sp.GetRequiredService<SensorCatalog>(), sp.GetRequiredService<WarningFusion>()));
         builder.Services.AddSingleton<WarningDesk>();
+        builder.Services.AddSingleton<WarningInputDesk>();
+        builder.Services.AddSingleton<ProtocolControlDesk>();
         builder.Services.AddHostedService<WarningSweeper>();
         builder.Services.AddSingleton<EventRouter>();
         builder.Services.AddSingleton<CotConnection>();
@@ -276,6 +278,11 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapFederationApi();
         app.MapMartiApi();
         app.MapMartiEnrollment();
+
+        // The router's desks by event type, before any connection: protocol control, then warning input; the picture takes the rest.
+        var desks = app.Services.GetRequiredService<EventRouter>().Desks;
+        desks.Register(app.Services.GetRequiredService<ProtocolControlDesk>());
+        desks.Register(app.Services.GetRequiredService<WarningInputDesk>());
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);

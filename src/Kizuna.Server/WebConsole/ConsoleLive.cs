@@ -26,7 +26,6 @@ namespace Kizuna.Server.WebConsole;
 /// </summary>
 public sealed class ConsoleLive(
     EventRouter router,
-    WarningDesk desk,
     LabelPolicy labels,
     NodeIdentity node,
     ConnectionOptions options,
@@ -91,7 +90,7 @@ public sealed class ConsoleLive(
             var snapshot = router.AttachForSnapshot(session);
             await SendAsync(socket, new LiveHelloJson(WhoAmIJson.For(principal, labels, node.Principal)), ApiJsonContext.Default.LiveHelloJson, options.WriteStallTimeout, hardStop.Token).ConfigureAwait(false);
             await SendAsync(socket, new LiveSnapshotJson([.. snapshot.Select(Json)]), ApiJsonContext.Default.LiveSnapshotJson, options.WriteStallTimeout, hardStop.Token).ConfigureAwait(false);
-            await desk.ResendAsync(session, hardStop.Token).ConfigureAwait(false);
+            await router.Desks.GreetAsync(session, hardStop.Token).ConfigureAwait(false);
 
             writer = WriteLoopAsync(socket, session, pong, ending, hardStop.Token);
             reader = ReadLoopAsync(socket, session, pong, hardStop.Token);
