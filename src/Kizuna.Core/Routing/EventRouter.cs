@@ -88,17 +88,23 @@ public sealed partial class EventRouter
     /// </summary>
     public List<SharedEvent> AttachForSnapshot(ClientSession session)
     {
-        // Copy-on-write: publishers iterate a snapshot without taking the lock.
-        lock (_gate)
-        {
-            _sessions = [.. _sessions, session];
-        }
+        AttachLive(session);
 
         // Each uid's newest version this session may see: a newer one it may not see neither
         // hides the older one nor shows that it exists. Uids with no visible version are counted.
         var visible = _latest.Snapshot(_time.GetUtcNow().UtcDateTime, session.Principal, out var withheld);
         _metrics.Withheld(session.ReplayExit, withheld);
         return visible;
+    }
+
+    /// <summary>Adds a session for live events only: it catches up from a cursor of its own, not from the latest state.</summary>
+    public void AttachLive(ClientSession session)
+    {
+        // Copy-on-write: publishers iterate a snapshot without taking the lock.
+        lock (_gate)
+        {
+            _sessions = [.. _sessions, session];
+        }
     }
 
     public void Detach(ClientSession session)

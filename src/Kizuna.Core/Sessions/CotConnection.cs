@@ -62,18 +62,19 @@ public sealed class CotConnection
             }
         }
 
-        var queue = new OutboundQueue(_options.ControlQueueCapacity, _options.PictureQueueCapacity, _options.WarningQueueCapacity);
-        var session = new ClientSession(principal, remoteEndpoint, listener, queue, _metrics, Abort);
+        var life = new SessionLifecycle(_router, _options, _metrics, principal, remoteEndpoint, listener, Abort, (s, drops) => Log.PictureDropped(_logger, s.Id, drops));
+        var session = life.Session;
+        var queue = life.Queue;
         _metrics.ConnectionOpened();
         Log.ConnectionOpened(_logger, session.Id, listener, remoteEndpoint, principal.Name, principal.Nation, principal.Organization, principal.Clearance);
 
         // Attached first, so a client that has seen the offer is known to be routable. The offer
         // still goes out first (control lane); clients that want protobuf ask with t-x-takp-q.
-        _router.Attach(session);
+        life.Attach(AttachMode.ReplayPicture);
         session.Deliver(Control(session, TakControlEvents.CreateProtocolOffer(Now)), Lane.Control);
 
         // What the desks must send again first (every current warning this client may see and has not acknowledged).
-        await _router.Desks.GreetAsync(session, stopping).ConfigureAwait(false);
+        await life.GreetAsync(stopping).ConfigureAwait(false);
 
         // At shutdown the writer gets a bounded time to flush what is queued, then everything stops.
         using var stoppingRegistration = stopping.Register(() =>
@@ -122,14 +123,8 @@ public sealed class CotConnection
         }
         finally
         {
-            queue.Complete();
-            _router.Detach(session);
+            life.End();
             _metrics.ConnectionClosed();
-            if (session.PictureDrops > 0)
-            {
-                Log.PictureDropped(_logger, session.Id, session.PictureDrops);
-            }
-
             Log.ConnectionClosed(_logger, session.Id, remoteEndpoint, Volatile.Read(ref closeReason) ?? "closed");
         }
     }

@@ -68,13 +68,12 @@ public sealed class ConsoleLive(
     public async Task RunAsync(WebSocket socket, Principal principal, string remoteEndpoint)
     {
         using var hardStop = new CancellationTokenSource();
-        var queue = new OutboundQueue(options.ControlQueueCapacity, options.PictureQueueCapacity, options.WarningQueueCapacity);
-        var ending = new Ending(queue);
-        var session = new ClientSession(principal, remoteEndpoint, Listener, queue, metrics, reason => ending.Stop(WebSocketCloseStatus.PolicyViolation, reason))
-        {
-            StreamExit = AccessExit.Console,
-            ReplayExit = AccessExit.Console,
-        };
+        Ending? ending = null;
+        var life = new SessionLifecycle(
+            router, options, metrics, principal, remoteEndpoint, Listener, reason => ending!.Stop(WebSocketCloseStatus.PolicyViolation, reason),
+            (s, drops) => ServerLog.ConsoleLivePictureDropped(logger, s.Id, drops), (AccessExit.Console, AccessExit.Console));
+        ending = new Ending(life);
+        var session = life.Session;
         // The answer to a ping rides the control lane like a CoT pong; the writer knows it by reference.
         var pong = new SharedEvent(TakControlEvents.CreatePong(TakControlEvents.CreateProtocolOffer(Now), Now), labels.DefaultFor(principal), "node", Now);
         ServerLog.ConsoleLiveOpened(logger, session.Id, remoteEndpoint, principal.Name, principal.Nation, principal.Organization, principal.Clearance);
@@ -87,10 +86,10 @@ public sealed class ConsoleLive(
         {
             // Attached first: nothing published from here on is missed; then hello and the snapshot,
             // then the current warnings it has not acknowledged (warning lane, so they go first).
-            var snapshot = router.AttachForSnapshot(session);
+            var snapshot = life.Attach(AttachMode.Snapshot);
             await SendAsync(socket, new LiveHelloJson(WhoAmIJson.For(principal, labels, node.Principal)), ApiJsonContext.Default.LiveHelloJson, options.WriteStallTimeout, hardStop.Token).ConfigureAwait(false);
             await SendAsync(socket, new LiveSnapshotJson([.. snapshot.Select(Json)]), ApiJsonContext.Default.LiveSnapshotJson, options.WriteStallTimeout, hardStop.Token).ConfigureAwait(false);
-            await router.Desks.GreetAsync(session, hardStop.Token).ConfigureAwait(false);
+            await life.GreetAsync(hardStop.Token).ConfigureAwait(false);
 
             writer = WriteLoopAsync(socket, session, pong, ending, hardStop.Token);
             reader = ReadLoopAsync(socket, session, pong, hardStop.Token);
@@ -140,16 +139,10 @@ public sealed class ConsoleLive(
         }
         finally
         {
-            queue.Complete();
-            router.Detach(session);
+            life.End();
             await hardStop.CancelAsync().ConfigureAwait(false);
             await Quietly(writer).ConfigureAwait(false);
             await Quietly(reader).ConfigureAwait(false);
-            if (session.PictureDrops > 0)
-            {
-                ServerLog.ConsoleLivePictureDropped(logger, session.Id, session.PictureDrops);
-            }
-
             metrics.ConsoleFeedClosed();
             ServerLog.ConsoleLiveClosed(logger, session.Id, remoteEndpoint, ending.Reason);
         }
@@ -317,7 +310,7 @@ public sealed class ConsoleLive(
     }
 
     /// <summary>How a feed ends: the first reason wins; stopping completes the queue, which wakes the writer.</summary>
-    private sealed class Ending(OutboundQueue queue)
+    private sealed class Ending(SessionLifecycle life)
     {
         private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _stopping;
@@ -342,7 +335,7 @@ public sealed class ConsoleLive(
             }
 
             Reason = reason;
-            queue.Complete();
+            life.Complete();
             _stopped.TrySetResult();
         }
     }
