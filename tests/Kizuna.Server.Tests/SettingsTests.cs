@@ -1,5 +1,8 @@
 using System.Net;
+using Kizuna.Core.Sessions;
+using Kizuna.Cot;
 using Kizuna.Server.Cli;
+using Kizuna.Server.Hosting;
 
 namespace Kizuna.Server.Tests;
 
@@ -123,4 +126,72 @@ public sealed class SettingsTests
     [InlineData("00:01:00", 60)]
     public void Durations_read_as_operators_write_them(string text, int seconds)
         => Assert.Equal(TimeSpan.FromSeconds(seconds), NodeSettings.ParseDuration("retention", text));
+
+    [Fact]
+    public void An_unset_limit_takes_its_default_from_its_one_home_and_the_help_says_the_same()
+    {
+        var settings = ServeCommand.Resolve(SettingSources.Load(null, _ => null));
+
+        Assert.Equal(ConnectionOptions.Default.IdleTimeout, settings.IdleTimeout);
+        Assert.Equal(ConnectionOptions.Default.PictureQueueCapacity, settings.PictureQueueCapacity);
+        Assert.Equal(CotLimits.Default.MaxEventBytes, settings.MaxEventBytes);
+        Assert.Equal(ListenerLimits.Default.HandshakeTimeout, settings.HandshakeTimeout);
+        Assert.Equal(ListenerLimits.Default.MaxConnectionsPerAddress, settings.MaxConnectionsPerAddress);
+        Assert.Equal(ListenerLimits.Default.IntakeHandshakeSlots, settings.IntakeHandshakeSlots);
+        Assert.Equal(NodeSettings.Defaults, settings with { CotTls = null, Http = null, Https = null });
+        // The help's default reads back as the same value.
+        Assert.Equal(ConnectionOptions.Default.IdleTimeout, NodeSettings.ParseDuration("idle-timeout", ServeCommand.IdleTimeout.Default));
+        Assert.Equal(ListenerLimits.Default.HandshakeTimeout, NodeSettings.ParseDuration("handshake-timeout", ServeCommand.HandshakeTimeout.Default));
+        Assert.Equal(CotLimits.Default.MaxEventBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), ServeCommand.MaxEventBytes.Default);
+        Assert.Equal(ConnectionOptions.Default.PictureQueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture), ServeCommand.PictureQueue.Default);
+    }
+
+    [Fact]
+    public async Task Settings_made_in_code_that_cannot_be_used_fail_at_start_naming_every_setting()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
+        var settings = new NodeSettings { DataDir = dataDir, PictureQueueCapacity = 0, IntakeHandshakeSlots = 64, IdleTimeout = TimeSpan.Zero };
+
+        var refused = await Assert.ThrowsAsync<SettingsException>(() => KizunaNode.StartAsync(settings, CancellationToken.None));
+
+        Assert.Contains("picture-queue: 0 is less than 1", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("intake-handshake-slots: 64 would leave no slot", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("idle-timeout:", refused.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dataDir));
+    }
+
+    [Fact]
+    public void A_file_key_and_an_environment_variable_are_one_setting_and_the_environment_wins()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, """{ "picture-queue": 10, "max-event-bytes": "2048" }""");
+        var env = new Dictionary<string, string> { ["KIZUNA_PICTURE_QUEUE"] = "20" };
+        try
+        {
+            var settings = ServeCommand.Resolve(SettingSources.Load(file, name => env.GetValueOrDefault(name)));
+
+            Assert.Equal(20, settings.PictureQueueCapacity);
+            Assert.Equal(2048, settings.MaxEventBytes);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void A_config_file_that_is_not_an_object_of_settings_is_refused_naming_the_file()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "[1, 2]");
+        try
+        {
+            var refused = Assert.Throws<SettingsException>(() => SettingSources.Load(file, _ => null));
+            Assert.StartsWith($"config file '{file}' is not a JSON object of settings", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

@@ -2,9 +2,16 @@ using Kizuna.Cot;
 
 namespace Kizuna.Core.Sessions;
 
-/// <summary>Every limit of a CoT connection, each with its default. Validated once at start.</summary>
+/// <summary>
+/// Every limit of a router session (a CoT connection, a console feed), each with its default,
+/// written here and nowhere else: the node's settings and their help read the defaults from
+/// <see cref="Default"/>. Validated once at start.
+/// </summary>
 public sealed class ConnectionOptions
 {
+    /// <summary>Every limit at its default.</summary>
+    public static ConnectionOptions Default { get; } = new();
+
     /// <summary>Decoder limits (event size, nesting, attributes, clock skew).</summary>
     public CotLimits Limits { get; init; } = CotLimits.Default;
 

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Net;
+using Kizuna.Core.Sessions;
+using Kizuna.Cot;
+using Kizuna.Server.Hosting;
 
 namespace Kizuna.Server.Cli;
 
@@ -7,10 +10,15 @@ namespace Kizuna.Server.Cli;
 /// The node's settings after layering: built-in default, then the config file, then the
 /// environment (KIZUNA_*), then command-line flags. Every setting has one name used in all
 /// three places: flag <c>--cot-tcp</c>, file key <c>"cot-tcp"</c>, variable <c>KIZUNA_COT_TCP</c>.
-/// An empty value turns a listener off.
+/// An empty value turns a listener off. A limit's default is read from its home
+/// (<see cref="ConnectionOptions"/>, <see cref="CotLimits"/>, <see cref="ListenerLimits"/>), never
+/// written here again; the rest have theirs here (<see cref="Defaults"/>).
 /// </summary>
 public sealed record NodeSettings
 {
+    /// <summary>Every setting at its default: what an unset setting means, and what the help says.</summary>
+    public static NodeSettings Defaults { get; } = new();
+
     public string DataDir { get; init; } = "./data";
 
     /// <summary>
@@ -34,22 +42,22 @@ public sealed record NodeSettings
     /// <summary>History older than this is deleted; null keeps everything.</summary>
     public TimeSpan? Retention { get; init; }
 
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan IdleTimeout { get; init; } = ConnectionOptions.Default.IdleTimeout;
 
     /// <summary>A TLS handshake (CoT TLS, HTTPS, the warning intake) must finish within this, whole, however its bytes trickle.</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = ListenerLimits.Default.HandshakeTimeout;
 
     /// <summary>Connections one remote address may have open at once on each CoT listener, the HTTPS listener and the warning intake.</summary>
-    public int MaxConnectionsPerAddress { get; init; } = 32;
+    public int MaxConnectionsPerAddress { get; init; } = ListenerLimits.Default.MaxConnectionsPerAddress;
 
     /// <summary>
     /// Of the warning intake's connection slots, at most this many may be still handshaking; when
     /// they are all taken, the oldest unfinished handshake gives way to a new connection, so
     /// trickling handshakes never lock an authenticated sensor out.
     /// </summary>
-    public int IntakeHandshakeSlots { get; init; } = 16;
-    public int MaxEventBytes { get; init; } = 64 * 1024;
-    public int PictureQueueCapacity { get; init; } = 4096;
+    public int IntakeHandshakeSlots { get; init; } = ListenerLimits.Default.IntakeHandshakeSlots;
+    public int MaxEventBytes { get; init; } = CotLimits.Default.MaxEventBytes;
+    public int PictureQueueCapacity { get; init; } = ConnectionOptions.Default.PictureQueueCapacity;
     public string LogFormat { get; init; } = "text";
 
     /// <summary>The alliance profile file; null uses the embedded US–Japan–ROK profile.</summary>

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Kizuna.Core.Alliance;
+using Kizuna.Core.Sessions;
+using Kizuna.Cot;
 using Kizuna.Server.Hosting;
 
 namespace Kizuna.Server.Cli;
@@ -7,7 +9,9 @@ namespace Kizuna.Server.Cli;
 /// <summary><c>kizuna serve</c>: runs a node until Ctrl-C or SIGTERM, then flushes and stops.</summary>
 public static class ServeCommand
 {
-    public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", "./data");
+    private static NodeSettings Defaults => NodeSettings.Defaults;
+
+    public static readonly SettingDefinition DataDir = new("data-dir", "Directory for the database and the node's certificates", Defaults.DataDir);
     public static readonly SettingDefinition WarningDir = new("warning-dir", "Directory for the warning store (warnings.db). On a volume of its own, a warning's durable commit does not wait behind the event history's writes", "", "the data directory");
     public static readonly SettingDefinition CotTcp = new("cot-tcp", "CoT over plain TCP, HOST:PORT; off unless set (no client identity: picture updates only, labelled UNCLASSIFIED and national only, and its clients read nothing above UNCLASSIFIED; 8087 is customary)", "");
     public static readonly SettingDefinition CotTls = new("cot-tls", "CoT over TLS with client certificates, HOST:PORT", "127.0.0.1:8089");
@@ -15,18 +19,18 @@ public static class ServeCommand
     public static readonly SettingDefinition Https = new("https", "HTTPS API with the node's certificate, HOST:PORT", "127.0.0.1:8443");
     public static readonly SettingDefinition WarningIntake = new("warning-intake", "Priority intake for sensor reports and warning acknowledgements only, TLS with client certificates, HOST:PORT; off unless set (each connection is read on a thread of its own, at real-time priority where permitted)", "");
     public static readonly SettingDefinition Retention = new("retention", "Delete history older than this (90m, 12h, 30d)", "", "keep everything");
-    public static readonly SettingDefinition IdleTimeout = new("idle-timeout", "Close a CoT connection silent for this long", "5m");
-    public static readonly SettingDefinition HandshakeTimeout = new("handshake-timeout", "A TLS handshake (CoT TLS, HTTPS, warning intake) must finish within this, whole, or the connection is closed", "10s");
-    public static readonly SettingDefinition MaxConnectionsPerAddress = new("max-connections-per-address", "Connections one remote IP address may have open at once on each CoT listener, the HTTPS listener and the warning intake; more are refused, logged and counted", "32");
-    public static readonly SettingDefinition IntakeHandshakeSlots = new("intake-handshake-slots", "Of the warning intake's 64 connection slots, at most this many may be still handshaking (the oldest unfinished handshake gives way to a new connection), so the rest stay for authenticated sensors", "16");
-    public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", "65536");
-    public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", "4096");
-    public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", "text");
+    public static readonly SettingDefinition IdleTimeout = new("idle-timeout", "Close a CoT connection silent for this long", SettingDefinition.Text(ConnectionOptions.Default.IdleTimeout));
+    public static readonly SettingDefinition HandshakeTimeout = new("handshake-timeout", "A TLS handshake (CoT TLS, HTTPS, warning intake) must finish within this, whole, or the connection is closed", SettingDefinition.Text(ListenerLimits.Default.HandshakeTimeout));
+    public static readonly SettingDefinition MaxConnectionsPerAddress = new("max-connections-per-address", "Connections one remote IP address may have open at once on each CoT listener, the HTTPS listener and the warning intake; more are refused, logged and counted", SettingDefinition.Text(ListenerLimits.Default.MaxConnectionsPerAddress));
+    public static readonly SettingDefinition IntakeHandshakeSlots = new("intake-handshake-slots", $"Of the warning intake's {WarningIntakeListener.MaxConnections} connection slots, at most this many may be still handshaking (the oldest unfinished handshake gives way to a new connection), so the rest stay for authenticated sensors", SettingDefinition.Text(ListenerLimits.Default.IntakeHandshakeSlots));
+    public static readonly SettingDefinition MaxEventBytes = new("max-event-bytes", "Largest accepted event in bytes", SettingDefinition.Text(CotLimits.Default.MaxEventBytes));
+    public static readonly SettingDefinition PictureQueue = new("picture-queue", "Picture updates queued per client before the oldest is dropped", SettingDefinition.Text(ConnectionOptions.Default.PictureQueueCapacity));
+    public static readonly SettingDefinition LogFormat = new("log-format", "Console log format: text or json", Defaults.LogFormat);
     public static readonly SettingDefinition Profile = new("profile", "Alliance profile file", "", "the embedded US-Japan-ROK profile, profiles/us-jpn-kor.json");
-    public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", "30s");
-    public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", "2m");
-    public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", "JJOC");
-    public static readonly SettingDefinition MetricsLoopback = new("metrics-loopback", "Serve /metrics to callers on the node's own machine (loopback) without an identity: true or false; over HTTPS an identity of the hosting organization with the role node-operator may read it either way", "true");
+    public static readonly SettingDefinition WarningResend = new("warning-resend", "Send an unacknowledged warning to a connected client again after this long", SettingDefinition.Text(Defaults.WarningResend));
+    public static readonly SettingDefinition WarningEscalate = new("warning-escalate", "Escalate a warning an organization has not acknowledged up its national chain after this long", SettingDefinition.Text(Defaults.WarningEscalate));
+    public static readonly SettingDefinition NodeOrg = new("node-org", "Organization of the profile that hosts this node (gives it its nation)", Defaults.NodeOrg);
+    public static readonly SettingDefinition MetricsLoopback = new("metrics-loopback", "Serve /metrics to callers on the node's own machine (loopback) without an identity: true or false; over HTTPS an identity of the hosting organization with the role node-operator may read it either way", SettingDefinition.Text(Defaults.MetricsLoopback));
     public static readonly SettingDefinition Federation = new("federation", "Federation listener for partner nodes and TAK Servers (TAK federation v2, gRPC over TLS; a partner's node certificate is required), HOST:PORT; off unless set (9001 is customary)", "");
     public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition Enroll = new("enroll", "TAK certificate enrollment (HTTPS with the node's certificate, no client certificate; one-time passwords from `kizuna certs enroll-token`), HOST:PORT; off unless set (8446 is customary)", "");
@@ -97,15 +101,13 @@ public static class ServeCommand
         return command;
     }
 
-    private static int IntakeSlots(string value)
-    {
-        var slots = NodeSettings.ParsePositiveInt(IntakeHandshakeSlots.Name, value, 16);
-        return slots < WarningIntakeListener.MaxConnections
-            ? slots
-            : throw new SettingsException($"{IntakeHandshakeSlots.Name}: {slots} would leave no slot of the intake's {WarningIntakeListener.MaxConnections} for authenticated sensors; give fewer");
-    }
+    /// <summary>The settings from the file and the environment (<see cref="SettingSources"/>) with no flags.</summary>
+    public static NodeSettings Resolve(SettingSources sources) => Resolve(s => sources.Resolve(s, null));
 
-    /// <summary>Turns resolved strings into typed settings; every problem names its setting.</summary>
+    /// <summary>
+    /// Turns resolved strings into typed settings and validates them (<see cref="NodeSettingsValidation"/>);
+    /// every problem names its setting.
+    /// </summary>
     public static NodeSettings Resolve(Func<SettingDefinition, string> value)
     {
         var logFormat = value(LogFormat).Trim().ToLowerInvariant();
@@ -114,7 +116,7 @@ public static class ServeCommand
             throw new SettingsException($"log-format: '{logFormat}' is neither text nor json");
         }
 
-        return new NodeSettings
+        return NodeSettingsValidation.Checked(new NodeSettings
         {
             DataDir = value(DataDir) is { Length: > 0 } dir ? dir : throw new SettingsException("data-dir: must not be empty"),
             WarningDir = value(WarningDir) is { Length: > 0 } warningDir ? warningDir : null,
@@ -124,16 +126,16 @@ public static class ServeCommand
             Https = NodeSettings.ParseEndpoint(Https.Name, value(Https)),
             WarningIntake = NodeSettings.ParseEndpoint(WarningIntake.Name, value(WarningIntake)),
             Retention = NodeSettings.ParseDuration(Retention.Name, value(Retention)),
-            IdleTimeout = NodeSettings.ParseDuration(IdleTimeout.Name, value(IdleTimeout)) ?? TimeSpan.FromMinutes(5),
-            HandshakeTimeout = NodeSettings.ParseDuration(HandshakeTimeout.Name, value(HandshakeTimeout)) ?? TimeSpan.FromSeconds(10),
-            MaxConnectionsPerAddress = NodeSettings.ParsePositiveInt(MaxConnectionsPerAddress.Name, value(MaxConnectionsPerAddress), 32),
-            IntakeHandshakeSlots = IntakeSlots(value(IntakeHandshakeSlots)),
-            MaxEventBytes = NodeSettings.ParsePositiveInt(MaxEventBytes.Name, value(MaxEventBytes), 64 * 1024),
-            PictureQueueCapacity = NodeSettings.ParsePositiveInt(PictureQueue.Name, value(PictureQueue), 4096),
+            IdleTimeout = NodeSettings.ParseDuration(IdleTimeout.Name, value(IdleTimeout)) ?? Defaults.IdleTimeout,
+            HandshakeTimeout = NodeSettings.ParseDuration(HandshakeTimeout.Name, value(HandshakeTimeout)) ?? Defaults.HandshakeTimeout,
+            MaxConnectionsPerAddress = NodeSettings.ParsePositiveInt(MaxConnectionsPerAddress.Name, value(MaxConnectionsPerAddress), Defaults.MaxConnectionsPerAddress),
+            IntakeHandshakeSlots = NodeSettings.ParsePositiveInt(IntakeHandshakeSlots.Name, value(IntakeHandshakeSlots), Defaults.IntakeHandshakeSlots),
+            MaxEventBytes = NodeSettings.ParsePositiveInt(MaxEventBytes.Name, value(MaxEventBytes), Defaults.MaxEventBytes),
+            PictureQueueCapacity = NodeSettings.ParsePositiveInt(PictureQueue.Name, value(PictureQueue), Defaults.PictureQueueCapacity),
             LogFormat = logFormat,
             Profile = value(Profile) is { Length: > 0 } profile ? profile : null,
-            WarningResend = NodeSettings.ParseDuration(WarningResend.Name, value(WarningResend)) ?? TimeSpan.FromSeconds(30),
-            WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? TimeSpan.FromMinutes(2),
+            WarningResend = NodeSettings.ParseDuration(WarningResend.Name, value(WarningResend)) ?? Defaults.WarningResend,
+            WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? Defaults.WarningEscalate,
             NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
             ConsoleDir = value(ConsoleDir) is { Length: > 0 } console ? console : null,
             MetricsLoopback = value(MetricsLoopback).Trim().ToLowerInvariant() switch
@@ -145,6 +147,6 @@ public static class ServeCommand
             Federation = NodeSettings.ParseEndpoint(Federation.Name, value(Federation)),
             FederateWith = NodeSettings.ParseTargets(FederateWith.Name, value(FederateWith)),
             Enroll = NodeSettings.ParseEndpoint(Enroll.Name, value(Enroll)),
-        };
+        });
     }
 }

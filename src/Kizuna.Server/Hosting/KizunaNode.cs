@@ -86,6 +86,8 @@ public sealed class KizunaNode : IAsyncDisposable
         ConnectionOptions? connectionOptions = null,
         TimeProvider? timeProvider = null)
     {
+        // Settings made in code (tests, the trilateral demo) pass the same checks as the command line's.
+        NodeSettingsValidation.Checked(settings);
         var labels = LoadLabelPolicy(settings.Profile, settings.NodeOrg);
         PrepareDataDirectories(settings);
         var authority = NodeCertificateAuthority.LoadOrCreate(settings.DataDir);
@@ -137,7 +139,7 @@ public sealed class KizunaNode : IAsyncDisposable
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WarningIntakeListener>());
         }
 
-        var federation = new FederationOptions(settings.Federation, settings.FederateWith) { MaxMessageBytes = Math.Max(2 * settings.MaxEventBytes, 64 * 1024) };
+        var federation = new FederationOptions(settings.Federation, settings.FederateWith) { MaxMessageBytes = Math.Max(2 * settings.MaxEventBytes, CotLimits.Default.MaxEventBytes) };
         if (federation.Enabled)
         {
             // The durable outbox per partner, the inbox and the links' status (docs/federation.md).
