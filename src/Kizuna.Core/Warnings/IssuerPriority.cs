@@ -5,10 +5,10 @@ namespace Kizuna.Core.Warnings;
 /// <summary>
 /// Puts the calling thread (the warning issuer, a warning intake reader) under the OS's real-time round-robin policy where
 /// the node is allowed to (Linux, root or CAP_SYS_NICE): a woken real-time thread runs at once
-/// instead of taking its turn among the threads a saturating picture load keeps busy (about 4 ms
-/// at the median on two cores, measured). The issuer sleeps between reports and does a few
-/// milliseconds of work per report, so it cannot starve the rest of the machine; Linux also caps
-/// real-time threads at 95 % of a core by default.
+/// instead of taking its turn among the threads a saturating picture load keeps busy
+/// (docs/dev/warning-issuing-thread.md has the measured wait). The issuer sleeps between reports
+/// and does little work per report, so it cannot starve the rest of the machine; Linux also caps
+/// real-time threads below a whole core by default.
 /// </summary>
 public static class IssuerPriority
 {

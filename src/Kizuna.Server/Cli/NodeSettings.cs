@@ -24,7 +24,7 @@ public sealed record NodeSettings
     /// <summary>
     /// Where the warning store lives; null: <see cref="DataDir"/>. Every warning version waits for
     /// a disk flush before anyone is told of it, and on a disk shared with the event history that
-    /// flush waits behind the history's writes (bench/README.md), so a deployment with a volume to
+    /// flush waits behind the history's writes (docs/dev/warning-issuing-thread.md), so a deployment with a volume to
     /// spare puts the warnings on it.
     /// </summary>
     public string? WarningDir { get; init; }

@@ -28,9 +28,8 @@ public sealed class CotConnectionHandler(
     /// <c>TCP_NOTSENT_LOWAT</c>). Without a limit the kernel grows the buffer of a client that
     /// reads slower than the picture arrives to megabytes (tcp_wmem), and a missile warning
     /// queues behind all of it; with it, the backlog stays in the connection's own queue, where
-    /// the warning lane goes first and old picture updates are dropped. bench/compare.sh: plain
-    /// TCP throughput rose (10×10 0.28→0.29-0.31× relay, 1×100 0.46-0.50→0.48-0.52×), TLS rows
-    /// unchanged; 64 KiB cost TLS subscribers drops, so 256 KiB.
+    /// the warning lane goes first and old picture updates are dropped. Why this size and what it
+    /// measured: docs/dev/send-buffers.md.
     /// </summary>
     public const int UnsentBytesLimit = 256 * 1024;
 

@@ -73,9 +73,9 @@ public sealed class KizunaNode : IAsyncDisposable
     public const double AffectedPrefectureMarginMeters = 50_000;
 
     /// <summary>
-    /// Bytes a connection's transport may hold before a write waits (Kestrel's default is 1 MiB).
-    /// Under a saturating picture load the warning benchmark's p99 at four runs each: 16.5–19.5 ms
-    /// at 128 KiB against 18.2–24.1 ms at 1 MiB, with the same picture throughput (bench/README.md).
+    /// Bytes a connection's transport may hold before a write waits (less than Kestrel's default,
+    /// so little picture waits ahead of a warning). Why this size and what it measured:
+    /// docs/dev/send-buffers.md.
     /// </summary>
     public const long TransportWriteBuffer = 128 * 1024;
 
@@ -163,7 +163,7 @@ public sealed class KizunaNode : IAsyncDisposable
         // CoT connections do little work per read and never block, so socket continuations run
         // inline on the I/O threads instead of hopping through the thread pool: on two cores the
         // hop per delivery costs more than the work itself. A connection's transport holds at most
-        // TransportWriteBuffer bytes not yet handed to the socket (Kestrel's default is 1 MiB):
+        // TransportWriteBuffer bytes not yet handed to the socket (fewer than Kestrel's default):
         // a warning written to a client taking the picture queues behind all of them.
         builder.WebHost.UseSockets(sockets =>
         {
