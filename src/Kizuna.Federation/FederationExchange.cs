@@ -60,7 +60,11 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         if (desk is not null)
         {
             desk.ReportVouched += OnReportVouched;
+            desk.ReceiptRecorded += OnReceiptRecorded;
         }
+
+        // Receipt items are kept and relayed, never part of the picture.
+        router.ExcludeFromPicture(WarningReceiptItem.Type);
     }
 
     public string NodeId { get; }
@@ -86,6 +90,7 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         var sequences = await Store.OriginSequencesAsync(cancellationToken).ConfigureAwait(false);
         _holdings.Restore(sequences.Where(s => !string.Equals(s.Key, NodeId, StringComparison.Ordinal)));
         FederationLog.HoldingsRestored(Logger, _holdings.OriginCount, sequences.Count);
+        await RestoreReceiptsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -228,6 +233,7 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         if (_desk is not null)
         {
             _desk.ReportVouched -= OnReportVouched;
+            _desk.ReceiptRecorded -= OnReceiptRecorded;
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);

@@ -84,6 +84,16 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     public event Action<CotEvent, ConfidentialityLabel, Principal>? ReportVouched;
 
     /// <summary>
+    /// Raised for every delivery and acknowledgement the desk records (a delivery may be raised again
+    /// on a resend), with the version it is of: federation sends receipts back to the nations whose
+    /// sensor reports the warning fuses (docs/federation.md).
+    /// </summary>
+    public event Action<WarningReceipt, WarningVersion>? ReceiptRecorded;
+
+    /// <summary>The fusion the desk feeds (which reports a warning fuses).</summary>
+    public WarningFusion Fusion => _intake.Fusion;
+
+    /// <summary>
     /// A warning is current for this long after its last version was issued: resent on connect and
     /// by the sweep only while current, so a client that connects is not sent the whole history.
     /// The same span as fusion keeps a launch open (<see cref="WarningFusionOptions.Retention"/>).
@@ -254,7 +264,13 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         }
 
         var now = _time.GetUtcNow().UtcDateTime;
-        await _store.RecordAcknowledgementAsync(new WarningReceipt(warningId, version, who.Name, who.Organization, who.Nation, null, now), cancellationToken).ConfigureAwait(false);
+        var receipt = new WarningReceipt(warningId, version, who.Name, who.Organization, who.Nation, null, now);
+        await _store.RecordAcknowledgementAsync(receipt, cancellationToken).ConfigureAwait(false);
+        if (ReceiptRecorded is { } recorded && WarningViews.HistoryFor(who, await _store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(v => v.Version == version) is { } seen)
+        {
+            recorded(receipt, seen);
+        }
+
         _metrics.WarningAcknowledged();
         Log.WarningAcknowledged(_logger, who.Name, who.Organization);
         return null;
@@ -271,7 +287,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     {
         ArgumentNullException.ThrowIfNull(recipient);
         ArgumentNullException.ThrowIfNull(version);
-        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, recipient.Name, recipient.Organization, recipient.Nation, _time.GetUtcNow().UtcDateTime, null));
+        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, recipient.Name, recipient.Organization, recipient.Nation, _time.GetUtcNow().UtcDateTime, null), version);
     }
 
     /// <summary>
@@ -378,11 +394,12 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     private SharedEvent Notice(IRecipient sender, string uid, string reasonName, string reason, DateTime now)
         => new(RefusalNotice.Create(uid, reasonName, reason, now), _labels.DefaultFor(sender.Principal), "node", now);
 
-    private async Task RecordDeliveryAsync(WarningReceipt receipt)
+    private async Task RecordDeliveryAsync(WarningReceipt receipt, WarningVersion version)
     {
         try
         {
             await _store.RecordDeliveryAsync(receipt, CancellationToken.None).ConfigureAwait(false);
+            ReceiptRecorded?.Invoke(receipt, version);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

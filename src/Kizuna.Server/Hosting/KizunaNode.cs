@@ -144,6 +144,7 @@ public sealed class KizunaNode : IAsyncDisposable
                 sp.GetRequiredService<EventRouter>(), sp.GetRequiredService<WarningDesk>(), sp.GetRequiredService<KizunaMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Federation.Exchange"), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<IFederationStatus>(sp => sp.GetRequiredService<FederationExchange>());
+            builder.Services.AddSingleton(sp => sp.GetRequiredService<FederationExchange>().PartnerReceipts);
             builder.Services.AddKizunaFederation(federation, sp => new FederationNode(
                 authority, labels, settings.NodeOrg, federation, sp.GetRequiredService<FederationExchange>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         }
