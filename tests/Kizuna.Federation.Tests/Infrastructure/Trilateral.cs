@@ -67,8 +67,16 @@ public sealed class Trilateral : IAsyncDisposable
         Jjoc.KeepDataDir = true;
         Rok = await TestNode.StartAsync(dataDir: DataDir("rok"), nodeOrg: "ROK-JCS", federateWith: [KorUsa.Endpoint], time: time);
         Rok.KeepDataDir = true;
-        await UntilAsync(() => Jjoc.Node.Federation!.Links.Current.Count > 0, "Japan's link is up");
-        await UntilAsync(() => Rok.Node.Federation!.Links.Current.Count > 0, "Korea's link is up");
+        // A manual clock runs on while the links come up: a first dial that fails redials on it.
+        var manual = time as ManualTimeProvider;
+        await UntilAsync(() => Tick(manual) && Jjoc.Node.Federation!.Links.Current.Count > 0, "Japan's link is up");
+        await UntilAsync(() => Tick(manual) && Rok.Node.Federation!.Links.Current.Count > 0, "Korea's link is up");
+    }
+
+    private static bool Tick(ManualTimeProvider? clock)
+    {
+        clock?.Advance(TimeSpan.FromMilliseconds(100));
+        return true;
     }
 
     private async Task<TestNode> StartHubAsync()
