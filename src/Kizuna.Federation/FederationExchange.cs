@@ -93,6 +93,19 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         await RestoreReceiptsAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The partners whose trust bundles were imported: each has an outbox (and a status line,
+    /// <c>down</c> until its link is up) from the start, so an operator sees a partner that never linked.
+    /// </summary>
+    public void KnowPartners(IEnumerable<(string NodeId, string Organization)> partners)
+    {
+        ArgumentNullException.ThrowIfNull(partners);
+        foreach (var (nodeId, organization) in partners)
+        {
+            Outbox(nodeId, organization);
+        }
+    }
+
     /// <inheritdoc />
     public KizunaHoldings Holdings() => _holdings.ToWire();
 

@@ -301,6 +301,7 @@ public sealed class KizunaNode : IAsyncDisposable
         if (app.Services.GetService<FederationExchange>() is { } exchange)
         {
             await exchange.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            exchange.KnowPartners(node.Federation!.Trust.Partners.Select(p => (p.NodeId, p.Organization)));
         }
 
         // Built before the diallers start, so it sees every link change from the first.
