@@ -54,6 +54,7 @@ public sealed partial class FederationExchange
         try
         {
             _router.ArchiveFederated(new LabelledEvent(evt, version.Label), new FederatedSource("node", Organization, NodeId, 0, string.Empty));
+            CommitNow();
         }
         catch (ObjectDisposedException)
         {

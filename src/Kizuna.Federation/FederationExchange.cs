@@ -188,10 +188,30 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         try
         {
             _router.ArchiveFederated(new LabelledEvent(evt, label), source);
+            CommitNow();
         }
         catch (ObjectDisposedException)
         {
             // The node is stopping.
+        }
+    }
+
+    /// <summary>
+    /// Warning traffic does not wait for the history's batch to fill: what was archived is
+    /// committed now, which wakes the outboxes (the store's batch delay would otherwise be paid
+    /// at every hop). Not awaited: the issuing thread never waits for the disk here.
+    /// </summary>
+    private void CommitNow() => _ = CommitAsync();
+
+    private async Task CommitAsync()
+    {
+        try
+        {
+            await Store.FlushAsync(Stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The node is stopping, or the store's writer stopped (it logged why).
         }
     }
 
