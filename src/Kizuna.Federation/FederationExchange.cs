@@ -31,6 +31,8 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
     private readonly KizunaMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly FederationMapper _mapper;
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _vouched = [];
+    private readonly Thread? _vouching;
     private int _disposed;
     private IReadOnlyDictionary<string, long> _cursors = new Dictionary<string, long>();
 
@@ -59,6 +61,8 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         _mapper = new FederationMapper(labels);
         if (desk is not null)
         {
+            _vouching = new Thread(VouchLoop) { IsBackground = true, Name = "kizuna-federation-vouch" };
+            _vouching.Start();
             desk.ReportVouched += OnReportVouched;
             desk.ReceiptRecorded += OnReceiptRecorded;
         }
@@ -170,6 +174,28 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
     /// </summary>
     private void OnReportVouched(CotEvent evt, ConfidentialityLabel label, Principal sender)
     {
+        // Raised on the warning desk's issuing thread before its own warning goes out: the
+        // history's locks are taken on a thread of the exchange's own, never on that one.
+        try
+        {
+            _vouched.Add(() => KeepVouched(evt, label, sender));
+        }
+        catch (InvalidOperationException)
+        {
+            // The node is stopping.
+        }
+    }
+
+    private void VouchLoop()
+    {
+        foreach (var keep in _vouched.GetConsumingEnumerable())
+        {
+            keep();
+        }
+    }
+
+    private void KeepVouched(CotEvent evt, ConfidentialityLabel label, Principal sender)
+    {
         FederatedSource source;
         if (sender.Kind == PrincipalKind.PartnerNode)
         {
@@ -266,6 +292,7 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         if (_desk is not null)
         {
             _desk.ReportVouched -= OnReportVouched;
+            _vouched.CompleteAdding();
             _desk.ReceiptRecorded -= OnReceiptRecorded;
         }
 
@@ -282,6 +309,7 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
             }
         }
 
+        _vouching?.Join(TimeSpan.FromSeconds(5));
         _stopping.Dispose();
     }
 }

@@ -77,9 +77,9 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     public void Dispose() => _issuing.CompleteAdding();
 
     /// <summary>
-    /// Raised on the issuing thread for every report the sensor authority accepted (after its
-    /// warning, if any, went out), with the principal it was accepted from: federation forwards
-    /// only reports a node vouched for this way (docs/federation.md).
+    /// Raised on the issuing thread for every report the sensor authority accepted (before its
+    /// warning, if any, is stored and goes out; a handler must not block), with the principal it
+    /// was accepted from: federation forwards only reports a node vouched for this way (docs/federation.md).
     /// </summary>
     public event Action<CotEvent, ConfidentialityLabel, Principal>? ReportVouched;
 
@@ -143,13 +143,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
                 try
                 {
-                    var issued = Issue(evt, label, sender, read, cancellationToken, out var accepted);
-                    if (accepted)
-                    {
-                        ReportVouched?.Invoke(evt, label, sender.Principal);
-                    }
-
-                    done.TrySetResult(issued);
+                    done.TrySetResult(Issue(evt, label, sender, read, cancellationToken));
                 }
                 catch (Exception ex)
                 {
@@ -172,11 +166,10 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// ones (<see cref="IWarningStore.Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>):
     /// they wait and write on this thread, so no step of the path waits for the thread pool.
     /// </summary>
-    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken, out bool accepted)
+    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var outcome = _intake.Offer(evt, label, now, sender.Principal);
-        accepted = outcome.Refusal is null;
         if (outcome.Refusal is { } refusal)
         {
             _metrics.ReportRefused(refusal);
@@ -184,6 +177,10 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
             _router.SendTo(sender, Notice(sender, evt.Uid, refusal.ToString(), outcome.Reason!, now), Lane.Control);
             return null;
         }
+
+        // Vouched as soon as the sensor authority accepted it: a partner's node fuses it while this
+        // one stores and publishes its own warning, so a hop does not wait for this node's disk.
+        ReportVouched?.Invoke(evt, label, sender.Principal);
 
         if (outcome.Fusion.Version is not { } version)
         {
