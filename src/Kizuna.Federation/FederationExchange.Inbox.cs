@@ -23,7 +23,7 @@ public sealed partial class FederationExchange
         private readonly Principal _receiving = exchange.Labels.PartnerNode(exchange.Organization, link.Peer.Link.MaxClassification);
         private readonly Lazy<ClientSession> _reports = new(() => exchange.SessionFor(link, exchange.Labels.PartnerNode(link.Peer.Organization, link.Peer.Link.MaxClassification)));
 
-        private readonly record struct Received(EventOrigin? Origin, SharedEvent? Shared, Task? Fused);
+        private readonly record struct Received(EventOrigin? Origin, SharedEvent? Shared, Task? Fused, Action? Durable = null);
 
         public void Start() => _ = Task.Run(PumpAsync, CancellationToken.None);
 
@@ -111,6 +111,11 @@ public sealed partial class FederationExchange
                 return Task.FromResult(TakeReport(evt, label, source, originOrganization, sequence));
             }
 
+            if (string.Equals(evt.Type, WarningReceiptItem.Type, StringComparison.Ordinal))
+            {
+                return Task.FromResult(TakeReceipt(evt, label, source, originOrganization, sequence));
+            }
+
             if (evt.Type.StartsWith("b-w-m-", StringComparison.Ordinal) || evt.Type.StartsWith("t-x-", StringComparison.Ordinal))
             {
                 return Refuse(originNode, sequence, $"a {evt.Type} event does not cross a federation link (each node issues its own warnings)");
@@ -144,6 +149,24 @@ public sealed partial class FederationExchange
             var session = string.Equals(originOrganization, link.Peer.Organization, StringComparison.Ordinal) ? _reports.Value : exchange.SessionFor(link, vouching);
             exchange._reportSources.AddOrUpdate(evt, source);
             return new Received(null, null, exchange._desk.ReportAsync(evt, label, session, _stop.Token));
+        }
+
+        /// <summary>A warning receipt of a partner's headquarters: kept (and relayed on), shown once durable, never delivered to clients.</summary>
+        private Received TakeReceipt(CotEvent evt, ConfidentialityLabel label, FederatedSource source, string? originOrganization, ulong sequence)
+        {
+            if (!exchange.TryTakeReceipt(evt, originOrganization, out var item, out var refusal))
+            {
+                FederationLog.EventRefused(exchange.Logger, link.Peer.NodeId, source.OriginNode, sequence, refusal!);
+                return default;
+            }
+
+            if (sequence > 0 && !exchange._holdings.TryAdd(source.OriginNode, (long)sequence))
+            {
+                return default;
+            }
+
+            exchange._router.ArchiveFederated(new LabelledEvent(evt, label), source);
+            return new Received(null, null, null, () => exchange.RecordPartnerReceipt(item!, label));
         }
 
         private Task<Received> Refuse(string origin, ulong sequence, string reason)
@@ -190,6 +213,11 @@ public sealed partial class FederationExchange
 
                     // Durable before acknowledged, acknowledged before delivered.
                     await exchange.Store.FlushAsync(token).ConfigureAwait(false);
+                    foreach (var one in batch)
+                    {
+                        one.Durable?.Invoke();
+                    }
+
                     if (link.PeerIsKizuna && batch.LastOrDefault(b => b.Origin is { Sequence: > 0 }).Origin is { } last)
                     {
                         var ack = new KizunaHoldings();

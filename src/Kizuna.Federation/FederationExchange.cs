@@ -31,6 +31,8 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
     private readonly KizunaMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly FederationMapper _mapper;
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _vouched = [];
+    private readonly Thread? _vouching;
     private int _disposed;
     private IReadOnlyDictionary<string, long> _cursors = new Dictionary<string, long>();
 
@@ -59,8 +61,14 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         _mapper = new FederationMapper(labels);
         if (desk is not null)
         {
+            _vouching = new Thread(VouchLoop) { IsBackground = true, Name = "kizuna-federation-vouch" };
+            _vouching.Start();
             desk.ReportVouched += OnReportVouched;
+            desk.ReceiptRecorded += OnReceiptRecorded;
         }
+
+        // Receipt items are kept and relayed, never part of the picture.
+        router.ExcludeFromPicture(WarningReceiptItem.Type);
     }
 
     public string NodeId { get; }
@@ -86,6 +94,20 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         var sequences = await Store.OriginSequencesAsync(cancellationToken).ConfigureAwait(false);
         _holdings.Restore(sequences.Where(s => !string.Equals(s.Key, NodeId, StringComparison.Ordinal)));
         FederationLog.HoldingsRestored(Logger, _holdings.OriginCount, sequences.Count);
+        await RestoreReceiptsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The partners whose trust bundles were imported: each has an outbox (and a status line,
+    /// <c>down</c> until its link is up) from the start, so an operator sees a partner that never linked.
+    /// </summary>
+    public void KnowPartners(IEnumerable<(string NodeId, string Organization)> partners)
+    {
+        ArgumentNullException.ThrowIfNull(partners);
+        foreach (var (nodeId, organization) in partners)
+        {
+            Outbox(nodeId, organization);
+        }
     }
 
     /// <inheritdoc />
@@ -152,6 +174,28 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
     /// </summary>
     private void OnReportVouched(CotEvent evt, ConfidentialityLabel label, Principal sender)
     {
+        // Raised on the warning desk's issuing thread before its own warning goes out: the
+        // history's locks are taken on a thread of the exchange's own, never on that one.
+        try
+        {
+            _vouched.Add(() => KeepVouched(evt, label, sender));
+        }
+        catch (InvalidOperationException)
+        {
+            // The node is stopping.
+        }
+    }
+
+    private void VouchLoop()
+    {
+        foreach (var keep in _vouched.GetConsumingEnumerable())
+        {
+            keep();
+        }
+    }
+
+    private void KeepVouched(CotEvent evt, ConfidentialityLabel label, Principal sender)
+    {
         FederatedSource source;
         if (sender.Kind == PrincipalKind.PartnerNode)
         {
@@ -170,10 +214,30 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         try
         {
             _router.ArchiveFederated(new LabelledEvent(evt, label), source);
+            CommitNow();
         }
         catch (ObjectDisposedException)
         {
             // The node is stopping.
+        }
+    }
+
+    /// <summary>
+    /// Warning traffic does not wait for the history's batch to fill: what was archived is
+    /// committed now, which wakes the outboxes (the store's batch delay would otherwise be paid
+    /// at every hop). Not awaited: the issuing thread never waits for the disk here.
+    /// </summary>
+    private void CommitNow() => _ = CommitAsync();
+
+    private async Task CommitAsync()
+    {
+        try
+        {
+            await Store.FlushAsync(Stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The node is stopping, or the store's writer stopped (it logged why).
         }
     }
 
@@ -228,6 +292,8 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         if (_desk is not null)
         {
             _desk.ReportVouched -= OnReportVouched;
+            _vouched.CompleteAdding();
+            _desk.ReceiptRecorded -= OnReceiptRecorded;
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -243,6 +309,7 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
             }
         }
 
+        _vouching?.Join(TimeSpan.FromSeconds(5));
         _stopping.Dispose();
     }
 }

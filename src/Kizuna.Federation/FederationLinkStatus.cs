@@ -36,3 +36,14 @@ public interface IFederationStatus
 {
     IReadOnlyList<FederationLinkStatus> Links();
 }
+
+/// <summary>The values of <see cref="FederationLinkStatus.State"/>.</summary>
+public static class FederationLinkStates
+{
+    public const string Up = "up";
+    public const string Down = "down";
+    public const string Connecting = "connecting";
+
+    /// <summary>Every state, in the order the metrics list them.</summary>
+    public static IReadOnlyList<string> All { get; } = [Up, Connecting, Down];
+}

@@ -315,8 +315,10 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
         FederationFlow flow;
         if (type.StartsWith("b-w-m-", StringComparison.Ordinal))
         {
+            // Receipts go back towards the nations whose reports the warning fuses, and only there.
+            var receipt = string.Equals(type, WarningReceiptItem.Type, StringComparison.Ordinal) && stored.OriginNode is not null;
             var vouched = string.Equals(type, "b-w-m-r", StringComparison.Ordinal) && stored.OriginNode is not null;
-            if (!vouched)
+            if (!vouched && !(receipt && WarningReceiptItem.TryRead(evt, out var of) && exchange.LeadsTo(link.Peer.Organization, of!.ForNations)))
             {
                 return (Outcome.Withheld, null, item);
             }

@@ -92,6 +92,16 @@ function card(w, ctx) {
         h('span', { class: 'receipt-org', text: orgName(profile, o.organization, lang) }),
         h('span', { class: 'receipt-state', text: `${t(`warnings.${o.state}`)}${o.at ? ' ' + zulu(o.at) : ''}${o.escalated ? ' · ' + t('warnings.escalated') : ''}` })))));
 
+  // receipts sent back by partner nodes (federation): their headquarters and that node's own warning of this launch
+  const partner = receiptsByOrganization({ receipts: detail?.partnerReceipts ?? [] });
+  if (partner.length) {
+    el.append(h('h3', { text: t('warnings.partnerReceipts') }));
+    el.append(h('ul', { class: 'receipts partner', 'data-testid': 'warning-partner-receipts' },
+      partner.map((o) => h('li', { class: `receipt ${o.state}`, dataset: { organization: o.organization, state: o.state }, title: o.recipients.join(', ') },
+        h('span', { class: 'receipt-org', text: orgName(profile, o.organization, lang) }),
+        h('span', { class: 'receipt-state', text: `${t(`warnings.${o.state}`)}${o.at ? ' ' + zulu(o.at) : ''}` })))));
+  }
+
   // version history
   const versions = detail?.versions ?? [w];
   const hist = h('details', { class: 'history', open: openHistories.has(w.id) },

@@ -77,11 +77,21 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     public void Dispose() => _issuing.CompleteAdding();
 
     /// <summary>
-    /// Raised on the issuing thread for every report the sensor authority accepted (after its
-    /// warning, if any, went out), with the principal it was accepted from: federation forwards
-    /// only reports a node vouched for this way (docs/federation.md).
+    /// Raised on the issuing thread for every report the sensor authority accepted (before its
+    /// warning, if any, is stored and goes out; a handler must not block), with the principal it
+    /// was accepted from: federation forwards only reports a node vouched for this way (docs/federation.md).
     /// </summary>
     public event Action<CotEvent, ConfidentialityLabel, Principal>? ReportVouched;
+
+    /// <summary>
+    /// Raised for every delivery and acknowledgement the desk records (a delivery may be raised again
+    /// on a resend), with the version it is of: federation sends receipts back to the nations whose
+    /// sensor reports the warning fuses (docs/federation.md).
+    /// </summary>
+    public event Action<WarningReceipt, WarningVersion>? ReceiptRecorded;
+
+    /// <summary>The fusion the desk feeds (which reports a warning fuses).</summary>
+    public WarningFusion Fusion => _intake.Fusion;
 
     /// <summary>
     /// A warning is current for this long after its last version was issued: resent on connect and
@@ -133,13 +143,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
 
                 try
                 {
-                    var issued = Issue(evt, label, sender, read, cancellationToken, out var accepted);
-                    if (accepted)
-                    {
-                        ReportVouched?.Invoke(evt, label, sender.Principal);
-                    }
-
-                    done.TrySetResult(issued);
+                    done.TrySetResult(Issue(evt, label, sender, read, cancellationToken));
                 }
                 catch (Exception ex)
                 {
@@ -162,11 +166,10 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     /// ones (<see cref="IWarningStore.Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>):
     /// they wait and write on this thread, so no step of the path waits for the thread pool.
     /// </summary>
-    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken, out bool accepted)
+    private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var outcome = _intake.Offer(evt, label, now, sender.Principal);
-        accepted = outcome.Refusal is null;
         if (outcome.Refusal is { } refusal)
         {
             _metrics.ReportRefused(refusal);
@@ -174,6 +177,10 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
             _router.SendTo(sender, Notice(sender, evt.Uid, refusal.ToString(), outcome.Reason!, now), Lane.Control);
             return null;
         }
+
+        // Vouched as soon as the sensor authority accepted it: a partner's node fuses it while this
+        // one stores and publishes its own warning, so a hop does not wait for this node's disk.
+        ReportVouched?.Invoke(evt, label, sender.Principal);
 
         if (outcome.Fusion.Version is not { } version)
         {
@@ -254,7 +261,13 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
         }
 
         var now = _time.GetUtcNow().UtcDateTime;
-        await _store.RecordAcknowledgementAsync(new WarningReceipt(warningId, version, who.Name, who.Organization, who.Nation, null, now), cancellationToken).ConfigureAwait(false);
+        var receipt = new WarningReceipt(warningId, version, who.Name, who.Organization, who.Nation, null, now);
+        await _store.RecordAcknowledgementAsync(receipt, cancellationToken).ConfigureAwait(false);
+        if (ReceiptRecorded is { } recorded && WarningViews.HistoryFor(who, await _store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(v => v.Version == version) is { } seen)
+        {
+            recorded(receipt, seen);
+        }
+
         _metrics.WarningAcknowledged();
         Log.WarningAcknowledged(_logger, who.Name, who.Organization);
         return null;
@@ -271,7 +284,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     {
         ArgumentNullException.ThrowIfNull(recipient);
         ArgumentNullException.ThrowIfNull(version);
-        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, recipient.Name, recipient.Organization, recipient.Nation, _time.GetUtcNow().UtcDateTime, null));
+        _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, recipient.Name, recipient.Organization, recipient.Nation, _time.GetUtcNow().UtcDateTime, null), version);
     }
 
     /// <summary>
@@ -378,11 +391,12 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
     private SharedEvent Notice(IRecipient sender, string uid, string reasonName, string reason, DateTime now)
         => new(RefusalNotice.Create(uid, reasonName, reason, now), _labels.DefaultFor(sender.Principal), "node", now);
 
-    private async Task RecordDeliveryAsync(WarningReceipt receipt)
+    private async Task RecordDeliveryAsync(WarningReceipt receipt, WarningVersion version)
     {
         try
         {
             await _store.RecordDeliveryAsync(receipt, CancellationToken.None).ConfigureAwait(false);
+            ReceiptRecorded?.Invoke(receipt, version);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -197,6 +197,15 @@ public sealed class WarningFusion
         }
     }
 
+    /// <summary>Every report fused into a warning the fusion still holds; empty for one it does not.</summary>
+    public IReadOnlyList<SensorReport> ReportsOf(string warningId)
+    {
+        lock (_lock)
+        {
+            return _launches.FirstOrDefault(l => string.Equals(l.Id, warningId, StringComparison.Ordinal)) is { } launch ? [.. launch.Reports.Values] : [];
+        }
+    }
+
     /// <summary>The last version of the full view of every warning the fusion still holds, open and closed.</summary>
     public IReadOnlyList<WarningVersion> Warnings()
     {

@@ -141,7 +141,8 @@ public sealed record WarningJson(
     IReadOnlyList<ReceiptJson> Receipts,
     IReadOnlyList<string> NotAcknowledgedBy,
     IReadOnlyList<string> EscalatedFor,
-    string View)
+    string View,
+    IReadOnlyList<PartnerReceiptJson>? PartnerReceipts = null)
 {
     public static WarningJson From(WarningVersion v, IReadOnlyList<WarningReceipt> receipts, IReadOnlyList<string>? escalatedFor = null) => new(
         v.WarningId, v.Version, WarningCot.StageName(v.Stage), v.Exercise, v.IssuedAt, v.LaunchTime, v.LaunchPoint.Lat, v.LaunchPoint.Lon,
@@ -158,6 +159,15 @@ public sealed record WarningJson(
 public sealed record ImpactJson(double Lat, double Lon, double SemiMajorMeters, double SemiMinorMeters, double OrientationDegrees, DateTime? Time);
 
 public sealed record ReceiptJson(string Recipient, string Organization, string Nation, DateTime? DeliveredAt, DateTime? AcknowledgedAt);
+
+/// <summary>
+/// A receipt a partner node sent back (federation): its headquarters' recipient and what it did with
+/// that node's own warning of the same launch (<see cref="PartnerWarning"/>, <see cref="PartnerVersion"/> are the partner's).
+/// </summary>
+public sealed record PartnerReceiptJson(string IssuedBy, string PartnerWarning, int PartnerVersion, string Recipient, string Organization, string Nation, DateTime? DeliveredAt, DateTime? AcknowledgedAt)
+{
+    public static PartnerReceiptJson From(PartnerReceipt r) => new(r.IssuedBy, r.WarningId, r.Version, r.Recipient, r.Organization, r.Nation, r.DeliveredAt, r.AcknowledgedAt);
+}
 
 /// <summary>Console live feed, first message: who is signed in.</summary>
 public sealed record LiveHelloJson(WhoAmIJson Whoami)

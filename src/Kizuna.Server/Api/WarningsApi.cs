@@ -26,7 +26,7 @@ public static class WarningsApi
                 .Select(v => WarningJson.From(v, [])).ToList());
         });
 
-        app.MapGet("/api/warnings/{id}", async (string id, HttpContext context, IWarningStore store, CancellationToken cancellationToken) =>
+        app.MapGet("/api/warnings/{id}", async (string id, HttpContext context, IWarningStore store, IServiceProvider services, CancellationToken cancellationToken) =>
         {
             var caller = Caller.Of(context);
             // Per version number the view the caller may see; a version it may not see is not
@@ -41,8 +41,9 @@ public static class WarningsApi
             // Receipts by view as well as version: only those of a view the caller may see.
             var receipts = WarningViews.ReceiptsFor(caller, all, await store.ReceiptsAsync(id, cancellationToken).ConfigureAwait(false));
             var escalations = await store.EscalationsAsync(id, cancellationToken).ConfigureAwait(false);
-            return Results.Ok(versions.Select(v => WarningJson.From(
-                v, [.. receipts.Where(r => r.Version == v.Version)], [.. escalations.Where(e => e.Version == v.Version).Select(e => e.Organization)])).ToList());
+            // Federation: receipts partner nodes sent back for their own warning of this launch, each under its own label.
+            var partner = services.GetService<IPartnerReceipts>()?.For(id, caller) is { Count: > 0 } found ? found.Select(PartnerReceiptJson.From).ToList() : null;
+            return Results.Ok(versions.Select(v => Detail(v, receipts, escalations, partner)).ToList());
         });
 
         // The console's acknowledge button: the same record as a CoT b-w-m-a from this identity.
@@ -136,6 +137,9 @@ public static class WarningsApi
 
         return alerts;
     }
+
+    private static WarningJson Detail(WarningVersion v, IReadOnlyList<WarningReceipt> receipts, IReadOnlyList<WarningEscalation> escalations, List<PartnerReceiptJson>? partner)
+        => WarningJson.From(v, [.. receipts.Where(r => r.Version == v.Version)], [.. escalations.Where(e => e.Version == v.Version).Select(e => e.Organization)]) with { PartnerReceipts = partner };
 
     private static string Title(WarningVersion version)
         => $"{(version.Exercise ? "[EXERCISE] " : string.Empty)}Missile warning {version.WarningId} v{version.Version}: {WarningCot.StageName(version.Stage)}";

@@ -148,6 +148,7 @@ public sealed class KizunaNode : IAsyncDisposable
                 sp.GetRequiredService<EventRouter>(), sp.GetRequiredService<WarningDesk>(), sp.GetRequiredService<KizunaMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Federation.Exchange"), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<IFederationStatus>(sp => sp.GetRequiredService<FederationExchange>());
+            builder.Services.AddSingleton(sp => sp.GetRequiredService<FederationExchange>().PartnerReceipts);
             builder.Services.AddKizunaFederation(federation, sp => new FederationNode(
                 authority, labels, settings.NodeOrg, federation, sp.GetRequiredService<FederationExchange>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         }
@@ -309,6 +310,7 @@ public sealed class KizunaNode : IAsyncDisposable
         if (app.Services.GetService<FederationExchange>() is { } exchange)
         {
             await exchange.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            exchange.KnowPartners(node.Federation!.Trust.Partners.Select(p => (p.NodeId, p.Organization)));
         }
 
         // Built before the diallers start, so it sees every link change from the first.

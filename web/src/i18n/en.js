@@ -54,6 +54,7 @@ export default {
   'warnings.history': 'Version history',
   'warnings.receipts': 'Receipts by headquarters',
   'warnings.noReceipts': 'No receipts yet.',
+  'warnings.partnerReceipts': 'Receipts at partner nodes',
   'warnings.ack': 'Acknowledge',
   'warnings.acked': 'Acknowledged',
   'warnings.ackFailed': 'Acknowledgement failed',

@@ -54,6 +54,7 @@ export default {
   'warnings.history': '版の履歴',
   'warnings.receipts': '司令部ごとの受領状況',
   'warnings.noReceipts': '受領記録はまだありません。',
+  'warnings.partnerReceipts': 'パートナーノードの受信確認',
   'warnings.ack': '受領確認',
   'warnings.acked': '受領確認済み',
   'warnings.ackFailed': '受領確認に失敗しました',

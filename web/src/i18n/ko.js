@@ -54,6 +54,7 @@ export default {
   'warnings.history': '판 이력',
   'warnings.receipts': '사령부별 수신 상태',
   'warnings.noReceipts': '아직 수신 기록이 없습니다.',
+  'warnings.partnerReceipts': '파트너 노드의 수신 확인',
   'warnings.ack': '수신 확인',
   'warnings.acked': '수신 확인됨',
   'warnings.ackFailed': '수신 확인 실패',
