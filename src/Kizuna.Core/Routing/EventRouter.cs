@@ -178,6 +178,7 @@ public sealed partial class EventRouter
         }
 
         CountWithheld(withheld);
+        ShareWithCluster(shared, sender);
         return shared;
     }
 
