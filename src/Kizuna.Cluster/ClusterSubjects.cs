@@ -34,6 +34,12 @@ public sealed class ClusterSubjects
     /// <summary>Every event subject of the cluster.</summary>
     public string All => $"{_prefix}.>";
 
+    /// <summary>The subject of warning notices (a version issued by one instance, to be read from the shared store by the others).</summary>
+    public string Warnings => $"kizuna.{Cluster}.warning";
+
+    /// <summary>Everything the cluster's stream keeps.</summary>
+    public string StreamSubjects => $"kizuna.{Cluster}.>";
+
     public string For(StoredLabel label)
     {
         var subject = new StringBuilder(_prefix.Length + 4 + 2 * _nations.Count).Append(_prefix).Append('.').Append(label.Level);

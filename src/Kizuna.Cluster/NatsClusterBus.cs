@@ -27,6 +27,8 @@ public sealed class NatsClusterBus : IClusterBus
     private const string SenderHeader = "Kizuna-Sender";
     private const string ReceivedHeader = "Kizuna-Received";
     private const string OwnerHeader = "Kizuna-Owner";
+    private const string WarningHeader = "Kizuna-Warning";
+    private const string VersionHeader = "Kizuna-Warning-Version";
 
     private readonly ClusterOptions _options;
     private readonly LabelPolicy _labels;
@@ -98,7 +100,7 @@ public sealed class NatsClusterBus : IClusterBus
         var js = new NatsJSContext(connection);
         try
         {
-            await js.CreateOrUpdateStreamAsync(new StreamConfig(_subjects.Stream, [_subjects.All])
+            await js.CreateOrUpdateStreamAsync(new StreamConfig(_subjects.Stream, [_subjects.StreamSubjects])
             {
                 Storage = StreamConfigStorage.File,
                 MaxAge = _options.StreamMaxAge,
@@ -115,6 +117,8 @@ public sealed class NatsClusterBus : IClusterBus
         var filters = _options.Nations is { Count: > 0 } nations
             ? nations.Select(n => (Filter: _subjects.ReleasableTo(n), Nation: (string?)n)).ToList()
             : [(_subjects.All, null)];
+        // Warning notices go to every instance, whatever nations it serves: the view is chosen per client.
+        filters.Add((_subjects.Warnings, null));
         foreach (var (filter, nation) in filters)
         {
             var consumer = await js.CreateOrderedConsumerAsync(_subjects.Stream, new NatsJSOrderedConsumerOpts
@@ -130,10 +134,21 @@ public sealed class NatsClusterBus : IClusterBus
         ClusterLog.Joined(_logger, _subjects.Cluster, _options.InstanceId, _options.Url, _subjects.Stream, string.Join(", ", filters.Select(f => f.Filter)));
     }
 
+    public void PublishWarningIssued(string warningId, int version)
+    {
+        ArgumentNullException.ThrowIfNull(warningId);
+        Enqueue(new Outgoing(null, null, warningId, version));
+    }
+
     public void Publish(SharedEvent evt, string? owner)
     {
         ArgumentNullException.ThrowIfNull(evt);
-        if (_outgoing.Writer.TryWrite(new Outgoing(evt, owner)))
+        Enqueue(new Outgoing(evt, owner));
+    }
+
+    private void Enqueue(Outgoing outgoing)
+    {
+        if (_outgoing.Writer.TryWrite(outgoing))
         {
             if (Volatile.Read(ref _full) != 0 && _outgoing.Reader.Count < _options.MaxPendingEvents / 2)
                 Interlocked.Exchange(ref _full, 0);
@@ -150,8 +165,14 @@ public sealed class NatsClusterBus : IClusterBus
         var connection = _connection!;
         try
         {
-            await foreach (var (evt, owner) in _outgoing.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            await foreach (var (evt, owner, warningId, version) in _outgoing.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
+                if (evt is null)
+                {
+                    await PublishWarningAsync(connection, warningId!, version).ConfigureAwait(false);
+                    continue;
+                }
+
                 var headers = new NatsHeaders
                 {
                     [InstanceHeader] = _options.InstanceId,
@@ -177,6 +198,27 @@ public sealed class NatsClusterBus : IClusterBus
         }
     }
 
+    /// <summary>A warning notice: no payload, the id and version in headers, on the warnings' subject (every instance consumes it, whatever nations it serves).</summary>
+    private async Task PublishWarningAsync(NatsConnection connection, string warningId, int version)
+    {
+        var headers = new NatsHeaders
+        {
+            [InstanceHeader] = _options.InstanceId,
+            [WarningHeader] = warningId,
+            [VersionHeader] = version.ToString(CultureInfo.InvariantCulture),
+        };
+        try
+        {
+            await connection.PublishAsync(_subjects.Warnings, Array.Empty<byte>(), headers, cancellationToken: _stopping.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _published);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            Interlocked.Increment(ref _dropped);
+            ClusterLog.PublishFailed(_logger, ex.Message);
+        }
+    }
+
     private async Task ConsumeAsync(INatsJSConsumer consumer, string filter, string? nation, IClusterMember member)
     {
         while (!_stopping.IsCancellationRequested)
@@ -187,7 +229,20 @@ public sealed class NatsClusterBus : IClusterBus
                 {
                     var headers = message.Headers;
                     var instance = headers?.TryGetValue(InstanceHeader, out var i) == true ? i.ToString() : "";
-                    if (string.Equals(instance, _options.InstanceId, StringComparison.Ordinal) || message.Data is not { } xml)
+                    if (string.Equals(instance, _options.InstanceId, StringComparison.Ordinal))
+                        continue;
+                    if (headers?.TryGetValue(WarningHeader, out var warningId) == true)
+                    {
+                        if (headers.TryGetValue(VersionHeader, out var v) && int.TryParse(v.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var warningVersion))
+                        {
+                            Interlocked.Increment(ref _received);
+                            member.AcceptWarningFromCluster(warningId.ToString(), warningVersion);
+                        }
+
+                        continue;
+                    }
+
+                    if (message.Data is not { Length: > 0 } xml)
                         continue;
                     SharedEvent shared;
                     try
@@ -252,5 +307,6 @@ public sealed class NatsClusterBus : IClusterBus
         _stopping.Dispose();
     }
 
-    private readonly record struct Outgoing(SharedEvent Event, string? Owner);
+    /// <summary>An event with its uid's owner, or (<see cref="Event"/> null) a warning version issued here.</summary>
+    private readonly record struct Outgoing(SharedEvent? Event, string? Owner, string? WarningId = null, int Version = 0);
 }

@@ -101,6 +101,24 @@ public sealed class ClusterTests(EnginesFixture engines)
     }
 
     [Fact]
+    public async Task A_warning_issued_by_one_instance_reaches_the_clients_of_the_other_at_once_each_its_view()
+    {
+        await using var cluster = await TwoInstances.StartAsync(engines);
+        await using var sensor = await cluster.A.ConnectSensorAsync("jpn-sensor-desk", "JJOC", "FPS5-SADO", "DDG-MAYA");
+        await using var rok = await cluster.B.ConnectTlsAsync("rok-watch-b", org: "ROK-JCS");
+        await using var japan = await cluster.B.ConnectTlsAsync("jjoc-watch-b");
+
+        await sensor.SendAsync(WarningExamples.Read("01-jpn-fps5-launch.xml"));
+
+        // Sooner than the resend interval (30 s, beyond the test's wait): the bus, not the sweep.
+        var atRok = await rok.ExpectAsync(e => e.Type == Kizuna.Core.Warnings.WarningCot.WarningType, "the warning on instance B");
+        var atJapan = await japan.ExpectAsync(e => e.Type == Kizuna.Core.Warnings.WarningCot.WarningType, "the warning on instance B");
+        Assert.Equal(atJapan.Uid, atRok.Uid);
+        var stored = await cluster.B.Node.Warnings.VersionsAsync(atRok.Detail.Element(Kizuna.Core.Warnings.WarningCot.WarningElement)!.Attribute("id")!, CancellationToken.None);
+        Assert.Equal(1, Assert.Single(stored, v => v.Audience.Length == 0).Version);
+    }
+
+    [Fact]
     public async Task Healthz_names_the_engines_of_a_clustered_instance()
     {
         await using var cluster = await TwoInstances.StartAsync(engines);

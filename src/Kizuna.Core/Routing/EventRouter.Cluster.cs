@@ -10,9 +10,41 @@ namespace Kizuna.Core.Routing;
 public sealed partial class EventRouter : IClusterMember
 {
     private IClusterBus? _cluster;
+    private Action<string, int>? _warningsFromCluster;
 
     /// <summary>Makes this router a member of a cluster: from now on it shares what it accepts on <paramref name="bus"/>.</summary>
     public void JoinCluster(IClusterBus bus) => _cluster = bus;
+
+    /// <summary>Who delivers a warning another instance issued (the warning desk).</summary>
+    public void OnWarningFromCluster(Action<string, int> deliver) => _warningsFromCluster = deliver;
+
+    /// <inheritdoc />
+    public void AcceptWarningFromCluster(string warningId, int version) => _warningsFromCluster?.Invoke(warningId, version);
+
+    /// <summary>
+    /// A warning another instance issued, to this instance's clients on the warning lane, as
+    /// <see cref="PublishWarning"/> does but without keeping it in history: the issuing instance did.
+    /// </summary>
+    public int DeliverWarningFromCluster(Func<Principal, SharedEvent?> viewFor)
+    {
+        ArgumentNullException.ThrowIfNull(viewFor);
+        var recipients = 0;
+        Span<long> withheld = stackalloc long[AccessExitCount];
+        foreach (var session in Volatile.Read(ref _sessions))
+        {
+            if (viewFor(session.Principal) is not { } view || !AccessControl.Permits(session.Principal, view.Label))
+            {
+                withheld[(int)session.StreamExit]++;
+                continue;
+            }
+
+            session.Deliver(view, Lane.Warning);
+            recipients++;
+        }
+
+        CountWithheld(withheld);
+        return recipients;
+    }
 
     /// <summary>The cluster bus this router shares on, if any.</summary>
     public IClusterBus? Cluster => _cluster;

@@ -23,6 +23,12 @@ public interface IClusterBus : IAsyncDisposable
     /// <paramref name="owner"/> is the uid's owner as this instance's ownership rule claimed it (null when the rule does not apply).
     /// </summary>
     void Publish(SharedEvent evt, string? owner);
+
+    /// <summary>
+    /// Tells the other instances that a warning version was issued and stored here; each delivers
+    /// it to its own clients from the shared warning store. Never blocks, as <see cref="Publish"/>.
+    /// </summary>
+    void PublishWarningIssued(string warningId, int version);
 }
 
 /// <summary>What a bus hands another instance's events to: the router.</summary>
@@ -35,4 +41,7 @@ public interface IClusterMember
     /// the delivery to that nation's clients (a bus that subscribes per nation).
     /// </summary>
     void AcceptFromCluster(SharedEvent evt, string? owner, string? nation);
+
+    /// <summary>A warning version another instance issued and stored: deliver it to this instance's clients.</summary>
+    void AcceptWarningFromCluster(string warningId, int version);
 }

@@ -50,6 +50,7 @@ internal static class ScaleOut
         if (services.GetService<IClusterBus>() is not { } bus)
             return;
         var router = services.GetRequiredService<EventRouter>();
+        router.OnWarningFromCluster(services.GetRequiredService<Kizuna.Core.Warnings.WarningDesk>().DeliverIssuedElsewhere);
         await bus.StartAsync(router, cancellationToken).ConfigureAwait(false);
         router.JoinCluster(bus);
     }
