@@ -9,8 +9,10 @@ sudo_if_needed() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages the tests use: node and npm (interop tests, and building the console in web/),
 # xmllint, and Chromium with CJK fonts for the browser tests (Playwright drives Debian's chromium
-# by its path; without fonts-noto-cjk Japanese and Korean render as empty boxes).
-apt_packages=(nodejs npm libxml2-utils chromium fonts-noto-cjk)
+# by its path; without fonts-noto-cjk Japanese and Korean render as empty boxes), and the engines of
+# scale-out, PostgreSQL and NATS (JetStream): the tests start throwaway servers of their own from
+# these binaries (tests/Kizuna.Storage.Tests/Engines/ThrowawayEngines.cs), never a system service.
+apt_packages=(nodejs npm libxml2-utils chromium fonts-noto-cjk postgresql nats-server)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -23,6 +25,9 @@ fi
 if command -v xmllint >/dev/null; then missing=("${missing[@]/libxml2-utils}"); fi
 # A Chromium named by KIZUNA_CHROMIUM is fine too.
 if [[ -n "${KIZUNA_CHROMIUM:-}" && -x "${KIZUNA_CHROMIUM}" ]]; then missing=("${missing[@]/chromium}"); fi
+# A PostgreSQL or nats-server named by KIZUNA_PG_BIN / KIZUNA_NATS_SERVER is fine too.
+if [[ -n "${KIZUNA_PG_BIN:-}" && -x "${KIZUNA_PG_BIN}/initdb" ]]; then missing=("${missing[@]/postgresql}"); fi
+if [[ -n "${KIZUNA_NATS_SERVER:-}" && -x "${KIZUNA_NATS_SERVER}" ]]; then missing=("${missing[@]/nats-server}"); fi
 read -r -a missing <<<"${missing[*]:-}"
 if ((${#missing[@]})); then
   echo "test.sh: installing Debian packages: ${missing[*]}"

@@ -188,6 +188,7 @@ public sealed partial class EventRouter
         }
 
         CountWithheld(withheld);
+        ShareWithCluster(shared, sender);
         return shared;
     }
 

@@ -26,7 +26,7 @@ public enum AcknowledgementRefusal
 /// what each client was written and acknowledged is recorded; a client that connects is sent
 /// again every current warning version it may see and has not acknowledged.
 /// </summary>
-public sealed class WarningDesk : IWarningReceipts, IDisposable
+public sealed partial class WarningDesk : IWarningReceipts, IDisposable
 {
     private readonly SensorReportIntake _intake;
     private readonly IWarningStore _store;
@@ -205,6 +205,7 @@ public sealed class WarningDesk : IWarningReceipts, IDisposable
             [.. events.Values],
             p => WarningViews.For(p, current) is { } view && view.Version == version.Version ? events.GetValueOrDefault(view.Audience) : null);
         var queued = _time.GetElapsedTime(read);
+        ShareIssued(version);
         _metrics.WarningIssued(stored, queued);
         Log.WarningIssued(_logger, version.Label.Banner, Math.Round(stored.TotalMilliseconds, 1), recipients, Math.Round(queued.TotalMilliseconds, 1));
         return version;

@@ -105,7 +105,10 @@ public sealed record ErrorJson(string Error);
 /// <summary>The body of <c>POST /api/warnings/{id}/ack</c>.</summary>
 public sealed record AckJson(int Version);
 
-public sealed record HealthJson(string Status, long Connections, long EventsIn, long EventsOut);
+public sealed record HealthJson(string Status, long Connections, long EventsIn, long EventsOut, string? Storage = null, ClusterHealthJson? Cluster = null);
+
+/// <summary>An instance's membership of its node's cluster, in /healthz.</summary>
+public sealed record ClusterHealthJson(string Instance, bool Connected);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EventJson))]

@@ -21,8 +21,8 @@ public static class EventsApi
 
     public static void MapKizunaApi(this WebApplication app)
     {
-        app.MapGet("/healthz", (KizunaMetrics metrics) =>
-            Results.Ok(new HealthJson("ok", metrics.ConnectionsOpen, metrics.EventsIn, metrics.EventsOut))).AllowAnonymous();
+        app.MapGet("/healthz", (KizunaMetrics metrics, IEventStore store, IServiceProvider services) =>
+            Results.Ok(Hosting.ScaleOut.Health(metrics, store, services))).AllowAnonymous();
 
         // Only for the node's operators: its counters (denials by exit, refusals by reason) say
         // things about traffic no partner should learn.

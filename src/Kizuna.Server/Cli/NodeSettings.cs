@@ -94,6 +94,12 @@ public sealed record NodeSettings
     /// <summary>Partner nodes this node dials and keeps linked (redialled with backoff for ever).</summary>
     public IReadOnlyList<DnsEndPoint> FederateWith { get; init; } = [];
 
+    /// <summary>PostgreSQL connection string: the history and the warnings there instead of SQLite files (scale-out).</summary>
+    public string? Postgres { get; init; }
+
+    /// <summary>NATS server URL: with it this instance is a member of its node's cluster (scale-out, docs/scale-out.md).</summary>
+    public string? Nats { get; init; }
+
     /// <summary>Parses a list of HOST:PORT (host names allowed), separated by commas or spaces, or a JSON array of them; empty means none.</summary>
     public static IReadOnlyList<DnsEndPoint> ParseTargets(string setting, string? value)
     {

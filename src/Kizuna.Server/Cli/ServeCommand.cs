@@ -34,10 +34,12 @@ public static class ServeCommand
     public static readonly SettingDefinition Federation = new("federation", "Federation listener for partner nodes and TAK Servers (TAK federation v2, gRPC over TLS; a partner's node certificate is required), HOST:PORT; off unless set (9001 is customary)", "");
     public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition Enroll = new("enroll", "TAK certificate enrollment (HTTPS with the node's certificate, no client certificate; one-time passwords from `kizuna certs enroll-token`), HOST:PORT; off unless set (8446 is customary)", "");
+    public static readonly SettingDefinition Postgres = new("postgres", "PostgreSQL connection string (Host=...;Username=...;Password=...;Database=...): the event history and the warnings are kept there instead of in SQLite files; every instance of a scaled-out node gives the same (docs/scale-out.md)", "", "embedded SQLite in the data directory");
+    public static readonly SettingDefinition Nats = new("nats", "NATS server URL with JetStream (nats://HOST:4222): this instance joins its node's cluster, sharing every accepted event with the other instances; give --postgres too (docs/scale-out.md)", "", "a node of one instance");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Postgres, Nats];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -147,6 +149,8 @@ public static class ServeCommand
             Federation = NodeSettings.ParseEndpoint(Federation.Name, value(Federation)),
             FederateWith = NodeSettings.ParseTargets(FederateWith.Name, value(FederateWith)),
             Enroll = NodeSettings.ParseEndpoint(Enroll.Name, value(Enroll)),
+            Postgres = value(Postgres) is { Length: > 0 } postgres ? postgres.Trim() : null,
+            Nats = value(Nats) is { Length: > 0 } nats ? nats.Trim() : null,
         });
     }
 }

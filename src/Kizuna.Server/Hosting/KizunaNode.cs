@@ -112,13 +112,17 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(labels);
         builder.Services.AddSingleton(authenticator);
         builder.Services.AddSingleton(new NodeIdentity(labels.Node(settings.NodeOrg)));
-        builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(WithMeters(storeOptions, sp), sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+        if (!ScaleOut.AddEngines(builder.Services, settings, labels))
+        {
+            builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(WithMeters(storeOptions, sp), sp.GetRequiredService<ILogger<SqliteEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.WarningStoreDir, "warnings.db"), labels));
+        }
+
         builder.Services.AddSingleton(connection);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<KizunaMetrics>();
         builder.Services.AddSingleton<LatestState>();
         builder.Services.AddSingleton<UidOwners>();
-        builder.Services.AddSingleton<IWarningStore>(new SqliteWarningStore(Path.Combine(settings.WarningStoreDir, "warnings.db"), labels));
         builder.Services.AddSingleton(WarningsApi.OptionsFor(settings));
         builder.Services.AddSingleton(SensorCatalog.LoadDefault());
         builder.Services.AddSingleton(sp => new WarningFusion(
@@ -307,6 +311,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         ServerLog.LatestRestored(node._logger, restored.Count);
         app.Services.GetRequiredService<UidOwners>().Restore(await store.OwnersAsync(cancellationToken).ConfigureAwait(false));
+        await ScaleOut.JoinClusterAsync(app.Services, cancellationToken).ConfigureAwait(false);
         if (app.Services.GetService<FederationExchange>() is { } exchange)
         {
             await exchange.InitializeAsync(cancellationToken).ConfigureAwait(false);

@@ -58,7 +58,9 @@ public sealed class TestNode : IAsyncDisposable
         int? maxConnectionsPerAddress = null,
         int? intakeHandshakeSlots = null,
         bool enroll = false,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        string? postgres = null,
+        string? nats = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -85,6 +87,8 @@ public sealed class TestNode : IAsyncDisposable
             MaxConnectionsPerAddress = maxConnectionsPerAddress ?? NodeSettings.Defaults.MaxConnectionsPerAddress,
             IntakeHandshakeSlots = intakeHandshakeSlots ?? NodeSettings.Defaults.IntakeHandshakeSlots,
             Enroll = enroll ? loopback : null,
+            Postgres = postgres,
+            Nats = nats,
         };
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(

@@ -1,0 +1,67 @@
+using Kizuna.Cluster;
+using Kizuna.Core.Diagnostics;
+using Kizuna.Core.Labels;
+using Kizuna.Core.Routing;
+using Kizuna.Core.Storage;
+using Kizuna.Server.Api;
+using Kizuna.Server.Cli;
+using Kizuna.Storage.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Server.Hosting;
+
+/// <summary>
+/// The node's engines when it is scaled out (docs/scale-out.md): with <c>--postgres</c> the
+/// history and the warnings live in PostgreSQL; with <c>--nats</c> too the instance is a member of
+/// its node's cluster, named after the hosting organization, on NATS JetStream.
+/// </summary>
+internal static class ScaleOut
+{
+    /// <summary>Registers the PostgreSQL stores and the bus the settings ask for; false when the node keeps SQLite.</summary>
+    public static bool AddEngines(IServiceCollection services, NodeSettings settings, LabelPolicy labels)
+    {
+        if (settings.Nats is not null && settings.Postgres is null)
+            throw new SettingsException("nats: a member of a cluster keeps its history where every instance reads it: give --postgres too");
+        if (settings.Nats is { } url)
+        {
+            services.AddSingleton<IClusterBus>(sp => new NatsClusterBus(
+                new ClusterOptions { Url = url, Name = settings.NodeOrg, MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>() },
+                labels, sp.GetRequiredService<NodeIdentity>().Principal, sp.GetRequiredService<ILogger<NatsClusterBus>>()));
+        }
+
+        if (settings.Postgres is not { } connectionString)
+            return false;
+        services.AddSingleton<IEventStore>(sp => new PostgresEventStore(
+            new PostgresStoreOptions
+            {
+                ConnectionString = connectionString,
+                Retention = settings.Retention,
+                MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            },
+            sp.GetRequiredService<ILogger<PostgresEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IWarningStore>(sp => new PostgresWarningStore(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningStore>>()));
+        return true;
+    }
+
+    /// <summary>After the picture is restored from the shared history: joins the cluster, so the router shares what it accepts and takes the others' events.</summary>
+    public static async Task JoinClusterAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (services.GetService<IClusterBus>() is not { } bus)
+            return;
+        var router = services.GetRequiredService<EventRouter>();
+        router.OnWarningFromCluster(services.GetRequiredService<Kizuna.Core.Warnings.WarningDesk>().DeliverIssuedElsewhere);
+        await bus.StartAsync(router, cancellationToken).ConfigureAwait(false);
+        router.JoinCluster(bus);
+    }
+
+    /// <summary>/healthz: the counts, the storage engine, and the bus (degraded while it is disconnected).</summary>
+    public static HealthJson Health(KizunaMetrics metrics, IEventStore store, IServiceProvider services)
+    {
+        var bus = services.GetService<IClusterBus>();
+        var cluster = bus is null ? null : new ClusterHealthJson(bus.InstanceId, bus.IsConnected);
+        var status = cluster is { Connected: false } ? "degraded" : "ok";
+        var storage = store is PostgresEventStore ? "postgresql" : "sqlite";
+        return new HealthJson(status, metrics.ConnectionsOpen, metrics.EventsIn, metrics.EventsOut, storage, cluster);
+    }
+}
