@@ -29,6 +29,29 @@ internal static class ProcStats
         return null;
     }
 
+    /// <summary>The process's thread count (Threads: in /proc/PID/status), or null.</summary>
+    public static int? Threads(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("Threads:", StringComparison.Ordinal))
+                {
+                    return int.Parse(line["Threads:".Length..].Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
     /// <summary>User plus system CPU time of the process, or null.</summary>
     public static TimeSpan? CpuTime(int pid)
     {
