@@ -174,12 +174,19 @@ public sealed class CotConnection
 
                 var buffer = result.Buffer;
                 var readOn = false; // set when this read is done and the loop goes on: anything else is leaving
-                var pictured = false; // this read published picture events (storage backpressure applies)
+                var pictured = false; // this read published picture events (storage backpressure and admission apply)
+                var bounded = false; // left the rest of the buffer for the next turn (MaxEventsPerRead)
                 _metrics.BytesReceived(buffer.Length - unconsumed);
                 try
                 {
                     while (true)
                     {
+                        if (arrived.Count >= _options.MaxEventsPerRead)
+                        {
+                            bounded = true;
+                            break;
+                        }
+
                         var before = buffer.Length;
                         var status = decoder.TryRead(ref buffer, out var evt, out _, out var reject);
                         if (status == ReadStatus.NeedMoreData)
@@ -236,7 +243,7 @@ public sealed class CotConnection
                         pictured = true;
                     }
 
-                    if (result.IsCompleted || result.IsCanceled)
+                    if (!bounded && (result.IsCompleted || result.IsCanceled))
                     {
                         if (!IsBlank(buffer))
                         {
@@ -259,7 +266,8 @@ public sealed class CotConnection
                     }
 
                     unconsumed = buffer.Length;
-                    input.AdvanceTo(buffer.Start, buffer.End);
+                    // Bounded: what is left was not examined, so the next read returns it at once.
+                    input.AdvanceTo(buffer.Start, bounded ? buffer.Start : buffer.End);
                     if (warningInput.Count > 0 && !readOn)
                     {
                         // Leaving: the reports still go in (a warning is never lost to a closing connection).
@@ -274,12 +282,18 @@ public sealed class CotConnection
                     warningInput.Clear();
                 }
 
-                // Take more only when storage keeps up: the backlog stays bounded and TCP tells the sender to slow down.
+                // Take more only when storage and delivery keep up (docs/dev/admission.md): TCP tells the sender to slow down.
                 // A read that brought only warning input (reports, acknowledgements) is not held:
                 // the warning path must not queue behind picture storage.
                 if (pictured)
                 {
-                    await _router.WaitForStorageAsync(token).ConfigureAwait(false);
+                    await _router.WaitForRoomAsync(session, token).ConfigureAwait(false);
+                }
+
+                // More is waiting: the rest goes behind the work queued meanwhile (writers among it).
+                if (bounded)
+                {
+                    await Task.Yield();
                 }
             }
         }
