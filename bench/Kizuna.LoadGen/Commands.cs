@@ -69,6 +69,11 @@ internal static class Commands
                 MetricsUrl = r.GetValue(metrics) is { Length: > 0 } url ? new Uri(url) : null,
             }, ct).ConfigureAwait(false);
             Console.WriteLine(result.Describe());
+            if (r.GetValue(serverPid) is { } pid && ProcStats.ThreadNames(pid) is { } names)
+            {
+                Console.WriteLine($"server threads by name: {names}");
+            }
+
             if (r.GetValue(resultJson) is { } path)
             {
                 await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result), ct).ConfigureAwait(false);
