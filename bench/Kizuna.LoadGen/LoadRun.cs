@@ -118,6 +118,7 @@ internal sealed record LoadRunResult(
 /// Subscribers connect first; then publishers connect and send for warmup + duration; only events
 /// sent in the measurement window (after warmup) count: offered = sent in it, delivered = copies of
 /// them that reached subscribers (by the end of the drain), latency = their receive - send time.
+/// A flood (<see cref="LoadRunOptions.Flood"/>) counts instead every copy received in the window.
 /// </summary>
 internal sealed class LoadRun
 {
@@ -561,7 +562,11 @@ internal sealed class LoadRun
         public void OnMarker(MarkerScanner.Marker marker)
         {
             Volatile.Write(ref state.Total, state.Total + 1);
-            if (marker.SendMicros >= run._windowStart && marker.SendMicros < run._windowEnd)
+            // A flood fills every buffer between the publisher and the node with seconds of events,
+            // so what arrives in the window was mostly sent before it: a flood counts what arrives
+            // in the window, whenever it was sent; the other modes what was sent in it.
+            long at = run._o.Flood ? nowMicros : marker.SendMicros;
+            if (at >= run._windowStart && at < run._windowEnd)
             {
                 state.Delivered++;
                 state.Histogram.Record(nowMicros - marker.SendMicros);

@@ -397,17 +397,18 @@ internal sealed class MixedRun
     {
         public void OnMarker(MarkerScanner.Marker marker)
         {
-            if (marker.SendMicros < run._windowStart || marker.SendMicros >= run._windowEnd)
-            {
-                return;
-            }
-
             if (marker.Publisher == 0)
             {
+                // The flood's copies count by arrival in the window (its buffers hold seconds of events).
+                if (nowMicros < run._windowStart || nowMicros >= run._windowEnd)
+                {
+                    return;
+                }
+
                 state.FloodDelivered++;
                 state.FloodLatency.Record(nowMicros - marker.SendMicros);
             }
-            else
+            else if (marker.SendMicros >= run._windowStart && marker.SendMicros < run._windowEnd)
             {
                 Volatile.Write(ref state.CalmDelivered, state.CalmDelivered + 1);
                 state.Calm.Record(nowMicros - marker.SendMicros);
