@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the load generator and the server in Release, then runs the relay-vs-Kizuna comparison
 # (with TLS rows and the 2,000 idle TLS clients test) and writes the Markdown report.
+# The server is pinned to CPU $NODE_CPU (default 0) and this generator to CPU $GEN_CPU (default 1) with taskset.
 # Usage: bench/compare.sh [extra compare options, e.g. --duration 20s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/Kizuna.LoadGen -c Release -nologo -v q
 dotnet build src/Kizuna.Server -c Release -nologo -v q
-exec dotnet bench/Kizuna.LoadGen/bin/Release/net10.0/Kizuna.LoadGen.dll compare --tls --out "${KIZUNA_COMPARE_OUT:-/tmp/kizuna-compare.md}" "$@"
+exec taskset -c "${GEN_CPU:-1}" dotnet bench/Kizuna.LoadGen/bin/Release/net10.0/Kizuna.LoadGen.dll compare --tls --node-cpus "${NODE_CPU:-0}" --out "${KIZUNA_COMPARE_OUT:-/tmp/kizuna-compare.md}" "$@"

@@ -11,10 +11,13 @@ internal static class Commands
         var listen = new Option<string>("--listen") { Description = "HOST:PORT to listen on", DefaultValueFactory = _ => "127.0.0.1:8087" };
         var queue = new Option<int>("--queue-events") { Description = "Outgoing queue bound per connection, in events (lines); oldest dropped beyond it", DefaultValueFactory = _ => 4096 };
         var stats = new Option<string>("--stats-interval") { Description = "How often to print counters (0 = never)", DefaultValueFactory = _ => "10s" };
-        var cmd = new Command("relay", "Raw relay baseline: every byte a connection sends goes to every other connection, no parsing.") { listen, queue, stats };
+        var (tlsOpt, cert, key, ca) = TlsOptions();
+        tlsOpt.Description = "A TLS relay: --cert/--key is its server certificate (a 'kizuna certs client' one serves), clients must present a certificate from --ca";
+        var cmd = new Command("relay", "Raw relay baseline: every byte a connection sends goes to every other connection, no parsing.") { listen, queue, stats, tlsOpt, cert, key, ca };
         cmd.SetAction(async (r, ct) =>
         {
-            var relay = new RawRelay(HostPort.Parse(r.GetValue(listen)!), r.GetValue(queue));
+            using var tls = LoadTls(r, tlsOpt, cert, key, ca);
+            var relay = new RawRelay(HostPort.Parse(r.GetValue(listen)!), r.GetValue(queue), tls);
             await relay.RunAsync(Console.Out, Duration.Parse(r.GetValue(stats)!), ct).ConfigureAwait(false);
             return 0;
         });
@@ -35,10 +38,12 @@ internal static class Commands
         var entities = EntitiesOption();
         var serverPid = new Option<int?>("--server-pid") { Description = "Report this process's RSS (VmRSS) and CPU" };
         var resultJson = new Option<string?>("--result-json") { Description = "Also write the result as JSON to this file (the warning benchmark reads it)" };
+        var flood = new Option<bool>("--flood") { Description = "Open loop, flat out: each publisher writes --batch events at a time as fast as TCP takes them (no window, no pacing)" };
+        var metrics = MetricsOption();
         var (tlsOpt, cert, key, ca) = TlsOptions();
         var cmd = new Command("run", "Drive a target with P publishers and S subscribers over loopback and report throughput and latency.")
         {
-            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, entities, serverPid, resultJson, tlsOpt, cert, key, ca,
+            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, entities, serverPid, resultJson, flood, metrics, tlsOpt, cert, key, ca,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -60,8 +65,15 @@ internal static class Commands
                 ServerPid = r.GetValue(serverPid),
                 Tls = tls,
                 Started = started,
+                Flood = r.GetValue(flood),
+                MetricsUrl = r.GetValue(metrics) is { Length: > 0 } url ? new Uri(url) : null,
             }, ct).ConfigureAwait(false);
             Console.WriteLine(result.Describe());
+            if (r.GetValue(serverPid) is { } pid && ProcStats.ThreadNames(pid) is { } names)
+            {
+                Console.WriteLine($"server threads by name: {names}");
+            }
+
             if (r.GetValue(resultJson) is { } path)
             {
                 await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result), ct).ConfigureAwait(false);
@@ -83,9 +95,10 @@ internal static class Commands
         var idle = new Option<int>("--idle-clients") { Description = "Idle TLS clients for the memory test (with --tls; 0 = skip)", DefaultValueFactory = _ => 2000 };
         var relayOnly = new Option<bool>("--relay-only") { Description = "Do not start Kizuna; Kizuna rows are marked pending" };
         var output = new Option<string?>("--out") { Description = "Also write the Markdown report to this file" };
+        var nodeCpus = new Option<string>("--node-cpus") { Description = "taskset CPU list for the relay and the node (\"\" = not pinned); pin the generator itself with `taskset -c 1 dotnet ...`", DefaultValueFactory = _ => "" };
         var cmd = new Command("compare", "Start the raw relay and a Kizuna node, run the same scenarios against both, print a Markdown table.")
         {
-            kizuna, duration, warmup, eventBytes, window, tls, idle, relayOnly, output,
+            kizuna, duration, warmup, eventBytes, window, tls, idle, relayOnly, output, nodeCpus,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -102,6 +115,7 @@ internal static class Commands
                 IdleClients = r.GetValue(idle),
                 RelayOnly = r.GetValue(relayOnly),
                 OutPath = r.GetValue(output),
+                NodeCpus = r.GetValue(nodeCpus) ?? string.Empty,
             }, Console.Out, ct).ConfigureAwait(false);
         });
         return cmd;
@@ -128,9 +142,11 @@ internal static class Commands
         var entities = EntitiesOption();
         var pictureNice = new Option<int>("--picture-nice") { Description = "Niceness of the picture load's process, 0-19 (it stands for devices on other machines: at 19 it runs on the CPU the node and the measured clients leave; 0 = the node's priority)", DefaultValueFactory = _ => 19 };
         var arrivals = new Option<string?>("--arrivals") { Description = "Also write every report under load and its arrival at each receiver (ms) to this CSV file" };
+        var flood = new Option<bool>("--flood") { Description = "The picture load floods open loop: each publisher writes as fast as TCP takes it (--rate and --window unused)" };
+        var nodeCpus = new Option<string>("--node-cpus") { Description = "taskset CPU list for the node (\"\" = not pinned); pin the generator itself with `taskset -c 1 dotnet ...`", DefaultValueFactory = _ => "" };
         var cmd = new Command("warning", "Start a Kizuna node, send missile launch reports over TLS while a saturating picture load runs, and measure report-to-warning latency at every entitled receiver.")
         {
-            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn, pictureNice, entities, arrivals,
+            kizuna, duration, warmup, publishers, subscribers, eventBytes, window, rate, receivers, reports, baseline, interval, output, sensorOn, clients, pictureIn, pictureNice, entities, arrivals, flood, nodeCpus,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -152,6 +168,8 @@ internal static class Commands
                 Interval = Duration.Parse(r.GetValue(interval)!),
                 OutPath = r.GetValue(output),
                 ArrivalsPath = r.GetValue(arrivals),
+                Flood = r.GetValue(flood),
+                NodeCpus = r.GetValue(nodeCpus) ?? string.Empty,
                 SensorOnIntake = r.GetValue(sensorOn) switch
                 {
                     "intake" => true,
@@ -173,6 +191,52 @@ internal static class Commands
                 Entities = Entities(r.GetValue(entities)),
                 PictureNice = r.GetValue(pictureNice) is var n and >= 0 and <= 19 ? n : throw new ArgumentException($"--picture-nice: {r.GetValue(pictureNice)} is not between 0 and 19"),
             }, Console.Out, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    /// <summary>The node's Prometheus endpoint, for what it accepted and dropped.</summary>
+    private static Option<string?> MetricsOption() => new("--metrics")
+    {
+        Description = "The node's /metrics URL (e.g. http://127.0.0.1:8080/metrics): report what it accepted and dropped per second in the window",
+    };
+
+    public static Command Mixed()
+    {
+        var target = new Option<string>("--target") { Description = "HOST:PORT of the server (relay or Kizuna CoT port)", Required = true };
+        var clients = new Option<int>("--clients") { Description = "Calm clients, each sending one position a second and receiving everything", DefaultValueFactory = _ => 99 };
+        var interval = new Option<string>("--interval") { Description = "Time between a calm client's positions", DefaultValueFactory = _ => "1s" };
+        var floodBatch = new Option<int>("--batch") { Description = "Events per write of the flooding publisher", DefaultValueFactory = _ => 8 };
+        var noFlood = new Option<bool>("--no-flood") { Description = "The calm clients alone (the baseline)" };
+        var duration = new Option<string>("--duration") { Description = "Measured time, after warmup", DefaultValueFactory = _ => "20s" };
+        var warmup = new Option<string>("--warmup") { Description = "Sending time before measuring", DefaultValueFactory = _ => "3s" };
+        var eventBytes = new Option<int>("--event-bytes") { Description = "Event size target", DefaultValueFactory = _ => 400 };
+        var serverPid = new Option<int?>("--server-pid") { Description = "Report this process's RSS, CPU and threads" };
+        var metrics = MetricsOption();
+        var (tlsOpt, cert, key, ca) = TlsOptions();
+        var cmd = new Command("mixed", "One publisher flooding open loop among calm clients that each send one position a second; the calm clients' delivery and latency reported apart from the flood's.")
+        {
+            target, clients, interval, floodBatch, noFlood, duration, warmup, eventBytes, serverPid, metrics, tlsOpt, cert, key, ca,
+        };
+        cmd.SetAction(async (r, ct) =>
+        {
+            using var tls = LoadTls(r, tlsOpt, cert, key, ca);
+            var result = await MixedRun.RunAsync(new MixedOptions
+            {
+                Target = HostPort.Parse(r.GetValue(target)!),
+                Clients = r.GetValue(clients),
+                Interval = Duration.Parse(r.GetValue(interval)!),
+                FloodBatch = r.GetValue(floodBatch),
+                Flood = !r.GetValue(noFlood),
+                Duration = Duration.Parse(r.GetValue(duration)!),
+                Warmup = Duration.Parse(r.GetValue(warmup)!),
+                EventBytes = r.GetValue(eventBytes),
+                ServerPid = r.GetValue(serverPid),
+                MetricsUrl = r.GetValue(metrics) is { Length: > 0 } url ? new Uri(url) : null,
+                Tls = tls,
+            }, ct).ConfigureAwait(false);
+            Console.WriteLine(result.Describe());
+            return 0;
         });
         return cmd;
     }

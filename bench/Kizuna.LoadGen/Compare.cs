@@ -16,6 +16,8 @@ internal sealed record CompareOptions
     public string? OutPath { get; init; }
     public bool RelayOnly { get; init; }
     public TimeSpan NodeStartTimeout { get; init; } = TimeSpan.FromSeconds(90);
+    /// <summary>taskset CPU list for the relay and the node ("" = not pinned); pin the generator itself with <c>taskset -c 1 dotnet …</c>.</summary>
+    public string NodeCpus { get; init; } = string.Empty;
 }
 
 /// <summary>
@@ -37,8 +39,9 @@ internal static class Compare
         await console.WriteLineAsync($"work directory (logs; the node's data is removed at the end): {work}").ConfigureAwait(false);
 
         var relayEndPoint = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
-        using var relay = ChildProcess.Start("relay", dotnet,
-            [typeof(Compare).Assembly.Location, "relay", "--listen", relayEndPoint.ToString()],
+        string[] pin = o.NodeCpus.Length > 0 ? ["-c", o.NodeCpus, dotnet] : [];
+        using var relay = ChildProcess.Start("relay", pin.Length > 0 ? "taskset" : dotnet,
+            [.. pin, typeof(Compare).Assembly.Location, "relay", "--listen", relayEndPoint.ToString()],
             "Relay ready", Path.Combine(work, "relay.log"));
         await relay.WaitReadyAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
 
@@ -181,8 +184,9 @@ internal static class Compare
         {
             File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // the node refuses a data directory other users can read
         }
-        var node = ChildProcess.Start("kizuna", dotnet,
-            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--http", http.ToString(), "--https", "", "--max-connections-per-address", "100000"],
+        string[] pin = o.NodeCpus.Length > 0 ? ["-c", o.NodeCpus, dotnet] : [];
+        var node = ChildProcess.Start("kizuna", pin.Length > 0 ? "taskset" : dotnet,
+            [.. pin, o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--http", http.ToString(), "--https", "", "--max-connections-per-address", "100000"],
             "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
         try
         {
@@ -256,7 +260,7 @@ internal static class Compare
         var c = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
         int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow).Length;
-        t.AppendLine(c, $"Event {eventBytes} bytes as sent; {o.Warmup.TotalSeconds:F0} s warmup, {o.Duration.TotalSeconds:F0} s measured per row; saturated = closed loop, {o.Window} events in flight.");
+        t.AppendLine(c, $"Event {eventBytes} bytes as sent; {o.Warmup.TotalSeconds:F0} s warmup, {o.Duration.TotalSeconds:F0} s measured per row; saturated = closed loop, {o.Window} events in flight; {(o.NodeCpus.Length > 0 ? $"relay and node pinned to CPU {o.NodeCpus} (taskset), the generator wherever it was started" : "relay, node and generator not pinned")}.");
         t.AppendLine();
         t.AppendLine("| Scenario | Target | Offered/s | Delivered/s | Fraction | p50 ms | p99 ms | max ms | Server CPU | Gen CPU | vs relay |");
         t.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");

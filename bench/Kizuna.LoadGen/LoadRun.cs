@@ -35,6 +35,13 @@ internal sealed record LoadRunOptions
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Completed when the publishers start sending (warmup begins); for harnesses that act during the run.</summary>
     public TaskCompletionSource? Started { get; init; }
+    /// <summary>
+    /// Open loop, flat out: every publisher writes <see cref="Batch"/> events at a time as fast as
+    /// TCP takes them, with no window and no pacing (<see cref="Rate"/> and <see cref="Window"/> unused).
+    /// </summary>
+    public bool Flood { get; init; }
+    /// <summary>The node's Prometheus endpoint, read at the window's ends: what it accepted and dropped.</summary>
+    public Uri? MetricsUrl { get; init; }
 }
 
 /// <summary>The figures of one run. Latencies in milliseconds.</summary>
@@ -56,13 +63,28 @@ internal sealed record LoadRunResult(
     double? ServerRssMiB,
     double? ServerCpuPercent,
     double GeneratorCpuPercent,
-    int Entities = 1)
+    int Entities = 1,
+    bool Flood = false,
+    double? AcceptedPerSecond = null,
+    double? NodeDroppedPerSecond = null,
+    int? ServerThreads = null)
 {
     public string Describe()
     {
         var s = new StringBuilder();
-        s.Append(CultureInfo.InvariantCulture, $"{Publishers} pub x {Subscribers} sub{(Entities > 1 ? $" ({Entities} entities each)" : "")}, {(Rate > 0 ? $"rate {Rate:F0}/s" : "saturated")}, event {EventBytes} B: ");
-        s.Append(CultureInfo.InvariantCulture, $"offered {OfferedPerSecond:F0}/s, delivered {DeliveredPerSecond:F0}/s, fraction {DeliveredFraction:F3}, ");
+        s.Append(CultureInfo.InvariantCulture, $"{Publishers} pub x {Subscribers} sub{(Entities > 1 ? $" ({Entities} entities each)" : "")}, {(Flood ? "flood (open loop)" : Rate > 0 ? $"rate {Rate:F0}/s" : "saturated")}, event {EventBytes} B: ");
+        s.Append(CultureInfo.InvariantCulture, $"offered {OfferedPerSecond:F0}/s, ");
+        if (AcceptedPerSecond is { } accepted)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"accepted by the node {accepted:F0}/s, ");
+        }
+
+        s.Append(CultureInfo.InvariantCulture, $"delivered {DeliveredPerSecond:F0}/s, not delivered {Math.Max(0, (OfferedPerSecond * Subscribers) - DeliveredPerSecond):F0}/s, fraction {DeliveredFraction:F3}, ");
+        if (NodeDroppedPerSecond is { } dropped)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"dropped by the node {dropped:F0}/s, ");
+        }
+
         s.Append(CultureInfo.InvariantCulture, $"latency p50 {P50Ms:F2} ms p99 {P99Ms:F2} ms max {MaxMs:F2} ms ({LatencySamples} samples)");
         s.Append(CultureInfo.InvariantCulture, $"; generator CPU {GeneratorCpuPercent:F0}%");
         if (ServerCpuPercent is { } cpu)
@@ -73,6 +95,11 @@ internal sealed record LoadRunResult(
         if (ServerRssMiB is { } rss)
         {
             s.Append(CultureInfo.InvariantCulture, $", server RSS {rss:F0} MiB");
+        }
+
+        if (ServerThreads is { } threads)
+        {
+            s.Append(CultureInfo.InvariantCulture, $", server threads {threads}");
         }
 
         if (WindowStalls > 0 || GeneratorBehind > 0 || Disconnects > 0)
@@ -91,6 +118,7 @@ internal sealed record LoadRunResult(
 /// Subscribers connect first; then publishers connect and send for warmup + duration; only events
 /// sent in the measurement window (after warmup) count: offered = sent in it, delivered = copies of
 /// them that reached subscribers (by the end of the drain), latency = their receive - send time.
+/// A flood (<see cref="LoadRunOptions.Flood"/>) counts instead every copy received in the window.
 /// </summary>
 internal sealed class LoadRun
 {
@@ -131,7 +159,11 @@ internal sealed class LoadRun
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Subscribers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Duration, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Rate);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, options.Publishers);
+        if (!options.Flood)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(options.Window, options.Publishers);
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Batch, 1);
         return new LoadRun(options).RunCoreAsync(ct);
     }
@@ -179,12 +211,12 @@ internal sealed class LoadRun
             }
 
             await Task.WhenAll(publishers).ConfigureAwait(false);
-            var (serverCpu, generatorCpu) = await monitor.ConfigureAwait(false);
+            var (serverCpu, generatorCpu, node, threads) = await monitor.ConfigureAwait(false);
 
             // 4. Let in-flight events of the window land, then close.
             await DrainAsync(runCts.Token).ConfigureAwait(false);
             double? rss = _o.ServerPid is { } pid ? ProcStats.RssMiB(pid) : null;
-            return Summarise(rss, serverCpu, generatorCpu);
+            return Summarise(rss, serverCpu, generatorCpu, node, threads);
         }
         finally
         {
@@ -281,7 +313,11 @@ internal sealed class LoadRun
                 }
 
                 int n;
-                if (_o.Rate <= 0)
+                if (_o.Flood)
+                {
+                    n = batchMax;
+                }
+                else if (_o.Rate <= 0)
                 {
                     long inFlight = seq - Volatile.Read(ref _acked[p]);
                     n = (int)Math.Min(batchMax, window - inFlight);
@@ -446,8 +482,9 @@ internal sealed class LoadRun
     }
 
     /// <summary>Samples server and generator CPU time over the measurement window.</summary>
-    private async Task<(double? Server, double Generator)> MonitorAsync(CancellationToken ct)
+    private async Task<(double? Server, double Generator, NodeCounters? Node, int? Threads)> MonitorAsync(CancellationToken ct)
     {
+        using var http = _o.MetricsUrl is null ? null : new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var self = Process.GetCurrentProcess();
         long wait = _windowStart - NowMicros();
         if (wait > 0)
@@ -455,6 +492,7 @@ internal sealed class LoadRun
             await Task.Delay(TimeSpan.FromMicroseconds(wait), ct).ConfigureAwait(false);
         }
 
+        var node0 = await NodeCounters.ReadAsync(http, _o.MetricsUrl, ct).ConfigureAwait(false);
         TimeSpan? server0 = _o.ServerPid is { } pid0 ? ProcStats.CpuTime(pid0) : null;
         self.Refresh();
         var gen0 = self.TotalProcessorTime;
@@ -466,14 +504,16 @@ internal sealed class LoadRun
         }
 
         TimeSpan? server1 = _o.ServerPid is { } pid1 ? ProcStats.CpuTime(pid1) : null;
+        int? threads = _o.ServerPid is { } pid2 ? ProcStats.Threads(pid2) : null;
         self.Refresh();
         var gen1 = self.TotalProcessorTime;
         double wall = (NowMicros() - t0) / 1_000_000.0;
+        var node1 = await NodeCounters.ReadAsync(http, _o.MetricsUrl, ct).ConfigureAwait(false);
         double? serverCpu = server0 is { } a && server1 is { } b ? (b - a).TotalSeconds / wall * 100 : null;
-        return (serverCpu, (gen1 - gen0).TotalSeconds / wall * 100);
+        return (serverCpu, (gen1 - gen0).TotalSeconds / wall * 100, node1 is { } n1 && node0 is { } n0 ? n1.PerSecondSince(n0, wall) : null, threads);
     }
 
-    private LoadRunResult Summarise(double? rss, double? serverCpu, double generatorCpu)
+    private LoadRunResult Summarise(double? rss, double? serverCpu, double generatorCpu, NodeCounters? node, int? threads)
     {
         double seconds = _o.Duration.TotalSeconds;
         long offered = _offeredInWindow.Sum();
@@ -502,7 +542,11 @@ internal sealed class LoadRun
             rss,
             serverCpu,
             generatorCpu,
-            _o.Entities);
+            _o.Entities,
+            _o.Flood,
+            node?.EventsIn,
+            node?.Dropped,
+            threads);
     }
 
     private sealed class SubscriberState(int index)
@@ -518,7 +562,11 @@ internal sealed class LoadRun
         public void OnMarker(MarkerScanner.Marker marker)
         {
             Volatile.Write(ref state.Total, state.Total + 1);
-            if (marker.SendMicros >= run._windowStart && marker.SendMicros < run._windowEnd)
+            // A flood fills every buffer between the publisher and the node with seconds of events,
+            // so what arrives in the window was mostly sent before it: a flood counts what arrives
+            // in the window, whenever it was sent; the other modes what was sent in it.
+            long at = run._o.Flood ? nowMicros : marker.SendMicros;
+            if (at >= run._windowStart && at < run._windowEnd)
             {
                 state.Delivered++;
                 state.Histogram.Record(nowMicros - marker.SendMicros);

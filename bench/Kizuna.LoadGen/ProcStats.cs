@@ -29,6 +29,50 @@ internal static class ProcStats
         return null;
     }
 
+    /// <summary>The process's thread count (Threads: in /proc/PID/status), or null.</summary>
+    public static int? Threads(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("Threads:", StringComparison.Ordinal))
+                {
+                    return int.Parse(line["Threads:".Length..].Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The process's threads by name (/proc/PID/task/*/comm), e.g. ".NET TP Worker" for the
+    /// thread pool's workers: "name count, …", most first; null when /proc is not there.
+    /// </summary>
+    public static string? ThreadNames(int pid)
+    {
+        try
+        {
+            var names = Directory.EnumerateDirectories($"/proc/{pid}/task")
+                .Select(task => { try { return File.ReadAllText(Path.Combine(task, "comm")).Trim(); } catch (IOException) { return "?"; } })
+                .GroupBy(n => n)
+                .OrderByDescending(g => g.Count())
+                .Select(g => $"{g.Key} {g.Count()}");
+            return string.Join(", ", names);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>User plus system CPU time of the process, or null.</summary>
     public static TimeSpan? CpuTime(int pid)
     {

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Threading.Channels;
 
 namespace Kizuna.LoadGen;
@@ -12,8 +14,10 @@ namespace Kizuna.LoadGen;
 /// bounded outgoing queue (<see cref="QueueEvents"/> lines, the same default as Kizuna's picture
 /// lane); when it is full the oldest queued chunk is dropped and counted, so a slow reader
 /// never stalls the others. One receive loop and one send loop per connection, both async.
+/// With <paramref name="tls"/> it is a TLS relay (TLS 1.2/1.3, a client certificate required and
+/// checked against the same CA, as a Kizuna CoT TLS listener does), so TLS is judged against TLS.
 /// </summary>
-internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
+internal sealed class RawRelay(IPEndPoint listen, int queueEvents, ClientTls? tls = null)
 {
     private const int ReadBufferBytes = 64 * 1024;
     private const int MaxGather = 64;
@@ -31,7 +35,7 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
         listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         listener.Bind(listen);
         listener.Listen(1024);
-        await log.WriteLineAsync($"Relay ready on {listener.LocalEndPoint} (queue {QueueEvents} events per connection)").ConfigureAwait(false);
+        await log.WriteLineAsync($"Relay ready on {listener.LocalEndPoint} (queue {QueueEvents} events per connection{(tls is null ? "" : ", TLS")})").ConfigureAwait(false);
         await log.FlushAsync(ct).ConfigureAwait(false);
         var stats = StatsLoopAsync(log, statsInterval, ct);
         try
@@ -41,8 +45,15 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
                 var socket = await listener.AcceptAsync(ct).ConfigureAwait(false);
                 socket.NoDelay = true;
                 var connection = new Connection(this, Interlocked.Increment(ref _nextId), socket);
-                _connections[connection.Id] = connection;
-                _ = connection.RunAsync(ct);
+                if (tls is null)
+                {
+                    _connections[connection.Id] = connection;
+                    _ = connection.RunAsync(ct);
+                }
+                else
+                {
+                    _ = connection.HandshakeThenRunAsync(tls, ct);
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -107,8 +118,35 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
         private readonly Channel<(byte[] Chunk, int Events)> _queue =
             Channel.CreateUnbounded<(byte[] Chunk, int Events)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
         private int _queued;
+        private SslStream? _tls;
 
         public long Id { get; } = id;
+
+        /// <summary>The TLS handshake (client certificate required), then the relay's loops over the TLS stream.</summary>
+        public async Task HandshakeThenRunAsync(ClientTls server, CancellationToken ct)
+        {
+            var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false, (_, certificate, _, _) => server.Validate(certificate));
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(15));
+                await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = server.ClientCertificate,
+                    ClientCertificateRequired = true,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                }, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                return;
+            }
+
+            _tls = stream;
+            relay._connections[Id] = this;
+            await RunAsync(ct).ConfigureAwait(false);
+        }
 
         public void Enqueue(byte[] chunk, int events)
         {
@@ -152,6 +190,11 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
                 {
                 }
 
+                if (_tls is not null)
+                {
+                    await _tls.DisposeAsync().ConfigureAwait(false);
+                }
+
                 socket.Dispose();
             }
         }
@@ -159,6 +202,7 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
         public void Close()
         {
             _queue.Writer.TryComplete();
+            _tls?.Dispose();
             socket.Dispose();
         }
 
@@ -168,7 +212,9 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
             int carry = 0;
             while (true)
             {
-                int read = await socket.ReceiveAsync(buffer.AsMemory(carry), SocketFlags.None, ct).ConfigureAwait(false);
+                int read = _tls is { } tls
+                    ? await tls.ReadAsync(buffer.AsMemory(carry), ct).ConfigureAwait(false)
+                    : await socket.ReceiveAsync(buffer.AsMemory(carry), SocketFlags.None, ct).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return;
@@ -200,6 +246,7 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
         private async Task SendLoopAsync(CancellationToken ct)
         {
             var gather = new List<ArraySegment<byte>>(MaxGather);
+            byte[]? packed = null;
             var reader = _queue.Reader;
             while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
@@ -223,6 +270,15 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
                     total += segment.Count;
                 }
 
+                if (_tls is { } tls)
+                {
+                    // TLS: the chunks packed into records of up to 16 KiB, as Kizuna's writer packs events.
+                    packed ??= new byte[16 * 1024];
+                    await WritePackedAsync(tls, gather, packed, ct).ConfigureAwait(false);
+                    Interlocked.Add(ref relay._eventsOut, events);
+                    continue;
+                }
+
                 // Socket.SendAsync with a buffer list sends everything before completing.
                 int sent = await socket.SendAsync(gather, SocketFlags.None).WaitAsync(ct).ConfigureAwait(false);
                 if (sent != total)
@@ -231,6 +287,39 @@ internal sealed class RawRelay(IPEndPoint listen, int queueEvents)
                 }
 
                 Interlocked.Add(ref relay._eventsOut, events);
+            }
+        }
+
+        private static async Task WritePackedAsync(SslStream tls, List<ArraySegment<byte>> gather, byte[] packed, CancellationToken ct)
+        {
+            int used = 0;
+            foreach (var segment in gather)
+            {
+                if (segment.Count > packed.Length)
+                {
+                    if (used > 0)
+                    {
+                        await tls.WriteAsync(packed.AsMemory(0, used), ct).ConfigureAwait(false);
+                        used = 0;
+                    }
+
+                    await tls.WriteAsync(segment, ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (segment.Count > packed.Length - used)
+                {
+                    await tls.WriteAsync(packed.AsMemory(0, used), ct).ConfigureAwait(false);
+                    used = 0;
+                }
+
+                segment.AsSpan().CopyTo(packed.AsSpan(used));
+                used += segment.Count;
+            }
+
+            if (used > 0)
+            {
+                await tls.WriteAsync(packed.AsMemory(0, used), ct).ConfigureAwait(false);
             }
         }
     }

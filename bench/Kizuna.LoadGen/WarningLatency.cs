@@ -39,6 +39,12 @@ internal sealed record WarningOptions
     /// process of its own: its collections then pause the measured clients too.
     /// </summary>
     public bool PictureInProcess { get; init; }
+    /// <summary>The picture load floods open loop (<c>run --flood</c>) instead of a closed loop or a pace.</summary>
+    public bool Flood { get; init; }
+    /// <summary>Events per write of a flooding picture publisher.</summary>
+    public int FloodBatch { get; init; } = 8;
+    /// <summary>taskset CPU list for the node ("" = not pinned); pin the generator itself with <c>taskset -c 1 dotnet …</c>.</summary>
+    public string NodeCpus { get; init; } = string.Empty;
 
     /// <summary>
     /// The picture load process's niceness (0 = the node's own priority). It stands for devices on
@@ -97,8 +103,9 @@ internal static class WarningLatency
         var tlsEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         var intakeEp = new IPEndPoint(IPAddress.Loopback, HostPort.FreeLoopbackPort());
         using var nodeData = new NodeData(data, console);
-        using var node = ChildProcess.Start("kizuna", dotnet,
-            [o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", "", "--max-connections-per-address", "100000"],
+        string[] pin = o.NodeCpus.Length > 0 ? ["-c", o.NodeCpus, dotnet] : [];
+        using var node = ChildProcess.Start("kizuna", pin.Length > 0 ? "taskset" : dotnet,
+            [.. pin, o.KizunaDll, "serve", "--data-dir", data, "--cot-tcp", tcp.ToString(), "--cot-tls", tlsEp.ToString(), "--warning-intake", intakeEp.ToString(), "--http", "", "--https", "", "--max-connections-per-address", "100000"],
             "Node ready", Path.Combine(work, "kizuna.log"), Path.GetDirectoryName(o.KizunaDll));
         await node.WaitReadyAsync(o.NodeStartTimeout, ct).ConfigureAwait(false);
 
@@ -158,6 +165,8 @@ internal static class WarningLatency
                     Window = o.Window,
                     ServerPid = node.Pid,
                     Started = started,
+                    Flood = o.Flood,
+                    Batch = o.Flood ? o.FloodBatch : 1,
                 }, ct)
                 : PictureLoadProcessAsync(o, dotnet, work, tcp, node.Pid, started, ct);
             await Task.WhenAny(started.Task, loadTask).ConfigureAwait(false);
@@ -230,7 +239,7 @@ internal static class WarningLatency
              "--publishers", Num(o.Publishers), "--subscribers", Num(o.Subscribers), "--window", Num(o.Window),
              "--rate", o.Rate.ToString(CultureInfo.InvariantCulture), "--event-bytes", Num(o.EventBytes), "--entities", Num(o.Entities),
              "--duration", $"{o.Duration.TotalMilliseconds:F0}ms", "--warmup", $"{o.Warmup.TotalMilliseconds:F0}ms",
-             "--server-pid", Num(nodePid), "--result-json", resultPath],
+             "--server-pid", Num(nodePid), "--result-json", resultPath, .. (o.Flood ? new[] { "--flood", "--batch", Num(o.FloodBatch) } : [])],
             LoadRun.StartedLine, Path.Combine(work, "picture-load.log"));
         await load.WaitReadyAsync(TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
         started.TrySetResult();
@@ -268,7 +277,7 @@ internal static class WarningLatency
         var c = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
         int eventBytes = LoadEvent.Create(0, o.EventBytes, DateTime.UtcNow, o.Entities).Length;
-        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP {(o.PictureInProcess ? "from this process (--picture-in same)" : o.PictureNice > 0 ? $"from a process of its own at nice {o.PictureNice}, so it runs on the CPU the node and the measured clients leave (--picture-nice)" : "from a process of its own at the node's priority (--picture-nice 0)")}, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time.");
+        t.AppendLine(c, $"{o.Receivers} warning receivers over TLS ({string.Join(", ", ReceiverOrgs)}); reports from one JJOC sensor identity over TLS {(o.SensorOnIntake ? "on the node's warning intake" : "on the CoT TLS listener")}, one every {o.Interval.TotalMilliseconds:F0} ms, each a new launch (new warning, version 1), after 3 unmeasured warm-up reports. Latency = report written → `b-w-m-w` read, per receiver; split at the warning's `issued` time (fusion, node clock, same machine): to fusion per report, fusion → receiver per arrival. Picture load: {LoadName(o)} on plain TCP {(o.PictureInProcess ? "from this process (--picture-in same)" : o.PictureNice > 0 ? $"from a process of its own at nice {o.PictureNice}, so it runs on the CPU the node and the measured clients leave (--picture-nice)" : "from a process of its own at the node's priority (--picture-nice 0)")}, event {eventBytes} B, {o.Window} in flight, {o.Warmup.TotalSeconds:F0} s warmup + {o.Duration.TotalSeconds:F0} s measured; reports sent inside the measured time. {(o.NodeCpus.Length > 0 ? $"The node pinned to CPU {o.NodeCpus} (taskset), the generator wherever it was started." : "Node and generator not pinned.")}");
         t.AppendLine();
         t.AppendLine("| Picture lane | Reports | Arrivals | Missing | p50 ms | p99 ms | max ms | slowest receiver p50 / p99 ms | to fusion p50 / p99 ms | fusion → receiver p50 / p99 ms | Picture offered/s | Picture delivered/s | Fraction | Picture p99 ms | Server CPU | Gen CPU |");
         t.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
@@ -311,7 +320,9 @@ internal static class WarningLatency
         return t.ToString();
     }
 
-    private static string LoadName(WarningOptions o) => (o.Rate > 0
+    private static string LoadName(WarningOptions o) => (o.Flood
+        ? $"{o.Publishers}×{o.Subscribers} flooding open loop ({o.FloodBatch} events a write)"
+        : o.Rate > 0
         ? string.Create(CultureInfo.InvariantCulture, $"{o.Publishers}×{o.Subscribers} at {o.Rate:F0}/s")
         : $"{o.Publishers}×{o.Subscribers} saturated") + (o.Entities > 1 ? $", {o.Entities} entities each" : "");
 

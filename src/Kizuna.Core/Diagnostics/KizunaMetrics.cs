@@ -85,6 +85,8 @@ public sealed class KizunaMetrics : IDisposable
     private readonly Counter<long> _sendRefusals;
     private readonly Counter<long> _connectionRefusals;
     private readonly Counter<long> _withheld;
+    private readonly Counter<long> _admissionHolds;
+    private readonly Histogram<double> _admissionHoldSeconds;
 
     /// <param name="meterFactory">
     /// The node's meter factory (the host's): every Kizuna meter it creates, the storage meter
@@ -131,6 +133,10 @@ public sealed class KizunaMetrics : IDisposable
         _sendRefusals = ByName("kizuna.sender.refusals", "Events refused for the kind of principal that sent them (anonymous plain-TCP clients send picture updates only), by reason.", "reason", SendRefusals);
         _connectionRefusals = ByName("kizuna.connections.refused", "Connections a listener refused or ended before they were clients, by reason.", "reason", ConnectionRefusals);
         _withheld = ByName("kizuna.withheld", "Deliveries the access decision denied, by exit.", "exit", AccessExits);
+        _admissionHolds = _meter.CreateCounter<long>("kizuna.admission.holds", description: "Reads held back from a heavy publisher because the node was behind delivering (docs/dev/admission.md).");
+        _admissionHoldSeconds = _meter.CreateHistogram("kizuna.admission.hold.duration", unit: "s", description: "How long each held read of a heavy publisher waited.", tags: null, advice: buckets);
+        _meter.CreateObservableGauge("kizuna.admission.backlogged", () => AdmissionBacklogged?.Invoke() ?? 0, description: "Clients' picture lanes backlogged now.");
+        _meter.CreateObservableGauge("kizuna.admission.held.now", () => AdmissionHeldNow?.Invoke() ?? 0, description: "Publishers held back now.");
     }
 
     private Counter<long> ByName(string name, string description, string label, string[] values)
@@ -151,6 +157,16 @@ public sealed class KizunaMetrics : IDisposable
 
     /// <summary>Per issued warning version: from the report that caused it being accepted for fusion (read, parsed, its label allowed) to the version queued to every entitled client.</summary>
     public DurationHistogram WarningIssueTimes => _exposition.Histogram("kizuna.warning.issue.duration")!;
+
+    /// <summary>Set by admission: picture lanes backlogged now.</summary>
+    public Func<int>? AdmissionBacklogged { get; set; }
+
+    /// <summary>Set by admission: publishers held now.</summary>
+    public Func<int>? AdmissionHeldNow { get; set; }
+
+    public long AdmissionHolds => _exposition.Value("kizuna.admission.holds");
+    public void AdmissionHeld() => _admissionHolds.Add(1);
+    public void AdmissionHeldFor(TimeSpan held) => _admissionHoldSeconds.Record(held.TotalSeconds);
 
     /// <summary>Set by the router: the sum of every connection's queued items.</summary>
     public Func<long>? QueueDepth { get; set; }

@@ -45,6 +45,9 @@ public sealed class ClientSession : IRecipient
 
     public long PictureDrops => Volatile.Read(ref _pictureDrops);
 
+    /// <summary>What this client has published lately, as admission counts it (docs/dev/admission.md).</summary>
+    public IntakeRate Intake { get; } = new();
+
     /// <summary>The exit a live delivery withheld from this session is counted under (<c>kizuna_withheld_total{exit}</c>).</summary>
     public AccessExit StreamExit { get; init; } = AccessExit.Stream;
 

@@ -26,8 +26,9 @@ public sealed partial class EventRouter
     private readonly Lock _gate = new();
     private ClientSession[] _sessions = [];
 
-    public EventRouter(IEventStore store, LatestState latest, UidOwners owners, KizunaMetrics metrics, ILogger<EventRouter> logger, TimeProvider time)
+    public EventRouter(IEventStore store, LatestState latest, UidOwners owners, KizunaMetrics metrics, ILogger<EventRouter> logger, TimeProvider time, AdmissionOptions? admission = null)
     {
+        Admission = new Admission(admission ?? new AdmissionOptions(), metrics, logger, time);
         _store = store;
         _latest = latest;
         _owners = owners;
@@ -42,6 +43,9 @@ public sealed partial class EventRouter
 
     /// <summary>The desks inbound events go to by type: the picture desk, and those registered at start (<see cref="DeskRegistry.Register"/>).</summary>
     public DeskRegistry Desks { get; }
+
+    /// <summary>Reads from publishers follow delivery (docs/dev/admission.md).</summary>
+    public Admission Admission { get; }
 
     /// <summary>The recipients attached now, as desks see them (a snapshot: attaching or leaving later does not change it).</summary>
     public IReadOnlyList<IRecipient> Recipients => Volatile.Read(ref _sessions);
@@ -101,9 +105,11 @@ public sealed partial class EventRouter
     public void AttachLive(ClientSession session)
     {
         // Copy-on-write: publishers iterate a snapshot without taking the lock.
+        session.Queue.ReportTo(Admission);
         lock (_gate)
         {
             _sessions = [.. _sessions, session];
+            Admission.SessionsChanged(_sessions.Length);
         }
     }
 
@@ -112,7 +118,10 @@ public sealed partial class EventRouter
         lock (_gate)
         {
             _sessions = Array.FindAll(_sessions, s => !ReferenceEquals(s, session));
+            Admission.SessionsChanged(_sessions.Length);
         }
+
+        session.Queue.ReportTo(null);
     }
 
     /// <summary>
@@ -152,6 +161,11 @@ public sealed partial class EventRouter
         if (kept < shared.Length)
         {
             Array.Resize(ref shared, kept);
+        }
+
+        if (sender is not null)
+        {
+            Admission.Count(sender, events.Count);
         }
 
         Span<long> withheld = stackalloc long[AccessExitCount];
@@ -308,6 +322,17 @@ public sealed partial class EventRouter
 
     /// <summary>Completes when storage has room for more (see <see cref="IEventStore.WaitForRoomAsync"/>).</summary>
     public ValueTask WaitForStorageAsync(CancellationToken cancellationToken) => _store.WaitForRoomAsync(cancellationToken);
+
+    /// <summary>
+    /// After a read of <paramref name="sender"/> that published picture: completes when storage
+    /// has room and the node is keeping up with delivery, or <paramref name="sender"/> is not one
+    /// it holds (<see cref="Routing.Admission.WaitForTurnAsync"/>).
+    /// </summary>
+    public async ValueTask WaitForRoomAsync(ClientSession sender, CancellationToken cancellationToken)
+    {
+        await _store.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+        await Admission.WaitForTurnAsync(sender, cancellationToken).ConfigureAwait(false);
+    }
 
     private static bool IsAddressedTo(IReadOnlyList<CotDestination> destinations, ClientSession session)
     {

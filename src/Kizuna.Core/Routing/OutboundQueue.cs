@@ -37,6 +37,11 @@ public sealed class OutboundQueue : IValueTaskSource
     private bool _completed;
     // Someone other than the writer holds the writer's turn (an express warning write); the writer is not woken meanwhile.
     private bool _express;
+    // Admission (docs/dev/admission.md): the picture lane tells it when it is backlogged and when it has caught up.
+    private Admission? _admission;
+    private int _backlogAt = int.MaxValue;
+    private int _caughtUpAt;
+    private bool _backlogged;
 
     public OutboundQueue(int controlCapacity, int pictureCapacity, int warningCapacity = 1024)
     {
@@ -49,6 +54,45 @@ public sealed class OutboundQueue : IValueTaskSource
     public int Count
     {
         get { lock (_gate) { return _lanes[0].Count + _lanes[1].Count + _lanes[2].Count; } }
+    }
+
+    /// <summary>
+    /// Reports this queue's picture backlog to <paramref name="admission"/> from now on (the
+    /// router does it when the session attaches); null stops it, and a backlog reported is withdrawn.
+    /// </summary>
+    internal void ReportTo(Admission? admission)
+    {
+        lock (_gate)
+        {
+            if (_backlogged)
+            {
+                _backlogged = false;
+                _admission!.LaneCaughtUp();
+            }
+
+            _admission = admission;
+            (_backlogAt, _caughtUpAt) = admission?.Bounds(_capacity[(int)Lane.Picture]) ?? (int.MaxValue, 0);
+        }
+    }
+
+    /// <summary>Under the lock, after picture came in: tells admission when the lane has become backlogged.</summary>
+    private void CheckBacklog()
+    {
+        if (!_backlogged && _lanes[(int)Lane.Picture].Count >= _backlogAt)
+        {
+            _backlogged = true;
+            _admission!.LaneBacklogged();
+        }
+    }
+
+    /// <summary>Under the lock, after the writer took a batch (or the queue closed): tells admission when the lane has caught up.</summary>
+    private void CheckCaughtUp()
+    {
+        if (_backlogged && (_completed || _lanes[(int)Lane.Picture].Count <= _caughtUpAt))
+        {
+            _backlogged = false;
+            _admission!.LaneCaughtUp();
+        }
     }
 
     /// <summary>Items waiting in one lane.</summary>
@@ -86,6 +130,11 @@ public sealed class OutboundQueue : IValueTaskSource
                 return (dropped, true);
             }
 
+            if (lane == Lane.Picture)
+            {
+                CheckBacklog();
+            }
+
             wake = TakeWaiter();
         }
 
@@ -111,6 +160,11 @@ public sealed class OutboundQueue : IValueTaskSource
                 {
                     return (dropped, true);
                 }
+            }
+
+            if (lane == Lane.Picture)
+            {
+                CheckBacklog();
             }
 
             wake = TakeWaiter();
@@ -253,6 +307,7 @@ public sealed class OutboundQueue : IValueTaskSource
             }
 
             _writing = taken > 0;
+            CheckCaughtUp();
             return taken;
         }
     }
@@ -291,6 +346,7 @@ public sealed class OutboundQueue : IValueTaskSource
         lock (_gate)
         {
             _completed = true;
+            CheckCaughtUp();
             wake = TakeWaiter();
         }
 

@@ -52,8 +52,16 @@ public sealed class ConnectionOptions
     /// </summary>
     public TimeSpan RejectNoticeInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Most events one turn of a connection's read loop decodes and publishes before the rest of
+    /// what it read waits for the next turn (after admission's and storage's check), so that a
+    /// flooding publisher cannot hold a thread for a whole transport buffer. Default 64.
+    /// </summary>
+    public int MaxEventsPerRead { get; init; } = 64;
+
     public void Validate()
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxEventsPerRead, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(PictureQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ControlQueueCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(WarningQueueCapacity, 1);

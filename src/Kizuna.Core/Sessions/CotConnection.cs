@@ -162,11 +162,19 @@ public sealed class CotConnection
 
                 var buffer = result.Buffer;
                 var readOn = false; // set when this read is done and the loop goes on: anything else is leaving
+                var bounded = false; // left the rest of the buffer for the next turn (MaxEventsPerRead)
+                var eventsThisRead = 0;
                 _metrics.BytesReceived(buffer.Length - unconsumed);
                 try
                 {
                     while (true)
                     {
+                        if (eventsThisRead >= _options.MaxEventsPerRead)
+                        {
+                            bounded = true;
+                            break;
+                        }
+
                         var before = buffer.Length;
                         var status = decoder.TryRead(ref buffer, out var evt, out _, out var reject);
                         if (status == ReadStatus.NeedMoreData)
@@ -178,6 +186,7 @@ public sealed class CotConnection
                         {
                             case ReadStatus.Event:
                                 _metrics.EventReceived();
+                                eventsThisRead++;
                                 if (!Dispatch(desks, evt!, warningInputOnly))
                                 {
                                     consecutiveRejects = 0;
@@ -221,7 +230,7 @@ public sealed class CotConnection
                         }
                     }
 
-                    if (result.IsCompleted || result.IsCanceled)
+                    if (!bounded && (result.IsCompleted || result.IsCanceled))
                     {
                         if (!IsBlank(buffer))
                         {
@@ -237,7 +246,8 @@ public sealed class CotConnection
                 finally
                 {
                     unconsumed = buffer.Length;
-                    input.AdvanceTo(buffer.Start, buffer.End);
+                    // Bounded: what is left was not examined, so the next read returns it at once.
+                    input.AdvanceTo(buffer.Start, bounded ? buffer.Start : buffer.End);
                     if (!readOn)
                     {
                         // Leaving: what this read brought still goes on (a warning is never lost to a closing connection).
@@ -246,12 +256,18 @@ public sealed class CotConnection
                 }
 
                 // Each desk hands on what this read brought it: the picture published together, in order.
-                // Take more only when storage keeps up: the backlog stays bounded and TCP tells the sender to slow down.
+                // Take more only when storage and delivery keep up (docs/dev/admission.md): TCP tells the sender to slow down.
                 // A read that brought only warning input (reports, acknowledgements) is not held:
                 // the warning path must not queue behind picture storage.
                 if (await desks.HandOnAsync(token).ConfigureAwait(false))
                 {
-                    await _router.WaitForStorageAsync(token).ConfigureAwait(false);
+                    await _router.WaitForRoomAsync(session, token).ConfigureAwait(false);
+                }
+
+                // More is waiting: the rest goes behind the work queued meanwhile (writers among it).
+                if (bounded)
+                {
+                    await Task.Yield();
                 }
             }
         }

@@ -62,14 +62,14 @@ public sealed partial class SqliteEventStore
         await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RunWriterAsync()
+    private void RunWriter()
     {
         var reader = _queue.Reader;
         var batch = new List<RowSlabs.Packed>(_options.BatchSize);
         var batchStarted = 0L;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (Block(reader.WaitToReadAsync()))
             {
                 while (true)
                 {
@@ -105,7 +105,7 @@ public sealed partial class SqliteEventStore
                     if (batch.Count == 0 && _pendingOwners.Count == 0)
                         break;
                     var remaining = _options.MaxBatchDelay - Stopwatch.GetElapsedTime(batchStarted);
-                    if (remaining <= TimeSpan.Zero || !await WaitForMoreAsync(reader, remaining).ConfigureAwait(false))
+                    if (remaining <= TimeSpan.Zero || !WaitForMoreAsync(reader, remaining).GetAwaiter().GetResult())
                     {
                         WriteBatch(batch);
                         break;
@@ -124,6 +124,9 @@ public sealed partial class SqliteEventStore
             FailPending(new InvalidOperationException("The event store writer stopped.", ex));
         }
     }
+
+    /// <summary>The writer's own thread waits for the queue by blocking: it has nothing else to do.</summary>
+    private static bool Block(ValueTask<bool> wait) => wait.IsCompleted ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
 
     /// <summary>True when more requests arrived within <paramref name="timeout"/>.</summary>
     private static async Task<bool> WaitForMoreAsync(ChannelReader<WriteRequest> reader, TimeSpan timeout)

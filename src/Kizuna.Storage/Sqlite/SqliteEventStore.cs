@@ -186,7 +186,17 @@ public sealed partial class SqliteEventStore : IEventStore
             throw;
         }
 
-        _writerTask = Task.Run(RunWriterAsync, CancellationToken.None);
+        // A thread of its own, not the thread pool's: its SQLite commits block, and a blocked pool
+        // worker on a one-core node leaves the pool nothing to run the connections on until it
+        // injects more workers (docs/dev/thread-pool.md).
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            RunWriter();
+            written.SetResult();
+        })
+        { IsBackground = true, Name = "kizuna-history" }.Start();
+        _writerTask = written.Task;
 
         if (_options.Retention is { } retention)
         {

@@ -1,0 +1,267 @@
+using Kizuna.Core.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Core.Routing;
+
+/// <summary>The limits of <see cref="Admission"/>, each with its default.</summary>
+public sealed record AdmissionOptions
+{
+    /// <summary>
+    /// A picture lane holding this many events (or a quarter of its capacity, if less) is
+    /// backlogged. Default 256: held ahead of a calm client's update, a few milliseconds of a
+    /// writer's work, and enough that a writer always has a full batch.
+    /// </summary>
+    public int BacklogEvents { get; init; } = 256;
+
+    /// <summary>A backlogged lane counts again as keeping up once it is down to this many events. Default 64.</summary>
+    public int CaughtUpEvents { get; init; } = 64;
+
+    /// <summary>The node is behind when more than this share of its clients' lanes are backlogged (and at least <see cref="MinBackloggedLanes"/>). Default a quarter.</summary>
+    public double BehindShare { get; init; } = 0.25;
+
+    /// <summary>Fewer backlogged lanes than this are the clients', never the node's. Default 2: one slow or stalled client never holds anyone.</summary>
+    public int MinBackloggedLanes { get; init; } = 2;
+
+    /// <summary>A publisher sending no more than this many events a second is never held. Default 50 (a TAK client sends a few).</summary>
+    public int CalmEventsPerSecond { get; init; } = 50;
+
+    /// <summary>How long a publisher is held at most before one more read (no deadlock, whatever the lanes do). Default 1 s.</summary>
+    public TimeSpan MaxHold { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The span over which publishers' rates are counted. Default 250 ms.</summary>
+    public TimeSpan RateInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(BacklogEvents, 2);
+        ArgumentOutOfRangeException.ThrowIfNegative(CaughtUpEvents);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(CaughtUpEvents, BacklogEvents);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinBackloggedLanes, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(BehindShare);
+        ArgumentOutOfRangeException.ThrowIfNegative(CalmEventsPerSecond);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxHold, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RateInterval, TimeSpan.Zero);
+    }
+}
+
+/// <summary>
+/// Admission that follows delivery (docs/dev/admission.md): the node reads from publishers only
+/// as fast as it delivers. Each picture lane says when it becomes backlogged and when it has
+/// caught up (<see cref="OutboundQueue"/>); when more than a share of all lanes are backlogged,
+/// the node, not one client, is behind, and a publisher whose recent rate is above the calm
+/// limit and at least the fair share (the mean over publishers) waits after its read until the
+/// lanes catch up. Its socket then fills and TCP slows the sender. Calm clients are never held;
+/// warnings, control and directed messages are not affected (they are not held publishers'
+/// lanes: warning input is never held, and every lane but the picture's is untouched).
+/// </summary>
+public sealed class Admission
+{
+    private readonly AdmissionOptions _options;
+    private readonly KizunaMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly long _intervalTicks;
+    private readonly Lock _gate = new();
+    private int _backlogged;
+    private int _sessions;
+    private int _held;
+    private TaskCompletionSource? _caughtUp;
+
+    // Rates by interval: the current interval's totals and the last whole one's.
+    private long _window;
+    private long _windowEvents;
+    private int _windowPublishers;
+    private long _lastEvents;
+    private int _lastPublishers;
+
+    public Admission(AdmissionOptions options, KizunaMetrics metrics, ILogger logger, TimeProvider time)
+    {
+        options.Validate();
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _time = time;
+        _intervalTicks = Math.Max(1, (long)(options.RateInterval.TotalSeconds * time.TimestampFrequency));
+        _window = time.GetTimestamp() / _intervalTicks;
+        metrics.AdmissionBacklogged = () => Volatile.Read(ref _backlogged);
+        metrics.AdmissionHeldNow = () => Volatile.Read(ref _held);
+    }
+
+    public AdmissionOptions Options => _options;
+
+    /// <summary>Lanes backlogged now.</summary>
+    public int Backlogged => Volatile.Read(ref _backlogged);
+
+    /// <summary>Publishers held now.</summary>
+    public int Held => Volatile.Read(ref _held);
+
+    /// <summary>Whether the node is behind: more than the behind share of its clients' lanes backlogged.</summary>
+    public bool IsBehind => Behind(Volatile.Read(ref _backlogged));
+
+    /// <summary>Raised (on the held publisher's thread) each time a publisher is held; for tests and diagnostics.</summary>
+    public event Action<ClientSession>? Holding;
+
+    private bool Behind(int backlogged) => backlogged >= _options.MinBackloggedLanes && backlogged > Volatile.Read(ref _sessions) * _options.BehindShare;
+
+    /// <summary>The backlog bound of a lane of <paramref name="capacity"/> events: at most a quarter of it.</summary>
+    internal (int Backlog, int CaughtUp) Bounds(int capacity)
+    {
+        var backlog = Math.Max(2, Math.Min(_options.BacklogEvents, capacity / 4));
+        return (backlog, Math.Min(_options.CaughtUpEvents, backlog / 2));
+    }
+
+    internal void SessionsChanged(int count) => Volatile.Write(ref _sessions, count);
+
+    /// <summary>A lane became backlogged (called under its queue's lock: only an atomic add).</summary>
+    internal void LaneBacklogged() => Interlocked.Increment(ref _backlogged);
+
+    /// <summary>A lane caught up, or left: held publishers go on once the node is no longer behind.</summary>
+    internal void LaneCaughtUp()
+    {
+        var now = Interlocked.Decrement(ref _backlogged);
+        if (!Behind(now))
+        {
+            // Continuations run asynchronously: never on the writer's (or the queue lock's) stack.
+            Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
+        }
+    }
+
+    /// <summary>Counts the events one read of <paramref name="sender"/> published.</summary>
+    internal void Count(ClientSession sender, int events)
+    {
+        var window = Roll();
+        var rate = sender.Intake;
+        lock (rate)
+        {
+            if (rate.Window != window)
+            {
+                rate.Last = rate.Window == window - 1 ? rate.Current : 0;
+                rate.Current = 0;
+                rate.Window = window;
+                Interlocked.Increment(ref _windowPublishers);
+            }
+
+            rate.Current += events;
+        }
+
+        Interlocked.Add(ref _windowEvents, events);
+    }
+
+    /// <summary>The current interval, starting a new one (and keeping the last one's totals) when it is time.</summary>
+    private long Roll()
+    {
+        var window = _time.GetTimestamp() / _intervalTicks;
+        if (window != Volatile.Read(ref _window))
+        {
+            lock (_gate)
+            {
+                if (window != _window)
+                {
+                    var consecutive = window == _window + 1;
+                    _lastEvents = consecutive ? Interlocked.Exchange(ref _windowEvents, 0) : 0;
+                    _lastPublishers = consecutive ? Interlocked.Exchange(ref _windowPublishers, 0) : 0;
+                    if (!consecutive)
+                    {
+                        Interlocked.Exchange(ref _windowEvents, 0);
+                        Interlocked.Exchange(ref _windowPublishers, 0);
+                    }
+
+                    Volatile.Write(ref _window, window);
+                }
+            }
+        }
+
+        return window;
+    }
+
+    /// <summary>Whether <paramref name="sender"/> sends more than a calm client and at least its fair share.</summary>
+    private bool Heavy(ClientSession sender)
+    {
+        var window = Roll();
+        var rate = sender.Intake;
+        long events;
+        lock (rate)
+        {
+            events = rate.Window == window ? Math.Max(rate.Current, rate.Last) : rate.Window == window - 1 ? rate.Current : 0;
+        }
+
+        var seconds = _options.RateInterval.TotalSeconds;
+        if (events <= _options.CalmEventsPerSecond * seconds)
+        {
+            return false;
+        }
+
+        long total;
+        int publishers;
+        lock (_gate)
+        {
+            total = _lastEvents;
+            publishers = _lastPublishers;
+        }
+
+        return publishers == 0 || events * publishers >= total;
+    }
+
+    /// <summary>
+    /// After a read that published picture: completes at once unless the node is behind and
+    /// <paramref name="sender"/> is a heavy publisher; then when the lanes have caught up (or
+    /// after <see cref="AdmissionOptions.MaxHold"/>, for one more read).
+    /// </summary>
+    public ValueTask WaitForTurnAsync(ClientSession sender, CancellationToken cancellationToken)
+        => !IsBehind || !Heavy(sender) ? ValueTask.CompletedTask : HoldAsync(sender, cancellationToken);
+
+    private async ValueTask HoldAsync(ClientSession sender, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        Interlocked.Increment(ref _held);
+        _metrics.AdmissionHeld();
+        Log.PublisherHeld(_logger, sender.Id, sender.RemoteEndpoint, Volatile.Read(ref _backlogged), Volatile.Read(ref _sessions));
+        Holding?.Invoke(sender);
+        try
+        {
+            while (IsBehind)
+            {
+                var left = _options.MaxHold - _time.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                {
+                    return;
+                }
+
+                var caughtUp = Volatile.Read(ref _caughtUp);
+                if (caughtUp is null)
+                {
+                    var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    caughtUp = Interlocked.CompareExchange(ref _caughtUp, fresh, null) ?? fresh;
+                }
+
+                // Caught up between the check and the waiter's publication: the waiter may never be completed.
+                if (!IsBehind)
+                {
+                    return;
+                }
+
+                try
+                {
+                    await caughtUp.Task.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _held);
+            _metrics.AdmissionHeldFor(_time.GetElapsedTime(started));
+        }
+    }
+}
+
+/// <summary>One publisher's events per rate interval, as <see cref="Admission"/> counts them; locked by itself.</summary>
+public sealed class IntakeRate
+{
+    internal long Window = long.MinValue;
+    internal long Current;
+    internal long Last;
+}
