@@ -30,10 +30,11 @@ public static class ServeCommand
     public static readonly SettingDefinition Federation = new("federation", "Federation listener for partner nodes and TAK Servers (TAK federation v2, gRPC over TLS; a partner's node certificate is required), HOST:PORT; off unless set (9001 is customary)", "");
     public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition Enroll = new("enroll", "TAK certificate enrollment (HTTPS with the node's certificate, no client certificate; one-time passwords from `kizuna certs enroll-token`), HOST:PORT; off unless set (8446 is customary)", "");
+    public static readonly SettingDefinition Audit = new("audit", "Keep the audit trail (DATA/audit/, checked by `kizuna audit verify`): true or false; off only to measure its cost", "true");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Audit];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -145,6 +146,12 @@ public static class ServeCommand
             Federation = NodeSettings.ParseEndpoint(Federation.Name, value(Federation)),
             FederateWith = NodeSettings.ParseTargets(FederateWith.Name, value(FederateWith)),
             Enroll = NodeSettings.ParseEndpoint(Enroll.Name, value(Enroll)),
+            Audit = value(Audit).Trim().ToLowerInvariant() switch
+            {
+                "" or "true" or "yes" or "1" => true,
+                "false" or "no" or "0" => false,
+                var other => throw new SettingsException($"audit: '{other}' is neither true nor false"),
+            },
         };
     }
 }

@@ -122,6 +122,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(sp => new WarningFusion(
             labels, ellipse => Prefectures.AffectedBy(ellipse, AffectedPrefectureMarginMeters), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new SensorReportIntake(sp.GetRequiredService<SensorCatalog>(), sp.GetRequiredService<WarningFusion>()));
+        builder.Services.AddKizunaAudit(settings, authority);
         builder.Services.AddSingleton<WarningDesk>();
         builder.Services.AddHostedService<WarningSweeper>();
         builder.Services.AddSingleton<EventRouter>();
@@ -274,6 +275,7 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapKizunaApi();
         app.MapWarningsApi();
         app.MapFederationApi();
+        app.MapAuditApi();
         app.MapMartiApi();
         app.MapMartiEnrollment();
 
@@ -304,6 +306,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         // Built before the diallers start, so it sees every link change from the first.
         _ = app.Services.GetService<IFederationStatus>();
+        AuditHosting.WireAudit(app.Services);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -350,6 +353,7 @@ public sealed class KizunaNode : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _store.FlushAsync(timeout.Token).ConfigureAwait(false);
+        await AuditHosting.StopAuditAsync(_app.Services).ConfigureAwait(false);
         ServerLog.NodeStopped(_logger);
     }
 
