@@ -72,4 +72,9 @@ public sealed record AuditRecordJson(long Seq, DateTime Time, string Actor, stri
 /// <summary>The JSON of the audit trail, coordination and readiness APIs (source-generated, like <see cref="ApiJsonContext"/>).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(List<AuditRecordJson>))]
+[JsonSerializable(typeof(Kizuna.Core.Coordination.CoordinationRequest))]
+[JsonSerializable(typeof(List<Kizuna.Core.Coordination.CoordinationRequest>))]
+[JsonSerializable(typeof(CoordinationBodyJson))]
+[JsonSerializable(typeof(TransitionBodyJson))]
+[JsonSerializable(typeof(RefusalJson))]
 public sealed partial class DeskJsonContext : JsonSerializerContext;

@@ -123,6 +123,7 @@ public sealed class KizunaNode : IAsyncDisposable
             labels, ellipse => Prefectures.AffectedBy(ellipse, AffectedPrefectureMarginMeters), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new SensorReportIntake(sp.GetRequiredService<SensorCatalog>(), sp.GetRequiredService<WarningFusion>()));
         builder.Services.AddKizunaAudit(settings, authority);
+        builder.Services.AddKizunaCoordination(settings);
         builder.Services.AddSingleton<WarningDesk>();
         builder.Services.AddHostedService<WarningSweeper>();
         builder.Services.AddSingleton<EventRouter>();
@@ -276,6 +277,7 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapWarningsApi();
         app.MapFederationApi();
         app.MapAuditApi();
+        app.MapCoordinationApi();
         app.MapMartiApi();
         app.MapMartiEnrollment();
 
@@ -289,6 +291,7 @@ public sealed class KizunaNode : IAsyncDisposable
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<IWarningStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<WarningDesk>().RestoreAsync(cancellationToken).ConfigureAwait(false);
+        await CoordinationHosting.InitializeCoordinationAsync(app.Services, cancellationToken).ConfigureAwait(false);
         var latest = app.Services.GetRequiredService<LatestState>();
         var nodePrincipal = app.Services.GetRequiredService<NodeIdentity>().Principal;
         var restored = await store.LatestAsync(DateTime.UtcNow, cancellationToken).ConfigureAwait(false);
