@@ -17,4 +17,10 @@ internal static partial class Log
 
     [LoggerMessage(1312, LogLevel.Warning, "Coordination request {Id} not acknowledged by its reply-by time: escalated up the chain of {Side} to {Superior} ({Clients} clients told)")]
     public static partial void CoordinationEscalated(ILogger logger, string id, string side, string superior, int clients);
+
+    [LoggerMessage(1320, LogLevel.Information, "Readiness of {Organization} reported, version {Version}, by {By}")]
+    public static partial void ReadinessReported(ILogger logger, string organization, int version, string by);
+
+    [LoggerMessage(1321, LogLevel.Warning, "Refused a readiness report from {Identity} ({Organization}): {Reason}")]
+    public static partial void ReadinessRefused(ILogger logger, string identity, string organization, string reason);
 }

@@ -77,4 +77,7 @@ public sealed record AuditRecordJson(long Seq, DateTime Time, string Actor, stri
 [JsonSerializable(typeof(CoordinationBodyJson))]
 [JsonSerializable(typeof(TransitionBodyJson))]
 [JsonSerializable(typeof(RefusalJson))]
+[JsonSerializable(typeof(ReadinessBodyJson))]
+[JsonSerializable(typeof(ReadinessReportJson))]
+[JsonSerializable(typeof(ReadinessRollUpJson))]
 public sealed partial class DeskJsonContext : JsonSerializerContext;

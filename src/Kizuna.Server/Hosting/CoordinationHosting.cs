@@ -6,8 +6,9 @@ using Kizuna.Storage.Sqlite;
 namespace Kizuna.Server.Hosting;
 
 /// <summary>
-/// The coordination desk in the host: its store (<c>DATA/coordination.db</c>), the desk, the
-/// escalation sweep on the node's clock, and the JSON of the desks' APIs.
+/// The coordination and readiness desks in the host: their stores (<c>DATA/coordination.db</c>,
+/// <c>DATA/readiness.db</c>), the desks, the escalation sweep on the node's clock, and the JSON of
+/// the desks' APIs.
 /// </summary>
 public static class CoordinationHosting
 {
@@ -19,6 +20,8 @@ public static class CoordinationHosting
         services.AddSingleton<ICoordinationStore>(new SqliteCoordinationStore(Path.Combine(settings.DataDir, "coordination.db")));
         services.AddSingleton<CoordinationDesk>();
         services.AddHostedService<CoordinationSweeper>();
+        services.AddSingleton<Kizuna.Core.Readiness.IReadinessStore>(new SqliteReadinessStore(Path.Combine(settings.DataDir, "readiness.db")));
+        services.AddSingleton<Kizuna.Core.Readiness.ReadinessDesk>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(DeskJsonContext.Default));
         return services;
     }
@@ -28,6 +31,7 @@ public static class CoordinationHosting
     {
         await services.GetRequiredService<ICoordinationStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
         _ = services.GetRequiredService<CoordinationDesk>();
+        await services.GetRequiredService<Kizuna.Core.Readiness.IReadinessStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
     }
 }
 

@@ -278,6 +278,7 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapFederationApi();
         app.MapAuditApi();
         app.MapCoordinationApi();
+        app.MapReadinessApi();
         app.MapMartiApi();
         app.MapMartiEnrollment();
 

@@ -137,4 +137,5 @@ internal static class SqliteDesk
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(CoordinationRequest))]
+[JsonSerializable(typeof(Kizuna.Core.Readiness.ReadinessReport))]
 internal sealed partial class DeskStorageJson : JsonSerializerContext;
