@@ -18,6 +18,7 @@ root.Subcommands.Add(ProfileCommand.Create(config));
 root.Subcommands.Add(ConsoleTokenCommand.Create(config));
 root.Subcommands.Add(FederationCommand.Create(config));
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(AuditCommand.Create(config));
 
 // The host handles Ctrl-C and SIGTERM itself and stops gracefully (flushing queues and storage),
 // so the command-line library must not cut the process short.

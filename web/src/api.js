@@ -46,6 +46,9 @@ export const api = {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ version }),
   }),
+  coordination: (org) => request('api/coordination?org=' + encodeURIComponent(org)),
+  coordinationAction: (id, action) => request('api/coordination/' + encodeURIComponent(id) + '/' + action, { method: 'POST' }),
+  readiness: (org) => request('api/readiness?org=' + encodeURIComponent(org)),
   signOut: () => fetch('console/sign-out', { method: 'POST', credentials: 'same-origin' }),
 };
 

@@ -2,6 +2,7 @@
 import { h, $, zulu, latLon } from './dom.js';
 import { api, Unauthorized, Forbidden, normalizeWarning, normalizeWarningDetail } from './api.js';
 import { renderFederation } from './federation.js';
+import { renderCoordination, renderReadiness } from './desks.js';
 import { LiveFeed } from './live.js';
 import { MapView } from './map.js';
 import { project } from './projection.js';
@@ -522,6 +523,7 @@ function setLanguage(lang) {
   else $('#replay-time').title = t('replay.events', { n: state.replay.events.length });
   touch('list', 'detail', 'warnings', 'tree');
   renderFederationPanel();
+  renderDesks();
 }
 
 // ───────────────────────── federation (operators only) ─────────────────────────
@@ -547,6 +549,38 @@ async function pollFederation() {
     console.error(err);
   }
   setTimeout(pollFederation, FEDERATION_POLL_MS);
+}
+
+// ───────────────────────── coordination queue and readiness board ─────────────────────────
+
+const DESKS_POLL_MS = 5000;
+let coordinationQueue = null;
+let readinessRollUp = null;
+
+function renderDesks() {
+  const organization = state.whoami?.organization;
+  if (coordinationQueue) {
+    renderCoordination($('#coordination-body'), coordinationQueue, {
+      t, organization, labelBadge,
+      onAction: async (request, action) => {
+        try { await api.coordinationAction(request.id, action); } catch (err) { console.error(err); }
+        pollDesks(false);
+      },
+    });
+  }
+  if (readinessRollUp) renderReadiness($('#readiness-body'), readinessRollUp, { t, labelBadge });
+}
+
+/** Polls the signed-in organization's coordination queue and its chain's readiness. */
+async function pollDesks(again = true) {
+  const organization = state.whoami?.organization;
+  if (organization) {
+    const [queue, readiness] = await Promise.allSettled([api.coordination(organization), api.readiness(organization)]);
+    if (queue.status === 'fulfilled') { coordinationQueue = queue.value; $('#coordination-panel').hidden = false; }
+    if (readiness.status === 'fulfilled') { readinessRollUp = readiness.value; $('#readiness-board').hidden = false; }
+    renderDesks();
+  }
+  if (again) setTimeout(pollDesks, DESKS_POLL_MS);
 }
 
 // ───────────────────────── identity, connection, sign-in ─────────────────────────
@@ -702,6 +736,7 @@ async function start() {
   });
   feed.start();
   pollFederation();
+  pollDesks();
 
   // For tests and the curious: counters, never data.
   window.kizunaConsole = { frames: () => mapView.frames, lastDrawMs: () => mapView.lastDrawMs, entities: () => displayed().size };

@@ -41,6 +41,9 @@ public sealed class AllianceProfile
     /// <summary>Which organizations' nodes may federate, and what flows on each link (none when the profile has no <c>federation</c> section).</summary>
     public FederationTopology Federation { get; }
 
+    /// <summary>How often each organization reports its readiness (profile <c>readiness.reportEvery</c>, default 24 h): an older report is stale.</summary>
+    public TimeSpan ReadinessInterval { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>Stable identifier of the alliance, e.g. <c>us-jpn-kor</c>.</summary>
     public string Id { get; }
 

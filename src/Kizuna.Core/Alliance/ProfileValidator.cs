@@ -13,7 +13,7 @@ internal sealed partial class ProfileValidator
     private const string CombinedCommandKind = "combined-command";
 
     private static readonly string[] TopLevelProperties =
-        ["format", "formatVersion", "id", "name", "version", "policy", "classifications", "nations", "organizations", "relationships", "counterparts", "federation"];
+        ["format", "formatVersion", "id", "name", "version", "policy", "classifications", "nations", "organizations", "relationships", "counterparts", "federation", "readiness"];
 
     private static readonly string[] NationProperties = ["code", "name"];
 
@@ -80,6 +80,7 @@ internal sealed partial class ProfileValidator
         CheckTwoCommanders();
         CheckCycles();
         var federation = ReadFederation(root);
+        var readinessInterval = ReadReadinessInterval(root);
 
         if (_problems.Count > 0)
         {
@@ -88,7 +89,10 @@ internal sealed partial class ProfileValidator
 
         return new AllianceProfile(
             id!, name!, version!, policy!, [.. _classifications], [.. _nations], [.. _organizations],
-            [.. _relationships.Select(r => r.Relationship)], [.. _counterparts], _source, federation);
+            [.. _relationships.Select(r => r.Relationship)], [.. _counterparts], _source, federation)
+        {
+            ReadinessInterval = readinessInterval,
+        };
     }
 
     private bool CheckFormat(ProfileJsonNode root)

@@ -246,6 +246,20 @@ public sealed partial class LabelPolicy
     /// </summary>
     public LabelVerdict Accept(CotEvent evt, Principal sender)
     {
+        var verdict = AcceptLabel(evt, sender);
+        if (!verdict.Accepted)
+        {
+            Refused?.Invoke(sender, verdict);
+        }
+
+        return verdict;
+    }
+
+    /// <summary>Raised for every label <see cref="Accept"/> refuses, with the sender (the audit trail records it).</summary>
+    public event Action<Principal, LabelVerdict>? Refused;
+
+    private LabelVerdict AcceptLabel(CotEvent evt, Principal sender)
+    {
         ArgumentNullException.ThrowIfNull(evt);
         ArgumentNullException.ThrowIfNull(sender);
         if (!TryReadWire(evt, out var wire, out var refusal, out var error))

@@ -1,3 +1,4 @@
+using Kizuna.Core.Audit;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
@@ -35,14 +36,16 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly IAuditTrail _audit;
     // Reports are issued one at a time, in order, on a thread of their own (real-time priority
     // where permitted, IssuerPriority): woken, it runs at once, while the thread pool may be a
     // queue of picture work deep under load (docs/warnings.md, "Warning first").
     private readonly System.Collections.Concurrent.BlockingCollection<Action> _issuing = [];
     private readonly Thread _issuer;
 
-    public WarningDesk(SensorReportIntake intake, IWarningStore store, EventRouter router, LabelPolicy labels, KizunaMetrics metrics, ILogger<WarningDesk> logger, TimeProvider time)
+    public WarningDesk(SensorReportIntake intake, IWarningStore store, EventRouter router, LabelPolicy labels, KizunaMetrics metrics, ILogger<WarningDesk> logger, TimeProvider time, IAuditTrail? audit = null)
     {
+        _audit = audit ?? NoAuditTrail.Instance;
         _intake = intake;
         _store = store;
         _router = router;
@@ -207,6 +210,7 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
         var queued = _time.GetElapsedTime(read);
         ShareIssued(version);
         _metrics.WarningIssued(stored, queued);
+        _audit.Record(new AuditEntry(AuditActs.WarningIssued, sender.Principal.Name, sender.Principal.Organization, $"{version.WarningId} v{version.Version}", version.Label.Banner));
         Log.WarningIssued(_logger, version.Label.Banner, Math.Round(stored.TotalMilliseconds, 1), recipients, Math.Round(queued.TotalMilliseconds, 1));
         return version;
     }
@@ -245,11 +249,12 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
         ArgumentNullException.ThrowIfNull(who);
         ArgumentNullException.ThrowIfNull(warningId);
         AcknowledgementRefusal? refusal = null;
+        WarningVersion? seen = null;
         if (who.Kind != PrincipalKind.Certificate)
         {
             refusal = AcknowledgementRefusal.NotIdentified;
         }
-        else if (!WarningViews.HistoryFor(who, await _store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false)).Any(v => v.Version == version))
+        else if ((seen = WarningViews.HistoryFor(who, await _store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(v => v.Version == version)) is null)
         {
             refusal = AcknowledgementRefusal.UnknownWarning;
         }
@@ -264,12 +269,10 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
         var now = _time.GetUtcNow().UtcDateTime;
         var receipt = new WarningReceipt(warningId, version, who.Name, who.Organization, who.Nation, null, now);
         await _store.RecordAcknowledgementAsync(receipt, cancellationToken).ConfigureAwait(false);
-        if (ReceiptRecorded is { } recorded && WarningViews.HistoryFor(who, await _store.VersionsAsync(warningId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(v => v.Version == version) is { } seen)
-        {
-            recorded(receipt, seen);
-        }
+        ReceiptRecorded?.Invoke(receipt, seen!);
 
         _metrics.WarningAcknowledged();
+        _audit.Record(new AuditEntry(AuditActs.WarningAcknowledged, who.Name, who.Organization, $"{warningId} v{version}", seen!.Label.Banner));
         Log.WarningAcknowledged(_logger, who.Name, who.Organization);
         return null;
     }
@@ -286,6 +289,7 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
         ArgumentNullException.ThrowIfNull(recipient);
         ArgumentNullException.ThrowIfNull(version);
         _ = RecordDeliveryAsync(new WarningReceipt(version.WarningId, version.Version, recipient.Name, recipient.Organization, recipient.Nation, _time.GetUtcNow().UtcDateTime, null), version);
+        _audit.Record(new AuditEntry(AuditActs.WarningDelivered, recipient.Name, recipient.Organization, $"{version.WarningId} v{version.Version}", version.Label.Banner));
     }
 
     /// <summary>
@@ -375,6 +379,7 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
             }
 
             Log.WarningEscalated(_logger, silent, superior.Id, told);
+            _audit.Record(new AuditEntry(AuditActs.WarningEscalated, AuditEntry.NodeActor, string.Empty, $"{version.WarningId} v{version.Version}: {silent} silent, told {superior.Id}", version.Label.Banner));
         }
     }
 

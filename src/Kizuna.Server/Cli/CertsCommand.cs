@@ -80,6 +80,7 @@ public static class CertsCommand
                 }
 
                 var files = authority.IssueClient(claims, labels.PolicyId, parse.GetValue(output)!);
+                AuditCommand.Record(directory, authority.NodeId, Kizuna.Core.Audit.AuditActs.CertificateIssued, $"{files.Serial} to {claims.Name} ({principal.Organization}, {principal.Role})");
                 Console.WriteLine($"Issued a client certificate for '{claims.Name}': {principal.Nation} / {principal.Organization} ({organization.Name}) / {principal.Role}, cleared {principal.Clearance}");
                 Console.WriteLine($"  serial       {files.Serial}");
                 Console.WriteLine($"  certificate  {files.CertificatePem}");
@@ -148,6 +149,7 @@ public static class CertsCommand
                 foreach (var r in added)
                 {
                     Console.WriteLine($"Revoked {r.Serial} ({r.Name}): {r.Reason}");
+                    AuditCommand.Record(directory, authority.NodeId, Kizuna.Core.Audit.AuditActs.CertificateRevoked, $"{r.Serial} of {r.Name}: {r.Reason}");
                 }
 
                 if (added.Count < targets.Count)

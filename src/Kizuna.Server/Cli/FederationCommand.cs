@@ -60,6 +60,7 @@ public static class FederationCommand
         }
 
         var stored = new FederationPartners(dataDir).Import(bundle, labels.Profile, hostOrg, authority.NodeId);
+        AuditCommand.Record(dataDir, authority.NodeId, Kizuna.Core.Audit.AuditActs.FederationPartnerTrusted, $"{bundle.NodeId} ({bundle.Organization})");
         return (bundle, stored);
     }
 

@@ -76,6 +76,12 @@ public sealed record NodeSettings
     /// </summary>
     public bool MetricsLoopback { get; init; } = true;
 
+    /// <summary>
+    /// Whether the node keeps its audit trail under <c>DATA/audit/</c>. Off only to measure what it
+    /// costs (bench/warning.sh); an operational node keeps it on.
+    /// </summary>
+    public bool Audit { get; init; } = true;
+
     /// <summary>The organization of the profile that hosts this node; it gives the node its nation.</summary>
     public string NodeOrg { get; init; } = "JJOC";
 

@@ -36,10 +36,11 @@ public static class ServeCommand
     public static readonly SettingDefinition Enroll = new("enroll", "TAK certificate enrollment (HTTPS with the node's certificate, no client certificate; one-time passwords from `kizuna certs enroll-token`), HOST:PORT; off unless set (8446 is customary)", "");
     public static readonly SettingDefinition Postgres = new("postgres", "PostgreSQL connection string (Host=...;Username=...;Password=...;Database=...): the event history and the warnings are kept there instead of in SQLite files; every instance of a scaled-out node gives the same (docs/scale-out.md)", "", "embedded SQLite in the data directory");
     public static readonly SettingDefinition Nats = new("nats", "NATS server URL with JetStream (nats://HOST:4222): this instance joins its node's cluster, sharing every accepted event with the other instances; give --postgres too (docs/scale-out.md)", "", "a node of one instance");
+    public static readonly SettingDefinition Audit = new("audit", "Keep the audit trail (DATA/audit/, checked by `kizuna audit verify`): true or false; off only to measure its cost", "true");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Postgres, Nats];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Postgres, Nats, Audit];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -151,6 +152,12 @@ public static class ServeCommand
             Enroll = NodeSettings.ParseEndpoint(Enroll.Name, value(Enroll)),
             Postgres = value(Postgres) is { Length: > 0 } postgres ? postgres.Trim() : null,
             Nats = value(Nats) is { Length: > 0 } nats ? nats.Trim() : null,
+            Audit = value(Audit).Trim().ToLowerInvariant() switch
+            {
+                "" or "true" or "yes" or "1" => true,
+                "false" or "no" or "0" => false,
+                var other => throw new SettingsException($"audit: '{other}' is neither true nor false"),
+            },
         });
     }
 }

@@ -128,6 +128,8 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(sp => new WarningFusion(
             labels, ellipse => Prefectures.AffectedBy(ellipse, AffectedPrefectureMarginMeters), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new SensorReportIntake(sp.GetRequiredService<SensorCatalog>(), sp.GetRequiredService<WarningFusion>()));
+        builder.Services.AddKizunaAudit(settings, authority);
+        builder.Services.AddKizunaCoordination(settings);
         builder.Services.AddSingleton<WarningDesk>();
         builder.Services.AddSingleton<WarningInputDesk>();
         builder.Services.AddSingleton<ProtocolControlDesk>();
@@ -283,6 +285,9 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapKizunaApi();
         app.MapWarningsApi();
         app.MapFederationApi();
+        app.MapAuditApi();
+        app.MapCoordinationApi();
+        app.MapReadinessApi();
         app.MapMartiApi();
         app.MapMartiEnrollment();
 
@@ -301,6 +306,7 @@ public sealed class KizunaNode : IAsyncDisposable
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<IWarningStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<WarningDesk>().RestoreAsync(cancellationToken).ConfigureAwait(false);
+        await CoordinationHosting.InitializeCoordinationAsync(app.Services, cancellationToken).ConfigureAwait(false);
         var latest = app.Services.GetRequiredService<LatestState>();
         var nodePrincipal = app.Services.GetRequiredService<NodeIdentity>().Principal;
         var restored = await store.LatestAsync(DateTime.UtcNow, cancellationToken).ConfigureAwait(false);
@@ -320,6 +326,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         // Built before the diallers start, so it sees every link change from the first.
         _ = app.Services.GetService<IFederationStatus>();
+        AuditHosting.WireAudit(app.Services);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -366,6 +373,7 @@ public sealed class KizunaNode : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _store.FlushAsync(timeout.Token).ConfigureAwait(false);
+        await AuditHosting.StopAuditAsync(_app.Services).ConfigureAwait(false);
         ServerLog.NodeStopped(_logger);
     }
 

@@ -137,6 +137,7 @@ public static class MartiEnrollment
 
         using X509Certificate2 certificate = authority.IssueClientForKey(claims, labels.PolicyId, publicKey);
         var clientUid = context.Request.Query["clientUid"].ToString();
+        context.RecordNational(Kizuna.Core.Audit.AuditActs.CertificateIssued, principal, $"{certificate.SerialNumber} to {claims.Name} (enrollment)");
         ServerLog.EnrollmentIssued(logger, claims.Name, principal.Nation, principal.Organization, principal.Role, principal.Clearance, remoteText, certificate.SerialNumber,
             clientUid.Length == 0 ? "(none)" : clientUid[..Math.Min(clientUid.Length, 128)]);
 

@@ -88,6 +88,7 @@ public static class ConsoleSignIn
                 MaxAge = ConsoleSessions.Lifetime,
             });
             ServerLog.ConsoleSignedIn(logger, principal.Name, principal.Organization, endpoint);
+            context.RecordNational(Kizuna.Core.Audit.AuditActs.ConsoleSignedIn, principal, endpoint);
             return Results.Redirect("/");
         }).AllowAnonymous();
 

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+
+namespace Kizuna.Core.Diagnostics;
+
+/// <summary>Log messages of the audit trail, coordination and readiness (event ids 1300-1399).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1301, LogLevel.Error, "Could not append {Count} records to the audit trail in {Directory}; they are lost, and `kizuna audit verify` will not see them")]
+    public static partial void AuditWriteFailed(ILogger logger, Exception exception, string directory, int count);
+
+    // Coordination messages name the request's id, the organizations and the people, never its subject or text.
+    [LoggerMessage(1310, LogLevel.Information, "Coordination request {Id} ({From} to {To}) is {State}, by {By} ({Organization})")]
+    public static partial void CoordinationTransition(ILogger logger, string id, string from, string to, string state, string by, string organization);
+
+    [LoggerMessage(1311, LogLevel.Warning, "Refused a coordination request or transition from {Identity} ({Organization}) on {Id}: {Refusal}: {Reason}")]
+    public static partial void CoordinationRefused(ILogger logger, string identity, string organization, string id, Kizuna.Core.Coordination.CoordinationRefusal refusal, string reason);
+
+    [LoggerMessage(1312, LogLevel.Warning, "Coordination request {Id} not acknowledged by its reply-by time: escalated up the chain of {Side} to {Superior} ({Clients} clients told)")]
+    public static partial void CoordinationEscalated(ILogger logger, string id, string side, string superior, int clients);
+
+    [LoggerMessage(1320, LogLevel.Information, "Readiness of {Organization} reported, version {Version}, by {By}")]
+    public static partial void ReadinessReported(ILogger logger, string organization, int version, string by);
+
+    [LoggerMessage(1321, LogLevel.Warning, "Refused a readiness report from {Identity} ({Organization}): {Reason}")]
+    public static partial void ReadinessRefused(ILogger logger, string identity, string organization, string reason);
+}
