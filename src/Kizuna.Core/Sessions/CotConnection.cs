@@ -23,6 +23,7 @@ public sealed class CotConnection
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly WarningDesk? _desk;
+    private readonly DataPackages.FileShareLabels? _fileShares;
 
     public CotConnection(
         EventRouter router,
@@ -31,9 +32,11 @@ public sealed class CotConnection
         KizunaMetrics metrics,
         ILogger<CotConnection> logger,
         TimeProvider time,
-        WarningDesk? desk = null)
+        WarningDesk? desk = null,
+        DataPackages.FileShareLabels? fileShares = null)
     {
         _desk = desk;
+        _fileShares = fileShares;
         options.Validate();
         _router = router;
         _labels = labels;
@@ -361,6 +364,7 @@ public sealed class CotConnection
 
         // Identify, then label: the event's own label if the sender may apply it, else its default.
         var verdict = _labels.Accept(evt, session.Principal);
+        verdict = _fileShares?.Narrow(evt, session.Principal, verdict) ?? verdict; // a file share reaches only who may see the file
         if (!verdict.Accepted)
         {
             refused = true;

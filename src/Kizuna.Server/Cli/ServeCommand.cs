@@ -30,10 +30,12 @@ public static class ServeCommand
     public static readonly SettingDefinition Federation = new("federation", "Federation listener for partner nodes and TAK Servers (TAK federation v2, gRPC over TLS; a partner's node certificate is required), HOST:PORT; off unless set (9001 is customary)", "");
     public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition Enroll = new("enroll", "TAK certificate enrollment (HTTPS with the node's certificate, no client certificate; one-time passwords from `kizuna certs enroll-token`), HOST:PORT; off unless set (8446 is customary)", "");
+    public static readonly SettingDefinition MaxPackageBytes = new("max-package-bytes", "Largest file (data package) a TAK client may upload through the Marti sync endpoints, in bytes or with K, M or G (binary)", "64M");
+    public static readonly SettingDefinition MaxPackageUnpackedBytes = new("max-package-unpacked-bytes", "A zip upload may unpack to at most this in all (counted by unpacking it), in bytes or with K, M or G; more is refused as a zip bomb", "512M");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, MaxPackageBytes, MaxPackageUnpackedBytes];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -145,6 +147,8 @@ public static class ServeCommand
             Federation = NodeSettings.ParseEndpoint(Federation.Name, value(Federation)),
             FederateWith = NodeSettings.ParseTargets(FederateWith.Name, value(FederateWith)),
             Enroll = NodeSettings.ParseEndpoint(Enroll.Name, value(Enroll)),
+            MaxPackageBytes = NodeSettings.ParseSize(MaxPackageBytes.Name, value(MaxPackageBytes), Core.DataPackages.DataPackageLimits.DefaultMaxBytes),
+            MaxPackageUnpackedBytes = NodeSettings.ParseSize(MaxPackageUnpackedBytes.Name, value(MaxPackageUnpackedBytes), Core.DataPackages.DataPackageLimits.DefaultMaxUnpackedBytes),
         };
     }
 }

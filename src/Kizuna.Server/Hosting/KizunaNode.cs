@@ -153,6 +153,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(sp => new EnrollmentTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new EnrollmentAttempts(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleLive>();
+        MartiSync.AddMartiSync(builder.Services, settings);
         builder.Services.AddKizunaAuthentication();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
@@ -276,6 +277,7 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapFederationApi();
         app.MapMartiApi();
         app.MapMartiEnrollment();
+        MartiSync.MapMartiSync(app);
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);
