@@ -138,7 +138,7 @@ public sealed partial class MartiSync
                 {
                     if (file is null
                         && ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                        && disposition.IsFormDisposition()
+                        && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
                         && (string.Equals(HeaderUtilities.RemoveQuotes(disposition.Name).Value, "assetfile", StringComparison.OrdinalIgnoreCase) || disposition.IsFileDisposition()))
                     {
                         var fileName = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;

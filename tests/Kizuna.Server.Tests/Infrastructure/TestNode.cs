@@ -58,7 +58,8 @@ public sealed class TestNode : IAsyncDisposable
         int? maxConnectionsPerAddress = null,
         int? intakeHandshakeSlots = null,
         bool enroll = false,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        Func<NodeSettings, NodeSettings>? configure = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -86,6 +87,7 @@ public sealed class TestNode : IAsyncDisposable
             IntakeHandshakeSlots = intakeHandshakeSlots ?? 16,
             Enroll = enroll ? loopback : null,
         };
+        settings = configure?.Invoke(settings) ?? settings;
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
             settings,
