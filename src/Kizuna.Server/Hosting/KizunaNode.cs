@@ -278,6 +278,7 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapMartiApi();
         app.MapMartiEnrollment();
         MartiSync.MapMartiSync(app);
+        app.MapMartiPolls();
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);
