@@ -279,6 +279,7 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapMartiEnrollment();
         MartiSync.MapMartiSync(app);
         app.MapMartiPolls();
+        app.MapConnectionPackageApi();
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);

@@ -28,4 +28,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(4617, LogLevel.Debug, "{Identity} polled {Endpoint}, which has nothing for it (answered {Status})")]
     public static partial void NothingToPoll(ILogger logger, string identity, string endpoint, int status);
+
+    [LoggerMessage(4620, LogLevel.Information, "Operator {Operator} made a connection package for {Identity} ({Nation}/{Organization}/{Role}, cleared {Clearance}), connecting to {Host}:{Port}")]
+    public static partial void ConnectionPackageIssued(ILogger logger, string @operator, string identity, string nation, string organization, string role, string clearance, string host, int port);
+
+    [LoggerMessage(4621, LogLevel.Warning, "Refused a connection package asked by {Identity}: {Reason}")]
+    public static partial void ConnectionPackageRefused(ILogger logger, string identity, string reason);
 }
