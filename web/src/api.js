@@ -36,6 +36,8 @@ export const api = {
   whoami: () => request('api/whoami'),
   profile: () => request('api/profile'),
   federation: () => request('api/federation'),
+  /** The raw response (a zip, or the reason it was refused): the package panel reads it. */
+  connectionPackage: (body) => fetch('api/connection-packages', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', Accept: 'application/zip, application/json' }, body: JSON.stringify(body) }),
   warnings: () => request('api/warnings'),
   warning: (id) => request('api/warnings/' + encodeURIComponent(id)),
   latest: () => request('api/events/latest'),

@@ -3,6 +3,7 @@ import { h, $, zulu, latLon } from './dom.js';
 import { api, Unauthorized, Forbidden, normalizeWarning, normalizeWarningDetail } from './api.js';
 import { renderFederation } from './federation.js';
 import { renderCoordination, renderReadiness } from './desks.js';
+import { setupPackagePanel } from './onboard.js';
 import { LiveFeed } from './live.js';
 import { MapView } from './map.js';
 import { project } from './projection.js';
@@ -737,6 +738,7 @@ async function start() {
   feed.start();
   pollFederation();
   pollDesks();
+  setupPackagePanel($('#package-panel'), { whoami: state.whoami, profile: state.profile, t, post: api.connectionPackage });
 
   // For tests and the curious: counters, never data.
   window.kizunaConsole = { frames: () => mapView.frames, lastDrawMs: () => mapView.lastDrawMs, entities: () => displayed().size };

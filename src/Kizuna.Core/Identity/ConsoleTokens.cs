@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Kizuna.Core.Identity;
@@ -27,20 +26,16 @@ public sealed class ConsoleTokens
 {
     public const string FileName = "console-tokens.json";
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly string _path;
-    private readonly string _lockPath;
+    private readonly LockedJsonFile<ConsoleTokenRecord> _file;
     private readonly CertificateRegistry _registry;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
 
     public ConsoleTokens(string dataDir, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         DataDir = Path.GetFullPath(dataDir);
-        _path = Path.Combine(DataDir, FileName);
-        _lockPath = Path.Combine(DataDir, "console-tokens.lock");
+        _file = new LockedJsonFile<ConsoleTokenRecord>(DataDir, FileName, "console-tokens.lock", ConsoleTokenJsonContext.Default.ListConsoleTokenRecord);
         _registry = new CertificateRegistry(Path.Combine(DataDir, "certs"));
         _time = time ?? TimeProvider.System;
     }
@@ -130,54 +125,9 @@ public sealed class ConsoleTokens
     /// <summary>Reads, changes and writes the token file under the cross-process lock; expired records are pruned.</summary>
     private void Update(Func<List<ConsoleTokenRecord>, bool> change)
     {
-        lock (_gate)
-        {
-            if (!Directory.Exists(DataDir))
-            {
-                Storage.PrivateDirectory.Prepare(DataDir, "data-dir");
-            }
-
-            using var exclusive = AcquireFileLock();
-            var now = _time.GetUtcNow().UtcDateTime;
-            var records = File.Exists(_path)
-                ? JsonSerializer.Deserialize(File.ReadAllText(_path), ConsoleTokenJsonContext.Default.ListConsoleTokenRecord) ?? []
-                : [];
-            var before = records.Count;
-            var changed = change(records);
-            // Expired tokens are kept a little while so a late click is told "expired", not "unknown".
-            records.RemoveAll(r => r.ExpiresAt + Lifetime < now);
-            if (changed || records.Count != before)
-            {
-                var temporary = _path + ".tmp";
-                Storage.PrivateDirectory.WriteAllText(temporary, JsonSerializer.Serialize(records, ConsoleTokenJsonContext.Default.ListConsoleTokenRecord) + "\n");
-
-                File.Move(temporary, _path, overwrite: true);
-            }
-        }
-    }
-
-    /// <summary>An exclusive lock on the lock file (flock on Unix), shared by every process using this data directory.</summary>
-    private FileStream AcquireFileLock()
-    {
-        var deadline = DateTime.UtcNow + LockTimeout;
-        while (true)
-        {
-            try
-            {
-                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = Storage.PrivateDirectory.FileMode;
-                }
-
-                return new FileStream(_lockPath, options);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                // Another process holds it for a few milliseconds; try again shortly.
-                Thread.Sleep(10);
-            }
-        }
+        // Expired tokens are kept a little while so a late click is told "expired", not "unknown".
+        var now = _time.GetUtcNow().UtcDateTime;
+        _file.Update(change, r => r.ExpiresAt + Lifetime < now);
     }
 
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));

@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Kizuna.Core.Identity;
@@ -36,19 +35,15 @@ public sealed class EnrollmentTokens
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(7);
     private const string Alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
     private const int PasswordLength = 20;
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly string _path;
-    private readonly string _lockPath;
+    private readonly LockedJsonFile<EnrollmentTokenRecord> _file;
     private readonly TimeProvider _time;
-    private readonly Lock _gate = new();
 
     public EnrollmentTokens(string dataDir, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         DataDir = Path.GetFullPath(dataDir);
-        _path = Path.Combine(DataDir, FileName);
-        _lockPath = Path.Combine(DataDir, "enroll-tokens.lock");
+        _file = new LockedJsonFile<EnrollmentTokenRecord>(DataDir, FileName, "enroll-tokens.lock", EnrollmentTokenJsonContext.Default.ListEnrollmentTokenRecord);
         _time = time ?? TimeProvider.System;
     }
 
@@ -125,51 +120,8 @@ public sealed class EnrollmentTokens
 
     private void Update(Func<List<EnrollmentTokenRecord>, bool> change)
     {
-        lock (_gate)
-        {
-            if (!Directory.Exists(DataDir))
-            {
-                Storage.PrivateDirectory.Prepare(DataDir, "data-dir");
-            }
-
-            using var exclusive = AcquireFileLock();
-            var now = _time.GetUtcNow().UtcDateTime;
-            var records = File.Exists(_path)
-                ? JsonSerializer.Deserialize(File.ReadAllText(_path), EnrollmentTokenJsonContext.Default.ListEnrollmentTokenRecord) ?? []
-                : [];
-            var before = records.Count;
-            var changed = change(records);
-            // Used and expired tokens are kept a day, so a late attempt is told why, not "unknown".
-            records.RemoveAll(r => r.ExpiresAt + TimeSpan.FromDays(1) < now);
-            if (changed || records.Count != before)
-            {
-                var temporary = _path + ".tmp";
-                Storage.PrivateDirectory.WriteAllText(temporary, JsonSerializer.Serialize(records, EnrollmentTokenJsonContext.Default.ListEnrollmentTokenRecord) + "\n");
-                File.Move(temporary, _path, overwrite: true);
-            }
-        }
-    }
-
-    private FileStream AcquireFileLock()
-    {
-        var deadline = DateTime.UtcNow + LockTimeout;
-        while (true)
-        {
-            try
-            {
-                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = Storage.PrivateDirectory.FileMode;
-                }
-
-                return new FileStream(_lockPath, options);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                // Another process holds it for a few milliseconds.
-                Thread.Sleep(10);
-            }
-        }
+        // Used and expired tokens are kept a day, so a late attempt is told why, not "unknown".
+        var now = _time.GetUtcNow().UtcDateTime;
+        _file.Update(change, r => r.ExpiresAt + TimeSpan.FromDays(1) < now);
     }
 }

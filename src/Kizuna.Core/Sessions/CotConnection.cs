@@ -22,6 +22,7 @@ public sealed class CotConnection
     private readonly KizunaMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly DataPackages.FileShareLabels? _fileShares;
 
     public CotConnection(
         EventRouter router,
@@ -29,8 +30,10 @@ public sealed class CotConnection
         ConnectionOptions options,
         KizunaMetrics metrics,
         ILogger<CotConnection> logger,
-        TimeProvider time)
+        TimeProvider time,
+        DataPackages.FileShareLabels? fileShares = null)
     {
+        _fileShares = fileShares;
         options.Validate();
         _router = router;
         _labels = labels;
@@ -333,6 +336,7 @@ public sealed class CotConnection
 
         // Identify, then label: the event's own label if the sender may apply it, else its default.
         var verdict = _labels.Accept(evt, session.Principal);
+        verdict = _fileShares?.Narrow(evt, session.Principal, verdict) ?? verdict; // a file share reaches only who may see the file
         if (!verdict.Accepted)
         {
             _metrics.LabelRefused(verdict.Refusal);

@@ -97,6 +97,12 @@ public sealed record NodeSettings
     /// <summary>TAK certificate enrollment (HTTPS, no client certificate; 8446 is customary); null: off.</summary>
     public IPEndPoint? Enroll { get; init; }
 
+    /// <summary>The largest file a TAK client may upload (Marti sync), in bytes.</summary>
+    public long MaxPackageBytes { get; init; } = Core.DataPackages.DataPackageLimits.DefaultMaxBytes;
+
+    /// <summary>What a zip upload may unpack to in all, in bytes; more is refused as a zip bomb.</summary>
+    public long MaxPackageUnpackedBytes { get; init; } = Core.DataPackages.DataPackageLimits.DefaultMaxUnpackedBytes;
+
     /// <summary>Partner nodes this node dials and keeps linked (redialled with backoff for ever).</summary>
     public IReadOnlyList<DnsEndPoint> FederateWith { get; init; } = [];
 
@@ -203,6 +209,23 @@ public sealed record NodeSettings
         return TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero
             ? span
             : throw new SettingsException($"{setting}: '{value}' is not a duration (for example 90s, 5m, 12h, 30d)");
+    }
+
+    /// <summary>Parses a size in bytes: "65536", or with a binary suffix "64K", "64M", "1G" (a trailing "iB" or "B" is allowed); empty is the fallback.</summary>
+    public static long ParseSize(string setting, string? value, long fallback)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+
+        var text = value.Trim().ToUpperInvariant();
+        text = text.EndsWith("IB", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('B') ? text[..^1] : text;
+        var shift = text.Length > 0 ? text[^1] switch { 'K' => 10, 'M' => 20, 'G' => 30, _ => 0 } : 0;
+        var digits = shift == 0 ? text : text[..^1];
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && n <= (long.MaxValue >> shift)
+            ? n << shift
+            : throw new SettingsException($"{setting}: '{value}' is not a size (for example 65536, 64M or 1G)");
     }
 
     public static int ParsePositiveInt(string setting, string? value, int fallback)

@@ -164,6 +164,7 @@ public sealed class KizunaNode : IAsyncDisposable
         builder.Services.AddSingleton(sp => new EnrollmentTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new EnrollmentAttempts(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsoleLive>();
+        MartiSync.AddMartiSync(builder.Services, settings);
         builder.Services.AddKizunaAuthentication();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
@@ -290,6 +291,9 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapReadinessApi();
         app.MapMartiApi();
         app.MapMartiEnrollment();
+        MartiSync.MapMartiSync(app);
+        app.MapMartiPolls();
+        app.MapConnectionPackageApi();
 
         // The router's desks by event type, before any connection: protocol control, then warning input; the picture takes the rest.
         var desks = app.Services.GetRequiredService<EventRouter>().Desks;

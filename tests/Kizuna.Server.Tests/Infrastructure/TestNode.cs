@@ -60,7 +60,8 @@ public sealed class TestNode : IAsyncDisposable
         bool enroll = false,
         TimeProvider? time = null,
         string? postgres = null,
-        string? nats = null)
+        string? nats = null,
+        Func<NodeSettings, NodeSettings>? configure = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
         var logs = new CapturedLogs();
@@ -90,6 +91,7 @@ public sealed class TestNode : IAsyncDisposable
             Postgres = postgres,
             Nats = nats,
         };
+        settings = configure?.Invoke(settings) ?? settings;
         using var cts = new CancellationTokenSource(Timeout);
         var node = await KizunaNode.StartAsync(
             settings,
