@@ -299,7 +299,8 @@ public sealed partial class PostgresEventStore : IEventStore
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                var started = _time.GetTimestamp();
+                // Real time, as the SQLite writer: a test's manual clock must not hold a batch back.
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 while (true)
                 {
                     while (events.Count < _options.BatchSize && reader.TryRead(out var request))
@@ -331,7 +332,7 @@ public sealed partial class PostgresEventStore : IEventStore
 
                     if (events.Count == 0 && owners.Count == 0)
                         break;
-                    var remaining = _options.MaxBatchDelay - _time.GetElapsedTime(started);
+                    var remaining = _options.MaxBatchDelay - System.Diagnostics.Stopwatch.GetElapsedTime(started);
                     if (remaining <= TimeSpan.Zero || !await WaitForMoreAsync(reader, remaining).ConfigureAwait(false))
                     {
                         await WriteBatchAsync(events, owners).ConfigureAwait(false);
