@@ -106,6 +106,12 @@ public sealed partial class MartiSync
             };
             return Results.Json(new ErrorJson(refused.Message), ApiJsonContext.Default.ErrorJson, statusCode: status);
         }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away mid-upload: its bytes are already deleted (the upload's dispose), nobody to answer.
+            ServerLog.PackageRefused(logger, caller.Name, endpoint, remote, "Aborted", "the client closed the connection before the upload ended");
+            return Results.Empty;
+        }
     }
 
     /// <summary>
