@@ -51,8 +51,11 @@ internal sealed class LoadEvent
     /// <paramref name="targetBytes"/> (newline included) when the realistic minimum is smaller.
     /// With <paramref name="entities"/> above one, successive sends are the positions of that many
     /// entities in turn (uid <c>loadgen-pub-P-NNNNNN</c>), as a client relaying a unit's tracks.
+    /// <paramref name="uidStem"/> starts the uid: a node keeps each uid for the organization that
+    /// first sent it, so rows over TLS (an identified sender) use other uids than plain-TCP rows
+    /// (anonymous) on the same node.
     /// </summary>
-    public static LoadEvent Create(int publisher, int targetBytes, DateTime utcNow, int entities = 1, string? labelAttributes = null)
+    public static LoadEvent Create(int publisher, int targetBytes, DateTime utcNow, int entities = 1, string? labelAttributes = null, string uidStem = "loadgen")
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(entities, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(entities, MaxEntities);
@@ -61,7 +64,7 @@ internal sealed class LoadEvent
         double lon = 139.7671 + (publisher / 100) * 0.001;
         var c = CultureInfo.InvariantCulture;
         string head =
-            string.Create(c, $"<event version=\"2.0\" uid=\"loadgen-pub-{publisher}{(entities > 1 ? "-" + new string('0', EntityWidth) : "")}\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"{time}\" start=\"{time}\" stale=\"{time}\"{(labelAttributes is null ? "" : " " + labelAttributes)}>")
+            string.Create(c, $"<event version=\"2.0\" uid=\"{uidStem}-pub-{publisher}{(entities > 1 ? "-" + new string('0', EntityWidth) : "")}\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"{time}\" start=\"{time}\" stale=\"{time}\"{(labelAttributes is null ? "" : " " + labelAttributes)}>")
             + string.Create(c, $"<point lat=\"{lat:F4}\" lon=\"{lon:F4}\" hae=\"42.0\" ce=\"9.9\" le=\"9.9\"/>")
             + string.Create(c, $"<detail><contact callsign=\"LOADGEN-{publisher}\"/><__group name=\"Cyan\" role=\"Team Member\"/>")
             + "<takv platform=\"Kizuna.LoadGen\" version=\"1.0\"/><track course=\"87.5\" speed=\"1.4\"/><status battery=\"88\"/>"

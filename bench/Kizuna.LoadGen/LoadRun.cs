@@ -186,7 +186,7 @@ internal sealed class LoadRun
             streams.AddRange(subscriberStreams);
             for (int i = 0; i < subscriberStreams.Length; i++)
             {
-                await subscriberStreams[i].WriteAsync(HelloEvent(i), runCts.Token).ConfigureAwait(false);
+                await subscriberStreams[i].WriteAsync(HelloEvent(i, UidStem), runCts.Token).ConfigureAwait(false);
                 readers.Add(SubscriberLoopAsync(subscriberStreams[i], _subscribers[i], readCts.Token));
             }
 
@@ -272,20 +272,23 @@ internal sealed class LoadRun
         return result;
     }
 
-    private static byte[] HelloEvent(int subscriber)
+    /// <summary>The uids' stem: plain TCP and TLS rows on one node must not share uids (<see cref="LoadEvent.Create"/>).</summary>
+    private string UidStem => _o.Tls is null ? "loadgen" : "loadgen-tls";
+
+    private static byte[] HelloEvent(int subscriber, string uidStem)
     {
         string now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         string stale = DateTime.UtcNow.AddMinutes(5).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         var c = CultureInfo.InvariantCulture;
         return Encoding.ASCII.GetBytes(string.Create(c,
-            $"<event version=\"2.0\" uid=\"loadgen-sub-{subscriber}\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"{now}\" start=\"{now}\" stale=\"{stale}\">")
+            $"<event version=\"2.0\" uid=\"{uidStem}-sub-{subscriber}\" type=\"a-f-G-U-C\" how=\"m-g\" time=\"{now}\" start=\"{now}\" stale=\"{stale}\">")
             + "<point lat=\"35.0\" lon=\"139.0\" hae=\"0.0\" ce=\"9.9\" le=\"9.9\"/>"
             + string.Create(c, $"<detail><contact callsign=\"LOADGEN-SUB-{subscriber}\"/><__group name=\"Cyan\" role=\"Team Member\"/></detail></event>\n"));
     }
 
     private async Task PublisherLoopAsync(int p, Stream stream, long startMicros, CancellationToken ct)
     {
-        var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow, _o.Entities, _o.LabelAttributes);
+        var evt = LoadEvent.Create(p, _o.EventBytes, DateTime.UtcNow, _o.Entities, _o.LabelAttributes, UidStem);
         int len = evt.Length;
         int batchMax = _o.Batch;
         var buffer = new byte[len * batchMax];
