@@ -404,7 +404,16 @@ internal sealed class LoadRun
         }
     }
 
-    private async Task SubscriberLoopAsync(Stream stream, SubscriberState state, CancellationToken ct)
+    private Task SubscriberLoopAsync(Stream stream, SubscriberState state, CancellationToken ct)
+        => ReadMarkersAsync(stream, now => new SubscriberSink(this, state, now), NowMicros, () => Interlocked.Increment(ref _disconnects), ct);
+
+    /// <summary>
+    /// A subscriber's read loop, shared by every mode: reads until the stream ends, hands each
+    /// whole marker to the sink made for that read's arrival time, and calls <paramref name="lost"/>
+    /// when the server closed the stream or it failed before <paramref name="ct"/> was cancelled.
+    /// </summary>
+    internal static async Task ReadMarkersAsync<TSink>(Stream stream, Func<long, TSink> sinkAt, Func<long> nowMicros, Action lost, CancellationToken ct)
+        where TSink : struct, IMarkerSink
     {
         var buffer = new byte[ReadBufferBytes];
         int carry = 0;
@@ -418,8 +427,7 @@ internal sealed class LoadRun
                     break;
                 }
 
-                long now = NowMicros();
-                var sink = new SubscriberSink(this, state, now);
+                var sink = sinkAt(nowMicros());
                 int length = carry + read;
                 int done = MarkerScanner.Scan(buffer.AsSpan(0, length), ref sink);
                 carry = length - done;
@@ -435,7 +443,7 @@ internal sealed class LoadRun
 
             if (!ct.IsCancellationRequested)
             {
-                Interlocked.Increment(ref _disconnects);
+                lost();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -445,12 +453,13 @@ internal sealed class LoadRun
         {
             if (!ct.IsCancellationRequested)
             {
-                Interlocked.Increment(ref _disconnects);
+                lost();
             }
         }
     }
 
-    private static async Task DrainLoopAsync(Stream stream, CancellationToken ct)
+    /// <summary>Reads and discards what a publisher is sent (every mode's publishers read, as TAK clients do).</summary>
+    internal static async Task DrainLoopAsync(Stream stream, CancellationToken ct)
     {
         var buffer = new byte[ReadBufferBytes];
         try
@@ -459,10 +468,7 @@ internal sealed class LoadRun
             {
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {
         }
     }

@@ -98,7 +98,6 @@ internal sealed record MixedResult(
 /// </summary>
 internal sealed class MixedRun
 {
-    private const int ReadBufferBytes = 64 * 1024;
     private readonly MixedOptions _o;
     private readonly long _epoch = Stopwatch.GetTimestamp();
     private readonly Receiver[] _receivers;
@@ -159,7 +158,7 @@ internal sealed class MixedRun
             {
                 flooder = await ClientConnector.ConnectAsync(_o.Target, _o.Tls, _o.ConnectTimeout, runCts.Token).ConfigureAwait(false);
                 streams.Add(flooder);
-                loops.Add(DrainLoopAsync(flooder, readCts.Token));
+                loops.Add(LoadRun.DrainLoopAsync(flooder, readCts.Token));
             }
 
             long start = NowMicros();
@@ -330,60 +329,8 @@ internal sealed class MixedRun
         }
     }
 
-    private async Task ReadLoopAsync(Stream stream, Receiver state, CancellationToken ct)
-    {
-        var buffer = new byte[ReadBufferBytes];
-        int carry = 0;
-        try
-        {
-            while (true)
-            {
-                int read = await stream.ReadAsync(buffer.AsMemory(carry), ct).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    Interlocked.Increment(ref _disconnects);
-                    return;
-                }
-
-                var sink = new Sink(this, state, NowMicros());
-                int length = carry + read;
-                int done = MarkerScanner.Scan(buffer.AsSpan(0, length), ref sink);
-                carry = length - done;
-                if (carry == buffer.Length)
-                {
-                    carry = 0;
-                }
-                else if (carry > 0)
-                {
-                    buffer.AsSpan(done, carry).CopyTo(buffer);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            if (!ct.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref _disconnects);
-            }
-        }
-    }
-
-    private static async Task DrainLoopAsync(Stream stream, CancellationToken ct)
-    {
-        var buffer = new byte[ReadBufferBytes];
-        try
-        {
-            while (await stream.ReadAsync(buffer, ct).ConfigureAwait(false) > 0)
-            {
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-        }
-    }
+    private Task ReadLoopAsync(Stream stream, Receiver state, CancellationToken ct)
+        => LoadRun.ReadMarkersAsync(stream, now => new Sink(this, state, now), NowMicros, () => Interlocked.Increment(ref _disconnects), ct);
 
     private sealed class Receiver
     {
