@@ -174,19 +174,36 @@ public sealed class Admission
         return window;
     }
 
-    /// <summary>Whether <paramref name="sender"/> sends more than a calm client and at least its fair share.</summary>
-    private bool Heavy(ClientSession sender)
+    /// <summary>
+    /// Whether the read just counted fed a picture lane that is backlogged (the router says so
+    /// after delivering it). A publisher whose events reach no backlogged lane is not what the
+    /// node is behind on (its audience keeps up), and is not held, however much it sends.
+    /// </summary>
+    internal void Fed(ClientSession sender, bool backloggedLane) => Volatile.Write(ref sender.Intake.FedBacklog, backloggedLane);
+
+    /// <summary>
+    /// Whether <paramref name="sender"/> sends no more than a calm client (its events of the
+    /// current and the last rate interval): its picture goes ahead of the rest in every picture lane.
+    /// </summary>
+    public bool IsCalm(ClientSession sender) => !AboveCalm(RecentEvents(sender));
+
+    private long RecentEvents(ClientSession sender)
     {
         var window = Roll();
         var rate = sender.Intake;
-        long events;
         lock (rate)
         {
-            events = rate.Window == window ? Math.Max(rate.Current, rate.Last) : rate.Window == window - 1 ? rate.Current : 0;
+            return rate.Window == window ? Math.Max(rate.Current, rate.Last) : rate.Window == window - 1 ? rate.Current : 0;
         }
+    }
 
-        var seconds = _options.RateInterval.TotalSeconds;
-        if (events <= _options.CalmEventsPerSecond * seconds)
+    private bool AboveCalm(long events) => events > _options.CalmEventsPerSecond * _options.RateInterval.TotalSeconds;
+
+    /// <summary>Whether <paramref name="sender"/> sends more than a calm client and at least its fair share.</summary>
+    private bool Heavy(ClientSession sender)
+    {
+        var events = RecentEvents(sender);
+        if (!AboveCalm(events))
         {
             return false;
         }
@@ -203,12 +220,13 @@ public sealed class Admission
     }
 
     /// <summary>
-    /// After a read that published picture: completes at once unless the node is behind and
-    /// <paramref name="sender"/> is a heavy publisher; then when the lanes have caught up (or
-    /// after <see cref="AdmissionOptions.MaxHold"/>, for one more read).
+    /// After a read that published picture: completes at once unless the node is behind,
+    /// <paramref name="sender"/> is a heavy publisher, and its read fed a backlogged lane
+    /// (<see cref="Fed"/>); then when the lanes have caught up (or after
+    /// <see cref="AdmissionOptions.MaxHold"/>, for one more read).
     /// </summary>
     public ValueTask WaitForTurnAsync(ClientSession sender, CancellationToken cancellationToken)
-        => !IsBehind || !Heavy(sender) ? ValueTask.CompletedTask : HoldAsync(sender, cancellationToken);
+        => !IsBehind || !Volatile.Read(ref sender.Intake.FedBacklog) || !Heavy(sender) ? ValueTask.CompletedTask : HoldAsync(sender, cancellationToken);
 
     private async ValueTask HoldAsync(ClientSession sender, CancellationToken cancellationToken)
     {
@@ -261,6 +279,8 @@ public sealed class Admission
 /// <summary>One publisher's events per rate interval, as <see cref="Admission"/> counts them; locked by itself.</summary>
 public sealed class IntakeRate
 {
+    // Whether its last read fed a backlogged picture lane; until a read says otherwise, assumed so.
+    internal bool FedBacklog = true;
     internal long Window = long.MinValue;
     internal long Current;
     internal long Last;

@@ -78,7 +78,8 @@ public sealed partial class EventRouter
     public void Attach(ClientSession session)
     {
         var replayed = AttachForSnapshot(session);
-        session.Deliver(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(replayed), Lane.Picture);
+        // Calm: ahead of live picture from heavy publishers, and in order with calm live picture (never older after newer).
+        session.Deliver(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(replayed), Lane.Picture, calm: true);
         if (replayed.Count > 0)
         {
             Log.LatestReplayed(_logger, replayed.Count, session.Id);
@@ -163,11 +164,16 @@ public sealed partial class EventRouter
             Array.Resize(ref shared, kept);
         }
 
+        // Admission (docs/dev/admission.md): a calm publisher's picture goes ahead of the rest;
+        // a publisher is held only if what it sent reached a backlogged lane.
+        var calm = false;
         if (sender is not null)
         {
             Admission.Count(sender, events.Count);
+            calm = Admission.IsCalm(sender);
         }
 
+        var fedBacklog = false;
         Span<long> withheld = stackalloc long[AccessExitCount];
         foreach (var session in Volatile.Read(ref _sessions))
         {
@@ -178,7 +184,8 @@ public sealed partial class EventRouter
 
             if (!directed && PermitsAll(session.Principal, shared))
             {
-                session.Deliver(shared, Lane.Picture);
+                session.Deliver(shared, Lane.Picture, calm);
+                fedBacklog |= shared.Length > 0 && session.Queue.PictureBacklogged;
                 continue;
             }
 
@@ -197,8 +204,14 @@ public sealed partial class EventRouter
                     continue;
                 }
 
-                session.Deliver(one, Lane.Picture);
+                session.Deliver(new ReadOnlySpan<SharedEvent>(in one), Lane.Picture, calm);
+                fedBacklog |= session.Queue.PictureBacklogged;
             }
+        }
+
+        if (sender is not null)
+        {
+            Admission.Fed(sender, fedBacklog);
         }
 
         CountWithheld(withheld);

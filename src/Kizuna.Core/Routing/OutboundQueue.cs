@@ -26,6 +26,9 @@ public sealed class OutboundQueue : IValueTaskSource
     private readonly Lock _gate = new();
     // One queue per lane, indexed by Lane: warning, control, picture.
     private readonly Queue<OutboundItem>[] _lanes = [new(), new(), new()];
+    // Inside the picture lane, calm publishers' picture (and a replayed picture) goes ahead of the
+    // rest (docs/dev/admission.md): a position a second never waits behind a flood's backlog.
+    private readonly Queue<OutboundItem> _calm = new();
     private readonly int[] _capacity;
     // One reusable waiter (the single writer waits on at most one at a time): no allocation per wake.
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
@@ -53,7 +56,7 @@ public sealed class OutboundQueue : IValueTaskSource
 
     public int Count
     {
-        get { lock (_gate) { return _lanes[0].Count + _lanes[1].Count + _lanes[2].Count; } }
+        get { lock (_gate) { return _lanes[0].Count + _lanes[1].Count + _lanes[2].Count + _calm.Count; } }
     }
 
     /// <summary>
@@ -95,14 +98,17 @@ public sealed class OutboundQueue : IValueTaskSource
         }
     }
 
-    /// <summary>Items waiting in one lane.</summary>
+    /// <summary>Items waiting in one lane (the picture lane's calm part included).</summary>
     public int CountIn(Lane lane)
     {
         lock (_gate)
         {
-            return _lanes[(int)lane].Count;
+            return _lanes[(int)lane].Count + (lane == Lane.Picture ? _calm.Count : 0);
         }
     }
+
+    /// <summary>Whether the picture lane counts as backlogged now (for admission: a read that fed it helped fill it). Read without the lock.</summary>
+    internal bool PictureBacklogged => Volatile.Read(ref _backlogged);
 
     public bool IsCompleted
     {
@@ -142,8 +148,12 @@ public sealed class OutboundQueue : IValueTaskSource
         return (dropped, false);
     }
 
-    /// <summary>Queues a run of events in one lane under one lock, with one wake of the writer.</summary>
-    public (int Dropped, bool Overflow) Enqueue(ReadOnlySpan<SharedEvent> events, Lane lane)
+    /// <summary>
+    /// Queues a run of events in one lane under one lock, with one wake of the writer. Calm
+    /// picture (<paramref name="calm"/>: from a publisher admission counts as calm, or a replayed
+    /// picture) goes ahead of the rest of the picture lane, with a bound of its own.
+    /// </summary>
+    public (int Dropped, bool Overflow) Enqueue(ReadOnlySpan<SharedEvent> events, Lane lane, bool calm = false)
     {
         var dropped = 0;
         bool wake;
@@ -156,7 +166,11 @@ public sealed class OutboundQueue : IValueTaskSource
 
             foreach (var evt in events)
             {
-                if (!Add(new OutboundItem(evt), lane, ref dropped))
+                if (calm && lane == Lane.Picture)
+                {
+                    AddCalm(new OutboundItem(evt), ref dropped);
+                }
+                else if (!Add(new OutboundItem(evt), lane, ref dropped))
                 {
                     return (dropped, true);
                 }
@@ -241,7 +255,19 @@ public sealed class OutboundQueue : IValueTaskSource
     }
 
     /// <summary>Under the lock: whether any lane holds an item.</summary>
-    private bool AnyQueued => _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0;
+    private bool AnyQueued => _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0 || _calm.Count > 0;
+
+    /// <summary>Adds calm picture under the lock; past the picture lane's capacity its oldest goes, as the picture's does.</summary>
+    private void AddCalm(OutboundItem item, ref int dropped)
+    {
+        if (_calm.Count >= _capacity[(int)Lane.Picture])
+        {
+            _calm.Dequeue();
+            dropped++;
+        }
+
+        _calm.Enqueue(item);
+    }
 
     /// <summary>Adds one item under the lock; false when a lane that never drops is full.</summary>
     private bool Add(OutboundItem item, Lane lane, ref int dropped)
@@ -296,20 +322,26 @@ public sealed class OutboundQueue : IValueTaskSource
                 return 0;
             }
 
-            var taken = 0;
-            foreach (var queue in _lanes)
-            {
-                while (taken < max && queue.TryDequeue(out var item))
-                {
-                    batch.Add(item);
-                    taken++;
-                }
-            }
+            var taken = Take(_lanes[(int)Lane.Warning], batch, max, 0);
+            taken = Take(_lanes[(int)Lane.Control], batch, max, taken);
+            taken = Take(_calm, batch, max, taken);
+            taken = Take(_lanes[(int)Lane.Picture], batch, max, taken);
 
             _writing = taken > 0;
             CheckCaughtUp();
             return taken;
         }
+    }
+
+    private static int Take(Queue<OutboundItem> queue, List<OutboundItem> batch, int max, int taken)
+    {
+        while (taken < max && queue.TryDequeue(out var item))
+        {
+            batch.Add(item);
+            taken++;
+        }
+
+        return taken;
     }
 
     /// <summary>

@@ -95,6 +95,51 @@ public sealed class AdmissionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_heavy_publisher_whose_last_read_reached_no_backlogged_lane_is_not_held_while_one_that_did_is()
+    {
+        // The node is behind on three subscribers' lanes; a second publisher's audience keeps up
+        // (its events go elsewhere, or every lane it fed has caught up): it is not the cause.
+        var admission = NewAdmission();
+        var subscribers = new[] { Session(admission, "s1"), Session(admission, "s2"), Session(admission, "s3") };
+        var flooder = Session(admission, "flooder");
+        var windowed = Session(admission, "windowed");
+        admission.SessionsChanged(5);
+        admission.Count(flooder, 10_000);
+        admission.Count(windowed, 10_000);
+        foreach (var s in subscribers)
+        {
+            s.Deliver(Picture(100), Lane.Picture);
+        }
+
+        admission.Fed(flooder, backloggedLane: true);
+        admission.Fed(windowed, backloggedLane: false);
+
+        Assert.True(admission.IsBehind);
+        Assert.True(admission.WaitForTurnAsync(windowed, CancellationToken.None).IsCompletedSuccessfully);
+        var held = admission.WaitForTurnAsync(flooder, CancellationToken.None).AsTask();
+        Assert.False(held.IsCompleted);
+        Assert.Equal(1, admission.Held);
+        foreach (var s in subscribers)
+        {
+            Drain(s);
+        }
+
+        await held.WaitAsync(Bounded);
+    }
+
+    [Fact]
+    public void A_publisher_is_calm_at_one_position_a_second_and_not_once_it_floods()
+    {
+        var admission = NewAdmission();
+        var publisher = Session(admission, "publisher");
+        admission.Count(publisher, 1);
+        Assert.True(admission.IsCalm(publisher));
+
+        admission.Count(publisher, 1_000);
+        Assert.False(admission.IsCalm(publisher));
+    }
+
+    [Fact]
     public async Task A_session_that_leaves_takes_its_backlog_with_it()
     {
         var admission = NewAdmission();

@@ -37,6 +37,33 @@ public sealed class OutboundQueueTests
     }
 
     [Fact]
+    public void A_calm_publishers_picture_goes_out_ahead_of_a_flood_already_queued_but_behind_warnings_and_control()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 8, warningCapacity: 8);
+        queue.Enqueue([Event("flood-1"), Event("flood-2"), Event("flood-3")], Lane.Picture);
+        queue.Enqueue([Event("calm-1")], Lane.Picture, calm: true);
+        queue.Enqueue(new OutboundItem(Event("control-1")), Lane.Control);
+        queue.Enqueue([Event("calm-2")], Lane.Picture, calm: true);
+        queue.Enqueue(new OutboundItem(Event("warning-1")), Lane.Warning);
+
+        Assert.Equal(5, queue.CountIn(Lane.Picture));
+        Assert.Equal(["warning-1", "control-1", "calm-1", "calm-2", "flood-1", "flood-2", "flood-3"], Drain(queue));
+    }
+
+    [Fact]
+    public void Calm_picture_past_the_picture_lanes_capacity_drops_its_own_oldest_and_never_the_floods()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 2, warningCapacity: 8);
+        queue.Enqueue([Event("flood-1")], Lane.Picture);
+        queue.Enqueue([Event("calm-1"), Event("calm-2")], Lane.Picture, calm: true);
+        var (dropped, overflow) = queue.Enqueue([Event("calm-3")], Lane.Picture, calm: true);
+
+        Assert.Equal(1, dropped);
+        Assert.False(overflow);
+        Assert.Equal(["calm-2", "calm-3", "flood-1"], Drain(queue));
+    }
+
+    [Fact]
     public void A_full_picture_lane_drops_its_oldest_update()
     {
         var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 2, warningCapacity: 8);
