@@ -9,4 +9,5 @@ root.Subcommands.Add(Commands.Compare());
 root.Subcommands.Add(Commands.IdleTls());
 root.Subcommands.Add(Commands.Warning());
 root.Subcommands.Add(Commands.Federation());
+root.Subcommands.Add(CrashRun.Command());
 return await root.Parse(args).InvokeAsync();
