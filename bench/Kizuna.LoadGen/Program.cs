@@ -10,4 +10,5 @@ root.Subcommands.Add(Commands.IdleTls());
 root.Subcommands.Add(Commands.Warning());
 root.Subcommands.Add(Commands.Federation());
 root.Subcommands.Add(CrashRun.Command());
+root.Subcommands.Add(SoakRun.Command());
 return await root.Parse(args).InvokeAsync();
