@@ -9,4 +9,6 @@ root.Subcommands.Add(Commands.Compare());
 root.Subcommands.Add(Commands.IdleTls());
 root.Subcommands.Add(Commands.Warning());
 root.Subcommands.Add(Commands.Federation());
+root.Subcommands.Add(CrashRun.Command());
+root.Subcommands.Add(SoakRun.Command());
 return await root.Parse(args).InvokeAsync();

@@ -33,7 +33,7 @@ public sealed class RoundTripPropertyTests(ITestOutputHelper output)
             var model = CotXml.Decode(xml);
             var viaProto = TakProto.DecodeMessage(TakProto.EncodeMessage(model)).Event!;
             var back = CotXml.Decode(CotXml.Encode(viaProto));
-            var expected = Sample.Canonical(model, milliseconds: true);
+            var expected = Sample.Canonical(model, milliseconds: true, unsignedZero: true);
             Assert.True(expected == Sample.Canonical(back), $"event {n}:\n{xml}\nexpected:\n{expected}\nactual:\n{Sample.Canonical(back)}");
             Assert.Equal(model.Detail.ContactCallsign, back.Detail.ContactCallsign);
             Assert.Equal(model.Detail.ContactEndpoint, back.Detail.ContactEndpoint);

@@ -114,15 +114,18 @@ internal static class Sample
     /// <summary>
     /// Everything about an event in one string, for comparisons with a readable diff. The detail is
     /// the multiset of its top-level elements (protobuf puts typed elements first); with
-    /// <paramref name="milliseconds"/> times are cut to what protobuf carries.
+    /// <paramref name="milliseconds"/> times are cut to what protobuf carries; with
+    /// <paramref name="unsignedZero"/> a -0 in the point is 0, as protobuf carries it (proto3 writes no
+    /// value equal to its default, and -0 equals 0).
     /// </summary>
-    public static string Canonical(CotEvent e, bool milliseconds = false, bool extraAttributes = true)
+    public static string Canonical(CotEvent e, bool milliseconds = false, bool extraAttributes = true, bool unsignedZero = false)
     {
         string T(DateTime t) => (milliseconds ? new DateTime(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc) : t).ToString("O", CultureInfo.InvariantCulture);
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"uid={e.Uid}\ntype={e.Type}\nhow={e.How}\ntime={T(e.Time)}\nstart={T(e.Start)}\nstale={T(e.Stale)}\n");
         sb.Append(CultureInfo.InvariantCulture, $"access={e.Access}\nqos={e.Qos}\nopex={e.Opex}\ncaveat={e.Caveat}\nreleasableTo={e.ReleasableTo}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"point={e.Point.Lat:R},{e.Point.Lon:R},{e.Point.Hae:R},{e.Point.Ce:R},{e.Point.Le:R}\n");
+        double P(double v) => unsignedZero && v == 0 ? 0.0 : v;
+        sb.Append(CultureInfo.InvariantCulture, $"point={P(e.Point.Lat):R},{P(e.Point.Lon):R},{P(e.Point.Hae):R},{P(e.Point.Ce):R},{P(e.Point.Le):R}\n");
         if (extraAttributes)
         {
             foreach (var (key, value) in e.ExtraAttributes)

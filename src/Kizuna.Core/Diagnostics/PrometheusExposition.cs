@@ -94,7 +94,8 @@ public sealed class PrometheusExposition : IDisposable
         public readonly DurationHistogram? Histogram = bounds is null ? null : new DurationHistogram(bounds);
     }
 
-    private enum Kind { Add, Set, Histogram }
+    /// <summary>Add: counters; Set: observed whole numbers; SetReal: observed real numbers (a double gauge, its bits in the series' value); Histogram.</summary>
+    private enum Kind { Add, Set, SetReal, Histogram }
 
     private sealed class Family
     {
@@ -133,8 +134,9 @@ public sealed class PrometheusExposition : IDisposable
                 Counter<long> or Counter<int> => new Family(Kind.Add, name + "_total", help, "counter", null),
                 ObservableCounter<long> or ObservableCounter<int> => new Family(Kind.Set, name + "_total", help, "counter", null),
                 UpDownCounter<long> or UpDownCounter<int> => new Family(Kind.Add, name, help, "gauge", null),
-                ObservableUpDownCounter<long> or ObservableUpDownCounter<int> or ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double>
+                ObservableUpDownCounter<long> or ObservableUpDownCounter<int> or ObservableGauge<long> or ObservableGauge<int>
                     => new Family(Kind.Set, name, help, "gauge", null),
+                ObservableGauge<double> => new Family(Kind.SetReal, name, help, "gauge", null),
                 Histogram<double> histogram => new Family(Kind.Histogram, name, help, "histogram",
                     histogram.Advice?.HistogramBucketBoundaries is { Count: > 0 } advised ? [.. advised] : DurationHistogram.Bounds),
                 _ => null,
@@ -163,6 +165,10 @@ public sealed class PrometheusExposition : IDisposable
             if (_kind == Kind.Histogram)
             {
                 SeriesFor(tags).Histogram!.Record(value);
+            }
+            else if (_kind == Kind.SetReal)
+            {
+                Volatile.Write(ref SeriesFor(tags).Value, BitConverter.DoubleToInt64Bits(value));
             }
             else
             {
@@ -249,13 +255,21 @@ public sealed class PrometheusExposition : IDisposable
 
             if (labelled.Count == 0 || Volatile.Read(ref _unlabelled.Value) != 0)
             {
-                text.Append(c, $"{_name} {Volatile.Read(ref _unlabelled.Value)}\n");
+                text.Append(c, $"{_name} {Text(_unlabelled)}\n");
             }
 
             foreach (var series in labelled)
             {
-                text.Append(c, $"{_name}{{{series.Labels}}} {Volatile.Read(ref series.Value)}\n");
+                text.Append(c, $"{_name}{{{series.Labels}}} {Text(series)}\n");
             }
+        }
+
+        private string Text(Series series)
+        {
+            var value = Volatile.Read(ref series.Value);
+            return _kind == Kind.SetReal
+                ? BitConverter.Int64BitsToDouble(value).ToString("R", CultureInfo.InvariantCulture)
+                : value.ToString(CultureInfo.InvariantCulture);
         }
     }
 }

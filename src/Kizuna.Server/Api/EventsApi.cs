@@ -26,8 +26,7 @@ public static class EventsApi
 
         // Only for the node's operators: its counters (denials by exit, refusals by reason) say
         // things about traffic no partner should learn.
-        app.MapGet("/metrics", (HttpContext context, KizunaMetrics metrics) =>
-                Results.Text(metrics.ToPrometheusText() + FederationApi.PrometheusText(context.RequestServices), "text/plain; version=0.0.4; charset=utf-8"))
+        app.MapGet("/metrics", (KizunaMetrics metrics) => Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4; charset=utf-8"))
             .RequireAuthorization(KizunaAuthentication.Operators);
 
         app.MapGet("/api/events", async (HttpContext context, IEventStore store, LabelPolicy labels, NodeIdentity node, CancellationToken cancellationToken) =>

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Serialization;
 using Kizuna.Federation;
 using Kizuna.Server.Cli;
@@ -35,19 +34,6 @@ public static class FederationApi
             federation?.NodeId,
             node.Principal.Organization,
             [.. links]);
-    }
-
-    /// <summary>The links' series for <c>/metrics</c>; empty when federation is off.</summary>
-    public static string PrometheusText(IServiceProvider services)
-    {
-        if (services.GetService<IFederationStatus>() is not { } status)
-        {
-            return string.Empty;
-        }
-
-        var text = new StringBuilder(1024);
-        FederationMetrics.WritePrometheus(text, status.Links());
-        return text.ToString();
     }
 }
 

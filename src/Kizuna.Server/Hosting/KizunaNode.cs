@@ -154,6 +154,7 @@ public sealed class KizunaNode : IAsyncDisposable
                 sp.GetRequiredService<EventRouter>(), sp.GetRequiredService<WarningDesk>(), sp.GetRequiredService<KizunaMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Federation.Exchange"), sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<IFederationStatus>(sp => sp.GetRequiredService<FederationExchange>());
+            builder.Services.AddSingleton<FederationMetrics>();
             builder.Services.AddSingleton(sp => sp.GetRequiredService<FederationExchange>().PartnerReceipts);
             builder.Services.AddKizunaFederation(federation, sp => new FederationNode(
                 authority, labels, settings.NodeOrg, federation, sp.GetRequiredService<FederationExchange>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
@@ -330,6 +331,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         // Built before the diallers start, so it sees every link change from the first.
         _ = app.Services.GetService<IFederationStatus>();
+        _ = app.Services.GetService<FederationMetrics>();
         AuditHosting.WireAudit(app.Services);
         try
         {

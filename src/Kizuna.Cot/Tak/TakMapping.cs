@@ -2,51 +2,38 @@ using System.Globalization;
 using System.Text;
 using Gen = Atakmap.Commoncommo.Protobuf.V1;
 
-namespace Kizuna.Cot.Tests.Differential;
+namespace Kizuna.Cot.Tak;
 
 /// <summary>
-/// The mapping between Kizuna's model and the messages generated from schemas/tak/takmessage.proto,
-/// written from shared/PRODUCT.md section 5 and independently of src/Kizuna.Cot/Tak/TakProto.cs:
-/// the reference the differential tests hold the hand-written codec to, and the generated path
-/// the benchmark measures (bench/Kizuna.Bench links this file).
+/// Kizuna's model and the messages generated from schemas/tak/takmessage.proto. A detail element
+/// with a typed message (contact, __group, precisionlocation, status, takv, track) uses it only
+/// when the typed form says exactly what the element said (once, no children, only its own
+/// attributes in field order, none empty, numbers as the typed form writes them); everything else
+/// travels whole in xmlDetail, so nothing is lost. On decode the typed elements come first, then
+/// xmlDetail; when an element is both typed and in xmlDetail, the xmlDetail copy wins. Event
+/// attributes with no protobuf field (<see cref="CotEvent.ExtraAttributes"/>) and whitespace
+/// between detail elements do not travel.
 /// </summary>
-internal static class TakReference
+internal static class TakMapping
 {
-    /// <summary>What the hand-written decoder must make of <paramref name="message"/>: an event and/or control, or a refusal.</summary>
-    public static (CotEvent? Event, TakControl? Control, CotRejectReason? Reject) Decode(Gen.TakMessage message, CotLimits limits, DateTime utcNow)
-    {
-        var control = message.TakControl is { } c ? new TakControl(c.MinProtoVersion, c.MaxProtoVersion, NullIfEmpty(c.ContactUid)) : null;
-        if (message.CotEvent is null)
-        {
-            return control is null ? (null, null, CotRejectReason.BadProtobuf) : (null, control, null);
-        }
+    private static readonly string[] TypedNames = ["contact", "__group", "precisionlocation", "status", "takv", "track"];
 
-        try
-        {
-            return (ToEvent(message.CotEvent, limits, utcNow), control, null);
-        }
-        catch (CotFormatException e)
-        {
-            return (null, null, e.Reason);
-        }
-    }
-
-    /// <summary>A generated CotEvent as Kizuna's model (throws <see cref="CotFormatException"/> for what the node refuses).</summary>
+    /// <summary>A generated CotEvent as the model (throws <see cref="CotFormatException"/> for what the node refuses).</summary>
     public static CotEvent ToEvent(Gen.CotEvent m, CotLimits limits, DateTime utcNow)
     {
         if (m.Uid.Length == 0 || m.Type.Length == 0)
         {
-            throw new CotFormatException(CotRejectReason.MissingField, "uid and type");
+            throw new CotFormatException(CotRejectReason.MissingField, "the event needs uid and type");
         }
 
         if (!double.IsFinite(m.Lat) || !double.IsFinite(m.Lon) || !double.IsFinite(m.Hae) || !double.IsFinite(m.Ce) || !double.IsFinite(m.Le))
         {
-            throw new CotFormatException(CotRejectReason.BadNumber, "point");
+            throw new CotFormatException(CotRejectReason.BadNumber, "a point value is not a finite number");
         }
 
         if (m.Lat is < -90 or > 90 || m.Lon is < -180 or > 180)
         {
-            throw new CotFormatException(CotRejectReason.BadCoordinate, "lat or lon");
+            throw new CotFormatException(CotRejectReason.BadCoordinate, "lat or lon out of range");
         }
 
         var evt = new CotEvent
@@ -59,26 +46,39 @@ internal static class TakReference
             Opex = NullIfEmpty(m.Opex),
             Caveat = NullIfEmpty(m.Caveat),
             ReleasableTo = NullIfEmpty(m.ReleaseableTo),
-            Time = Time(m.SendTime),
-            Start = Time(m.StartTime),
-            Stale = Time(m.StaleTime),
+            Time = CotTime.FromUnixMilliseconds(m.SendTime),
+            Start = CotTime.FromUnixMilliseconds(m.StartTime),
+            Stale = CotTime.FromUnixMilliseconds(m.StaleTime),
             Point = new CotPoint(m.Lat, m.Lon, m.Hae, m.Ce, m.Le),
             Detail = m.Detail is null ? CotDetail.Empty : ToDetail(m.Detail, limits),
         };
         if (evt.Time > utcNow + limits.MaxClockSkew || evt.Start > utcNow + limits.MaxClockSkew)
         {
-            throw new CotFormatException(CotRejectReason.BadTime, "future");
+            throw new CotFormatException(CotRejectReason.BadTime, "time or start is too far in the future");
         }
 
         return evt;
     }
 
-    /// <summary>Typed messages become their elements unless xmlDetail holds an element of that name (the xmlDetail copy wins).</summary>
-    public static CotDetail ToDetail(Gen.Detail d, CotLimits limits)
+    public static TakControl ToControl(Gen.TakControl c) => new(c.MinProtoVersion, c.MaxProtoVersion, NullIfEmpty(c.ContactUid));
+
+    public static Gen.TakControl FromControl(TakControl control) => new()
+    {
+        MinProtoVersion = control.MinProtoVersion,
+        MaxProtoVersion = control.MaxProtoVersion,
+        ContactUid = control.ContactUid ?? string.Empty,
+    };
+
+    private static CotDetail ToDetail(Gen.Detail d, CotLimits limits)
     {
         var fromXml = d.XmlDetail.Length == 0 ? CotDetail.Empty : CotDetail.FromXml(d.XmlDetail, limits);
+        if (d.Contact is null && d.Group is null && d.PrecisionLocation is null && d.Status is null && d.Takv is null && d.Track is null)
+        {
+            return fromXml;
+        }
+
         var xml = new StringBuilder();
-        void Add(string name, params (string Key, string Value)[] attributes)
+        void Add(string name, params ReadOnlySpan<(string Key, string Value)> attributes)
         {
             if (fromXml.Element(name) is not null)
             {
@@ -130,12 +130,7 @@ internal static class TakReference
         return xml.Length == 0 ? fromXml : CotDetail.FromXml(xml.Append(fromXml.InnerXml).ToString(), limits);
     }
 
-    /// <summary>
-    /// Kizuna's model as a generated message: each typed element goes in its typed message when that
-    /// says exactly what the element said (once, no children, its own attributes in field order,
-    /// none empty, numbers as the typed form writes them); everything else in xmlDetail.
-    /// </summary>
-    public static Gen.TakMessage FromEvent(CotEvent evt)
+    public static Gen.CotEvent FromEvent(CotEvent evt)
     {
         var m = new Gen.CotEvent
         {
@@ -161,32 +156,26 @@ internal static class TakReference
             m.Detail = FromDetail(evt.Detail);
         }
 
-        return new Gen.TakMessage { CotEvent = m };
+        return m;
     }
-
-    private static readonly string[] TypedNames = ["contact", "__group", "precisionlocation", "status", "takv", "track"];
 
     private static Gen.Detail FromDetail(CotDetail detail)
     {
+        // Nothing could be typed: the detail travels verbatim, whitespace between elements included.
+        // The text test first, so that most details are never parsed into elements here.
+        var inner = detail.InnerXml;
+        if (!MayHoldTyped(inner) || !detail.Elements.Any(e => Array.IndexOf(TypedNames, e.Name) >= 0))
+        {
+            return new Gen.Detail { XmlDetail = inner };
+        }
+
         var d = new Gen.Detail();
-        if (!detail.Elements.Any(e => TypedNames.Contains(e.Name, StringComparer.Ordinal)))
-        {
-            // Nothing could be typed: the detail travels verbatim, whitespace between elements included.
-            d.XmlDetail = detail.InnerXml;
-            return d;
-        }
-
-        var xml = new StringBuilder();
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var element in detail.Elements)
-        {
-            counts[element.Name] = counts.GetValueOrDefault(element.Name) + 1;
-        }
-
+        var xml = new StringBuilder(inner.Length);
         foreach (var item in detail.Content)
         {
             if (item is not CotElement element)
             {
+                // Text directly inside <detail> is rare but kept; whitespace between elements is not.
                 if (!string.IsNullOrWhiteSpace((string)item))
                 {
                     XmlText.EscapeText((string)item, xml);
@@ -195,7 +184,9 @@ internal static class TakReference
                 continue;
             }
 
-            if (counts[element.Name] != 1 || element.Content.Count > 0 || !TryTyped(element, d))
+            // An element whose name occurs twice stays in xmlDetail, every copy: a typed copy would
+            // lose to the xmlDetail one on decode.
+            if (element.Content.Count > 0 || Occurrences(detail, element.Name) != 1 || !TryTyped(element, d))
             {
                 element.WriteTo(xml);
             }
@@ -203,6 +194,33 @@ internal static class TakReference
 
         d.XmlDetail = xml.ToString();
         return d;
+    }
+
+    private static bool MayHoldTyped(string inner)
+    {
+        foreach (var name in TypedNames)
+        {
+            if (inner.Contains(string.Concat("<", name), StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static int Occurrences(CotDetail detail, string name)
+    {
+        var n = 0;
+        foreach (var e in detail.Elements)
+        {
+            if (string.Equals(e.Name, name, StringComparison.Ordinal))
+            {
+                n++;
+            }
+        }
+
+        return n;
     }
 
     private static bool TryTyped(CotElement e, Gen.Detail d)
@@ -260,12 +278,7 @@ internal static class TakReference
         return values;
     }
 
-    /// <summary>Milliseconds since the epoch up to the last whole millisecond a DateTime holds; past it, refused.</summary>
-    private static DateTime Time(ulong ms)
-        => ms > (ulong)((DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond)
-            ? throw new CotFormatException(CotRejectReason.BadTime, "out of range")
-            : new DateTime(DateTime.UnixEpoch.Ticks + ((long)ms * TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
-
+    /// <summary>A typed number as its attribute: 0 (the protobuf default) is no attribute.</summary>
     private static string Number(double value) => value == 0 ? string.Empty : value.ToString("R", CultureInfo.InvariantCulture);
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

@@ -1,4 +1,4 @@
-namespace Kizuna.Cot.Tak;
+namespace Kizuna.Cot.Tests.Differential.HandWritten;
 
 // Field numbers of TAK protocol v1, one enum per message, as in schemas/tak/takmessage.proto
 // (written from the published field table). The hand-written codec names every field by these.

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Kizuna.Cot.Tak;
+namespace Kizuna.Cot.Tests.Differential.HandWritten;
 
 /// <summary>Protocol buffers wire format, the few pieces TAK protocol v1 needs, written by hand.</summary>
 internal sealed class ProtoWriter
