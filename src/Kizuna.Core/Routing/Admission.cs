@@ -185,7 +185,29 @@ public sealed class Admission
     /// Whether <paramref name="sender"/> sends no more than a calm client (its events of the
     /// current and the last rate interval): its picture goes ahead of the rest in every picture lane.
     /// </summary>
-    public bool IsCalm(ClientSession sender) => !AboveCalm(RecentEvents(sender));
+    /// <remarks>
+    /// Once above the calm limit, a connection is never calm again: its later picture would go
+    /// ahead of its own older updates still queued behind a backlog, and a client would show an
+    /// older position after a newer one. A client that calms down after a flood stays in the
+    /// rest of the lane (in order) until it reconnects.
+    /// </remarks>
+    public bool IsCalm(ClientSession sender)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        var rate = sender.Intake;
+        if (Volatile.Read(ref rate.WasAboveCalm))
+        {
+            return false;
+        }
+
+        if (!AboveCalm(RecentEvents(sender)))
+        {
+            return true;
+        }
+
+        Volatile.Write(ref rate.WasAboveCalm, true);
+        return false;
+    }
 
     private long RecentEvents(ClientSession sender)
     {
@@ -281,6 +303,8 @@ public sealed class IntakeRate
 {
     // Whether its last read fed a backlogged picture lane; until a read says otherwise, assumed so.
     internal bool FedBacklog = true;
+    // Set the first time the connection is above the calm limit; never cleared (Admission.IsCalm).
+    internal bool WasAboveCalm;
     internal long Window = long.MinValue;
     internal long Current;
     internal long Last;

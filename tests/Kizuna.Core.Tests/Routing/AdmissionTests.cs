@@ -140,6 +140,26 @@ public sealed class AdmissionTests : IDisposable
     }
 
     [Fact]
+    public void A_publisher_that_flooded_stays_out_of_the_calm_part_after_it_calms_down_so_its_updates_keep_their_order()
+    {
+        var clock = new Kizuna.Storage.Tests.ManualTimeProvider(new DateTime(2026, 12, 7, 9, 0, 0, DateTimeKind.Utc));
+        var admission = new Admission(new AdmissionOptions { BacklogEvents = 16, CaughtUpEvents = 4, MaxHold = TimeSpan.FromMinutes(5) }, _metrics, NullLogger.Instance, clock);
+        var flooder = Session(admission, "flooder");
+        var steady = Session(admission, "steady");
+        admission.Count(flooder, 1_000);
+        admission.Count(steady, 1);
+        Assert.False(admission.IsCalm(flooder));
+
+        // Rate intervals later, both send one position: the flooder's older updates may still be
+        // queued behind a backlog, so its new one must not go ahead of them.
+        clock.Advance(TimeSpan.FromSeconds(10));
+        admission.Count(flooder, 1);
+        admission.Count(steady, 1);
+        Assert.False(admission.IsCalm(flooder));
+        Assert.True(admission.IsCalm(steady));
+    }
+
+    [Fact]
     public async Task A_session_that_leaves_takes_its_backlog_with_it()
     {
         var admission = NewAdmission();
