@@ -164,4 +164,26 @@ public sealed class CoordinationFederationTests : IAsyncLifetime
         await ActAsync(usfj, sent.Id, "ack");
         await UntilStatesAsync(_nodes.Jjoc, sent.Id, "sent", "received", "acknowledged");
     }
+
+    [Fact]
+    public async Task An_unacknowledged_request_escalates_on_the_Japanese_node_up_Japan_s_chain_only()
+    {
+        // A separate trilateral: the spokes run on a manual clock this test moves past the reply-by time.
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var nodes = await Trilateral.StartAsync(time: clock);
+        using var jjoc = nodes.Jjoc.CreateHttpsClient(nodes.Jjoc.Issue("jjoc-j3", "JJOC"));
+        using var response = await jjoc.PostAsJsonAsync(
+            "/api/coordination",
+            new CoordinationBodyJson("USFJ", "Deconflict airspace", "Request a window.", "flash", clock.GetUtcNow().UtcDateTime.AddMinutes(30), [], JpnUsa),
+            DeskJsonContext.Default.CoordinationBodyJson);
+        var sent = (await response.Content.ReadFromJsonAsync(DeskJsonContext.Default.CoordinationRequest))!;
+        await UntilStatesAsync(nodes.Jjoc, sent.Id, "sent", "received");
+
+        clock.Advance(TimeSpan.FromMinutes(31));
+        await nodes.Jjoc.Node.Services.GetRequiredService<CoordinationDesk>().SweepAsync(CancellationToken.None);
+
+        // The US side (USFJ to INDOPACOM) is the US node's to escalate, on its own clock.
+        var escalated = (await Store(nodes.Jjoc).FindAsync(sent.Id, CancellationToken.None))!;
+        Assert.Equal([("JJOC", "JPN-MOD")], escalated.Escalations.Select(e => (e.Side, e.Superior)).ToArray());
+    }
 }
