@@ -121,6 +121,11 @@ public sealed partial class FederationExchange
                 return Refuse(originNode, sequence, $"a {evt.Type} event does not cross a federation link (each node issues its own warnings)");
             }
 
+            if (Core.Coordination.CoordinationCotReader.IsCoordination(evt))
+            {
+                return Task.FromResult(TakeCoordination(evt, label, source, originOrganization, sequence));
+            }
+
             if (sequence > 0 && !exchange._holdings.TryAdd(originNode, (long)sequence))
             {
                 return none;
@@ -167,6 +172,17 @@ public sealed partial class FederationExchange
 
             exchange._router.ArchiveFederated(new LabelledEvent(evt, label), source);
             return new Received(null, null, null, () => exchange.RecordPartnerReceipt(item!, label));
+        }
+
+        /// <summary>A version of a coordination request: the coordination desk decides, and what it takes is kept (and relayed on).</summary>
+        private Received TakeCoordination(CotEvent evt, ConfidentialityLabel label, FederatedSource source, string? originOrganization, ulong sequence)
+        {
+            if (sequence > 0 && !exchange._holdings.TryAdd(source.OriginNode, (long)sequence))
+            {
+                return default;
+            }
+
+            return new Received(null, null, exchange.TakeCoordinationAsync(link, evt, label, source, originOrganization, _stop.Token));
         }
 
         private Task<Received> Refuse(string origin, ulong sequence, string reason)

@@ -329,6 +329,16 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
         {
             return (Outcome.Withheld, null, item);
         }
+        else if (Core.Coordination.CoordinationCotReader.IsCoordination(evt))
+        {
+            // Coordination: the desk's own versions and partners' relayed on; never skipped.
+            if (!FederationExchange.IsCoordinationItem(stored, local))
+            {
+                return (Outcome.Withheld, null, item);
+            }
+
+            flow = FederationFlow.Coordination;
+        }
         else
         {
             flow = FederationFlow.Picture;

@@ -21,5 +21,8 @@ public static class AuditActs
     /// <summary>A coordination request entered a state: <c>coordination.</c> and the state's name (<c>coordination.accepted</c>).</summary>
     public const string CoordinationPrefix = "coordination.";
     public const string CoordinationEscalated = "coordination.escalated";
+
+    /// <summary>A partner node's version of a request was refused: it spoke for an organization not of its nation, or the state table does not allow it.</summary>
+    public const string CoordinationRefused = "coordination.refused";
     public const string ReadinessReported = "readiness.reported";
 }

@@ -27,9 +27,10 @@ public sealed class AuditLog : IAuditTrail, IAsyncDisposable
     private readonly ITimer _checkpoints;
     private int _failed;
 
-    public AuditLog(string directory, string node, X509Certificate2 signer, TimeProvider time, ILogger logger)
+    /// <param name="rotateBytes">The size at which the current file rotates (it also rotates at each new UTC day).</param>
+    public AuditLog(string directory, string node, X509Certificate2 signer, TimeProvider time, ILogger logger, long rotateBytes = AuditFile.DefaultRotateBytes)
     {
-        _file = new AuditFile(directory);
+        _file = new AuditFile(directory, rotateBytes);
         _node = node;
         _signer = signer;
         _time = time;

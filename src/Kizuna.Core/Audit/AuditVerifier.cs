@@ -9,7 +9,7 @@ public sealed record AuditVerification(long Records, int Checkpoints, string? Pr
 }
 
 /// <summary>
-/// Walks an audit directory: every record reads and matches its own hash, sequence numbers run
+/// Walks an audit directory, every record file oldest first as one chain: every record reads and matches its own hash, sequence numbers run
 /// 1, 2, 3 without gap or turn, each record's <c>prev</c> is the hash of the one before, and every
 /// checkpoint's signature holds, its certificate was issued by the node's CA, and the record it
 /// vouches for is there with the hash it signed. The first thing wrong is named by its line and
@@ -20,31 +20,47 @@ public static class AuditVerifier
 {
     public static AuditVerification Verify(string directory, X509Certificate2? ca)
     {
-        var recordsPath = Path.Combine(directory, AuditFile.RecordsName);
-        if (!File.Exists(recordsPath))
+        var files = AuditFile.Files(directory);
+        if (files.Count == 0 || files[^1].FirstSeq is not null)
         {
-            return new AuditVerification(0, 0, $"{recordsPath} does not exist");
+            return new AuditVerification(0, 0, $"{Path.Combine(directory, AuditFile.RecordsName)} does not exist");
         }
 
-        var bytes = File.ReadAllBytes(recordsPath);
-        if (bytes.Length > 0 && bytes[^1] != '\n')
+        // Every file, oldest first, as one chain: the first record of a rotated file is the one its
+        // name says, and follows the last record of the file before.
+        var records = new List<(long Seq, string Prev, string Hash, string File, int Line)>();
+        foreach (var (path, firstSeq) in files)
         {
-            // Every append ends its line; a last line without one was cut short, or changed.
-            var lines = AuditFile.Lines(bytes).Count();
-            return new AuditVerification(0, 0, $"line {lines} of {AuditFile.RecordsName} is incomplete (no newline at its end): the record was cut or changed");
-        }
-
-        var records = new List<AuditRecord>();
-        var lineNumber = 0;
-        foreach (var line in AuditFile.Lines(bytes))
-        {
-            lineNumber++;
-            if (!AuditRecord.TryRead(line.Span, out var record, out var why))
+            var name = Path.GetFileName(path);
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length > 0 && bytes[^1] != '\n')
             {
-                return new AuditVerification(records.Count, 0, $"record at line {lineNumber} of {AuditFile.RecordsName} (after record {records.Count}) was changed: {why}");
+                // Every append ends its line; a last line without one was cut short, or changed.
+                var lines = AuditFile.Lines(bytes).Count();
+                return new AuditVerification(records.Count, 0, $"line {lines} of {name} is incomplete (no newline at its end): the record was cut or changed");
             }
 
-            records.Add(record);
+            if (firstSeq is not null && bytes.Length == 0)
+            {
+                return new AuditVerification(records.Count, 0, $"{name} is empty: its records were removed");
+            }
+
+            var lineNumber = 0;
+            foreach (var line in AuditFile.Lines(bytes))
+            {
+                lineNumber++;
+                if (!AuditRecord.TryRead(line.Span, out var record, out var why))
+                {
+                    return new AuditVerification(records.Count, 0, $"record at line {lineNumber} of {name} (after record {records.Count}) was changed: {why}");
+                }
+
+                if (lineNumber == 1 && firstSeq is { } named && record.Seq != named)
+                {
+                    return new AuditVerification(records.Count, 0, $"{name} begins with record {record.Seq}, not the record {named} its name says: the file was renamed or its first records were removed");
+                }
+
+                records.Add((record.Seq, record.Prev, record.Hash, name, lineNumber));
+            }
         }
 
         var seqs = records.Select(r => r.Seq).ToHashSet();
@@ -56,12 +72,12 @@ public static class AuditVerifier
             if (record.Seq != expected)
             {
                 var what = seqs.Contains(expected) ? "is out of order (records were reordered)" : "was removed";
-                return new AuditVerification(i, 0, $"record {expected} {what}: line {i + 1} of {AuditFile.RecordsName} holds record {record.Seq}");
+                return new AuditVerification(i, 0, $"record {expected} {what}: line {record.Line} of {record.File} holds record {record.Seq}");
             }
 
             if (!string.Equals(record.Prev, prev, StringComparison.Ordinal))
             {
-                return new AuditVerification(i, 0, $"record {record.Seq} at line {i + 1} does not follow the record before it (its prev is not that record's hash): a record before it was changed or replaced");
+                return new AuditVerification(i, 0, $"record {record.Seq} at line {record.Line} of {record.File} does not follow the record before it (its prev is not that record's hash): a record before it was changed or replaced");
             }
 
             prev = record.Hash;

@@ -78,6 +78,9 @@ public static class CoordinationCot
             Add(element, "escalatedTo", escalatedTo);
         }
 
+        // The whole request, so a partner node can keep it (docs/coordination.md, "Across federation").
+        AddWhole(element, request);
+
         var evt = new CotEvent
         {
             Uid = uid,
@@ -106,6 +109,35 @@ public static class CoordinationCot
                 CoordinationStates.Declined => $"{head}. Reason: {request.Reason}",
                 _ => head,
             };
+    }
+
+    /// <summary>The request's text, attachments and every transition, as children of <c>__coordination</c>.</summary>
+    private static void AddWhole(CotElement element, CoordinationRequest request)
+    {
+        var text = new CotElement("text");
+        text.Content.Add(request.Text);
+        element.Content.Add(text);
+        foreach (var reference in request.Attachments)
+        {
+            var attachment = new CotElement("attachment");
+            Add(attachment, "ref", reference);
+            element.Content.Add(attachment);
+        }
+
+        foreach (var step in request.History)
+        {
+            var transition = new CotElement("transition");
+            Add(transition, "state", step.State);
+            Add(transition, "by", step.By);
+            Add(transition, "organization", step.ByOrganization);
+            Add(transition, "at", CotTime.Format(step.At));
+            if (step.Note is { } note)
+            {
+                Add(transition, "note", note);
+            }
+
+            element.Content.Add(transition);
+        }
     }
 
     private static void Add(CotElement element, string name, string value) => element.Attributes.Add(new KeyValuePair<string, string>(name, value));

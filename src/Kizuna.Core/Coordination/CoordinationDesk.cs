@@ -51,7 +51,7 @@ public sealed record NewCoordinationRequest(string? To, string? Subject, string?
 /// access decision. A request its addressee has not acknowledged by its reply-by time escalates
 /// once up each national chain to the next superior (<see cref="SweepAsync"/>).
 /// </summary>
-public sealed class CoordinationDesk
+public sealed partial class CoordinationDesk
 {
     public const int MaxSubject = 200;
     public const int MaxText = 4000;
@@ -118,12 +118,20 @@ public sealed class CoordinationDesk
             id, from.Organization, to.Id, relationship, body.Subject!.Trim(), body.Text!, body.Priority!, body.ReplyBy!.Value.ToUniversalTime(),
             body.Attachments ?? [], verdict.Label.Banner, CoordinationStates.Sent, null, null, 1,
             [new CoordinationTransition(CoordinationStates.Sent, from.Name, from.Organization, now, null)], []);
-        // The addressee's headquarters is served by this node: received on arrival, with its time.
-        request = request.With(CoordinationStates.Received, AuditEntry.NodeActor, string.Empty, now, null);
+        // An addressee served by this node receives it on arrival, with this node's time; one
+        // served by a partner node receives it when that node stores it (docs/coordination.md).
+        if (ServedHere(to))
+        {
+            request = request.With(CoordinationStates.Received, AuditEntry.NodeActor, string.Empty, now, null);
+        }
+
         await _store.SaveAsync(request, cancellationToken).ConfigureAwait(false);
-        Recorded(request, request.History[0]);
-        Recorded(request, request.History[1]);
-        Notify(request, verdict.Label, now, [request.From, request.To], escalatedTo: null);
+        foreach (var step in request.History)
+        {
+            Recorded(request, step);
+        }
+
+        Notify(request, verdict.Label, now, [request.From, request.To], escalatedTo: null, ours: true);
         return new CoordinationOutcome(request, null, null);
     }
 
@@ -161,6 +169,11 @@ public sealed class CoordinationDesk
                 return Refuse(who, id, CoordinationRefusal.WrongOrganization, $"only {party} may {action.ToString().ToLowerInvariant()} this request now");
             }
 
+            if (!SpeaksHere(who.Organization))
+            {
+                return Refuse(who, id, CoordinationRefusal.WrongOrganization, $"{who.Organization} answers on its own nation's node: this node speaks for {_federatedNation} only");
+            }
+
             if (!allowed)
             {
                 return Refuse(who, id, CoordinationRefusal.InvalidTransition, $"a request that is {request.State} cannot be {action.ToString().ToLowerInvariant()}ed");
@@ -172,7 +185,7 @@ public sealed class CoordinationDesk
             Recorded(changed, changed.History[^1]);
             if (_labels.TryParseBanner(changed.Label, out var label, out _))
             {
-                Notify(changed, label, now, [changed.From, changed.To], escalatedTo: null);
+                Notify(changed, label, now, [changed.From, changed.To], escalatedTo: null, ours: true);
             }
 
             return new CoordinationOutcome(changed, null, null);
@@ -261,7 +274,8 @@ public sealed class CoordinationDesk
                 var escalations = new List<CoordinationEscalation>();
                 foreach (var side in new[] { request.From, request.To })
                 {
-                    if (CoordinationRelations.NextSuperior(_labels.Profile, side, date) is { } superior)
+                    // Each nation's node escalates its own chain (a single node escalates both).
+                    if (SpeaksHere(side) && CoordinationRelations.NextSuperior(_labels.Profile, side, date) is { } superior)
                     {
                         escalations.Add(new CoordinationEscalation(side, superior.Id, now));
                     }
@@ -288,10 +302,20 @@ public sealed class CoordinationDesk
         }
     }
 
-    /// <summary>Sends the request's event to the connected clients of <paramref name="organizations"/> its label permits; returns how many.</summary>
-    private int Notify(CoordinationRequest request, ConfidentialityLabel label, DateTime now, IReadOnlyList<string> organizations, string? escalatedTo)
+    /// <summary>
+    /// Sends the request's event to the connected clients of <paramref name="organizations"/> its
+    /// label permits; returns how many. A version this node made (<paramref name="ours"/>) is also
+    /// kept in the history as the node's own event when the node federates, which is what the
+    /// links' outboxes carry to partner nodes.
+    /// </summary>
+    private int Notify(CoordinationRequest request, ConfidentialityLabel label, DateTime now, IReadOnlyList<string> organizations, string? escalatedTo, bool ours = false)
     {
         var shared = new SharedEvent(CoordinationCot.ToEvent(request, label, _labels, now, escalatedTo), label, "node", now);
+        if (ours && _federatedNation is not null)
+        {
+            _router.Archive(new LabelledEvent(shared.Event, label), null);
+        }
+
         var told = 0;
         foreach (var recipient in _router.Recipients)
         {

@@ -18,6 +18,15 @@ internal static partial class Log
     [LoggerMessage(1312, LogLevel.Warning, "Coordination request {Id} not acknowledged by its reply-by time: escalated up the chain of {Side} to {Superior} ({Clients} clients told)")]
     public static partial void CoordinationEscalated(ILogger logger, string id, string side, string superior, int clients);
 
+    [LoggerMessage(1322, LogLevel.Information, "Coordination request {Id} ({From} to {To}) is {State}, by {By} ({Organization}), as partner node {Node} sent it")]
+    public static partial void CoordinationTransitionFederated(ILogger logger, string id, string from, string to, string state, string by, string organization, string node);
+
+    [LoggerMessage(1323, LogLevel.Warning, "Refused a coordination version from partner node {Node} ({Organization}) on {Id}: {Reason}")]
+    public static partial void CoordinationFederatedRefused(ILogger logger, string node, string organization, string id, string reason);
+
+    [LoggerMessage(1324, LogLevel.Warning, "Refused a coordination answer over CoT from {Identity} ({Organization}): {Reason}")]
+    public static partial void CoordinationAnswerRefused(ILogger logger, string identity, string organization, string reason);
+
     [LoggerMessage(1320, LogLevel.Information, "Readiness of {Organization} reported, version {Version}, by {By}")]
     public static partial void ReadinessReported(ILogger logger, string organization, int version, string by);
 

@@ -44,7 +44,7 @@ internal sealed class LockedJsonFile<T>
                 Storage.PrivateDirectory.Prepare(_dataDir, "data-dir");
             }
 
-            using var exclusive = AcquireFileLock();
+            using var exclusive = Storage.ExclusiveFileLock.Acquire(_lockPath, LockTimeout);
             var records = File.Exists(_path) ? JsonSerializer.Deserialize(File.ReadAllText(_path), _json) ?? [] : [];
             var before = records.Count;
             var changed = change(records);
@@ -54,30 +54,6 @@ internal sealed class LockedJsonFile<T>
                 var temporary = _path + ".tmp";
                 Storage.PrivateDirectory.WriteAllText(temporary, JsonSerializer.Serialize(records, _json) + "\n");
                 File.Move(temporary, _path, overwrite: true);
-            }
-        }
-    }
-
-    /// <summary>An exclusive lock on the lock file (flock on Unix), shared by every process using this data directory.</summary>
-    private FileStream AcquireFileLock()
-    {
-        var deadline = DateTime.UtcNow + LockTimeout;
-        while (true)
-        {
-            try
-            {
-                var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = Storage.PrivateDirectory.FileMode;
-                }
-
-                return new FileStream(_lockPath, options);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                // Another process holds it for a few milliseconds; try again shortly.
-                Thread.Sleep(10);
             }
         }
     }

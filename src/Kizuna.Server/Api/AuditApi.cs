@@ -41,9 +41,10 @@ public static class AuditApi
             await log.FlushAsync().WaitAsync(context.RequestAborted).ConfigureAwait(false);
             var national = labels.DefaultFor(node.Principal);
             var visible = new List<AuditRecordJson>();
-            foreach (var record in AuditFile.ReadAll(log.Directory))
+            // From the file that holds record since+1 on, a line at a time, until the limit.
+            foreach (var record in AuditFile.ReadAfter(log.Directory, since))
             {
-                if (record.Seq <= since || (act.Length > 0 && !record.Act.StartsWith(act, StringComparison.Ordinal)))
+                if ((act.Length > 0 && !record.Act.StartsWith(act, StringComparison.Ordinal)))
                 {
                     continue;
                 }

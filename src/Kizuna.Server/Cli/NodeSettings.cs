@@ -82,6 +82,9 @@ public sealed record NodeSettings
     /// </summary>
     public bool Audit { get; init; } = true;
 
+    /// <summary>The size at which the audit trail's current file rotates (it also rotates at each new UTC day); the chain goes on across files.</summary>
+    public long AuditRotateBytes { get; init; } = Core.Audit.AuditFile.DefaultRotateBytes;
+
     /// <summary>The organization of the profile that hosts this node; it gives the node its nation.</summary>
     public string NodeOrg { get; init; } = "JJOC";
 

@@ -37,12 +37,13 @@ public static class ServeCommand
     public static readonly SettingDefinition Postgres = new("postgres", "PostgreSQL connection string (Host=...;Username=...;Password=...;Database=...): the event history and the warnings are kept there instead of in SQLite files; every instance of a scaled-out node gives the same (docs/scale-out.md)", "", "embedded SQLite in the data directory");
     public static readonly SettingDefinition Nats = new("nats", "NATS server URL with JetStream (nats://HOST:4222): this instance joins its node's cluster, sharing every accepted event with the other instances; give --postgres too (docs/scale-out.md)", "", "a node of one instance");
     public static readonly SettingDefinition Audit = new("audit", "Keep the audit trail (DATA/audit/, checked by `kizuna audit verify`): true or false; off only to measure its cost", "true");
+    public static readonly SettingDefinition AuditRotate = new("audit-rotate", "The audit trail's current file rotates at this size (bytes or with K, M or G) and at each new UTC day; the chain goes on across files, and `kizuna audit verify` walks them all", "64M");
     public static readonly SettingDefinition MaxPackageBytes = new("max-package-bytes", "Largest file (data package) a TAK client may upload through the Marti sync endpoints, in bytes or with K, M or G (binary)", "64M");
     public static readonly SettingDefinition MaxPackageUnpackedBytes = new("max-package-unpacked-bytes", "A zip upload may unpack to at most this in all (counted by unpacking it), in bytes or with K, M or G; more is refused as a zip bomb", "512M");
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Postgres, Nats, Audit, MaxPackageBytes, MaxPackageUnpackedBytes];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Postgres, Nats, Audit, AuditRotate, MaxPackageBytes, MaxPackageUnpackedBytes];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -160,6 +161,7 @@ public static class ServeCommand
                 "false" or "no" or "0" => false,
                 var other => throw new SettingsException($"audit: '{other}' is neither true nor false"),
             },
+            AuditRotateBytes = NodeSettings.ParseSize(AuditRotate.Name, value(AuditRotate), Core.Audit.AuditFile.DefaultRotateBytes),
             MaxPackageBytes = NodeSettings.ParseSize(MaxPackageBytes.Name, value(MaxPackageBytes), Core.DataPackages.DataPackageLimits.DefaultMaxBytes),
             MaxPackageUnpackedBytes = NodeSettings.ParseSize(MaxPackageUnpackedBytes.Name, value(MaxPackageUnpackedBytes), Core.DataPackages.DataPackageLimits.DefaultMaxUnpackedBytes),
         });

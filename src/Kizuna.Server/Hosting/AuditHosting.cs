@@ -20,7 +20,7 @@ public static class AuditHosting
         {
             services.AddSingleton(sp => new AuditLog(
                 AuditFile.DirectoryOf(settings.DataDir), authority.NodeId, authority.ServerCertificate, sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Audit")));
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Audit"), settings.AuditRotateBytes));
             services.AddSingleton<IAuditTrail>(sp => sp.GetRequiredService<AuditLog>());
         }
         else

@@ -19,6 +19,7 @@ public static class CoordinationHosting
     {
         services.AddSingleton<ICoordinationStore>(new SqliteCoordinationStore(Path.Combine(settings.DataDir, "coordination.db")));
         services.AddSingleton<CoordinationDesk>();
+        services.AddSingleton<CoordinationAnswerDesk>();
         services.AddHostedService<CoordinationSweeper>();
         services.AddSingleton<Kizuna.Core.Readiness.IReadinessStore>(new SqliteReadinessStore(Path.Combine(settings.DataDir, "readiness.db")));
         services.AddSingleton<Kizuna.Core.Readiness.ReadinessDesk>();

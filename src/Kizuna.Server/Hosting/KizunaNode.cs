@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
 using Kizuna.Core.Alliance;
+using Kizuna.Core.Coordination;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Identity;
 using Kizuna.Core.Labels;
@@ -149,10 +150,15 @@ public sealed class KizunaNode : IAsyncDisposable
         if (federation.Enabled)
         {
             // The durable outbox per partner, the inbox and the links' status (docs/federation.md).
-            builder.Services.AddSingleton(sp => new FederationExchange(
-                authority.NodeId, settings.NodeOrg, labels, sp.GetRequiredService<NodeIdentity>().Principal, sp.GetRequiredService<IEventStore>(),
-                sp.GetRequiredService<EventRouter>(), sp.GetRequiredService<WarningDesk>(), sp.GetRequiredService<KizunaMetrics>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Federation.Exchange"), sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton(sp =>
+            {
+                var exchange = new FederationExchange(
+                    authority.NodeId, settings.NodeOrg, labels, sp.GetRequiredService<NodeIdentity>().Principal, sp.GetRequiredService<IEventStore>(),
+                    sp.GetRequiredService<EventRouter>(), sp.GetRequiredService<WarningDesk>(), sp.GetRequiredService<KizunaMetrics>(),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Federation.Exchange"), sp.GetRequiredService<TimeProvider>());
+                exchange.CarryCoordination(sp.GetRequiredService<CoordinationDesk>());
+                return exchange;
+            });
             builder.Services.AddSingleton<IFederationStatus>(sp => sp.GetRequiredService<FederationExchange>());
             builder.Services.AddSingleton<FederationMetrics>();
             builder.Services.AddSingleton(sp => sp.GetRequiredService<FederationExchange>().PartnerReceipts);
@@ -296,10 +302,11 @@ public sealed class KizunaNode : IAsyncDisposable
         app.MapMartiPolls();
         app.MapConnectionPackageApi();
 
-        // The router's desks by event type, before any connection: protocol control, then warning input; the picture takes the rest.
+        // The router's desks by event type, before any connection: protocol control, warning input, coordination answers; the picture takes the rest.
         var desks = app.Services.GetRequiredService<EventRouter>().Desks;
         desks.Register(app.Services.GetRequiredService<ProtocolControlDesk>());
         desks.Register(app.Services.GetRequiredService<WarningInputDesk>());
+        desks.Register(app.Services.GetRequiredService<CoordinationAnswerDesk>());
 
         var store = app.Services.GetRequiredService<IEventStore>();
         var node = new KizunaNode(app, store, listeners);
