@@ -227,6 +227,12 @@ public sealed partial class FederationExchange
                         }
                     }
 
+                    // A fused report's relayed copy is kept on the vouching thread: in the flush too.
+                    if (batch.Exists(b => b.Fused is not null))
+                    {
+                        await exchange.VouchedKeptAsync().WaitAsync(token).ConfigureAwait(false);
+                    }
+
                     // Durable before acknowledged, acknowledged before delivered.
                     await exchange.Store.FlushAsync(token).ConfigureAwait(false);
                     foreach (var one in batch)

@@ -194,6 +194,32 @@ public sealed partial class FederationExchange : IFederationHandler, IFederation
         }
     }
 
+    /// <summary>
+    /// Completes once every vouched report raised so far has been kept (handed to the history's
+    /// batch): the inbox waits for it before its flush, so it never acknowledges a partner's report
+    /// whose relayed copy a crash could still lose.
+    /// </summary>
+    internal Task VouchedKeptAsync()
+    {
+        if (_vouching is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var kept = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            _vouched.Add(() => kept.TrySetResult());
+        }
+        catch (InvalidOperationException)
+        {
+            // The node is stopping: nothing more is kept.
+            kept.TrySetResult();
+        }
+
+        return kept.Task;
+    }
+
     private void KeepVouched(CotEvent evt, ConfidentialityLabel label, Principal sender)
     {
         FederatedSource source;

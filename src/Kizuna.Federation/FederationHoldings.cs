@@ -6,8 +6,9 @@ namespace Kizuna.Federation;
 /// What this node holds of each other origin's sequence: a contiguous high-water mark and the
 /// sequences held above it. The receiver's de-duplication (exactly once, whichever path an event
 /// took) and the resume handshake's statement. Rebuilt from the history at start: a node holds
-/// what it stored. Sequences below the lowest one stored from an origin count as held (older
-/// than the history, or never releasable here).
+/// what it stored, and nothing more: a sequence below the lowest one stored from an origin is not
+/// held, since a relay may store one origin's events out of sequence (a vouched report is kept
+/// after the picture updates that followed it) and the lower one may still be on its way.
 /// </summary>
 public sealed class FederationHoldings
 {
@@ -24,7 +25,7 @@ public sealed class FederationHoldings
             {
                 if (!_origins.TryGetValue(origin, out var held))
                 {
-                    _origins[origin] = held = new Origin { Contiguous = sequence - 1 };
+                    _origins[origin] = held = new Origin();
                 }
 
                 held.Add(sequence);

@@ -229,14 +229,13 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
                     continue;
                 }
 
-                var batch = await exchange.Store.ReadAfterAsync(read, null, ReadChunk, cancellationToken).ConfigureAwait(false);
+                var (batch, through) = await ReadNextAsync(exchange.Store, read, ReadChunk, cancellationToken).ConfigureAwait(false);
                 if (batch.Count == 0)
                 {
-                    var last = exchange.Store.LastPosition;
-                    if (last > read)
+                    if (through > read)
                     {
                         // Only unreadable rows were left: the cursor passes them.
-                        read = last;
+                        read = through;
                         continue;
                     }
 
@@ -297,6 +296,19 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
         {
             FederationLog.OutboxFailed(exchange.Logger, PartnerNodeId, ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// The next rows after <paramref name="after"/>, and how far the cursor may move: to the last
+    /// row returned or, when the read found only unreadable rows, to what was committed before the
+    /// read began. Never further: a batch the writer commits while the query runs is not in its
+    /// result, and a cursor moved to the newest position after the read would pass it unsent.
+    /// </summary>
+    internal static async Task<(IReadOnlyList<StoredEvent> Batch, long Through)> ReadNextAsync(IEventStore store, long after, int limit, CancellationToken cancellationToken)
+    {
+        var committed = store.LastPosition;
+        var batch = await store.ReadAfterAsync(after, null, limit, cancellationToken).ConfigureAwait(false);
+        return (batch, batch.Count > 0 ? batch[^1].Position : Math.Max(after, committed));
     }
 
     /// <summary>The exit decision for one stored event and this partner, and what to send.</summary>
