@@ -3,6 +3,7 @@ using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
 using Kizuna.Core.Storage;
+using Kizuna.Core.Warnings;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
 using Kizuna.Storage.Postgres;
@@ -41,6 +42,15 @@ internal static class ScaleOut
             },
             sp.GetRequiredService<ILogger<PostgresEventStore>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IWarningStore>(sp => new PostgresWarningStore(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningStore>>()));
+        if (settings.Nats is not null)
+        {
+            // One issuer of warnings per node: the lease and the reports stored for its holder.
+            services.AddSingleton<IWarningIssuerStore>(sp => new PostgresWarningIssuer(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningIssuer>>()));
+            services.AddSingleton(sp => new WarningIssuerLease(
+                sp.GetRequiredService<IWarningIssuerStore>(), sp.GetRequiredService<IClusterBus>().InstanceId, settings.WarningLease,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WarningIssuerLease>>()));
+        }
+
         return true;
     }
 
@@ -50,9 +60,18 @@ internal static class ScaleOut
         if (services.GetService<IClusterBus>() is not { } bus)
             return;
         var router = services.GetRequiredService<EventRouter>();
-        router.OnWarningFromCluster(services.GetRequiredService<Kizuna.Core.Warnings.WarningDesk>().DeliverIssuedElsewhere);
+        var desk = services.GetRequiredService<WarningDesk>();
+        router.OnWarningFromCluster(desk.DeliverIssuedElsewhere);
+        router.OnReportStoredFromCluster(desk.ForwardedReportsWaiting);
         await bus.StartAsync(router, cancellationToken).ConfigureAwait(false);
         router.JoinCluster(bus);
+
+        // After the bus: an instance that takes the lease at once announces what a dead issuer left unannounced.
+        await services.GetRequiredService<IWarningIssuerStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var lease = services.GetRequiredService<WarningIssuerLease>();
+        desk.ShareIssuingWith(lease, services.GetRequiredService<IWarningIssuerStore>());
+        await lease.TryHoldAsync(cancellationToken).ConfigureAwait(false);
+        lease.Start();
     }
 
     /// <summary>/healthz: the counts, the storage engine, and the bus (degraded while it is disconnected).</summary>
