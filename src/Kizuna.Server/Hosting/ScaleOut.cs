@@ -41,6 +41,8 @@ internal static class ScaleOut
                 MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             },
             sp.GetRequiredService<ILogger<PostgresEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+        // Opened with the node (a blocking start step): revocations hold on every instance.
+        services.AddSingleton(sp => PostgresCertificateRecords.OpenAsync(connectionString, sp.GetRequiredService<ILogger<PostgresCertificateRecords>>(), CancellationToken.None).GetAwaiter().GetResult());
         services.AddSingleton<IWarningStore>(sp => new PostgresWarningStore(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningStore>>()));
         if (settings.Nats is not null)
         {
@@ -52,6 +54,13 @@ internal static class ScaleOut
         }
 
         return true;
+    }
+
+    /// <summary>With <c>--postgres</c>: the certificate registry records in and reads revocations from the node's database (docs/scale-out.md).</summary>
+    public static void ShareCertificates(IServiceProvider services)
+    {
+        if (services.GetService<PostgresCertificateRecords>() is { } records)
+            services.GetRequiredService<Kizuna.Core.Identity.NodeCertificateAuthority>().Registry.ShareWith(records);
     }
 
     /// <summary>After the picture is restored from the shared history: joins the cluster, so the router shares what it accepts and takes the others' events.</summary>
