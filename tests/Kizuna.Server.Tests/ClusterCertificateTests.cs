@@ -41,6 +41,7 @@ public sealed class ClusterCertificateTests(EnginesFixture engines)
         cluster.B.ErrorsExpected = true;
         var files = cluster.B.Issue("jjoc-left-the-watch");
         await using var atA = await cluster.A.ConnectTlsAsync(files);
+        await using var atB = await cluster.B.ConnectTlsAsync(files);
 
         // The command line on another machine: a data directory of its own (a copy of the CA), the node's database.
         var dataDir = Path.Combine(Path.GetTempPath(), "kizuna-test-cli-" + Guid.NewGuid().ToString("N"));
@@ -56,7 +57,9 @@ public sealed class ClusterCertificateTests(EnginesFixture engines)
         var (exit, output) = await KizunaAsync("certs", "revoke", "--data-dir", dataDir, "--postgres", cluster.Database, "--name", "jjoc-left-the-watch", "--reason", "left the watch");
         Assert.True(exit == 0, output);
 
+        // Each instance closes its connection when it reads the revocation, and refuses the certificate from then on.
         await atA.Closed.WaitAsync(TestNode.Timeout);
+        await atB.Closed.WaitAsync(TestNode.Timeout);
         foreach (var instance in new[] { cluster.A, cluster.B })
         {
             await Assert.ThrowsAnyAsync<Exception>(async () =>
