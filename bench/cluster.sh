@@ -6,8 +6,9 @@
 #   one   : one instance on PostgreSQL + NATS, all clients on it;
 #   two   : two instances, half the publishers and subscribers on each (two generators at once):
 #           every subscriber also gets the other instance's events over the bus, so the instances
-#           deliver twice the events of `one` for the same offered rate; each generator counts
-#           only its own publishers' events (the delivered/s column).
+#           deliver twice the events of `one` for the same offered rate. A generator counts what
+#           its subscribers receive, the other instance's events included (a fraction above 1
+#           there is the bus's deliveries), and its latency samples mix both paths.
 # Only meaningful on a quiet machine (`uptime` load well under the core count).
 # Usage: bench/cluster.sh     (env: RATE=2000 DUR=10s WARM=2s NODE_CPU=0 GEN_CPU=1 OUT=/tmp/kizuna-cluster.md)
 set -euo pipefail
@@ -72,7 +73,7 @@ w, rate, ncpu, gcpu, out = sys.argv[1:]
 def j(n): return json.load(open(f"{w}/{n}.json"))
 rows = [("one instance, 10x10", [j("one")]), ("two instances, 5x5 on each", [j("two-a"), j("two-b")])]
 L = [f"Instances on CPU {ncpu}, generators on CPU {gcpu} (taskset); offered {int(rate):,} events/s in all.", "",
-     "| Row | Delivered/s (own publishers) | Fraction | p50 ms | p99 ms | Server CPU % (each) |", "|---|--:|--:|--:|--:|--:|"]
+     "| Row | Delivered/s (as the generators count) | Fraction | p50 ms | p99 ms | Server CPU % (each) |", "|---|--:|--:|--:|--:|--:|"]
 for name, rs in rows:
     L.append(f"| {name} | {sum(r['DeliveredPerSecond'] for r in rs):,.0f} | {min(r['DeliveredFraction'] for r in rs):.4f} | "
              + " / ".join(f"{r.get('P50Ms') or 0:.2f}" for r in rs) + " | " + " / ".join(f"{r.get('P99Ms') or 0:.2f}" for r in rs)
