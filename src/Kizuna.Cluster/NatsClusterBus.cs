@@ -29,6 +29,7 @@ public sealed class NatsClusterBus : IClusterBus
     private const string OwnerHeader = "Kizuna-Owner";
     private const string WarningHeader = "Kizuna-Warning";
     private const string VersionHeader = "Kizuna-Warning-Version";
+    private const string ReportStoredHeader = "Kizuna-Report-Stored";
 
     private readonly ClusterOptions _options;
     private readonly LabelPolicy _labels;
@@ -41,6 +42,7 @@ public sealed class NatsClusterBus : IClusterBus
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private NatsConnection? _connection;
+    private NatsJSContext? _js;
     private long _published;
     private long _received;
     private long _dropped;
@@ -98,6 +100,7 @@ public sealed class NatsClusterBus : IClusterBus
         }
 
         var js = new NatsJSContext(connection);
+        _js = js;
         try
         {
             await js.CreateOrUpdateStreamAsync(new StreamConfig(_subjects.Stream, [_subjects.StreamSubjects])
@@ -134,11 +137,16 @@ public sealed class NatsClusterBus : IClusterBus
         ClusterLog.Joined(_logger, _subjects.Cluster, _options.InstanceId, _options.Url, _subjects.Stream, string.Join(", ", filters.Select(f => f.Filter)));
     }
 
-    public void PublishWarningIssued(string warningId, int version)
+    public Task<bool> PublishWarningIssued(string warningId, int version)
     {
         ArgumentNullException.ThrowIfNull(warningId);
-        Enqueue(new Outgoing(null, null, warningId, version));
+        var held = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!Enqueue(new Outgoing(null, null, warningId, version, held)))
+            held.TrySetResult(false);
+        return held.Task;
     }
+
+    public void PublishReportStored() => Enqueue(new Outgoing(null, null));
 
     public void Publish(SharedEvent evt, string? owner)
     {
@@ -146,18 +154,19 @@ public sealed class NatsClusterBus : IClusterBus
         Enqueue(new Outgoing(evt, owner));
     }
 
-    private void Enqueue(Outgoing outgoing)
+    private bool Enqueue(Outgoing outgoing)
     {
         if (_outgoing.Writer.TryWrite(outgoing))
         {
             if (Volatile.Read(ref _full) != 0 && _outgoing.Reader.Count < _options.MaxPendingEvents / 2)
                 Interlocked.Exchange(ref _full, 0);
-            return;
+            return true;
         }
 
         Interlocked.Increment(ref _dropped);
         if (Interlocked.Exchange(ref _full, 1) == 0)
             ClusterLog.QueueFull(_logger, _options.MaxPendingEvents);
+        return false;
     }
 
     private async Task PublishLoopAsync()
@@ -165,11 +174,14 @@ public sealed class NatsClusterBus : IClusterBus
         var connection = _connection!;
         try
         {
-            await foreach (var (evt, owner, warningId, version) in _outgoing.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            await foreach (var (evt, owner, warningId, version, held) in _outgoing.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
                 if (evt is null)
                 {
-                    await PublishWarningAsync(connection, warningId!, version).ConfigureAwait(false);
+                    if (warningId is null)
+                        await PublishReportStoredAsync(connection).ConfigureAwait(false);
+                    else
+                        held!.TrySetResult(await PublishWarningAsync(warningId, version).ConfigureAwait(false));
                     continue;
                 }
 
@@ -198,8 +210,13 @@ public sealed class NatsClusterBus : IClusterBus
         }
     }
 
-    /// <summary>A warning notice: no payload, the id and version in headers, on the warnings' subject (every instance consumes it, whatever nations it serves).</summary>
-    private async Task PublishWarningAsync(NatsConnection connection, string warningId, int version)
+    /// <summary>
+    /// A warning notice: no payload, the id and version in headers, on the warnings' subject (every
+    /// instance consumes it, whatever nations it serves). Published to JetStream and acknowledged,
+    /// with the id and version as the message id: the stream keeps one notice per version however
+    /// often it is announced within its duplicate window. True once the stream holds it.
+    /// </summary>
+    private async Task<bool> PublishWarningAsync(string warningId, int version)
     {
         var headers = new NatsHeaders
         {
@@ -209,12 +226,34 @@ public sealed class NatsClusterBus : IClusterBus
         };
         try
         {
-            await connection.PublishAsync(_subjects.Warnings, Array.Empty<byte>(), headers, cancellationToken: _stopping.Token).ConfigureAwait(false);
+            var ack = await _js!.PublishAsync(
+                _subjects.Warnings,
+                Array.Empty<byte>(),
+                opts: new NatsJSPubOpts { MsgId = $"warning:{warningId}:{version.ToString(CultureInfo.InvariantCulture)}" },
+                headers: headers,
+                cancellationToken: _stopping.Token).ConfigureAwait(false);
+            ack.EnsureSuccess();
             Interlocked.Increment(ref _published);
+            return true;
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException)
         {
             Interlocked.Increment(ref _dropped);
+            ClusterLog.PublishFailed(_logger, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>A notice that a sensor report was stored for the warning issuer (core NATS: the issuer also looks at every lease renewal).</summary>
+    private async Task PublishReportStoredAsync(NatsConnection connection)
+    {
+        var headers = new NatsHeaders { [InstanceHeader] = _options.InstanceId, [ReportStoredHeader] = "1" };
+        try
+        {
+            await connection.PublishAsync(_subjects.Warnings, Array.Empty<byte>(), headers, cancellationToken: _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
             ClusterLog.PublishFailed(_logger, ex.Message);
         }
     }
@@ -231,6 +270,12 @@ public sealed class NatsClusterBus : IClusterBus
                     var instance = headers?.TryGetValue(InstanceHeader, out var i) == true ? i.ToString() : "";
                     if (string.Equals(instance, _options.InstanceId, StringComparison.Ordinal))
                         continue;
+                    if (headers?.ContainsKey(ReportStoredHeader) == true)
+                    {
+                        member.AcceptReportStoredFromCluster();
+                        continue;
+                    }
+
                     if (headers?.TryGetValue(WarningHeader, out var warningId) == true)
                     {
                         if (headers.TryGetValue(VersionHeader, out var v) && int.TryParse(v.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var warningVersion))
@@ -307,6 +352,6 @@ public sealed class NatsClusterBus : IClusterBus
         _stopping.Dispose();
     }
 
-    /// <summary>An event with its uid's owner, or (<see cref="Event"/> null) a warning version issued here.</summary>
-    private readonly record struct Outgoing(SharedEvent? Event, string? Owner, string? WarningId = null, int Version = 0);
+    /// <summary>An event with its uid's owner, or (<see cref="Event"/> null) a warning version issued here, or (both null) a report stored for the issuer.</summary>
+    private readonly record struct Outgoing(SharedEvent? Event, string? Owner, string? WarningId = null, int Version = 0, TaskCompletionSource<bool>? Held = null);
 }

@@ -1,3 +1,4 @@
+using Kizuna.Server.Cli;
 using Kizuna.Server.Tests.Infrastructure;
 using Kizuna.Storage.Tests.Engines;
 
@@ -132,19 +133,21 @@ public sealed class ClusterTests(EnginesFixture engines)
     }
 
     /// <summary>Two instances of the JJOC node: one database, one NATS, one certificate authority (B gets a copy of A's).</summary>
-    private sealed class TwoInstances(TestNode a, TestNode b) : IAsyncDisposable
+    internal sealed class TwoInstances(TestNode a, TestNode b) : IAsyncDisposable
     {
         public TestNode A { get; } = a;
 
         public TestNode B { get; } = b;
 
-        public static async Task<TwoInstances> StartAsync(EnginesFixture engines)
+        public string Database { get; private init; } = "";
+
+        public static async Task<TwoInstances> StartAsync(EnginesFixture engines, Func<NodeSettings, NodeSettings>? configure = null)
         {
             var database = await engines.Postgres.NewDatabaseAsync();
-            var a = await TestNode.StartAsync(postgres: database, nats: engines.Nats.Url);
+            var a = await TestNode.StartAsync(postgres: database, nats: engines.Nats.Url, configure: configure);
             try
             {
-                return new TwoInstances(a, await StartSecondAsync(a, database, engines.Nats.Url));
+                return new TwoInstances(a, await StartSecondAsync(a, database, engines.Nats.Url, configure)) { Database = database };
             }
             catch
             {
@@ -154,7 +157,7 @@ public sealed class ClusterTests(EnginesFixture engines)
         }
 
         /// <summary>A second instance of <paramref name="first"/>'s node: its data directory holds a copy of the first's certificates, as an operator deploys them.</summary>
-        public static async Task<TestNode> StartSecondAsync(TestNode first, string database, string nats)
+        public static async Task<TestNode> StartSecondAsync(TestNode first, string database, string nats, Func<NodeSettings, NodeSettings>? configure = null)
         {
             var dataDir = Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
             var certs = Path.Combine(dataDir, "certs");
@@ -171,7 +174,7 @@ public sealed class ClusterTests(EnginesFixture engines)
 
             foreach (var file in Directory.GetFiles(Path.Combine(first.DataDir, "certs")))
                 File.Copy(file, Path.Combine(certs, Path.GetFileName(file)));
-            return await TestNode.StartAsync(dataDir: dataDir, postgres: database, nats: nats);
+            return await TestNode.StartAsync(dataDir: dataDir, postgres: database, nats: nats, configure: configure);
         }
 
         public async ValueTask DisposeAsync()

@@ -40,6 +40,8 @@ public sealed class CertificateRegistry
     private (DateTime WrittenAt, long Length) _revokedStamp = (DateTime.MinValue, -1);
     private Dictionary<string, RevokedCertificate> _revoked = new(StringComparer.OrdinalIgnoreCase);
     private long _version;
+    private ISharedCertificateRecords? _shared;
+    private Dictionary<string, RevokedCertificate> _sharedRevoked = new(StringComparer.OrdinalIgnoreCase);
 
     public CertificateRegistry(string certificateDirectory)
     {
@@ -48,9 +50,55 @@ public sealed class CertificateRegistry
     }
 
     public IReadOnlyList<IssuedCertificate> Issued()
-        => File.Exists(_issuedPath)
+    {
+        IReadOnlyList<IssuedCertificate> local = File.Exists(_issuedPath)
             ? JsonSerializer.Deserialize(File.ReadAllText(_issuedPath), RegistryJsonContext.Default.ListIssuedCertificate) ?? []
             : [];
+        return _shared is { } shared
+            ? [.. local.Concat(shared.Issued()).DistinctBy(i => i.Serial, StringComparer.OrdinalIgnoreCase)]
+            : local;
+    }
+
+    /// <summary>
+    /// Scale-out: from now on what is issued and revoked is also recorded in <paramref name="shared"/>,
+    /// and its revocations (made through any instance) count here (<see cref="PullShared"/>). What
+    /// this data directory recorded before is added to it.
+    /// </summary>
+    public void ShareWith(ISharedCertificateRecords shared)
+    {
+        ArgumentNullException.ThrowIfNull(shared);
+        var issued = Issued();
+        foreach (var certificate in issued.ExceptBy(shared.Issued().Select(i => i.Serial), i => i.Serial, StringComparer.OrdinalIgnoreCase))
+            shared.RecordIssued(certificate);
+        shared.Revoke(Revoked());
+        _shared = shared;
+        PullShared();
+    }
+
+    /// <summary>Rereads the shared revocations (a small list that only grows); true when it changed. A failed read keeps the last list.</summary>
+    public bool PullShared()
+    {
+        if (_shared is not { } shared)
+            return false;
+        IReadOnlyList<RevokedCertificate> revoked;
+        try
+        {
+            revoked = shared.Revoked();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or TimeoutException or System.Data.Common.DbException)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (revoked.Count == _sharedRevoked.Count)
+                return false;
+            _sharedRevoked = revoked.ToDictionary(r => r.Serial, StringComparer.OrdinalIgnoreCase);
+            _version++;
+            return true;
+        }
+    }
 
     /// <summary>The record of the certificate with this serial number (hex), if this CA issued it.</summary>
     public IssuedCertificate? IssuedWithSerial(string serial)
@@ -64,6 +112,8 @@ public sealed class CertificateRegistry
             all.Add(certificate);
             WriteAtomically(_issuedPath, JsonSerializer.Serialize(all, RegistryJsonContext.Default.ListIssuedCertificate));
         }
+
+        _shared?.RecordIssued(certificate);
     }
 
     public IReadOnlyList<RevokedCertificate> Revoked()
@@ -71,7 +121,7 @@ public sealed class CertificateRegistry
         lock (_gate)
         {
             Refresh();
-            return [.. _revoked.Values.OrderBy(r => r.RevokedAt)];
+            return [.. _revoked.Values.Concat(_sharedRevoked.Values).DistinctBy(r => r.Serial, StringComparer.OrdinalIgnoreCase).OrderBy(r => r.RevokedAt)];
         }
     }
 
@@ -94,7 +144,7 @@ public sealed class CertificateRegistry
         lock (_gate)
         {
             Refresh();
-            return _revoked.GetValueOrDefault(serial);
+            return _revoked.GetValueOrDefault(serial) ?? _sharedRevoked.GetValueOrDefault(serial);
         }
     }
 
@@ -105,6 +155,15 @@ public sealed class CertificateRegistry
         {
             Refresh();
             var added = revocations.Where(r => !_revoked.ContainsKey(r.Serial)).ToList();
+            if (_shared is { } shared)
+            {
+                // Shared first: a revocation that reached the database holds on every instance.
+                added = [.. shared.Revoke(added)];
+                foreach (var r in added)
+                    _sharedRevoked.TryAdd(r.Serial, r);
+                _version++;
+            }
+
             if (added.Count > 0)
             {
                 var all = _revoked.Values.Concat(added).OrderBy(r => r.RevokedAt).ToList();

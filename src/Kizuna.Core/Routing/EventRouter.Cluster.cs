@@ -11,6 +11,7 @@ public sealed partial class EventRouter : IClusterMember
 {
     private IClusterBus? _cluster;
     private Action<string, int>? _warningsFromCluster;
+    private Action? _reportsStoredFromCluster;
 
     /// <summary>Makes this router a member of a cluster: from now on it shares what it accepts on <paramref name="bus"/>.</summary>
     public void JoinCluster(IClusterBus bus) => _cluster = bus;
@@ -20,6 +21,12 @@ public sealed partial class EventRouter : IClusterMember
 
     /// <inheritdoc />
     public void AcceptWarningFromCluster(string warningId, int version) => _warningsFromCluster?.Invoke(warningId, version);
+
+    /// <summary>Who works through the sensor reports another instance stored for the warning issuer (the warning desk).</summary>
+    public void OnReportStoredFromCluster(Action waiting) => _reportsStoredFromCluster = waiting;
+
+    /// <inheritdoc />
+    public void AcceptReportStoredFromCluster() => _reportsStoredFromCluster?.Invoke();
 
     /// <summary>
     /// A warning another instance issued, to this instance's clients on the warning lane, as

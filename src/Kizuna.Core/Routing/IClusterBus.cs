@@ -27,8 +27,14 @@ public interface IClusterBus : IAsyncDisposable
     /// <summary>
     /// Tells the other instances that a warning version was issued and stored here; each delivers
     /// it to its own clients from the shared warning store. Never blocks, as <see cref="Publish"/>.
+    /// The task is true once the bus holds the notice, false when it was dropped. A version
+    /// announced twice (an issuer that took over announces again what its predecessor may have)
+    /// reaches each instance once at most from the bus, and each instance delivers it once.
     /// </summary>
-    void PublishWarningIssued(string warningId, int version);
+    Task<bool> PublishWarningIssued(string warningId, int version);
+
+    /// <summary>Tells the instance that issues warnings that a sensor report was stored for it. Never blocks.</summary>
+    void PublishReportStored();
 }
 
 /// <summary>What a bus hands another instance's events to: the router.</summary>
@@ -44,4 +50,7 @@ public interface IClusterMember
 
     /// <summary>A warning version another instance issued and stored: deliver it to this instance's clients.</summary>
     void AcceptWarningFromCluster(string warningId, int version);
+
+    /// <summary>Another instance stored a sensor report for the node's warning issuer (which may be this instance).</summary>
+    void AcceptReportStoredFromCluster();
 }

@@ -38,6 +38,25 @@ public sealed class SensorReportIntake
     /// <summary>Reads and fuses one report event carrying its accepted <paramref name="label"/>, sent by <paramref name="sender"/>.</summary>
     public IntakeOutcome Offer(CotEvent evt, ConfidentialityLabel label, DateTime receivedAt, Principal sender)
     {
+        var accepted = Accept(evt, label, receivedAt, sender);
+        return accepted.Refused ? accepted : Fuse(accepted.Report!);
+    }
+
+    /// <summary>Fuses a report <see cref="Accept"/> accepted (here or on another instance of the node) and counts what fusion did.</summary>
+    public IntakeOutcome Fuse(SensorReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var outcome = Fusion.Offer(report);
+        Interlocked.Increment(ref _results[(int)outcome.Result]);
+        return new IntakeOutcome(report, null, null, outcome);
+    }
+
+    /// <summary>
+    /// Reads one report event and checks its sender, without fusing it: a refusal, or the report
+    /// (and no fusion outcome). An instance that is not the node's warning issuer stops here.
+    /// </summary>
+    public IntakeOutcome Accept(CotEvent evt, ConfidentialityLabel label, DateTime receivedAt, Principal sender)
+    {
         ArgumentNullException.ThrowIfNull(sender);
 
         // Who may send comes first: a sender that is no sensor feed learns nothing of the catalog.
@@ -57,9 +76,7 @@ public sealed class SensorReportIntake
             return Refuse(sensor is null ? ReportRefusal.UnknownSensor : refusal, reason ?? "the sensor is not in the sensor catalog");
         }
 
-        var outcome = Fusion.Offer(report);
-        Interlocked.Increment(ref _results[(int)outcome.Result]);
-        return new IntakeOutcome(report, null, null, outcome);
+        return new IntakeOutcome(report, null, null, default);
     }
 
     private IntakeOutcome Refuse(ReportRefusal refusal, string reason)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Routing;
 
@@ -7,17 +8,59 @@ namespace Kizuna.Core.Warnings;
 /// Scale-out: a version issued here is announced on the cluster bus (after it is stored and
 /// queued to this instance's clients); a version another instance announced is read back from the
 /// shared warning store and delivered to this instance's clients, each the view the same rule
-/// picks for it (<see cref="WarningViews.For"/> over the warning's current views).
+/// picks for it (<see cref="WarningViews.For"/> over the warning's current views). A version is
+/// delivered here once, however many times it is announced (an issuer that took over announces
+/// again what its predecessor stored but had not marked announced).
 /// </summary>
 public sealed partial class WarningDesk
 {
-    private void ShareIssued(WarningVersion version) => _router.Cluster?.PublishWarningIssued(version.WarningId, version.Version);
+    private readonly ConcurrentDictionary<(string WarningId, int Version), DateTime> _deliveredHere = new();
+
+    private void ShareIssued(WarningVersion version)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        _deliveredHere[(version.WarningId, version.Version)] = now;
+        if (_deliveredHere.Count > 4096)
+        {
+            foreach (var old in _deliveredHere.Where(d => now - d.Value > CurrentFor))
+                _deliveredHere.TryRemove(old.Key, out _);
+        }
+
+        Announce(version.WarningId, version.Version);
+    }
+
+    /// <summary>Tells the other instances of a stored version and, once the bus holds the notice, records it announced (the next issuer need not).</summary>
+    private void Announce(string warningId, int version)
+    {
+        if (_router.Cluster is not { } bus)
+            return;
+        var published = bus.PublishWarningIssued(warningId, version);
+        if (_issuerStore is { } store)
+            _ = MarkAnnouncedAsync(published, store, warningId, version);
+    }
+
+    private async Task MarkAnnouncedAsync(Task<bool> published, Kizuna.Core.Storage.IWarningIssuerStore store, string warningId, int version)
+    {
+        try
+        {
+            if (await published.ConfigureAwait(false))
+                await store.MarkAnnouncedAsync(warningId, version, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Not marked: the next issuer announces it again, and every instance delivers it once.
+            Log.ClusterWarningUnread(_logger, warningId, version, ex.GetType().Name);
+        }
+    }
 
     /// <summary>Delivers a version another instance issued; runs on the pool, off the bus's consumer.</summary>
-    public void DeliverIssuedElsewhere(string warningId, int version) => _ = DeliverIssuedElsewhereAsync(warningId, version);
+    public void DeliverIssuedElsewhere(string warningId, int version) => _ = DeliverHereAsync(warningId, version);
 
-    private async Task DeliverIssuedElsewhereAsync(string warningId, int version)
+    /// <summary>Delivers a stored version to this instance's clients, unless it was delivered here already.</summary>
+    private async Task DeliverHereAsync(string warningId, int version)
     {
+        if (!_deliveredHere.TryAdd((warningId, version), _time.GetUtcNow().UtcDateTime))
+            return;
         IReadOnlyList<WarningVersion> all;
         try
         {

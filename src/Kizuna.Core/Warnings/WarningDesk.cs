@@ -172,7 +172,7 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
     private WarningVersion? Issue(CotEvent evt, ConfidentialityLabel label, IRecipient sender, long read, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        var outcome = _intake.Offer(evt, label, now, sender.Principal);
+        var outcome = _intake.Accept(evt, label, now, sender.Principal);
         if (outcome.Refusal is { } refusal)
         {
             _metrics.ReportRefused(refusal);
@@ -184,7 +184,19 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
         // Vouched as soon as the sensor authority accepted it: a partner's node fuses it while this
         // one stores and publishes its own warning, so a hop does not wait for this node's disk.
         ReportVouched?.Invoke(evt, label, sender.Principal);
+        if (StoredForIssuer(outcome.Report!, sender, cancellationToken))
+        {
+            return null;
+        }
 
+        return IssueFused(outcome.Report!, sender.Principal.Name, sender.Principal.Organization, read, cancellationToken);
+    }
+
+    /// <summary>On the issuing thread: fuses an accepted report and, if it changes a warning, stores and issues the new version.</summary>
+    private WarningVersion? IssueFused(SensorReport report, string senderName, string senderOrganization, long read, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var outcome = _intake.Fuse(report);
         if (outcome.Fusion.Version is not { } version)
         {
             // A report that joined a warning without changing it still counts for later versions, after a restart too.
@@ -210,7 +222,7 @@ public sealed partial class WarningDesk : IWarningReceipts, IDisposable
         var queued = _time.GetElapsedTime(read);
         ShareIssued(version);
         _metrics.WarningIssued(stored, queued);
-        _audit.Record(new AuditEntry(AuditActs.WarningIssued, sender.Principal.Name, sender.Principal.Organization, $"{version.WarningId} v{version.Version}", version.Label.Banner));
+        _audit.Record(new AuditEntry(AuditActs.WarningIssued, senderName, senderOrganization, $"{version.WarningId} v{version.Version}", version.Label.Banner));
         Log.WarningIssued(_logger, version.Label.Banner, Math.Round(stored.TotalMilliseconds, 1), recipients, Math.Round(queued.TotalMilliseconds, 1));
         return version;
     }

@@ -175,10 +175,14 @@ public sealed class WarningFusion
 
             foreach (var (latest, reports) in launches)
             {
-                if (latest.FirstOrDefault(v => v.Audience.Length == 0) is not { } full || reports.Count == 0 || _launches.Any(l => l.Id == full.WarningId))
+                if (latest.FirstOrDefault(v => v.Audience.Length == 0) is not { } full || reports.Count == 0)
                 {
                     continue;
                 }
+
+                // The stored launch replaces one held: an instance taking over as the node's issuer
+                // goes on from what the last issuer stored, not from what it fused itself before.
+                _launches.RemoveAll(l => l.Id == full.WarningId);
 
                 var launch = new FusedLaunch(full.WarningId, full.Exercise) { Closed = full.Stage == WarningStage.Cancelled };
                 foreach (var view in latest)

@@ -1,3 +1,4 @@
+using Kizuna.Storage.Postgres;
 using System.CommandLine;
 using Kizuna.Core.Alliance;
 using Kizuna.Core.Identity;
@@ -105,7 +106,8 @@ public static class CertsCommand
         var name = new Option<string?>("--name") { Description = "Revoke every certificate issued to this holder name" };
         var reason = new Option<string>("--reason") { Description = "Why, for the record", DefaultValueFactory = _ => "revoked by the operator" };
         var dataDir = ServeCommand.DataDir.CreateOption();
-        foreach (var option in new Option[] { serial, name, reason, dataDir })
+        var postgres = ServeCommand.Postgres.CreateOption();
+        foreach (var option in new Option[] { serial, name, reason, dataDir, postgres })
         {
             revoke.Options.Add(option);
         }
@@ -117,6 +119,7 @@ public static class CertsCommand
                 var sources = SettingSources.Load(parse.GetValue(configOption));
                 var directory = sources.Resolve(ServeCommand.DataDir, parse.GetValue(dataDir));
                 using var authority = NodeCertificateAuthority.LoadOrCreate(directory);
+                using var shared = ShareWithDatabase(sources, parse.GetValue(postgres), authority);
                 var issued = authority.Registry.Issued();
                 var serials = parse.GetValue(serial) ?? [];
                 var holder = parse.GetValue(name);
@@ -172,7 +175,9 @@ public static class CertsCommand
     {
         var list = new Command("list", "List the client certificates this node's CA issued, and which are revoked.");
         var dataDir = ServeCommand.DataDir.CreateOption();
+        var postgres = ServeCommand.Postgres.CreateOption();
         list.Options.Add(dataDir);
+        list.Options.Add(postgres);
         list.SetAction(parse =>
         {
             try
@@ -180,6 +185,7 @@ public static class CertsCommand
                 var sources = SettingSources.Load(parse.GetValue(configOption));
                 var directory = sources.Resolve(ServeCommand.DataDir, parse.GetValue(dataDir));
                 using var authority = NodeCertificateAuthority.LoadOrCreate(directory);
+                using var shared = ShareWithDatabase(sources, parse.GetValue(postgres), authority);
                 var revoked = authority.Registry.Revoked().ToDictionary(r => r.Serial, StringComparer.OrdinalIgnoreCase);
                 foreach (var c in authority.Registry.Issued())
                 {
@@ -196,5 +202,21 @@ public static class CertsCommand
             }
         });
         return list;
+    }
+
+    /// <summary>
+    /// With <c>--postgres</c> (or the config file's or environment's): the node's instances share
+    /// their certificate records in that database, so what this command records holds on every instance.
+    /// </summary>
+    private static PostgresCertificateRecords? ShareWithDatabase(SettingSources sources, string? flag, NodeCertificateAuthority authority)
+    {
+        if (sources.Resolve(ServeCommand.Postgres, flag) is not { Length: > 0 } connectionString)
+        {
+            return null;
+        }
+
+        var records = PostgresCertificateRecords.OpenAsync(connectionString, null, CancellationToken.None).GetAwaiter().GetResult();
+        authority.Registry.ShareWith(records);
+        return records;
     }
 }

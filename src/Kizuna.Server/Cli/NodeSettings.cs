@@ -115,6 +115,9 @@ public sealed record NodeSettings
     /// <summary>NATS server URL: with it this instance is a member of its node's cluster (scale-out, docs/scale-out.md).</summary>
     public string? Nats { get; init; }
 
+    /// <summary>How long the warning lease (one issuer of warnings per clustered node) lasts without renewal: the longest a dead issuer's reports wait for the next.</summary>
+    public TimeSpan WarningLease { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Parses a list of HOST:PORT (host names allowed), separated by commas or spaces, or a JSON array of them; empty means none.</summary>
     public static IReadOnlyList<DnsEndPoint> ParseTargets(string setting, string? value)
     {

@@ -49,6 +49,7 @@ public sealed class NodeSettingsValidation : IValidateOptions<NodeSettings>
         Positive(options.HandshakeTimeout, ServeCommand.HandshakeTimeout);
         Positive(options.WarningResend, ServeCommand.WarningResend);
         Positive(options.WarningEscalate, ServeCommand.WarningEscalate);
+        Positive(options.WarningLease, ServeCommand.WarningLease);
         if (options.Retention is { } retention)
         {
             Positive(retention, ServeCommand.Retention);

@@ -35,6 +35,7 @@ public static class ServeCommand
     public static readonly SettingDefinition FederateWith = new("federate-with", "Partner node to dial and keep linked, HOST:PORT; repeat the flag for several (in the file a JSON array, in the environment separated by commas)", "", "none");
     public static readonly SettingDefinition Enroll = new("enroll", "TAK certificate enrollment (HTTPS with the node's certificate, no client certificate; one-time passwords from `kizuna certs enroll-token`), HOST:PORT; off unless set (8446 is customary)", "");
     public static readonly SettingDefinition Postgres = new("postgres", "PostgreSQL connection string (Host=...;Username=...;Password=...;Database=...): the event history and the warnings are kept there instead of in SQLite files; every instance of a scaled-out node gives the same (docs/scale-out.md)", "", "embedded SQLite in the data directory");
+    public static readonly SettingDefinition WarningLease = new("warning-lease", "In a cluster: how long the warning issuer's lease lasts unrenewed (another instance takes over after it)", SettingDefinition.Text(Defaults.WarningLease));
     public static readonly SettingDefinition Nats = new("nats", "NATS server URL with JetStream (nats://HOST:4222): this instance joins its node's cluster, sharing every accepted event with the other instances; give --postgres too (docs/scale-out.md)", "", "a node of one instance");
     public static readonly SettingDefinition Audit = new("audit", "Keep the audit trail (DATA/audit/, checked by `kizuna audit verify`): true or false; off only to measure its cost", "true");
     public static readonly SettingDefinition AuditRotate = new("audit-rotate", "The audit trail's current file rotates at this size (bytes or with K, M or G) and at each new UTC day; the chain goes on across files, and `kizuna audit verify` walks them all", "64M");
@@ -43,7 +44,7 @@ public static class ServeCommand
     public static readonly SettingDefinition ConsoleDir = new("console-dir", "Directory of the browser console's files", "", "the copy of web/dist built with the node");
 
     private static readonly SettingDefinition[] All =
-        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Postgres, Nats, Audit, AuditRotate, MaxPackageBytes, MaxPackageUnpackedBytes];
+        [DataDir, WarningDir, CotTcp, CotTls, Http, Https, WarningIntake, Retention, IdleTimeout, HandshakeTimeout, MaxConnectionsPerAddress, IntakeHandshakeSlots, MaxEventBytes, PictureQueue, LogFormat, Profile, NodeOrg, WarningResend, WarningEscalate, ConsoleDir, MetricsLoopback, Federation, Enroll, Postgres, Nats, WarningLease, Audit, AuditRotate, MaxPackageBytes, MaxPackageUnpackedBytes];
 
     public static Command Create(Option<string?> configOption)
     {
@@ -142,6 +143,7 @@ public static class ServeCommand
             Profile = value(Profile) is { Length: > 0 } profile ? profile : null,
             WarningResend = NodeSettings.ParseDuration(WarningResend.Name, value(WarningResend)) ?? Defaults.WarningResend,
             WarningEscalate = NodeSettings.ParseDuration(WarningEscalate.Name, value(WarningEscalate)) ?? Defaults.WarningEscalate,
+            WarningLease = NodeSettings.ParseDuration(WarningLease.Name, value(WarningLease)) ?? Defaults.WarningLease,
             NodeOrg = value(NodeOrg) is { Length: > 0 } org ? org.Trim() : throw new SettingsException("node-org: must name an organization of the alliance profile"),
             ConsoleDir = value(ConsoleDir) is { Length: > 0 } console ? console : null,
             MetricsLoopback = value(MetricsLoopback).Trim().ToLowerInvariant() switch

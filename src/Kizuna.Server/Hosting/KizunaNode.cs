@@ -317,6 +317,7 @@ public sealed class KizunaNode : IAsyncDisposable
 
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<IWarningStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+        ScaleOut.ShareCertificates(app.Services);
         await app.Services.GetRequiredService<WarningDesk>().RestoreAsync(cancellationToken).ConfigureAwait(false);
         await CoordinationHosting.InitializeCoordinationAsync(app.Services, cancellationToken).ConfigureAwait(false);
         var latest = app.Services.GetRequiredService<LatestState>();

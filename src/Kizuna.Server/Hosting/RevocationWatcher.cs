@@ -9,7 +9,7 @@ namespace Kizuna.Server.Hosting;
 /// certificates; this makes <c>kizuna certs revoke</c> also end a session that is already open,
 /// within <see cref="Interval"/>, and ends browser console sessions signed in as it (their live
 /// feeds are router sessions too, so they close with the rest). The revocation list is a file, so
-/// the check is a stat per tick.
+/// the check is a stat per tick (and, on a node that shares its records in PostgreSQL, one read of its revocations).
 /// </summary>
 public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventRouter router, ConsoleSessions consoles, TimeProvider time, ILogger<RevocationWatcher> logger) : BackgroundService
 {
@@ -23,6 +23,8 @@ public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventR
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
+                // Scale-out: revocations made through another instance or the CLI, from the node's database.
+                authority.Registry.PullShared();
                 var version = authority.Registry.RevocationVersion();
                 if (version == seen)
                 {

@@ -3,6 +3,7 @@ using Kizuna.Core.Diagnostics;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Routing;
 using Kizuna.Core.Storage;
+using Kizuna.Core.Warnings;
 using Kizuna.Server.Api;
 using Kizuna.Server.Cli;
 using Kizuna.Storage.Postgres;
@@ -40,8 +41,26 @@ internal static class ScaleOut
                 MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             },
             sp.GetRequiredService<ILogger<PostgresEventStore>>(), sp.GetRequiredService<TimeProvider>()));
+        // Opened with the node (a blocking start step): revocations hold on every instance.
+        services.AddSingleton(sp => PostgresCertificateRecords.OpenAsync(connectionString, sp.GetRequiredService<ILogger<PostgresCertificateRecords>>(), CancellationToken.None).GetAwaiter().GetResult());
         services.AddSingleton<IWarningStore>(sp => new PostgresWarningStore(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningStore>>()));
+        if (settings.Nats is not null)
+        {
+            // One issuer of warnings per node: the lease and the reports stored for its holder.
+            services.AddSingleton<IWarningIssuerStore>(sp => new PostgresWarningIssuer(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningIssuer>>()));
+            services.AddSingleton(sp => new WarningIssuerLease(
+                sp.GetRequiredService<IWarningIssuerStore>(), sp.GetRequiredService<IClusterBus>().InstanceId, settings.WarningLease,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WarningIssuerLease>>()));
+        }
+
         return true;
+    }
+
+    /// <summary>With <c>--postgres</c>: the certificate registry records in and reads revocations from the node's database (docs/scale-out.md).</summary>
+    public static void ShareCertificates(IServiceProvider services)
+    {
+        if (services.GetService<PostgresCertificateRecords>() is { } records)
+            services.GetRequiredService<Kizuna.Core.Identity.NodeCertificateAuthority>().Registry.ShareWith(records);
     }
 
     /// <summary>After the picture is restored from the shared history: joins the cluster, so the router shares what it accepts and takes the others' events.</summary>
@@ -50,9 +69,18 @@ internal static class ScaleOut
         if (services.GetService<IClusterBus>() is not { } bus)
             return;
         var router = services.GetRequiredService<EventRouter>();
-        router.OnWarningFromCluster(services.GetRequiredService<Kizuna.Core.Warnings.WarningDesk>().DeliverIssuedElsewhere);
+        var desk = services.GetRequiredService<WarningDesk>();
+        router.OnWarningFromCluster(desk.DeliverIssuedElsewhere);
+        router.OnReportStoredFromCluster(desk.ForwardedReportsWaiting);
         await bus.StartAsync(router, cancellationToken).ConfigureAwait(false);
         router.JoinCluster(bus);
+
+        // After the bus: an instance that takes the lease at once announces what a dead issuer left unannounced.
+        await services.GetRequiredService<IWarningIssuerStore>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var lease = services.GetRequiredService<WarningIssuerLease>();
+        desk.ShareIssuingWith(lease, services.GetRequiredService<IWarningIssuerStore>());
+        await lease.TryHoldAsync(cancellationToken).ConfigureAwait(false);
+        lease.Start();
     }
 
     /// <summary>/healthz: the counts, the storage engine, and the bus (degraded while it is disconnected).</summary>

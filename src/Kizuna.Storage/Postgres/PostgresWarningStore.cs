@@ -19,7 +19,7 @@ namespace Kizuna.Storage.Postgres;
 /// <see cref="SemaphoreSlim"/>. The blocking members wait for it with <see cref="SemaphoreSlim.Wait(CancellationToken)"/>
 /// and use Npgsql's synchronous API on the calling thread, so the issuing thread's commit has no
 /// pool hop; the asynchronous members use the asynchronous API and may complete on the pool.
-/// Receipts are gathered and committed together, as in the SQLite store.
+/// Receipts are gathered and committed together by the <see cref="ReceiptBatcher"/> the SQLite store uses too.
 /// </remarks>
 public sealed class PostgresWarningStore(string connectionString, LabelPolicy labels, ILogger<PostgresWarningStore>? logger = null) : IWarningStore
 {
@@ -73,12 +73,13 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
     ];
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Lock _receiptsGate = new();
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
     private NpgsqlDataSource? _dataSource;
     private NpgsqlConnection? _connection;
-    private List<PendingReceipt> _receipts = [];
-    private bool _receiptWriterQueued;
+    private ReceiptBatcher? _receiptBatcher;
+
+    // Receipts waiting for the next receipt commit (made at first use: the batcher's writer takes this store's gate).
+    private ReceiptBatcher Receipts => LazyInitializer.EnsureInitialized(ref _receiptBatcher, () => new ReceiptBatcher(WriteReceiptsAsync));
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -227,9 +228,9 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
         return ids;
     }, cancellationToken);
 
-    public Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken) => QueueReceipt(receipt, DeliveredUpdate);
+    public Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken) => Receipts.Queue(receipt, ReceiptKind.Delivery);
 
-    public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken) => QueueReceipt(receipt, AcknowledgedUpdate);
+    public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken) => Receipts.Queue(receipt, ReceiptKind.Acknowledgement);
 
     public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningReceipt>>(async connection =>
     {
@@ -278,7 +279,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
     {
         if (_connection is not null)
         {
-            await WriteReceiptsAsync().ConfigureAwait(false);
+            await Receipts.WriteAsync().ConfigureAwait(false);
             await _gate.WaitAsync().ConfigureAwait(false);
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
@@ -333,69 +334,24 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
             return versions;
         }, cancellationToken);
 
-    private Task QueueReceipt(WarningReceipt receipt, string update)
+    private Task WriteReceiptsAsync() => WithConnection(async connection =>
     {
-        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool queueWriter;
-        lock (_receiptsGate)
-        {
-            _receipts.Add(new PendingReceipt(receipt, update, committed));
-            queueWriter = !_receiptWriterQueued;
-            _receiptWriterQueued = true;
-        }
-
-        if (queueWriter)
-            _ = Task.Run(WriteReceiptsAsync);
-        return committed.Task;
-    }
-
-    private async Task WriteReceiptsAsync()
-    {
-        try
-        {
-            await WithConnection(async connection =>
-            {
-                await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
-                return 0;
-            }, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
-        {
-            List<PendingReceipt> batch;
-            lock (_receiptsGate)
-            {
-                batch = _receipts;
-                _receipts = [];
-            }
-
-            foreach (var pending in batch)
-                pending.Committed.TrySetException(ex);
-        }
-    }
+        await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
+        return 0;
+    }, CancellationToken.None);
 
     /// <summary>Under the gate: every queued receipt in one transaction.</summary>
-    private async Task WriteQueuedReceiptsAsync(NpgsqlConnection connection)
-    {
-        List<PendingReceipt> batch;
-        lock (_receiptsGate)
-        {
-            batch = _receipts;
-            _receipts = [];
-            _receiptWriterQueued = false;
-        }
-
-        if (batch.Count == 0)
-            return;
-        try
+    private Task WriteQueuedReceiptsAsync(NpgsqlConnection connection) => Receipts.WriteQueuedAsync(
+        async batch =>
         {
             await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-            foreach (var (receipt, update, _) in batch)
+            foreach (var (receipt, kind) in batch)
             {
                 await using var command = new NpgsqlCommand(
                     $"""
                     INSERT INTO warning_receipts (warning_id, version, recipient, organization, nation, delivered_at, acknowledged_at)
                     VALUES (@id, @version, @recipient, @organization, @nation, @delivered, @acknowledged)
-                    ON CONFLICT (warning_id, version, recipient) DO UPDATE SET {update}
+                    ON CONFLICT (warning_id, version, recipient) DO UPDATE SET {(kind == ReceiptKind.Delivery ? DeliveredUpdate : AcknowledgedUpdate)}
                     """, connection, transaction);
                 command.Parameters.AddWithValue("id", receipt.WarningId);
                 command.Parameters.AddWithValue("version", receipt.Version);
@@ -408,17 +364,8 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
             }
 
             await transaction.CommitAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException)
-        {
-            foreach (var pending in batch)
-                pending.Committed.TrySetException(ex);
-            return;
-        }
-
-        foreach (var pending in batch)
-            pending.Committed.TrySetResult();
-    }
+        },
+        ex => ex is NpgsqlException or InvalidOperationException or IOException);
 
     private static DateTime? Utc(DateTime? time) => time is { } t ? PostgresSchema.Utc(t) : null;
 
@@ -450,5 +397,4 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
         }
     }
 
-    private sealed record PendingReceipt(WarningReceipt Receipt, string Update, TaskCompletionSource Committed);
 }

@@ -54,10 +54,10 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     private int _commitsSinceCheckpoint;
     private int _checkpointRunning;
 
-    // Receipts waiting for the next receipt commit, and whether a writer for them is on its way.
-    private readonly Lock _receiptsGate = new();
-    private List<PendingReceipt> _receipts = [];
-    private bool _receiptWriterQueued;
+    private ReceiptBatcher? _receiptBatcher;
+
+    // Receipts waiting for the next receipt commit (made at first use: the batcher's writer takes this store's gate).
+    private ReceiptBatcher Receipts => LazyInitializer.EnsureInitialized(ref _receiptBatcher, () => new ReceiptBatcher(WriteReceiptsAsync));
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -274,10 +274,10 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             cancellationToken);
 
     /// <summary>Queues the receipt for the next receipt commit; completes once it is committed.</summary>
-    public Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken) => QueueReceipt(receipt, DeliveredUpdate);
+    public Task RecordDeliveryAsync(WarningReceipt receipt, CancellationToken cancellationToken) => Receipts.Queue(receipt, ReceiptKind.Delivery);
 
     /// <inheritdoc cref="RecordDeliveryAsync"/>
-    public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken) => QueueReceipt(receipt, AcknowledgedUpdate);
+    public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken) => Receipts.Queue(receipt, ReceiptKind.Acknowledgement);
 
     public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningReceipt>>(async connection =>
     {
@@ -331,7 +331,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     {
         if (_connection is not null)
         {
-            await WriteReceiptsAsync().ConfigureAwait(false);
+            await Receipts.WriteAsync().ConfigureAwait(false);
             // No checkpoint starts once the flag is held here; one running is let finish.
             while (Interlocked.CompareExchange(ref _checkpointRunning, 1, 0) != 0)
             {
@@ -375,69 +375,25 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         });
     }
 
-    private Task QueueReceipt(WarningReceipt receipt, string update)
+    private Task WriteReceiptsAsync() => WithConnection(async connection =>
     {
-        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool queueWriter;
-        lock (_receiptsGate)
-        {
-            _receipts.Add(new PendingReceipt(receipt, update, committed));
-            queueWriter = !_receiptWriterQueued;
-            _receiptWriterQueued = true;
-        }
-
-        if (queueWriter)
-        {
-            _ = Task.Run(WriteReceiptsAsync);
-        }
-
-        return committed.Task;
-    }
-
-    private async Task WriteReceiptsAsync()
-    {
-        try
-        {
-            await WithConnection(async connection =>
-            {
-                await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
-                return 0;
-            }, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
-        {
-            // The store closed first (DisposeAsync wrote what was queued by then).
-            FailQueuedReceipts(ex);
-        }
-    }
+        await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
+        return 0;
+    }, CancellationToken.None);
 
     /// <summary>Under the gate: every queued receipt in one transaction.</summary>
-    private async Task WriteQueuedReceiptsAsync(SqliteConnection connection)
-    {
-        List<PendingReceipt> batch;
-        lock (_receiptsGate)
-        {
-            batch = _receipts;
-            _receipts = [];
-            _receiptWriterQueued = false;
-        }
-
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
-        try
+    private Task WriteQueuedReceiptsAsync(SqliteConnection connection) => Receipts.WriteQueuedAsync(
+        async batch =>
         {
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync().ConfigureAwait(false);
-            foreach (var (receipt, update, _) in batch)
+            foreach (var (receipt, kind) in batch)
             {
                 await using var command = connection.CreateCommand();
                 command.Transaction = transaction;
                 command.CommandText = $"""
                     INSERT INTO warning_receipts (warning_id, version, recipient, organization, nation, delivered_at, acknowledged_at)
                     VALUES (@id, @version, @recipient, @organization, @nation, @delivered, @acknowledged)
-                    ON CONFLICT (warning_id, version, recipient) DO UPDATE SET {update}
+                    ON CONFLICT (warning_id, version, recipient) DO UPDATE SET {(kind == ReceiptKind.Delivery ? DeliveredUpdate : AcknowledgedUpdate)}
                     """;
                 command.Parameters.AddWithValue("@id", receipt.WarningId);
                 command.Parameters.AddWithValue("@version", receipt.Version);
@@ -451,39 +407,8 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
 
             await transaction.CommitAsync().ConfigureAwait(false);
             Committed();
-        }
-        catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
-        {
-            foreach (var pending in batch)
-            {
-                pending.Committed.TrySetException(ex);
-            }
-
-            return;
-        }
-
-        foreach (var pending in batch)
-        {
-            pending.Committed.TrySetResult();
-        }
-    }
-
-    private void FailQueuedReceipts(Exception ex)
-    {
-        List<PendingReceipt> batch;
-        lock (_receiptsGate)
-        {
-            batch = _receipts;
-            _receipts = [];
-        }
-
-        foreach (var pending in batch)
-        {
-            pending.Committed.TrySetException(ex);
-        }
-    }
-
-    private sealed record PendingReceipt(WarningReceipt Receipt, string Update, TaskCompletionSource Committed);
+        },
+        ex => ex is SqliteException or InvalidOperationException or IOException);
 
     /// <summary>A store written before warnings had views: its versions are all full views, keyed without an audience.</summary>
     private static async Task AddAudienceAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -1,0 +1,127 @@
+using Kizuna.Core.Identity;
+using Kizuna.Core.Labels;
+using Kizuna.Core.Warnings;
+using Kizuna.Server.Hosting;
+using Kizuna.Server.Tests.Infrastructure;
+using Kizuna.Storage.Tests.Engines;
+
+namespace Kizuna.Server.Tests;
+
+/// <summary>
+/// Two instances of one node as real processes on the throwaway PostgreSQL and NATS: the instance
+/// holding the warning lease is killed with SIGKILL during a burst of sensor reports, and every
+/// report's warning reaches every entitled client of the survivor exactly once.
+/// </summary>
+[Collection(EnginesCollection.Name)]
+public sealed class ClusterFailoverProcessTests(EnginesFixture engines)
+{
+    private const int Reports = 40;
+
+    [Fact]
+    public async Task Killing_the_warning_issuer_during_a_burst_of_reports_loses_no_warning_and_repeats_none_at_the_survivor()
+    {
+        var database = await engines.Postgres.NewDatabaseAsync();
+        var dataA = PrivateDirectory();
+        var dataB = PrivateDirectory();
+        var labels = KizunaNode.LoadLabelPolicy(null, "JJOC");
+        ClientCertificateFiles japanFiles, koreaFiles, sensorAFiles, sensorBFiles;
+        using (var authority = NodeCertificateAuthority.LoadOrCreate(dataA))
+        {
+            // Issued before the second instance gets its copy of the certificates, as an operator deploys them.
+            japanFiles = Issue(authority, labels, new IdentityClaims("jjoc-survivor-watch", "JPN", "JJOC", "operator", "SECRET", []));
+            koreaFiles = Issue(authority, labels, new IdentityClaims("rok-survivor-watch", "KOR", "ROK-JCS", "operator", "SECRET", []));
+            sensorAFiles = Issue(authority, labels, new IdentityClaims("jpn-sensor-to-a", "JPN", "JJOC", SensorAuthority.SensorFeedRole, "SECRET", ["sensor:FPS5-SADO"]));
+            sensorBFiles = Issue(authority, labels, new IdentityClaims("jpn-sensor-to-b", "JPN", "JJOC", SensorAuthority.SensorFeedRole, "SECRET", ["sensor:FPS5-SADO"]));
+        }
+
+        foreach (var file in Directory.GetFiles(Path.Combine(dataA, "certs")))
+            File.Copy(file, Path.Combine(dataB, "certs", Path.GetFileName(file)));
+        string[] cluster = ["--postgres", database, "--nats", engines.Nats.Url, "--warning-lease", "3s", "--warning-resend", "10m", "--warning-escalate", "10m"];
+
+        // A starts first and takes the lease before it says it is ready.
+        await using var a = await InstanceProcess.StartAsync(dataA, "JJOC", cluster);
+        await using var b = await InstanceProcess.StartAsync(dataB, "JJOC", cluster);
+        Assert.True(a.Wrote("took the warning lease"), a.Output);
+        await using var japan = await Connect(b, japanFiles);
+        await using var korea = await Connect(b, koreaFiles);
+        await using var sensorA = await Connect(a, sensorAFiles);
+        await using var sensorB = await Connect(b, sensorBFiles);
+
+        // Each report a launch of its own; the same bytes when a report is sent again.
+        var reports = Enumerable.Range(0, Reports + 1).Select(i => SensorReports.Launch($"burst-{i}", i)).ToArray();
+        var sentToA = new List<int>();
+        for (var i = 0; i < Reports; i++)
+        {
+            if (i == Reports / 2)
+                a.Kill();
+            if (i % 2 == 0)
+            {
+                // A sensor sends again what it has no word of: every report it gave A, once A is gone.
+                sentToA.Add(i);
+                if (i < Reports / 2)
+                    await sensorA.SendAsync(reports[i]);
+            }
+            else
+            {
+                await sensorB.SendAsync(reports[i]);
+            }
+        }
+
+        foreach (var i in sentToA)
+            await sensorB.SendAsync(reports[i]);
+
+        var expected = Reports;
+        foreach (var client in new[] { japan, korea })
+        {
+            for (var n = 0; n < expected; n++)
+            {
+                try
+                {
+                    await client.ExpectAsync(SensorReports.IsWarning, $"warning {n + 1} of {expected}");
+                }
+                catch (TimeoutException)
+                {
+                    Assert.Fail($"{n} of {expected} warnings reached the client.\nB:\n{b.Output}");
+                }
+            }
+        }
+
+        // One more, after any repeat of the burst's warnings would have come.
+        await sensorB.SendAsync(reports[Reports]);
+        foreach (var client in new[] { japan, korea })
+        {
+            await client.ExpectAsync(SensorReports.IsWarning, "the warning after the burst");
+            var warnings = client.Received.Where(SensorReports.IsWarning).Select(SensorReports.Of).ToList();
+            Assert.Equal(Reports + 1, warnings.Select(w => w.Id).Distinct().Count());
+            Assert.Equal(Reports + 1, warnings.Count);
+            Assert.All(warnings, w => Assert.Equal("1", w.Version));
+        }
+
+        Assert.True(b.Wrote("took the warning lease"), b.Output);
+    }
+
+    private static Task<CotTestClient> Connect(InstanceProcess instance, ClientCertificateFiles files)
+        => CotTestClient.ConnectTlsAsync(instance.CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
+
+    private static ClientCertificateFiles Issue(NodeCertificateAuthority authority, LabelPolicy labels, IdentityClaims claims)
+    {
+        Assert.True(labels.TryCreatePrincipal(claims, out _, out var reason), reason);
+        return authority.IssueClient(claims, labels.PolicyId, Path.Combine(Path.GetTempPath(), "kizuna-test-clients-" + Guid.NewGuid().ToString("N"), claims.Name));
+    }
+
+    private static string PrivateDirectory()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "certs"));
+        }
+        else
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(Path.Combine(dir, "certs"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return dir;
+    }
+}

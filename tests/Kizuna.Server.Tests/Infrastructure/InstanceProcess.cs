@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Kizuna.Server.Tests.Infrastructure;
+
+/// <summary>
+/// An instance of a clustered node as a real process (<c>dotnet src/Kizuna.Server/bin/{configuration}/{tfm}/kizuna.dll
+/// serve</c>, the way tests/Kizuna.Federation.Tests starts its hub), CoT TLS only, so a test can
+/// kill it with SIGKILL (<see cref="Kill"/>).
+/// </summary>
+public sealed class InstanceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+
+    private InstanceProcess(Process process, IPEndPoint cotTls)
+    {
+        _process = process;
+        CotTls = cotTls;
+    }
+
+    public IPEndPoint CotTls { get; }
+
+    /// <summary>What the process wrote last, for the message of a failed test.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output.TakeLast(60));
+            }
+        }
+    }
+
+    public static async Task<InstanceProcess> StartAsync(string dataDir, string organization, params string[] settings)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     KizunaDll(), "serve", "--data-dir", dataDir, "--node-org", organization, "--cot-tls", $"127.0.0.1:{port}",
+                     "--cot-tcp", string.Empty, "--http", string.Empty, "--https", string.Empty,
+                 }.Concat(settings))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var instance = new InstanceProcess(process, new IPEndPoint(IPAddress.Loopback, port));
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Read(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (instance._output)
+            {
+                instance._output.Add(e.Data);
+            }
+
+            if (e.Data.Contains("Node ready", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        }
+
+        process.OutputDataReceived += Read;
+        process.ErrorDataReceived += Read;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await Task.WhenAny(ready.Task, process.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        if (!ready.Task.IsCompleted)
+        {
+            await instance.DisposeAsync();
+            Assert.Fail("The instance process did not become ready: " + instance.Output);
+        }
+
+        return instance;
+    }
+
+    /// <summary>Whether the process wrote a line containing <paramref name="text"/>.</summary>
+    public bool Wrote(string text)
+    {
+        lock (_output)
+        {
+            return _output.Any(line => line.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>SIGKILL (<c>kill -9</c>): no shutdown, no lease given up, nothing flushed.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>The node's own build beside this test's (same configuration and target framework).</summary>
+    private static string KizunaDll()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        var tfm = dir.Name;
+        var configuration = dir.Parent!.Name;
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kizuna.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        var dll = Path.Combine(dir!.FullName, "src", "Kizuna.Server", "bin", configuration, tfm, "kizuna.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("build the node first (dotnet build src/Kizuna.Server -c " + configuration + ")", dll);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
