@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/kizuna-crash.XXXXXX)
 base=$(( 20000 + RANDOM % 20000 ))
 TCP=127.0.0.1:$base; HTTP=127.0.0.1:$((base+1))
 server=""; gen=""
-trap '[ -n "$server" ] && kill -9 "$server" 2>/dev/null; [ -n "$gen" ] && kill "$gen" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$server" ] && kill -9 "$server" 2>/dev/null; [ -n "$gen" ] && kill "$gen" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 start() { # start LOG: the node on the work's data directory, ready when its log says so
   taskset -c "$NODE_CPU" dotnet "$KIZUNA" serve --data-dir "$work/data" --cot-tcp "$TCP" --cot-tls "" --http "$HTTP" --https "" \
     --max-connections-per-address 1000 >"$1" 2>&1 &

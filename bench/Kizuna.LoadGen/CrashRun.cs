@@ -47,6 +47,8 @@ internal static class CrashRun
         for (var i = 0; i < subscribers; i++)
         {
             subscriberStreams[i] = await ClientConnector.ConnectAsync(target, null, TimeSpan.FromSeconds(10), runCts.Token).ConfigureAwait(false);
+            // As a TAK client does, and as the load runs' subscribers do.
+            await subscriberStreams[i].WriteAsync(LoadRun.HelloEvent(i, "loadgen-crash"), runCts.Token).ConfigureAwait(false);
             received[i] = [];
         }
 
@@ -119,6 +121,9 @@ internal static class CrashRun
         try
         {
             await using var stream = await ClientConnector.ConnectAsync(target, null, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            // A publisher reads what it is sent, as a TAK client does (one that never reads is a
+            // stalled client, and the node's admission holds publishers feeding stalled lanes).
+            _ = Task.Run(() => SubscribeAsync(stream, [], () => { }, ct), ct);
             var evt = LoadEvent.Create(p, eventBytes, DateTime.UtcNow);
             var buffer = new byte[evt.Length * batch];
             long seq = 0;

@@ -275,7 +275,7 @@ internal sealed class LoadRun
     /// <summary>The uids' stem: plain TCP and TLS rows on one node must not share uids (<see cref="LoadEvent.Create"/>).</summary>
     private string UidStem => _o.Tls is null ? "loadgen" : "loadgen-tls";
 
-    private static byte[] HelloEvent(int subscriber, string uidStem)
+    internal static byte[] HelloEvent(int subscriber, string uidStem)
     {
         string now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         string stale = DateTime.UtcNow.AddMinutes(5).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
