@@ -2,8 +2,9 @@
 # Issue 18's soak: a node (pinned to $NODE_CPU) under a paced TLS load of $RATE events/s for
 # $MINUTES one-minute rows while $CHURN TLS clients join and leave throughout; the generator is
 # pinned to $GEN_CPU. Per minute: delivered, p50/p99, node drops, RSS; then the verdict (RSS flat
-# after the warm-up minute, p99 spread, drops). $RATE should be half the node's best paced rate
-# over TLS (bench/overload.sh gives the best paced rate).
+# after the warm-up minute, p99 spread, drops). The churning clients receive the picture too, so the
+# node delivers about $RATE x (10 + $CHURN) copies a second: pick $RATE so that is half the node's
+# best paced delivered rate over TLS (bench/overload.sh gives the best paced rate).
 # Usage: bench/soak.sh      (env: MINUTES=30 RATE=10000 CHURN=200 NODE_CPU=0 GEN_CPU=1 KIZUNA=path/to/kizuna.dll)
 set -euo pipefail
 cd "$(dirname "$0")/.."
