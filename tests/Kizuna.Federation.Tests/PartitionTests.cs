@@ -107,9 +107,9 @@ public sealed class PartitionTests
                 // Mid-stream: what Japan sent last is still on its way through the hub.
                 await ExpectAsync(korea, "kill-" + (k - 20));
                 hub.Kill();
-                hub = await HubProcess.StartAsync(nodes.DataDir("usfj"), "USFJ");
-                nodes.JpnUsa.Target = hub.Federation;
-                nodes.KorUsa.Target = hub.Federation;
+                hub = await NodeProcess.StartAsync(nodes.DataDir("usfj"), "USFJ", "--federation");
+                nodes.JpnUsa.Target = hub.Endpoint;
+                nodes.KorUsa.Target = hub.Endpoint;
             }
 
             await japan.SendAsync(CotText.Labelled("kill-" + k, "K" + k, "SECRET", "USA,JPN,KOR"));

@@ -39,8 +39,8 @@ public sealed class ClusterFailoverProcessTests(EnginesFixture engines)
         string[] cluster = ["--postgres", database, "--nats", engines.Nats.Url, "--warning-lease", "3s", "--warning-resend", "10m", "--warning-escalate", "10m"];
 
         // A starts first and takes the lease before it says it is ready.
-        await using var a = await InstanceProcess.StartAsync(dataA, "JJOC", cluster);
-        await using var b = await InstanceProcess.StartAsync(dataB, "JJOC", cluster);
+        await using var a = await NodeProcess.StartAsync(dataA, "JJOC", "--cot-tls", cluster);
+        await using var b = await NodeProcess.StartAsync(dataB, "JJOC", "--cot-tls", cluster);
         Assert.True(a.Wrote("took the warning lease"), a.Output);
         await using var japan = await Connect(b, japanFiles);
         await using var korea = await Connect(b, koreaFiles);
@@ -100,8 +100,8 @@ public sealed class ClusterFailoverProcessTests(EnginesFixture engines)
         Assert.True(b.Wrote("took the warning lease"), b.Output);
     }
 
-    private static Task<CotTestClient> Connect(InstanceProcess instance, ClientCertificateFiles files)
-        => CotTestClient.ConnectTlsAsync(instance.CotTls, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
+    private static Task<CotTestClient> Connect(NodeProcess instance, ClientCertificateFiles files)
+        => CotTestClient.ConnectTlsAsync(instance.Endpoint, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
 
     private static ClientCertificateFiles Issue(NodeCertificateAuthority authority, LabelPolicy labels, IdentityClaims claims)
     {

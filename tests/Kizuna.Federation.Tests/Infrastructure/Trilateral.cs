@@ -8,7 +8,7 @@ namespace Kizuna.Federation.Tests.Infrastructure;
 /// <summary>
 /// Three linked nodes on this machine, JJOC – USFJ (the hub) – ROK-JCS, each spoke dialling the
 /// hub through a <see cref="FaultProxy"/>; trust bundles exchanged as operators do. The hub runs
-/// in-process, or (<see cref="HubProcess"/>) as a real process a test can kill.
+/// in-process, or (<see cref="NodeProcess"/>) as a real process a test can kill.
 /// </summary>
 public sealed class Trilateral : IAsyncDisposable
 {
@@ -19,7 +19,7 @@ public sealed class Trilateral : IAsyncDisposable
     public string Root { get; }
     public TestNode Jjoc { get; private set; } = null!;
     public TestNode? Usfj { get; private set; }
-    public HubProcess? UsfjProcess { get; private set; }
+    public NodeProcess? UsfjProcess { get; private set; }
     public TestNode Rok { get; private set; } = null!;
     public FaultProxy JpnUsa { get; private set; } = null!;
     public FaultProxy KorUsa { get; private set; } = null!;
@@ -52,8 +52,8 @@ public sealed class Trilateral : IAsyncDisposable
         IPEndPoint hub;
         if (hubAsProcess)
         {
-            UsfjProcess = await HubProcess.StartAsync(DataDir("usfj"), "USFJ");
-            hub = UsfjProcess.Federation;
+            UsfjProcess = await NodeProcess.StartAsync(DataDir("usfj"), "USFJ", "--federation");
+            hub = UsfjProcess.Endpoint;
         }
         else
         {

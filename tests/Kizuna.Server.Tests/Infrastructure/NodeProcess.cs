@@ -2,40 +2,51 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Kizuna.Federation.Tests.Infrastructure;
+namespace Kizuna.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A node as a real process: <c>dotnet src/Kizuna.Server/bin/{configuration}/{tfm}/kizuna.dll serve</c>
-/// with only its federation listener, so a test can kill it with SIGKILL (<see cref="Kill"/>) and
-/// start it again on the same data directory.
+/// A node as a real process (<c>dotnet src/Kizuna.Server/bin/{configuration}/{tfm}/kizuna.dll serve</c>)
+/// with one listener on a free port (the federation hub, a cluster member's CoT TLS), so a test can
+/// kill it with SIGKILL (<see cref="Kill"/>) and start it again on the same data directory. Linked
+/// into the Federation tests too.
 /// </summary>
-public sealed class HubProcess : IAsyncDisposable
+public sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    private HubProcess(Process process, IPEndPoint federation)
+    /// <summary>The listeners a test may give the node; every other one is off.</summary>
+    private static readonly string[] Listeners = ["--federation", "--cot-tls", "--cot-tcp", "--http", "--https"];
+
+    private NodeProcess(Process process, IPEndPoint endpoint)
     {
         _process = process;
-        Federation = federation;
+        Endpoint = endpoint;
     }
 
-    public IPEndPoint Federation { get; }
+    /// <summary>Where the one listener listens.</summary>
+    public IPEndPoint Endpoint { get; }
 
-    /// <summary>What the process wrote, for the message of a failed test.</summary>
+    /// <summary>What the process wrote last, for the message of a failed test.</summary>
     public string Output
     {
         get
         {
             lock (_output)
             {
-                return string.Join('\n', _output.TakeLast(40));
+                return string.Join('\n', _output.TakeLast(60));
             }
         }
     }
 
-    public static async Task<HubProcess> StartAsync(string dataDir, string organization)
+    /// <param name="listener">The one listener, on a free loopback port: <c>--federation</c> or <c>--cot-tls</c>.</param>
+    public static async Task<NodeProcess> StartAsync(string dataDir, string organization, string listener, params string[] settings)
     {
+        if (!Listeners.Contains(listener, StringComparer.Ordinal))
+        {
+            throw new ArgumentOutOfRangeException(nameof(listener), listener, "one of " + string.Join(", ", Listeners));
+        }
+
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -43,17 +54,15 @@ public sealed class HubProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-                 {
-                     KizunaDll(), "serve", "--data-dir", dataDir, "--node-org", organization, "--federation", $"127.0.0.1:{port}",
-                     "--cot-tls", string.Empty, "--http", string.Empty, "--https", string.Empty,
-                 })
+        foreach (var arg in new[] { KizunaDll(), "serve", "--data-dir", dataDir, "--node-org", organization, listener, $"127.0.0.1:{port}" }
+                     .Concat(Listeners.Where(l => l != listener && l != "--federation").SelectMany(l => new[] { l, string.Empty }))
+                     .Concat(settings))
         {
             start.ArgumentList.Add(arg);
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var hub = new HubProcess(process, new IPEndPoint(IPAddress.Loopback, port));
+        var node = new NodeProcess(process, new IPEndPoint(IPAddress.Loopback, port));
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void Read(object? sender, DataReceivedEventArgs e)
         {
@@ -62,9 +71,9 @@ public sealed class HubProcess : IAsyncDisposable
                 return;
             }
 
-            lock (hub._output)
+            lock (node._output)
             {
-                hub._output.Add(e.Data);
+                node._output.Add(e.Data);
             }
 
             if (e.Data.Contains("Node ready", StringComparison.Ordinal))
@@ -87,14 +96,23 @@ public sealed class HubProcess : IAsyncDisposable
 
         if (!ready.Task.IsCompleted)
         {
-            await hub.DisposeAsync();
-            Assert.Fail("The hub process did not become ready: " + hub.Output);
+            await node.DisposeAsync();
+            Assert.Fail("The node process did not become ready: " + node.Output);
         }
 
-        return hub;
+        return node;
     }
 
-    /// <summary>SIGKILL (<c>kill -9</c>): no shutdown, no flush, no cursor saved.</summary>
+    /// <summary>Whether the process wrote a line containing <paramref name="text"/>.</summary>
+    public bool Wrote(string text)
+    {
+        lock (_output)
+        {
+            return _output.Any(line => line.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>SIGKILL (<c>kill -9</c>): no shutdown, nothing flushed, no cursor saved, no lease given up.</summary>
     public void Kill()
     {
         _process.Kill(entireProcessTree: false);
