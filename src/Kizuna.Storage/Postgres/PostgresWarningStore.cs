@@ -15,8 +15,8 @@ namespace Kizuna.Storage.Postgres;
 /// <c>synchronous_commit</c>): a version is on the server's disk before anyone is told of it.
 /// </summary>
 /// <remarks>
-/// Threads, as the interface asks: one connection per store, one operation at a time behind a
-/// <see cref="SemaphoreSlim"/>. The blocking members wait for it with <see cref="SemaphoreSlim.Wait(CancellationToken)"/>
+/// Threads, as the interface asks: one connection per store, one operation at a time behind its
+/// gate (<see cref="GatedConnection{TConnection}"/>). The blocking members wait for the gate
 /// and use Npgsql's synchronous API on the calling thread, so the issuing thread's commit has no
 /// pool hop; the asynchronous members use the asynchronous API and may complete on the pool.
 /// Receipts are gathered and committed together by the <see cref="ReceiptBatcher"/> the SQLite store uses too.
@@ -72,10 +72,9 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
         """,
     ];
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly GatedConnection<NpgsqlConnection> _db = new("warning store");
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
     private NpgsqlDataSource? _dataSource;
-    private NpgsqlConnection? _connection;
     private ReceiptBatcher? _receiptBatcher;
 
     // Receipts waiting for the next receipt commit (made at first use: the batcher's writer takes this store's gate).
@@ -85,19 +84,19 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
         var version = await PostgresSchema.MigrateAsync(_dataSource, Component, Migrations, _logger, cancellationToken).ConfigureAwait(false);
-        _connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        _db.Connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var (host, database) = PostgresSchema.Describe(connectionString);
         PostgresLog.StoreOpened(_logger, Component, host, database, version);
     }
 
-    public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => _db.RunAsync(async connection =>
     {
         await using var command = InsertVersion(connection, null, version);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return 0;
     }, cancellationToken);
 
-    public Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => _db.RunAsync(async connection =>
     {
         ArgumentOutOfRangeException.ThrowIfZero(views.Count);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -115,7 +114,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
 
     /// <inheritdoc />
     /// <remarks>Waits for the connection and commits on the calling thread (Npgsql's synchronous API): no thread hop.</remarks>
-    public void Append(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => WithConnectionBlocking(connection =>
+    public void Append(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => _db.Run(connection =>
     {
         ArgumentOutOfRangeException.ThrowIfZero(views.Count);
         using var transaction = connection.BeginTransaction();
@@ -130,7 +129,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
         transaction.Commit();
     }, cancellationToken);
 
-    public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => _db.RunAsync(async connection =>
     {
         await using var command = InsertReport(connection, null, warningId, report);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -138,13 +137,13 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
     }, cancellationToken);
 
     /// <inheritdoc />
-    public void RecordReport(string warningId, SensorReport report, CancellationToken cancellationToken) => WithConnectionBlocking(connection =>
+    public void RecordReport(string warningId, SensorReport report, CancellationToken cancellationToken) => _db.Run(connection =>
     {
         using var command = InsertReport(connection, null, warningId, report);
         command.ExecuteNonQuery();
     }, cancellationToken);
 
-    public Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<StoredLaunch>>(async connection =>
+    public Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<StoredLaunch>>(async connection =>
     {
         var reports = new Dictionary<string, List<SensorReport>>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(
@@ -218,7 +217,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
             """,
             null, cancellationToken);
 
-    public Task<IReadOnlyList<string>> WarningIdsAsync(CancellationToken cancellationToken) => WithConnection<IReadOnlyList<string>>(async connection =>
+    public Task<IReadOnlyList<string>> WarningIdsAsync(CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<string>>(async connection =>
     {
         await using var command = new NpgsqlCommand("SELECT DISTINCT warning_id FROM warning_versions", connection);
         var ids = new List<string>();
@@ -232,7 +231,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
 
     public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken) => Receipts.Queue(receipt, ReceiptKind.Acknowledgement);
 
-    public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningReceipt>>(async connection =>
+    public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<WarningReceipt>>(async connection =>
     {
         // Whatever was recorded before this read is in it.
         await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
@@ -252,7 +251,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
         return receipts;
     }, cancellationToken);
 
-    public Task<bool> RecordEscalationAsync(WarningEscalation escalation, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task<bool> RecordEscalationAsync(WarningEscalation escalation, CancellationToken cancellationToken) => _db.RunAsync(async connection =>
     {
         await using var command = new NpgsqlCommand(
             "INSERT INTO warning_escalations (warning_id, version, organization, escalated_at) VALUES (@id, @version, @organization, @at) ON CONFLICT DO NOTHING", connection);
@@ -263,7 +262,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }, cancellationToken);
 
-    public Task<IReadOnlyList<WarningEscalation>> EscalationsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningEscalation>>(async connection =>
+    public Task<IReadOnlyList<WarningEscalation>> EscalationsAsync(string warningId, CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<WarningEscalation>>(async connection =>
     {
         await using var command = new NpgsqlCommand(
             "SELECT version, organization, escalated_at FROM warning_escalations WHERE warning_id = @id ORDER BY escalated_at, version, organization", connection);
@@ -277,13 +276,16 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is not null)
+        if (_db.Connection is not null)
         {
             await Receipts.WriteAsync().ConfigureAwait(false);
-            await _gate.WaitAsync().ConfigureAwait(false);
-            await _connection.DisposeAsync().ConfigureAwait(false);
-            _connection = null;
-            _gate.Release();
+            // Under the gate, so an operation in flight finishes first.
+            await _db.RunAsync(async connection =>
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                _db.Connection = null;
+                return 0;
+            }, CancellationToken.None).ConfigureAwait(false);
         }
 
         if (_dataSource is not null)
@@ -322,7 +324,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
     }
 
     private Task<IReadOnlyList<WarningVersion>> ReadVersionsAsync(string sql, object? parameter, CancellationToken cancellationToken)
-        => WithConnection<IReadOnlyList<WarningVersion>>(async connection =>
+        => _db.RunAsync<IReadOnlyList<WarningVersion>>(async connection =>
         {
             await using var command = new NpgsqlCommand(sql, connection);
             if (parameter is not null)
@@ -334,7 +336,7 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
             return versions;
         }, cancellationToken);
 
-    private Task WriteReceiptsAsync() => WithConnection(async connection =>
+    private Task WriteReceiptsAsync() => _db.RunAsync(async connection =>
     {
         await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
         return 0;
@@ -368,33 +370,4 @@ public sealed class PostgresWarningStore(string connectionString, LabelPolicy la
         ex => ex is NpgsqlException or InvalidOperationException or IOException);
 
     private static DateTime? Utc(DateTime? time) => time is { } t ? PostgresSchema.Utc(t) : null;
-
-    private async Task<T> WithConnection<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var connection = _connection ?? throw new InvalidOperationException("The warning store is not initialized.");
-            return await work(connection).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private void WithConnectionBlocking(Action<NpgsqlConnection> work, CancellationToken cancellationToken)
-    {
-        _gate.Wait(cancellationToken);
-        try
-        {
-            var connection = _connection ?? throw new InvalidOperationException("The warning store is not initialized.");
-            work(connection);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
 }

@@ -43,8 +43,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     private const string DeliveredUpdate = "delivered_at = COALESCE(delivered_at, excluded.delivered_at)";
     private const string AcknowledgedUpdate = "delivered_at = COALESCE(delivered_at, excluded.delivered_at), acknowledged_at = COALESCE(acknowledged_at, excluded.acknowledged_at)";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
+    private readonly GatedConnection<SqliteConnection> _db = new("warning store");
 
     // Checkpoints run on a connection of their own, off the issuing path. With SQLite's automatic
     // checkpoint the commit that takes the WAL past 1,000 pages also copies them into the database
@@ -115,10 +114,10 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         var checkpointConnection = new SqliteConnection(connectionString);
         await checkpointConnection.OpenAsync(cancellationToken).ConfigureAwait(false);
         _checkpointConnection = checkpointConnection;
-        _connection = connection;
+        _db.Connection = connection;
     }
 
-    public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => WithConnection(connection =>
+    public Task AppendAsync(WarningVersion version, CancellationToken cancellationToken) => _db.RunAsync(connection =>
     {
         cancellationToken.ThrowIfCancellationRequested();
         InsertVersion(connection, null, version);
@@ -126,7 +125,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         return Task.FromResult(0);
     }, cancellationToken);
 
-    public Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => WithConnection(connection =>
+    public Task AppendAsync(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken) => _db.RunAsync(connection =>
     {
         AppendIssued(connection, views, cause, cancellationToken);
         return Task.FromResult(0);
@@ -138,9 +137,9 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     /// blocked waiter directly, before any asynchronous one) and commits on it: no thread hop.
     /// </remarks>
     public void Append(IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken)
-        => WithConnectionBlocking(connection => AppendIssued(connection, views, cause, cancellationToken), cancellationToken);
+        => _db.Run(connection => AppendIssued(connection, views, cause, cancellationToken), cancellationToken);
 
-    public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => WithConnection(connection =>
+    public Task RecordReportAsync(string warningId, SensorReport report, CancellationToken cancellationToken) => _db.RunAsync(connection =>
     {
         RecordReport(connection, warningId, report, cancellationToken);
         return Task.FromResult(0);
@@ -149,7 +148,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     /// <inheritdoc />
     /// <remarks>As <see cref="Append(IReadOnlyList{WarningVersion}, SensorReport, CancellationToken)"/>: on the calling thread.</remarks>
     public void RecordReport(string warningId, SensorReport report, CancellationToken cancellationToken)
-        => WithConnectionBlocking(connection => RecordReport(connection, warningId, report, cancellationToken), cancellationToken);
+        => _db.Run(connection => RecordReport(connection, warningId, report, cancellationToken), cancellationToken);
 
     /// <summary>Under the gate: the views and their cause in one durable commit, on the calling thread.</summary>
     private void AppendIssued(SqliteConnection connection, IReadOnlyList<WarningVersion> views, SensorReport cause, CancellationToken cancellationToken)
@@ -175,7 +174,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         Committed();
     }
 
-    public Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<StoredLaunch>>(async connection =>
+    public Task<IReadOnlyList<StoredLaunch>> LaunchesSinceAsync(DateTime since, CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<StoredLaunch>>(async connection =>
     {
         var reports = new Dictionary<string, List<SensorReport>>(StringComparer.Ordinal);
         await using (var command = connection.CreateCommand())
@@ -249,7 +248,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             ("@since", StoredTime.ToUnixMilliseconds(since)),
             cancellationToken);
 
-    public Task<IReadOnlyList<string>> WarningIdsAsync(CancellationToken cancellationToken) => WithConnection<IReadOnlyList<string>>(async connection =>
+    public Task<IReadOnlyList<string>> WarningIdsAsync(CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<string>>(async connection =>
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT DISTINCT warning_id FROM warning_versions";
@@ -279,7 +278,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     /// <inheritdoc cref="RecordDeliveryAsync"/>
     public Task RecordAcknowledgementAsync(WarningReceipt receipt, CancellationToken cancellationToken) => Receipts.Queue(receipt, ReceiptKind.Acknowledgement);
 
-    public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningReceipt>>(async connection =>
+    public Task<IReadOnlyList<WarningReceipt>> ReceiptsAsync(string warningId, CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<WarningReceipt>>(async connection =>
     {
         // Whatever was recorded before this read is in it.
         await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
@@ -299,7 +298,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         return receipts;
     }, cancellationToken);
 
-    public Task<bool> RecordEscalationAsync(WarningEscalation escalation, CancellationToken cancellationToken) => WithConnection(async connection =>
+    public Task<bool> RecordEscalationAsync(WarningEscalation escalation, CancellationToken cancellationToken) => _db.RunAsync(async connection =>
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO warning_escalations (warning_id, version, organization, escalated_at) VALUES (@id, @version, @organization, @at) ON CONFLICT DO NOTHING";
@@ -312,7 +311,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         return added;
     }, cancellationToken);
 
-    public Task<IReadOnlyList<WarningEscalation>> EscalationsAsync(string warningId, CancellationToken cancellationToken) => WithConnection<IReadOnlyList<WarningEscalation>>(async connection =>
+    public Task<IReadOnlyList<WarningEscalation>> EscalationsAsync(string warningId, CancellationToken cancellationToken) => _db.RunAsync<IReadOnlyList<WarningEscalation>>(async connection =>
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT version, organization, escalated_at FROM warning_escalations WHERE warning_id = @id ORDER BY escalated_at, version, organization";
@@ -329,7 +328,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is not null)
+        if (_db.Connection is not null)
         {
             await Receipts.WriteAsync().ConfigureAwait(false);
             // No checkpoint starts once the flag is held here; one running is let finish.
@@ -339,11 +338,9 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             }
 
             await _checkpointConnection!.DisposeAsync().ConfigureAwait(false);
-            await _connection.DisposeAsync().ConfigureAwait(false);
-            _connection = null;
+            await _db.Connection.DisposeAsync().ConfigureAwait(false);
+            _db.Connection = null;
         }
-
-        _gate.Dispose();
     }
 
     /// <summary>After a commit: every <see cref="CommitsPerCheckpoint"/> commits, a passive checkpoint on the thread pool (it never blocks a writer).</summary>
@@ -375,7 +372,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
         });
     }
 
-    private Task WriteReceiptsAsync() => WithConnection(async connection =>
+    private Task WriteReceiptsAsync() => _db.RunAsync(async connection =>
     {
         await WriteQueuedReceiptsAsync(connection).ConfigureAwait(false);
         return 0;
@@ -472,7 +469,7 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
     private static long? ToMillis(DateTime? time) => time is { } t ? StoredTime.ToUnixMilliseconds(t) : null;
 
     private Task<IReadOnlyList<WarningVersion>> ReadVersionsAsync(string sql, (string Name, object Value)? parameter, CancellationToken cancellationToken)
-        => WithConnection<IReadOnlyList<WarningVersion>>(async connection =>
+        => _db.RunAsync<IReadOnlyList<WarningVersion>>(async connection =>
         {
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
@@ -492,34 +489,6 @@ public sealed class SqliteWarningStore(string databasePath, LabelPolicy labels) 
             return versions;
         }, cancellationToken);
 
-    private async Task<T> WithConnection<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var connection = _connection ?? throw new InvalidOperationException("The warning store is not initialized.");
-            return await work(connection).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>As <see cref="WithConnection{T}"/>, blocking the calling thread: it waits for the gate and does the work on itself.</summary>
-    private void WithConnectionBlocking(Action<SqliteConnection> work, CancellationToken cancellationToken)
-    {
-        _gate.Wait(cancellationToken);
-        try
-        {
-            var connection = _connection ?? throw new InvalidOperationException("The warning store is not initialized.");
-            work(connection);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
 }
 
 /// <summary>A warning version as stored: every field, the label by its parts.</summary>
