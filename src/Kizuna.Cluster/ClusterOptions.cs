@@ -10,7 +10,18 @@ public sealed class ClusterOptions
     public string Name { get; init; } = "kizuna";
 
     /// <summary>This instance's name on the bus; a fresh one per process when not given.</summary>
-    public string InstanceId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40];
+    public string InstanceId { get; init; } = FreshInstanceId();
+
+    /// <summary>
+    /// Machine, process and a random part, at most 40 characters. The random part is cut, not the
+    /// whole: a short host name with a small process id is shorter than 40 (a fixed <c>[..40]</c>
+    /// threw on such a machine).
+    /// </summary>
+    internal static string FreshInstanceId()
+    {
+        var id = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        return id.Length <= 40 ? id : id[..40];
+    }
 
     /// <summary>
     /// The nations whose clients this instance serves, when it serves only some: it then consumes
