@@ -66,6 +66,36 @@ public sealed class ClusterSubjects
         return subject.ToString();
     }
 
+    /// <summary>
+    /// Whether <paramref name="subject"/> is one <paramref name="filter"/> names, by NATS's rules
+    /// (<c>*</c> one token, <c>&gt;</c> one or more at the end). A consumer checks what it is given:
+    /// nats-server before 2.10 ignores a consumer's <c>filter_subjects</c> (the list NATS.Net's
+    /// ordered consumer sends) and delivers the whole stream, which made every instance deliver
+    /// each event once per consumer it had.
+    /// </summary>
+    public static bool Matches(string filter, string subject)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(subject);
+        var f = filter.AsSpan();
+        var s = subject.AsSpan();
+        while (true)
+        {
+            var fEnd = f.IndexOf('.');
+            var fToken = fEnd < 0 ? f : f[..fEnd];
+            if (fToken is ">")
+                return s.Length > 0;
+            var sEnd = s.IndexOf('.');
+            var sToken = sEnd < 0 ? s : s[..sEnd];
+            if (sToken.Length == 0 || (fToken is not "*" && !fToken.SequenceEqual(sToken)))
+                return false;
+            if (fEnd < 0 || sEnd < 0)
+                return fEnd < 0 && sEnd < 0;
+            f = f[(fEnd + 1)..];
+            s = s[(sEnd + 1)..];
+        }
+    }
+
     private static string Token(string name)
     {
         var token = new string([.. name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_')]);

@@ -266,6 +266,8 @@ public sealed class NatsClusterBus : IClusterBus
             {
                 await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: _stopping.Token).ConfigureAwait(false))
                 {
+                    if (!ClusterSubjects.Matches(filter, message.Subject))
+                        continue;
                     var headers = message.Headers;
                     var instance = headers?.TryGetValue(InstanceHeader, out var i) == true ? i.ToString() : "";
                     if (string.Equals(instance, _options.InstanceId, StringComparison.Ordinal))
