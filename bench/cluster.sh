@@ -72,11 +72,18 @@ import json, sys
 w, rate, ncpu, gcpu, out = sys.argv[1:]
 def j(n): return json.load(open(f"{w}/{n}.json"))
 rows = [("one instance, 10x10", [j("one")]), ("two instances, 5x5 on each", [j("two-a"), j("two-b")])]
-L = [f"Instances on CPU {ncpu}, generators on CPU {gcpu} (taskset); offered {int(rate):,} events/s in all.", "",
-     "| Row | Delivered/s (as the generators count) | Fraction | p50 ms | p99 ms | Server CPU % (each) |", "|---|--:|--:|--:|--:|--:|"]
+L = [f"Instances on CPU {ncpu}, generators on CPU {gcpu} (taskset); offered {int(rate):,} events/s in all. A generator's fraction counts against its own publishers, so 2 is exact delivery in `two` (its subscribers get the other instance's half too).", "",
+     "| Row | Delivered/s (as the generators count) | Fraction | p50 ms | p99 ms | Server CPU % (each) | CPU µs per delivered event |", "|---|--:|--:|--:|--:|--:|--:|"]
+cpu = {}
 for name, rs in rows:
     L.append(f"| {name} | {sum(r['DeliveredPerSecond'] for r in rs):,.0f} | {min(r['DeliveredFraction'] for r in rs):.4f} | "
              + " / ".join(f"{r.get('P50Ms') or 0:.2f}" for r in rs) + " | " + " / ".join(f"{r.get('P99Ms') or 0:.2f}" for r in rs)
-             + " | " + " / ".join(f"{r.get('ServerCpuPercent') or 0:.0f}" for r in rs) + " |")
+             + " | " + " / ".join(f"{r.get('ServerCpuPercent') or 0:.0f}" for r in rs)
+             + f" | {sum(r.get('ServerCpuPercent') or 0 for r in rs) * 1e4 / max(1, sum(r['DeliveredPerSecond'] for r in rs)):.1f} |")
+    cpu[name] = sum(r.get('ServerCpuPercent') or 0 for r in rs)
+one, two = cpu[rows[0][0]], cpu[rows[1][0]]
+# Every event crosses to exactly one other instance in `two`, for the same deliveries as `one`.
+L += ["", f"The bus's cost: {two - one:+.0f} % of a core for {int(rate):,} events/s crossing, "
+      f"{(two - one) * 1e4 / int(rate):.1f} µs of CPU per event that crosses (publish, consume and decode, plus a second process's own upkeep; delivery is the same in both rows)."]
 open(out, "w").write("\n".join(L) + "\n"); print("\n".join(L)); print(f"(written to {out})")
 PY
