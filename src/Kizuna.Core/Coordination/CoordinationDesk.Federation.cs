@@ -99,6 +99,11 @@ public sealed partial class CoordinationDesk
                 }
 
                 var parted = PartingStep(local.History, incoming.History);
+                if (parted == 0)
+                {
+                    return RefuseFederated(label, originNode, originOrganization, incoming.Id, "its first step differs from the request this node holds under that id");
+                }
+
                 if (parted < 0 && incoming.History.Count <= local.History.Count)
                 {
                     keep?.Invoke();
