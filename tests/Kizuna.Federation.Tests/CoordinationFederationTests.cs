@@ -52,9 +52,19 @@ public sealed class CoordinationFederationTests : IAsyncLifetime
     internal static async Task<CoordinationRequest> UntilStatesAsync(TestNode node, string id, params string[] states)
     {
         CoordinationRequest? held = null;
-        await Trilateral.UntilAsync(
-            () => (held = Store(node).FindAsync(id, CancellationToken.None).GetAwaiter().GetResult()) is { } r && r.History.Select(h => h.State).SequenceEqual(states),
-            $"{node.Node.Federation!.Organization}'s node holds {id} as {string.Join(" > ", states)} (it holds {(held is null ? "nothing" : string.Join(" > ", held.History.Select(h => h.State)))})");
+        var what = $"{node.Node.Federation!.Organization}'s node holds {id} as {string.Join(" > ", states)}";
+        try
+        {
+            await Trilateral.UntilAsync(
+                () => (held = Store(node).FindAsync(id, CancellationToken.None).GetAwaiter().GetResult()) is { } r && r.History.Select(h => h.State).SequenceEqual(states),
+                what);
+        }
+        catch (Xunit.Sdk.FailException)
+        {
+            // Say what it holds at the end, not when the wait began.
+            Assert.Fail($"Timed out waiting until {what} (it holds {(held is null ? "nothing" : string.Join(" > ", held.History.Select(h => h.State)))})");
+        }
+
         return held!;
     }
 
