@@ -9,7 +9,7 @@ namespace Kizuna.Browser.Tests;
 /// <summary>
 /// The coordination queue of the signed-in organization (a request from its counterpart,
 /// acknowledged with its button) and the readiness board of its chain, each item with its label
-/// banner; in Japanese too.
+/// banner; in Japanese and Korean too, and a Korean headquarters never sees a JPN–USA request.
 /// </summary>
 public sealed class DeskTests(ChromiumFixture chromium, NodeFixture nodes) : IClassFixture<ChromiumFixture>, IClassFixture<NodeFixture>
 {
@@ -40,6 +40,39 @@ public sealed class DeskTests(ChromiumFixture chromium, NodeFixture nodes) : ICl
         var stored = await jjoc.GetFromJsonAsync($"/api/coordination/{request.Id}", DeskJsonContext.Default.CoordinationRequest);
         Assert.Equal(("acknowledged", "desk-usfj-watch"), (stored!.State, stored.History[^1].By));
         await console.Page.GetByTestId("coordination-panel").ScreenshotAsync(new() { Path = ChromiumFixture.ScreenshotPath("coordination-queue") });
+    }
+
+    [Fact]
+    public async Task A_Korean_headquarters_sees_its_counterpart_s_request_in_korean_and_never_a_JPN_USA_request_not_released_to_it()
+    {
+        var node = nodes.Node;
+        using var usfk = node.CreateHttpsClient(node.Issue("desk-usfk-j5", "USFK"));
+        using var jjoc = node.CreateHttpsClient(node.Issue("desk-jjoc-j5", "JJOC"));
+        node.Issue("desk-rok-watch", org: "ROK-JCS");
+        async Task<string> SendAsync(HttpClient http, string to, string label)
+        {
+            var body = new CoordinationBodyJson(to, "Freedom Edge liaison schedule", "Liaison officers on station from 0600Z.", "immediate", DateTime.UtcNow.AddHours(2), null, label);
+            using var sent = await http.PostAsJsonAsync("/api/coordination", body, DeskJsonContext.Default.CoordinationBodyJson);
+            Assert.Equal(System.Net.HttpStatusCode.Created, sent.StatusCode);
+            return (await sent.Content.ReadFromJsonAsync(DeskJsonContext.Default.CoordinationRequest))!.Id;
+        }
+
+        var hidden = await SendAsync(jjoc, "USFJ", "CONFIDENTIAL//REL TO USA, JPN");
+        var shown = await SendAsync(usfk, "ROK-JCS", "CONFIDENTIAL//REL TO USA, KOR");
+
+        await using var console = await ConsolePage.OpenAsync(chromium, node, "desk-rok-watch", locale: "ko-KR");
+        var panel = console.Page.GetByTestId("coordination-panel");
+        var item = panel.Locator($"[data-testid=coordination-item][data-id=\"{shown}\"]");
+        await Expect(item).ToBeVisibleAsync(new() { Timeout = ConsolePage.Wait });
+        await Expect(item.GetByTestId("coordination-label")).ToHaveTextAsync("CONFIDENTIAL//REL TO USA, KOR");
+        await Expect(item.GetByTestId("coordination-state")).ToHaveTextAsync("수신");
+        await Expect(item).ToContainTextAsync("긴급");
+        await Expect(item.GetByTestId("coordination-ack")).ToHaveTextAsync("접수 확인");
+
+        // Drawn from the same answer as the item above: the JPN–USA request is not in it.
+        await Expect(panel.Locator($"[data-testid=coordination-item][data-id=\"{hidden}\"]")).ToHaveCountAsync(0);
+        await Expect(panel.Locator("[data-testid=coordination-item]")).ToHaveCountAsync(1);
+        await panel.ScreenshotAsync(new() { Path = ChromiumFixture.ScreenshotPath("coordination-queue-ko") });
     }
 
     [Fact]

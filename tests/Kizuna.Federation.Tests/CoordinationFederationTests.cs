@@ -29,36 +29,46 @@ public sealed class CoordinationFederationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _nodes.DisposeAsync();
 
-    private static CoordinationBodyJson Request(string label = JpnUsa)
+    internal static CoordinationBodyJson Request(string label = JpnUsa)
         => new("USFJ", "Deconflict airspace over the Sea of Japan", "Request a 2-hour window for a JASDF exercise.", "immediate", DateTime.UtcNow.AddHours(1), ["doc:ACO-2026-117"], label);
 
-    private static async Task<CoordinationRequest> SendAsync(HttpClient http, string label = JpnUsa)
+    internal static async Task<CoordinationRequest> SendAsync(HttpClient http, string label = JpnUsa)
     {
         using var response = await http.PostAsJsonAsync("/api/coordination", Request(label), DeskJsonContext.Default.CoordinationBodyJson);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync(DeskJsonContext.Default.CoordinationRequest))!;
     }
 
-    private static async Task<CoordinationRequest> ActAsync(HttpClient http, string id, string action, string? reason = null, string? proposal = null)
+    internal static async Task<CoordinationRequest> ActAsync(HttpClient http, string id, string action, string? reason = null, string? proposal = null)
     {
         using var response = await http.PostAsJsonAsync($"/api/coordination/{id}/{action}", new TransitionBodyJson(reason, proposal, null), DeskJsonContext.Default.TransitionBodyJson);
         Assert.True(response.IsSuccessStatusCode, $"{action}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync(DeskJsonContext.Default.CoordinationRequest))!;
     }
 
-    private static ICoordinationStore Store(TestNode node) => node.Node.Services.GetRequiredService<ICoordinationStore>();
+    internal static ICoordinationStore Store(TestNode node) => node.Node.Services.GetRequiredService<ICoordinationStore>();
 
     /// <summary>Waits until the node holds the request with these states in its history, in order.</summary>
-    private static async Task<CoordinationRequest> UntilStatesAsync(TestNode node, string id, params string[] states)
+    internal static async Task<CoordinationRequest> UntilStatesAsync(TestNode node, string id, params string[] states)
     {
         CoordinationRequest? held = null;
-        await Trilateral.UntilAsync(
-            () => (held = Store(node).FindAsync(id, CancellationToken.None).GetAwaiter().GetResult()) is { } r && r.History.Select(h => h.State).SequenceEqual(states),
-            $"{node.Node.Federation!.Organization}'s node holds {id} as {string.Join(" > ", states)} (it holds {(held is null ? "nothing" : string.Join(" > ", held.History.Select(h => h.State)))})");
+        var what = $"{node.Node.Federation!.Organization}'s node holds {id} as {string.Join(" > ", states)}";
+        try
+        {
+            await Trilateral.UntilAsync(
+                () => (held = Store(node).FindAsync(id, CancellationToken.None).GetAwaiter().GetResult()) is { } r && r.History.Select(h => h.State).SequenceEqual(states),
+                what);
+        }
+        catch (Xunit.Sdk.FailException)
+        {
+            // Say what it holds at the end, not when the wait began.
+            Assert.Fail($"Timed out waiting until {what} (it holds {(held is null ? "nothing" : string.Join(" > ", held.History.Select(h => h.State)))})");
+        }
+
         return held!;
     }
 
-    private static async Task<List<AuditRecord>> AuditAsync(TestNode node)
+    internal static async Task<List<AuditRecord>> AuditAsync(TestNode node)
     {
         var log = node.Node.Services.GetRequiredService<AuditLog>();
         await log.FlushAsync();

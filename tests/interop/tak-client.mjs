@@ -49,6 +49,15 @@
 //                             the pong comes back, so the node has read the acknowledgement.
 //                             node-tak's own 5 s pings are stopped, so that pong is ours.
 //                             Emits {"event":"acked","id","version"} when confirmed.
+//   [--answer-coordination ANSWER]
+//                             answer every coordination request that arrives still open (b-t-f
+//                             whose <__coordination> state is sent or received) with
+//                             <__coordination id answer note/> (ANSWER: ack, accept, decline,
+//                             counter, complete, withdraw) as a TAK client does
+//                             (docs/coordination.md, "Answers over CoT"), labelled as the request,
+//                             then ping; counted toward --expect-count when the pong comes back,
+//                             as --ack-warnings does. Emits {"event":"answered","id","answer"}.
+//   [--answer-note TEXT]      the answer's note: a decline's reason, a counter's proposal
 //   [--timeout-ms MS]         hard timeout, default 30000
 
 import fs from 'node:fs';
@@ -89,6 +98,8 @@ try {
       'expect-type': { type: 'string', multiple: true, default: [] },
       'expect-refusal': { type: 'boolean', default: false },
       'ack-warnings': { type: 'boolean', default: false },
+      'answer-coordination': { type: 'string' },
+      'answer-note': { type: 'string' },
       'timeout-ms': { type: 'string', default: '30000' },
     },
     strict: true,
@@ -116,7 +127,8 @@ const expectTypes = new Set(options['expect-type']);
 const expectRefusal = options['expect-refusal'];
 const timeoutMs = Number.parseInt(options['timeout-ms'], 10);
 const ackWarnings = options['ack-warnings'];
-// Acknowledgements written and waiting for the pong that proves the node read them.
+const answerCoordination = options['answer-coordination'];
+// Acknowledgements and answers written and waiting for the pong that proves the node read them.
 const unconfirmedAcks = [];
 
 let tak;
@@ -256,6 +268,44 @@ async function acknowledge(cot) {
   await tak.ping();
 }
 
+/** The answer to one coordination request, as a TAK client sends it: GeoChat with <__coordination id answer note/>. */
+function coordinationAnswer(request, attributes) {
+  const now = new Date();
+  const room = request.detail?.__chat?._attributes?.chatroom ?? 'Coordination';
+  const answer = { id: request.detail.__coordination._attributes.id, answer: answerCoordination };
+  if (options['answer-note'] !== undefined) answer.note = options['answer-note'];
+  const event = {
+    version: '2.0',
+    uid: `GeoChat.${options.uid}.answer.${answer.id}.${answer.answer}`,
+    type: 'b-t-f',
+    how: 'h-g-i-g-o',
+    time: now.toISOString(),
+    start: now.toISOString(),
+    stale: new Date(now.getTime() + 5 * 60 * 1000).toISOString(),
+  };
+  if (attributes.access) event.access = attributes.access;
+  if (attributes.releasableTo) event.releasableTo = attributes.releasableTo;
+  return new CoT({
+    event: {
+      _attributes: event,
+      point: { _attributes: { lat: 0, lon: 0, hae: 9999999, ce: 9999999, le: 9999999 } },
+      detail: {
+        __chat: { _attributes: { chatroom: room, id: room, senderCallsign: options.callsign } },
+        remarks: { _text: answer.note ? `${answer.answer}: ${answer.note}` : answer.answer },
+        __coordination: { _attributes: answer },
+      },
+    },
+  });
+}
+
+async function answer(cot) {
+  const raw = cot.raw.event;
+  const id = raw.detail.__coordination._attributes.id;
+  await tak.write([coordinationAnswer(raw, raw._attributes)]);
+  unconfirmedAcks.push({ kind: 'answered', id, answer: answerCoordination });
+  await tak.ping();
+}
+
 async function sendEvents() {
   if (sending || sent || sendCount <= 0) return;
   sending = true;
@@ -316,7 +366,7 @@ try {
     });
   });
 
-  if (ackWarnings && tak.pingInterval) {
+  if ((ackWarnings || answerCoordination) && tak.pingInterval) {
     clearInterval(tak.pingInterval);
     tak.pingInterval = undefined;
   }
@@ -327,8 +377,8 @@ try {
       // Pongs come back in the order of the pings, and each of ours went after its acknowledgement
       // (the first pong answers node-tak's ping on connect, so it confirms none).
       if (unconfirmedAcks.length > 0) {
-        const confirmed = unconfirmedAcks.shift();
-        emit({ event: 'acked', ...confirmed });
+        const { kind, ...confirmed } = unconfirmedAcks.shift();
+        emit({ event: kind ?? 'acked', ...confirmed });
         received++;
         checkDone();
       }
@@ -360,6 +410,11 @@ try {
     if (type === 't-x-c-t') return; // another client's ping: not data
     if (ackWarnings && type === 'b-w-m-w') {
       acknowledge(cot).catch(fail); // counted when the pong confirms it
+      return;
+    }
+    const coordination = type === 'b-t-f' ? cot.raw.event.detail?.__coordination?._attributes : undefined;
+    if (answerCoordination && coordination && ['sent', 'received'].includes(coordination.state)) {
+      answer(cot).catch(fail); // counted when the pong confirms it
       return;
     }
     const filtered = expectUids.size > 0 || expectTypes.size > 0;

@@ -24,5 +24,7 @@ public static class AuditActs
 
     /// <summary>A partner node's version of a request was refused: it spoke for an organization not of its nation, or the state table does not allow it.</summary>
     public const string CoordinationRefused = "coordination.refused";
+    /// <summary>A transition lost the merge of concurrent answers on two nodes (docs/dev/coordination-federation.md): recorded, never applied.</summary>
+    public const string CoordinationSuperseded = "coordination.superseded";
     public const string ReadinessReported = "readiness.reported";
 }

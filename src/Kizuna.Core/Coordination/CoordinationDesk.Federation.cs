@@ -17,6 +17,9 @@ public enum CoordinationReceipt
 
     /// <summary>Unreadable, a relationship the profile does not have, or a transition the origin node may not speak for: refused and logged.</summary>
     Refused,
+
+    /// <summary>Made on a version this node had already moved on from, and later than the step this node holds there: recorded as superseded, not kept.</summary>
+    Superseded,
 }
 
 /// <summary>
@@ -74,6 +77,7 @@ public sealed partial class CoordinationDesk
             var now = _time.GetUtcNow().UtcDateTime;
             var local = await _store.FindAsync(incoming!.Id, cancellationToken).ConfigureAwait(false);
             CoordinationRequest current;
+            CoordinationRequest? superseded = null;
             int next;
             if (local is null)
             {
@@ -94,17 +98,13 @@ public sealed partial class CoordinationDesk
                     return RefuseFederated(label, originNode, originOrganization, incoming.Id, "its parties or label differ from the request this node holds under that id");
                 }
 
-                var common = Math.Min(local.History.Count, incoming.History.Count);
-                for (var i = 0; i < common; i++)
+                var parted = PartingStep(local.History, incoming.History);
+                if (parted == 0)
                 {
-                    if (!SameStep(local.History[i], incoming.History[i]))
-                    {
-                        return RefuseFederated(label, originNode, originOrganization, incoming.Id,
-                            $"its history parts from this node's at step {i + 1} ({incoming.History[i].State} against {local.History[i].State}): both nodes answered at once; this node keeps its own");
-                    }
+                    return RefuseFederated(label, originNode, originOrganization, incoming.Id, "its first step differs from the request this node holds under that id");
                 }
 
-                if (incoming.History.Count <= local.History.Count)
+                if (parted < 0 && incoming.History.Count <= local.History.Count)
                 {
                     keep?.Invoke();
                     return CoordinationReceipt.Known;
@@ -112,6 +112,24 @@ public sealed partial class CoordinationDesk
 
                 current = local;
                 next = local.History.Count;
+                if (parted >= 0)
+                {
+                    // Both nodes made a step on the same version: the merge rule keeps one branch.
+                    current = local.Rewound(parted);
+                    next = parted;
+                    if (Branch(current, incoming, parted, origin) is { } forged)
+                    {
+                        return RefuseFederated(label, originNode, originOrganization, incoming.Id, forged);
+                    }
+
+                    if (!CoordinationTransition.Precedes(incoming.History[parted], local.History[parted]))
+                    {
+                        Superseded(local, parted, incoming.History[^1], local.History[parted], originNode);
+                        return CoordinationReceipt.Superseded;
+                    }
+
+                    superseded = local;
+                }
             }
 
             var taken = new List<CoordinationTransition>();
@@ -146,6 +164,12 @@ public sealed partial class CoordinationDesk
             if (receivedHere)
             {
                 Recorded(current, current.History[^1]);
+            }
+
+            // This node's own branch lost: each of its steps is recorded as superseded.
+            for (var i = next; superseded is not null && i < superseded.History.Count; i++)
+            {
+                Superseded(current, next, superseded.History[i], current.History[next], null);
             }
 
             Notify(current, label, now, [current.From, current.To], escalatedTo: null, ours: receivedHere);
@@ -231,6 +255,50 @@ public sealed partial class CoordinationDesk
         CoordinationStates.Withdrawn => CoordinationAction.Withdraw,
         _ => null,
     };
+
+    /// <summary>The index of the first step where two histories of one request differ, or -1 when one is a prefix of the other.</summary>
+    private static int PartingStep(IReadOnlyList<CoordinationTransition> local, IReadOnlyList<CoordinationTransition> incoming)
+    {
+        var common = Math.Min(local.Count, incoming.Count);
+        for (var i = 0; i < common; i++)
+        {
+            if (!SameStep(local[i], incoming[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Why a partner's branch from step <paramref name="parted"/> on is not its to make, checked against the version it was made on.</summary>
+    private string? Branch(CoordinationRequest common, CoordinationRequest incoming, int parted, Organization origin)
+    {
+        var current = common;
+        for (var i = parted; i < incoming.History.Count; i++)
+        {
+            var step = incoming.History[i];
+            if (Forged(current, step, origin) is { } forged)
+            {
+                return forged;
+            }
+
+            current = current.With(step.State, step.By, step.ByOrganization, step.At, step.Note);
+        }
+
+        return null;
+    }
+
+    /// <summary>A step the merge rule set aside: recorded (<c>coordination.superseded</c>, by its identity) and logged, never applied.</summary>
+    private void Superseded(CoordinationRequest request, int parted, CoordinationTransition loser, CoordinationTransition winner, string? fromNode)
+    {
+        var on = parted.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _audit.Record(new AuditEntry(
+            AuditActs.CoordinationSuperseded, loser.By, loser.ByOrganization,
+            $"{request.Id}{(fromNode is null ? string.Empty : $" (from node {fromNode})")}: {loser.State} made after step {on}, superseded by {winner.State} by {(winner.ByOrganization.Length > 0 ? winner.ByOrganization : "node")}",
+            request.Label));
+        Log.CoordinationSuperseded(_logger, request.Id, loser.State, loser.By, loser.ByOrganization.Length > 0 ? loser.ByOrganization : "node", parted, winner.State, winner.ByOrganization.Length > 0 ? winner.ByOrganization : "node", fromNode ?? "this node");
+    }
 
     private static bool SameStep(CoordinationTransition a, CoordinationTransition b)
         => string.Equals(a.State, b.State, StringComparison.Ordinal) && string.Equals(a.By, b.By, StringComparison.Ordinal)

@@ -117,7 +117,7 @@ public sealed partial class CoordinationDesk
         var request = new CoordinationRequest(
             id, from.Organization, to.Id, relationship, body.Subject!.Trim(), body.Text!, body.Priority!, body.ReplyBy!.Value.ToUniversalTime(),
             body.Attachments ?? [], verdict.Label.Banner, CoordinationStates.Sent, null, null, 1,
-            [new CoordinationTransition(CoordinationStates.Sent, from.Name, from.Organization, now, null)], []);
+            [new CoordinationTransition(CoordinationStates.Sent, from.Name, from.Organization, CoordinationTransition.Instant(now), null)], []);
         // An addressee served by this node receives it on arrival, with this node's time; one
         // served by a partner node receives it when that node stores it (docs/coordination.md).
         if (ServedHere(to))

@@ -44,7 +44,47 @@ public enum CoordinationAction
 }
 
 /// <summary>One step in a request's history: the state it entered, who made it so, when, and a reason or proposal.</summary>
-public sealed record CoordinationTransition(string State, string By, string ByOrganization, DateTime At, string? Note);
+public sealed record CoordinationTransition(string State, string By, string ByOrganization, DateTime At, string? Note)
+{
+    /// <summary>
+    /// A step's time to the whole millisecond, as CoT carries it: a node and its partners then
+    /// hold the same history, and the merge rule orders concurrent steps by the same times.
+    /// </summary>
+    public static DateTime Instant(DateTime at) => new(at.Ticks - (at.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
+
+    /// <summary>
+    /// The merge rule's total order of two different steps made on the same version of a request
+    /// (docs/dev/coordination-federation.md): the earlier one first; at the same millisecond the
+    /// organization, then the identity, then the state, then the note, in ordinal order.
+    /// </summary>
+    public static bool Precedes(CoordinationTransition a, CoordinationTransition b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var order = Instant(a.At).CompareTo(Instant(b.At));
+        if (order == 0)
+        {
+            order = string.CompareOrdinal(a.ByOrganization, b.ByOrganization);
+        }
+
+        if (order == 0)
+        {
+            order = string.CompareOrdinal(a.By, b.By);
+        }
+
+        if (order == 0)
+        {
+            order = string.CompareOrdinal(a.State, b.State);
+        }
+
+        if (order == 0)
+        {
+            order = string.CompareOrdinal(a.Note, b.Note);
+        }
+
+        return order < 0;
+    }
+}
 
 /// <summary>An escalation of an unacknowledged request to the next superior in one national chain.</summary>
 public sealed record CoordinationEscalation(string Side, string Superior, DateTime At);
@@ -84,6 +124,22 @@ public sealed record CoordinationRequest(
         Version = Version + 1,
         Proposal = state == CoordinationStates.Countered ? note : Proposal,
         Reason = state == CoordinationStates.Declined ? note : Reason,
-        History = [.. History, new CoordinationTransition(state, by, byOrganization, at, note)],
+        History = [.. History, new CoordinationTransition(state, by, byOrganization, CoordinationTransition.Instant(at), note)],
     };
+
+    /// <summary>
+    /// This request as it was after its first <paramref name="steps"/> steps (its version counter
+    /// kept: what the node sends next still gets a new uid): where a merge takes a partner's branch.
+    /// </summary>
+    public CoordinationRequest Rewound(int steps)
+    {
+        var kept = History.Take(steps).ToList();
+        return this with
+        {
+            State = kept[^1].State,
+            Proposal = kept.LastOrDefault(h => h.State == CoordinationStates.Countered)?.Note,
+            Reason = kept.LastOrDefault(h => h.State == CoordinationStates.Declined)?.Note,
+            History = kept,
+        };
+    }
 }
