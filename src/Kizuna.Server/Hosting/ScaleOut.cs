@@ -43,6 +43,10 @@ internal static class ScaleOut
             sp.GetRequiredService<ILogger<PostgresEventStore>>(), sp.GetRequiredService<TimeProvider>()));
         // Opened with the node (a blocking start step): revocations hold on every instance.
         services.AddSingleton(sp => PostgresCertificateRecords.OpenAsync(connectionString, sp.GetRequiredService<ILogger<PostgresCertificateRecords>>(), CancellationToken.None).GetAwaiter().GetResult());
+        // Console sign-in links and sessions: signed in through one instance, signed in on all.
+        services.AddSingleton(sp => PostgresConsoleRecords.OpenAsync(connectionString, sp.GetRequiredService<ILogger<PostgresConsoleRecords>>(), CancellationToken.None).GetAwaiter().GetResult());
+        services.AddSingleton<Kizuna.Core.Identity.IConsoleTokenStore>(sp => sp.GetRequiredService<PostgresConsoleRecords>());
+        services.AddSingleton<Kizuna.Core.Identity.IConsoleSessionStore>(sp => sp.GetRequiredService<PostgresConsoleRecords>());
         services.AddSingleton<IWarningStore>(sp => new PostgresWarningStore(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningStore>>()));
         if (settings.Nats is not null)
         {
