@@ -60,11 +60,16 @@ internal static class ScaleOut
         return true;
     }
 
-    /// <summary>With <c>--postgres</c>: the certificate registry records in and reads revocations from the node's database (docs/scale-out.md).</summary>
+    /// <summary>
+    /// With <c>--postgres</c>: the certificate registry records in and reads revocations from the
+    /// node's database (docs/scale-out.md), and the console's records are opened (migrated) at
+    /// start rather than at the first sign-in.
+    /// </summary>
     public static void ShareCertificates(IServiceProvider services)
     {
         if (services.GetService<PostgresCertificateRecords>() is { } records)
             services.GetRequiredService<Kizuna.Core.Identity.NodeCertificateAuthority>().Registry.ShareWith(records);
+        _ = services.GetService<PostgresConsoleRecords>();
     }
 
     /// <summary>After the picture is restored from the shared history: joins the cluster, so the router shares what it accepts and takes the others' events.</summary>
