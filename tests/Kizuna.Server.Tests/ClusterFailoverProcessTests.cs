@@ -21,17 +21,17 @@ public sealed class ClusterFailoverProcessTests(EnginesFixture engines)
     public async Task Killing_the_warning_issuer_during_a_burst_of_reports_loses_no_warning_and_repeats_none_at_the_survivor()
     {
         var database = await engines.Postgres.NewDatabaseAsync();
-        var dataA = PrivateDirectory();
-        var dataB = PrivateDirectory();
+        var dataA = ClusterProcesses.PrivateDirectory();
+        var dataB = ClusterProcesses.PrivateDirectory();
         var labels = KizunaNode.LoadLabelPolicy(null, "JJOC");
         ClientCertificateFiles japanFiles, koreaFiles, sensorAFiles, sensorBFiles;
         using (var authority = NodeCertificateAuthority.LoadOrCreate(dataA))
         {
             // Issued before the second instance gets its copy of the certificates, as an operator deploys them.
-            japanFiles = Issue(authority, labels, new IdentityClaims("jjoc-survivor-watch", "JPN", "JJOC", "operator", "SECRET", []));
-            koreaFiles = Issue(authority, labels, new IdentityClaims("rok-survivor-watch", "KOR", "ROK-JCS", "operator", "SECRET", []));
-            sensorAFiles = Issue(authority, labels, new IdentityClaims("jpn-sensor-to-a", "JPN", "JJOC", SensorAuthority.SensorFeedRole, "SECRET", ["sensor:FPS5-SADO"]));
-            sensorBFiles = Issue(authority, labels, new IdentityClaims("jpn-sensor-to-b", "JPN", "JJOC", SensorAuthority.SensorFeedRole, "SECRET", ["sensor:FPS5-SADO"]));
+            japanFiles = ClusterProcesses.Issue(authority, labels, new IdentityClaims("jjoc-survivor-watch", "JPN", "JJOC", "operator", "SECRET", []));
+            koreaFiles = ClusterProcesses.Issue(authority, labels, new IdentityClaims("rok-survivor-watch", "KOR", "ROK-JCS", "operator", "SECRET", []));
+            sensorAFiles = ClusterProcesses.Issue(authority, labels, new IdentityClaims("jpn-sensor-to-a", "JPN", "JJOC", SensorAuthority.SensorFeedRole, "SECRET", ["sensor:FPS5-SADO"]));
+            sensorBFiles = ClusterProcesses.Issue(authority, labels, new IdentityClaims("jpn-sensor-to-b", "JPN", "JJOC", SensorAuthority.SensorFeedRole, "SECRET", ["sensor:FPS5-SADO"]));
         }
 
         foreach (var file in Directory.GetFiles(Path.Combine(dataA, "certs")))
@@ -42,10 +42,10 @@ public sealed class ClusterFailoverProcessTests(EnginesFixture engines)
         await using var a = await NodeProcess.StartAsync(dataA, "JJOC", "--cot-tls", cluster);
         await using var b = await NodeProcess.StartAsync(dataB, "JJOC", "--cot-tls", cluster);
         Assert.True(a.Wrote("took the warning lease"), a.Output);
-        await using var japan = await Connect(b, japanFiles);
-        await using var korea = await Connect(b, koreaFiles);
-        await using var sensorA = await Connect(a, sensorAFiles);
-        await using var sensorB = await Connect(b, sensorBFiles);
+        await using var japan = await ClusterProcesses.Connect(b, japanFiles);
+        await using var korea = await ClusterProcesses.Connect(b, koreaFiles);
+        await using var sensorA = await ClusterProcesses.Connect(a, sensorAFiles);
+        await using var sensorB = await ClusterProcesses.Connect(b, sensorBFiles);
 
         // Each report a launch of its own; the same bytes when a report is sent again.
         var reports = Enumerable.Range(0, Reports + 1).Select(i => SensorReports.Launch($"burst-{i}", i)).ToArray();
@@ -98,30 +98,5 @@ public sealed class ClusterFailoverProcessTests(EnginesFixture engines)
         }
 
         Assert.True(b.Wrote("took the warning lease"), b.Output);
-    }
-
-    private static Task<CotTestClient> Connect(NodeProcess instance, ClientCertificateFiles files)
-        => CotTestClient.ConnectTlsAsync(instance.Endpoint, files.CertificatePem, files.PrivateKeyPem, files.CaCertificatePem);
-
-    private static ClientCertificateFiles Issue(NodeCertificateAuthority authority, LabelPolicy labels, IdentityClaims claims)
-    {
-        Assert.True(labels.TryCreatePrincipal(claims, out _, out var reason), reason);
-        return authority.IssueClient(claims, labels.PolicyId, Path.Combine(Path.GetTempPath(), "kizuna-test-clients-" + Guid.NewGuid().ToString("N"), claims.Name));
-    }
-
-    private static string PrivateDirectory()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "kizuna-test-" + Guid.NewGuid().ToString("N"));
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(Path.Combine(dir, "certs"));
-        }
-        else
-        {
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Directory.CreateDirectory(Path.Combine(dir, "certs"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        return dir;
     }
 }

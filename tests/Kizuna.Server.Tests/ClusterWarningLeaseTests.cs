@@ -113,6 +113,41 @@ public sealed class ClusterWarningLeaseTests(EnginesFixture engines)
         }
     }
 
+    [Fact]
+    public async Task A_client_sent_a_version_on_connect_is_not_sent_it_again_when_its_instance_takes_over_and_announces_it()
+    {
+        var database = await engines.Postgres.NewDatabaseAsync();
+        var labels = new Kizuna.Core.Labels.LabelPolicy(Kizuna.Core.Alliance.ProfileLoader.LoadDefault());
+        await using var deadIssuer = new PostgresWarningIssuer(database, labels);
+        await using (var schema = new PostgresWarningStore(database, labels))
+            await schema.InitializeAsync(CancellationToken.None);
+        await deadIssuer.InitializeAsync(CancellationToken.None);
+        var now = DateTime.UtcNow;
+        Assert.True(await deadIssuer.TryHoldAsync("dead-instance", now, now.AddHours(1), CancellationToken.None));
+        await using var survivor = await TestNode.StartAsync(postgres: database, nats: engines.Nats.Url, configure: s => s with { WarningLease = TimeSpan.FromSeconds(2) });
+
+        // The dead issuer stored a version and died before announcing it; a client connects (to the restarted survivor) and is sent it, unacknowledged.
+        var stored = Report(survivor.Node.Labels, "dead-stored-once", 4);
+        var version = new WarningVersion(
+            "JJOC-W-DEAD-ONCE", 1, WarningStage.Launch, false, DateTime.UtcNow, stored.LaunchTime, stored.LaunchPoint, null, null, 0.6, [], ["JPN/FPS5-SADO"], stored.Label);
+        await survivor.Node.Warnings.AppendAsync([version], stored, CancellationToken.None);
+        await using var japan = await survivor.ConnectTlsAsync("jjoc-reconnected");
+        Assert.Equal("JJOC-W-DEAD-ONCE", SensorReports.Of(await japan.ExpectOrSeenAsync(SensorReports.IsWarning, "the stored version, sent on connect")).Id);
+        await WaitForAsync(
+            async () => (await survivor.Node.Warnings.ReceiptsAsync("JJOC-W-DEAD-ONCE", CancellationToken.None)).Any(r => r.Recipient == "jjoc-reconnected"),
+            "the delivery on connect to be recorded");
+
+        // The survivor takes the lease and announces what the dead issuer left unannounced.
+        await deadIssuer.ReleaseAsync("dead-instance", CancellationToken.None);
+        await WaitForAsync(async () => (await deadIssuer.UnannouncedSinceAsync(DateTime.UtcNow.AddHours(-1), CancellationToken.None)).Count == 0, "the stored version announced");
+
+        // A later warning comes after any repeat would have.
+        await using var sensor = await survivor.ConnectSensorAsync("jpn-sensor-once", "JJOC", "FPS5-SADO");
+        await sensor.SendAsync(SensorReports.Launch("after-takeover-once", 7));
+        await japan.ExpectAsync(e => SensorReports.IsWarning(e) && SensorReports.Of(e).Id != "JJOC-W-DEAD-ONCE", "the warning after the takeover");
+        Assert.Single(japan.Received, e => SensorReports.IsWarning(e) && SensorReports.Of(e).Id == "JJOC-W-DEAD-ONCE");
+    }
+
     private static WarningDesk Desk(TestNode node) => node.Node.Services.GetRequiredService<WarningDesk>();
 
     private static IWarningIssuerStore Issuer(TestNode node) => node.Node.Services.GetRequiredService<IWarningIssuerStore>();

@@ -41,7 +41,7 @@ public sealed class CertificateRegistry
     private Dictionary<string, RevokedCertificate> _revoked = new(StringComparer.OrdinalIgnoreCase);
     private long _version;
     private ISharedCertificateRecords? _shared;
-    private Dictionary<string, RevokedCertificate> _sharedRevoked = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, RevokedCertificate> _sharedRevoked = new(StringComparer.OrdinalIgnoreCase);
 
     public CertificateRegistry(string certificateDirectory)
     {
@@ -75,7 +75,7 @@ public sealed class CertificateRegistry
         PullShared();
     }
 
-    /// <summary>Rereads the shared revocations (a small list that only grows); true when it changed. A failed read keeps the last list.</summary>
+    /// <summary>Rereads the shared revocations (a small list that only grows); true when one was added. A failed read keeps the last list.</summary>
     public bool PullShared()
     {
         if (_shared is not { } shared)
@@ -90,11 +90,15 @@ public sealed class CertificateRegistry
             return false;
         }
 
+        // One-way, as revocation is (docs/scale-out.md): a row deleted from the database does not
+        // un-revoke here; what is new is added, whatever the list's length.
         lock (_gate)
         {
-            if (revoked.Count == _sharedRevoked.Count)
+            var added = false;
+            foreach (var r in revoked)
+                added |= _sharedRevoked.TryAdd(r.Serial, r);
+            if (!added)
                 return false;
-            _sharedRevoked = revoked.ToDictionary(r => r.Serial, StringComparer.OrdinalIgnoreCase);
             _version++;
             return true;
         }

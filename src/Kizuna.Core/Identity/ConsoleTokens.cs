@@ -1,42 +1,41 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Serialization;
 
 namespace Kizuna.Core.Identity;
 
 /// <summary>
-/// One sign-in token as the data directory keeps it: only the SHA-256 of the token (hex), never
+/// One sign-in token as its store keeps it: only the SHA-256 of the token (hex), never
 /// the token, with the certificate it signs in as and when it expires or was used.
 /// </summary>
 public sealed record ConsoleTokenRecord(string Hash, string Name, string Serial, DateTime IssuedAt, DateTime ExpiresAt, DateTime? UsedAt = null);
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(List<ConsoleTokenRecord>))]
-internal sealed partial class ConsoleTokenJsonContext : JsonSerializerContext;
-
 /// <summary>
 /// One-time sign-in tokens for the browser console (<c>kizuna console-token</c> issues, the node
 /// consumes): 32 random bytes, base64url, valid for <see cref="Lifetime"/>, good for one sign-in,
-/// for an identity the node's CA issued and has not revoked. They live in
-/// <c>console-tokens.json</c> in the data directory; the command and the node are different
-/// processes, so every change happens under an exclusive lock on <c>console-tokens.lock</c>.
+/// for an identity the node's CA issued and has not revoked. They live in a
+/// <see cref="IConsoleTokenStore"/>: <c>console-tokens.json</c> in the data directory
+/// (<see cref="FileConsoleTokenStore"/>), or the node's database when its instances share one.
 /// </summary>
 public sealed class ConsoleTokens
 {
-    public const string FileName = "console-tokens.json";
+    public const string FileName = FileConsoleTokenStore.FileName;
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
-    private readonly LockedJsonFile<ConsoleTokenRecord> _file;
+    private readonly IConsoleTokenStore _store;
     private readonly CertificateRegistry _registry;
     private readonly TimeProvider _time;
 
-    public ConsoleTokens(string dataDir, TimeProvider? time = null)
+    /// <param name="dataDir">The node's data directory.</param>
+    /// <param name="time">The clock (the system's when null).</param>
+    /// <param name="store">Where tokens are kept: the data directory's file when null.</param>
+    /// <param name="registry">The certificates tokens are issued for: the data directory's when null.</param>
+    public ConsoleTokens(string dataDir, TimeProvider? time = null, IConsoleTokenStore? store = null, CertificateRegistry? registry = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         DataDir = Path.GetFullPath(dataDir);
-        _file = new LockedJsonFile<ConsoleTokenRecord>(DataDir, FileName, "console-tokens.lock", ConsoleTokenJsonContext.Default.ListConsoleTokenRecord);
-        _registry = new CertificateRegistry(Path.Combine(DataDir, "certs"));
+        _store = store ?? new FileConsoleTokenStore(DataDir);
+        _registry = registry ?? new CertificateRegistry(Path.Combine(DataDir, "certs"));
         _time = time ?? TimeProvider.System;
     }
 
@@ -73,11 +72,7 @@ public sealed class ConsoleTokens
                 $"the certificate of '{name}' was issued before console sign-in existed and its record lacks the certificate: issue a new one with `kizuna certs client --name {name}`");
 
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
-        Update(records =>
-        {
-            records.Add(new ConsoleTokenRecord(Hash(token), chosen.Name, chosen.Serial, now, now + Lifetime));
-            return true;
-        });
+        _store.Add(new ConsoleTokenRecord(Hash(token), chosen.Name, chosen.Serial, now, now + Lifetime), now);
         return token;
     }
 
@@ -88,46 +83,39 @@ public sealed class ConsoleTokens
     public bool TryConsume(string token, [NotNullWhen(true)] out ConsoleTokenRecord? record, [NotNullWhen(false)] out string? reason)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        var hash = Encoding.ASCII.GetBytes(Hash(token ?? string.Empty));
-        ConsoleTokenRecord? found = null;
-        string? refusal = null;
-        Update(records =>
+        var found = _store.Use(Hash(token ?? string.Empty), now);
+        record = null;
+        if (found is null)
         {
-            var index = records.FindIndex(r => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(r.Hash), hash));
-            if (index < 0)
-            {
-                refusal = "this sign-in link is not known to this node (a link of another node's data directory, or mistyped)";
-                return false;
-            }
+            reason = "this sign-in link is not known to this node (a link of another node's data directory, or mistyped)";
+            return false;
+        }
 
-            found = records[index];
-            if (found.UsedAt is not null)
-            {
-                refusal = "this sign-in link was already used: a link signs in once; run `kizuna console-token` for a new one";
-                return false;
-            }
+        if (found.UsedAt is not null)
+        {
+            reason = "this sign-in link was already used: a link signs in once; run `kizuna console-token` for a new one";
+            return false;
+        }
 
-            if (found.ExpiresAt <= now)
-            {
-                refusal = $"this sign-in link expired at {found.ExpiresAt:HH:mm:ss}Z (links last {Lifetime.TotalMinutes:0} minutes); run `kizuna console-token` for a new one";
-                return false;
-            }
+        if (found.ExpiresAt <= now)
+        {
+            reason = $"this sign-in link expired at {found.ExpiresAt:HH:mm:ss}Z (links last {Lifetime.TotalMinutes:0} minutes); run `kizuna console-token` for a new one";
+            return false;
+        }
 
-            found = records[index] = found with { UsedAt = now };
-            return true;
-        });
-
-        reason = refusal;
-        record = refusal is null ? found : null;
-        return refusal is null;
+        record = found with { UsedAt = now };
+        reason = null;
+        return true;
     }
 
-    /// <summary>Reads, changes and writes the token file under the cross-process lock; expired records are pruned.</summary>
-    private void Update(Func<List<ConsoleTokenRecord>, bool> change)
+    /// <summary>
+    /// A record a store may drop: expired tokens are kept a little while so a late click is told
+    /// "expired", not "unknown".
+    /// </summary>
+    public static bool MayForget(ConsoleTokenRecord record, DateTime now)
     {
-        // Expired tokens are kept a little while so a late click is told "expired", not "unknown".
-        var now = _time.GetUtcNow().UtcDateTime;
-        _file.Update(change, r => r.ExpiresAt + Lifetime < now);
+        ArgumentNullException.ThrowIfNull(record);
+        return record.ExpiresAt + Lifetime < now;
     }
 
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));

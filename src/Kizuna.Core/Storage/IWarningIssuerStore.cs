@@ -47,4 +47,12 @@ public interface IWarningIssuerStore : IAsyncDisposable
 
     /// <summary>The stored versions issued at or after <paramref name="since"/> that were never marked announced, oldest first.</summary>
     Task<IReadOnlyList<(string WarningId, int Version)>> UnannouncedSinceAsync(DateTime since, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Forgets the announcements and the stored reports recorded before <paramref name="before"/>
+    /// (the lease holder calls it now and then with a cutoff well past the window a new issuer
+    /// looks back over, and past fusion's); returns how many records went. A failure is logged by
+    /// the store and thrown.
+    /// </summary>
+    Task<long> PruneAsync(DateTime before, CancellationToken cancellationToken);
 }

@@ -10,7 +10,8 @@ namespace Kizuna.Core.Warnings;
 /// shared warning store and delivered to this instance's clients, each the view the same rule
 /// picks for it (<see cref="WarningViews.For"/> over the warning's current views). A version is
 /// delivered here once, however many times it is announced (an issuer that took over announces
-/// again what its predecessor stored but had not marked announced).
+/// again what its predecessor stored but had not marked announced), and not to a client the
+/// store says already received it (sent on connect between the store and the announcement).
 /// </summary>
 public sealed partial class WarningDesk
 {
@@ -62,9 +63,13 @@ public sealed partial class WarningDesk
         if (!_deliveredHere.TryAdd((warningId, version), _time.GetUtcNow().UtcDateTime))
             return;
         IReadOnlyList<WarningVersion> all;
+        HashSet<string> received;
         try
         {
             all = await _store.VersionsAsync(warningId, CancellationToken.None).ConfigureAwait(false);
+            // A client already sent this version (on connect, or through another instance) is not sent it again.
+            received = (await _store.ReceiptsAsync(warningId, CancellationToken.None).ConfigureAwait(false))
+                .Where(r => r.Version == version).Select(r => r.Recipient).ToHashSet(StringComparer.Ordinal);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or IOException or TimeoutException)
         {
@@ -81,6 +86,6 @@ public sealed partial class WarningDesk
             return;
         }
 
-        _router.DeliverWarningFromCluster(p => WarningViews.For(p, current) is { } view && view.Version == version ? events.GetValueOrDefault(view.Audience) : null);
+        _router.DeliverWarningFromCluster(p => !received.Contains(p.Name) && WarningViews.For(p, current) is { } view && view.Version == version ? events.GetValueOrDefault(view.Audience) : null);
     }
 }

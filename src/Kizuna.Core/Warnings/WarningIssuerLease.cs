@@ -13,12 +13,19 @@ namespace Kizuna.Core.Warnings;
 /// </summary>
 public sealed class WarningIssuerLease : IAsyncDisposable
 {
+    /// <summary>How often the holder prunes the issuer's records (<see cref="IWarningIssuerStore.PruneAsync"/>).</summary>
+    public static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+
+    /// <summary>How long the issuer's records are kept: twice the window a new issuer looks back over (<see cref="WarningDesk.CurrentFor"/>), a margin for clocks.</summary>
+    public static readonly TimeSpan Retained = WarningDesk.CurrentFor * 2;
+
     private readonly IWarningIssuerStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _attempt = new(1, 1);
     private ITimer? _timer;
     private DateTimeOffset _heldUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
     private bool _held;
     private int _disposed;
 
@@ -59,6 +66,26 @@ public sealed class WarningIssuerLease : IAsyncDisposable
     {
         if (!await _attempt.WaitAsync(0, cancellationToken).ConfigureAwait(false))
             return IsHeld;
+        var held = await HoldAsync(cancellationToken).ConfigureAwait(false);
+        if (held && _time.GetUtcNow() is var now && now - _prunedAt >= PruneEvery)
+        {
+            // After the attempt: a slow prune never holds up a renewal.
+            _prunedAt = now;
+            try
+            {
+                await _store.PruneAsync((now - Retained).UtcDateTime, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // The store logged it; the next hour's prune tries again.
+            }
+        }
+
+        return held;
+    }
+
+    private async Task<bool> HoldAsync(CancellationToken cancellationToken)
+    {
         try
         {
             if (Volatile.Read(ref _disposed) != 0)

@@ -91,18 +91,18 @@ public static class KizunaAuthentication
         IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ConsoleSessions sessions)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
         {
             if (!Request.Cookies.TryGetValue(ConsoleSessions.CookieName, out var id)
                 || !ConsoleSessions.TransportAllowsCookie(Context)
                 || !ConsoleSessions.IsSameOrigin(Context))
             {
-                return Task.FromResult(AuthenticateResult.NoResult());
+                return AuthenticateResult.NoResult();
             }
 
-            return Task.FromResult(sessions.Find(id) is { } principal
+            return await sessions.FindAsync(id, Context.RequestAborted).ConfigureAwait(false) is { } principal
                 ? Success(principal, Scheme.Name)
-                : AuthenticateResult.Fail("no such console session (ended, expired or revoked)"));
+                : AuthenticateResult.Fail("no such console session (ended, expired or revoked)");
         }
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Kizuna.Core.Identity;
 using Kizuna.Server.WebConsole;
+using Kizuna.Storage.Postgres;
 
 namespace Kizuna.Server.Cli;
 
@@ -23,7 +24,8 @@ public static class ConsoleTokenCommand
         var dataDir = ServeCommand.DataDir.CreateOption();
         var http = ServeCommand.Http.CreateOption();
         var https = ServeCommand.Https.CreateOption();
-        foreach (var option in new Option[] { name, dataDir, http, https })
+        var postgres = ServeCommand.Postgres.CreateOption();
+        foreach (var option in new Option[] { name, dataDir, http, https, postgres })
         {
             command.Options.Add(option);
         }
@@ -37,12 +39,12 @@ public static class ConsoleTokenCommand
                 var httpEndpoint = NodeSettings.ParseEndpoint(ServeCommand.Http.Name, sources.Resolve(ServeCommand.Http, parse.GetValue(http)));
                 var httpsEndpoint = NodeSettings.ParseEndpoint(ServeCommand.Https.Name, sources.Resolve(ServeCommand.Https, parse.GetValue(https)));
                 var holder = parse.GetValue(name)!;
-                var url = Issue(directory, holder, httpEndpoint, httpsEndpoint);
+                var url = Issue(directory, holder, httpEndpoint, httpsEndpoint, sources.Resolve(ServeCommand.Postgres, parse.GetValue(postgres)));
                 Console.WriteLine($"A one-time sign-in link for '{holder}' (valid {ConsoleTokens.Lifetime.TotalMinutes:0} minutes, one use); open it in a browser on this machine:");
                 Console.WriteLine(url);
                 return 0;
             }
-            catch (Exception ex) when (ex is SettingsException or ArgumentException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is SettingsException or ArgumentException or IOException or UnauthorizedAccessException or System.Data.Common.DbException)
             {
                 Console.Error.WriteLine("kizuna console-token: " + ex.Message);
                 return 2;
@@ -54,13 +56,28 @@ public static class ConsoleTokenCommand
     /// <summary>
     /// Issues a token for <paramref name="name"/> in <paramref name="dataDir"/> and returns the
     /// sign-in URL: plain HTTP on loopback when the HTTP listener listens there (or on every
-    /// address), otherwise the HTTPS listener.
+    /// address), otherwise the HTTPS listener. With <paramref name="postgres"/> (a scaled-out node's
+    /// database) the token is kept there and the identity looked up among every instance's
+    /// certificates, so the link signs in on any instance.
     /// </summary>
     /// <exception cref="ArgumentException">No usable identity of that name, or no listener to sign in on.</exception>
-    public static Uri Issue(string dataDir, string name, IPEndPoint? http, IPEndPoint? https)
+    public static Uri Issue(string dataDir, string name, IPEndPoint? http, IPEndPoint? https, string? postgres = null)
     {
         var baseUrl = BaseUrl(http, https);
-        var token = new ConsoleTokens(dataDir).Issue(name);
+        string token;
+        if (postgres is { Length: > 0 })
+        {
+            using var certificates = PostgresCertificateRecords.OpenAsync(postgres, null, CancellationToken.None).GetAwaiter().GetResult();
+            using var console = PostgresConsoleRecords.OpenAsync(postgres, null, CancellationToken.None).GetAwaiter().GetResult();
+            var registry = new CertificateRegistry(Path.Combine(Path.GetFullPath(dataDir), "certs"));
+            registry.ShareWith(certificates);
+            token = new ConsoleTokens(dataDir, store: console, registry: registry).Issue(name);
+        }
+        else
+        {
+            token = new ConsoleTokens(dataDir).Issue(name);
+        }
+
         return new Uri($"{baseUrl}{ConsoleSignIn.SignInPath}?token={token}");
     }
 

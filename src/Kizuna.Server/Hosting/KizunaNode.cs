@@ -166,7 +166,10 @@ public sealed class KizunaNode : IAsyncDisposable
                 authority, labels, settings.NodeOrg, federation, sp.GetRequiredService<FederationExchange>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         }
 
-        builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
+        // Console tokens and sessions: the data directory's and memory, unless ScaleOut shares them.
+        builder.Services.TryAddSingleton<IConsoleTokenStore>(_ => new FileConsoleTokenStore(settings.DataDir));
+        builder.Services.TryAddSingleton<IConsoleSessionStore, MemoryConsoleSessionStore>();
+        builder.Services.AddSingleton(sp => new ConsoleTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IConsoleTokenStore>()));
         builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.AddSingleton(sp => new EnrollmentTokens(settings.DataDir, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new EnrollmentAttempts(sp.GetRequiredService<TimeProvider>()));

@@ -32,9 +32,9 @@ public sealed class RevocationWatcher(NodeCertificateAuthority authority, EventR
                 }
 
                 seen = version;
-                foreach (var ended in consoles.EndRevoked())
+                foreach (var ended in await consoles.EndRevokedAsync(stoppingToken).ConfigureAwait(false))
                 {
-                    ServerLog.ConsoleSessionRevoked(logger, ended.Name);
+                    ServerLog.ConsoleSessionRevoked(logger, ended);
                 }
 
                 foreach (var session in router.Sessions)

@@ -43,6 +43,10 @@ internal static class ScaleOut
             sp.GetRequiredService<ILogger<PostgresEventStore>>(), sp.GetRequiredService<TimeProvider>()));
         // Opened with the node (a blocking start step): revocations hold on every instance.
         services.AddSingleton(sp => PostgresCertificateRecords.OpenAsync(connectionString, sp.GetRequiredService<ILogger<PostgresCertificateRecords>>(), CancellationToken.None).GetAwaiter().GetResult());
+        // Console sign-in links and sessions: signed in through one instance, signed in on all.
+        services.AddSingleton(sp => PostgresConsoleRecords.OpenAsync(connectionString, sp.GetRequiredService<ILogger<PostgresConsoleRecords>>(), CancellationToken.None).GetAwaiter().GetResult());
+        services.AddSingleton<Kizuna.Core.Identity.IConsoleTokenStore>(sp => sp.GetRequiredService<PostgresConsoleRecords>());
+        services.AddSingleton<Kizuna.Core.Identity.IConsoleSessionStore>(sp => sp.GetRequiredService<PostgresConsoleRecords>());
         services.AddSingleton<IWarningStore>(sp => new PostgresWarningStore(connectionString, labels, sp.GetRequiredService<ILogger<PostgresWarningStore>>()));
         if (settings.Nats is not null)
         {
@@ -56,11 +60,16 @@ internal static class ScaleOut
         return true;
     }
 
-    /// <summary>With <c>--postgres</c>: the certificate registry records in and reads revocations from the node's database (docs/scale-out.md).</summary>
+    /// <summary>
+    /// With <c>--postgres</c>: the certificate registry records in and reads revocations from the
+    /// node's database (docs/scale-out.md), and the console's records are opened (migrated) at
+    /// start rather than at the first sign-in.
+    /// </summary>
     public static void ShareCertificates(IServiceProvider services)
     {
         if (services.GetService<PostgresCertificateRecords>() is { } records)
             services.GetRequiredService<Kizuna.Core.Identity.NodeCertificateAuthority>().Registry.ShareWith(records);
+        _ = services.GetService<PostgresConsoleRecords>();
     }
 
     /// <summary>After the picture is restored from the shared history: joins the cluster, so the router shares what it accepts and takes the others' events.</summary>

@@ -1,74 +1,119 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Kizuna.Core.Identity;
 using Kizuna.Core.Labels;
 
 namespace Kizuna.Server.WebConsole;
 
 /// <summary>
-/// Signed-in browser consoles, in memory only (a restart signs everyone out): a random session id
-/// in the <see cref="CookieName"/> cookie names the principal a one-time sign-in token gave. A
+/// Signed-in browser consoles: a random session id in the <see cref="CookieName"/> cookie names a
+/// session of an <see cref="IConsoleSessionStore"/> (by its hash), which names the certificate a
+/// one-time sign-in token gave. On a single node the sessions are in memory (a restart signs
+/// everyone out); on a scaled-out node they are in its database, so every instance knows them. A
 /// session ends at sign-out, after <see cref="Lifetime"/>, or when its certificate is revoked or
-/// expires; the principal is the certificate's, so every access decision is the same as for it.
+/// expires; the principal is the certificate's, read through the same checks as a handshake, so
+/// every access decision is the same as for it.
 /// </summary>
-public sealed class ConsoleSessions(NodeCertificateAuthority authority, TimeProvider time)
+public sealed class ConsoleSessions(IConsoleSessionStore store, NodeCertificateAuthority authority, ClientAuthenticator authenticator, TimeProvider time)
 {
     public const string CookieName = "kizuna_console";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
-    private readonly ConcurrentDictionary<string, Entry> _sessions = new(StringComparer.Ordinal);
-
-    private sealed record Entry(Principal Principal, DateTime ExpiresAt);
-
-    public int Count => _sessions.Count;
+    // Principals read from certificates on this instance, by serial: an instance that did not sign
+    // a browser in reads the certificate once, not at every request.
+    private readonly ConcurrentDictionary<string, Principal> _principals = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Starts a session for <paramref name="principal"/> (one read from a certificate); returns its id for the cookie.</summary>
-    public string Create(Principal principal, DateTime certificateNotAfter)
+    public async Task<string> CreateAsync(Principal principal, DateTime certificateNotAfter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(principal);
+        var serial = principal.CertificateSerial ?? throw new ArgumentException("a console session is signed in as a certificate", nameof(principal));
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var expires = time.GetUtcNow().UtcDateTime + Lifetime;
-        _sessions[id] = new Entry(principal, expires < certificateNotAfter ? expires : certificateNotAfter);
+        var now = time.GetUtcNow().UtcDateTime;
+        var expires = now + Lifetime;
+        _principals[serial] = principal;
+        await store.AddAsync(new ConsoleSessionRecord(ConsoleTokens.Hash(id), serial, principal.Name, expires < certificateNotAfter ? expires : certificateNotAfter), now, cancellationToken).ConfigureAwait(false);
         return id;
     }
 
     /// <summary>The principal of a live session; an expired session, or one whose certificate was revoked, ends here.</summary>
-    public Principal? Find(string id)
+    public async Task<Principal?> FindAsync(string id, CancellationToken cancellationToken)
     {
-        if (!_sessions.TryGetValue(id, out var entry))
+        ArgumentNullException.ThrowIfNull(id);
+        var hash = ConsoleTokens.Hash(id);
+        if (await store.FindAsync(hash, time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false) is not { } session)
         {
             return null;
         }
 
-        if (entry.ExpiresAt <= time.GetUtcNow().UtcDateTime || IsRevoked(entry.Principal))
+        if (authority.Registry.RevocationOf(session.Serial) is not null)
         {
-            _sessions.TryRemove(id, out _);
+            await store.RemoveAsync(hash, cancellationToken).ConfigureAwait(false);
+            _principals.TryRemove(session.Serial, out _);
             return null;
         }
 
-        return entry.Principal;
+        if (_principals.TryGetValue(session.Serial, out var known))
+        {
+            return known;
+        }
+
+        var (principal, _, _) = PrincipalOf(session.Serial, session.Name);
+        if (principal is null)
+        {
+            await store.RemoveAsync(hash, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        return _principals.GetOrAdd(session.Serial, principal);
     }
 
-    public bool End(string id) => _sessions.TryRemove(id, out _);
-
-    /// <summary>Ends every session whose certificate has been revoked; returns the principals whose sessions ended.</summary>
-    public IReadOnlyList<Principal> EndRevoked()
+    public Task<bool> EndAsync(string id, CancellationToken cancellationToken)
     {
-        var ended = new List<Principal>();
-        foreach (var (id, entry) in _sessions)
+        ArgumentNullException.ThrowIfNull(id);
+        return store.RemoveAsync(ConsoleTokens.Hash(id), cancellationToken);
+    }
+
+    /// <summary>Ends every session whose certificate has been revoked; returns the names whose sessions this call ended.</summary>
+    public async Task<IReadOnlyList<string>> EndRevokedAsync(CancellationToken cancellationToken)
+    {
+        var revoked = authority.Registry.Revoked().Select(r => r.Serial).ToList();
+        foreach (var serial in revoked)
         {
-            if (IsRevoked(entry.Principal) && _sessions.TryRemove(id, out _))
+            _principals.TryRemove(serial, out _);
+        }
+
+        var ended = await store.RemoveSignedInAsAsync(revoked, cancellationToken).ConfigureAwait(false);
+        return [.. ended.Select(s => s.Name)];
+    }
+
+    /// <summary>
+    /// The principal of the certificate with this serial, read from the node's record of it through
+    /// the same checks as a TLS handshake (CA, validity, revocation, identity, profile), with the
+    /// certificate's end; or why not (<paramref name="name"/> names it in the reason).
+    /// </summary>
+    public (Principal? Principal, DateTime NotAfter, string? Refusal) PrincipalOf(string serial, string name)
+    {
+        var issued = authority.Registry.IssuedWithSerial(serial);
+        try
+        {
+            using var certificate = issued?.Certificate is { } der ? X509CertificateLoader.LoadCertificate(Convert.FromBase64String(der)) : null;
+            if (certificate is null)
             {
-                ended.Add(entry.Principal);
+                return (null, default, $"the node has no record of the certificate of '{name}'");
             }
+
+            return authenticator.TryAuthenticate(certificate, out var principal, out var refused)
+                ? (principal, certificate.NotAfter.ToUniversalTime(), null)
+                : (null, default, refused);
         }
-
-        return ended;
+        catch (Exception ex) when (ex is FormatException or CryptographicException)
+        {
+            return (null, default, $"the node's record of the certificate of '{name}' is unreadable");
+        }
     }
-
-    private bool IsRevoked(Principal principal)
-        => principal.CertificateSerial is not { } serial || authority.Registry.RevocationOf(serial) is not null;
 
     /// <summary>
     /// A console cookie counts over HTTPS, and over plain HTTP only from this machine (loopback):

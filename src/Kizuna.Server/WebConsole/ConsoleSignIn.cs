@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Encodings.Web;
 using Kizuna.Core.Identity;
 using Kizuna.Server.Hosting;
@@ -24,7 +22,7 @@ public static class ConsoleSignIn
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kizuna.Server.Console");
 
-        app.MapGet(SignInPath, (HttpContext context, ConsoleTokens tokens, ConsoleSessions sessions, NodeCertificateAuthority authority, ClientAuthenticator authenticator) =>
+        app.MapGet(SignInPath, async (HttpContext context, ConsoleTokens tokens, ConsoleSessions sessions) =>
         {
             context.Response.Headers.CacheControl = "no-store";
             var remote = context.Connection.RemoteIpAddress;
@@ -49,36 +47,14 @@ public static class ConsoleSignIn
             }
 
             // The principal comes from the certificate itself, through the same checks as a handshake.
-            var issued = authority.Registry.IssuedWithSerial(record.Serial);
-            string? refused = null;
-            Core.Labels.Principal? principal = null;
-            X509Certificate2? certificate = null;
-            try
-            {
-                certificate = issued?.Certificate is { } der ? X509CertificateLoader.LoadCertificate(Convert.FromBase64String(der)) : null;
-                if (certificate is null)
-                {
-                    refused = $"the node has no record of the certificate of '{record.Name}'";
-                }
-                else if (!authenticator.TryAuthenticate(certificate, out principal, out refused))
-                {
-                    principal = null;
-                }
-            }
-            catch (Exception ex) when (ex is FormatException or CryptographicException)
-            {
-                refused = $"the node's record of the certificate of '{record.Name}' is unreadable";
-            }
-
+            var (principal, notAfter, refused) = sessions.PrincipalOf(record.Serial, record.Name);
             if (principal is null)
             {
-                certificate?.Dispose();
                 ServerLog.ConsoleSignInRefused(logger, endpoint, refused!);
                 return Page(StatusCodes.Status401Unauthorized, "Sign-in refused", refused!);
             }
 
-            var id = sessions.Create(principal, certificate!.NotAfter.ToUniversalTime());
-            certificate.Dispose();
+            var id = await sessions.CreateAsync(principal, notAfter, context.RequestAborted).ConfigureAwait(false);
             context.Response.Cookies.Append(ConsoleSessions.CookieName, id, new CookieOptions
             {
                 HttpOnly = true,
@@ -92,14 +68,14 @@ public static class ConsoleSignIn
             return Results.Redirect("/");
         }).AllowAnonymous();
 
-        app.MapPost(SignOutPath, (HttpContext context, ConsoleSessions sessions) =>
+        app.MapPost(SignOutPath, async (HttpContext context, ConsoleSessions sessions) =>
         {
             if (!ConsoleSessions.IsSameOrigin(context))
             {
                 return Results.StatusCode(StatusCodes.Status403Forbidden);
             }
 
-            if (context.Request.Cookies.TryGetValue(ConsoleSessions.CookieName, out var id) && sessions.End(id))
+            if (context.Request.Cookies.TryGetValue(ConsoleSessions.CookieName, out var id) && await sessions.EndAsync(id, context.RequestAborted).ConfigureAwait(false))
             {
                 ServerLog.ConsoleSignedOut(logger, $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
             }

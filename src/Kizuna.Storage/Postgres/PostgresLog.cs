@@ -47,4 +47,12 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 3109, EventName = "PostgresStoreClosed", Level = LogLevel.Information,
         Message = "PostgreSQL event store closed; {Written} events written, {Dropped} dropped, {Failed} failed")]
     public static partial void StoreClosed(ILogger logger, long written, long dropped, long failed);
+
+    [LoggerMessage(EventId = 3110, EventName = "PostgresIssuerRecordsPruned", Level = LogLevel.Information,
+        Message = "Pruned {Announced} warning announcements and {Forwarded} reports stored for the issuer, recorded before {Cutoff:O}")]
+    public static partial void IssuerRecordsPruned(ILogger logger, long announced, long forwarded, DateTime cutoff);
+
+    [LoggerMessage(EventId = 3111, EventName = "PostgresIssuerPruneFailed", Level = LogLevel.Warning,
+        Message = "Pruning the warning issuer's records before {Cutoff:O} failed ({Reason}); the next holder's prune tries again")]
+    public static partial void IssuerPruneFailed(ILogger logger, DateTime cutoff, string reason);
 }

@@ -144,6 +144,32 @@ public sealed class PostgresWarningIssuer(string connectionString, LabelPolicy l
         return versions;
     }
 
+    public async Task<long> PruneAsync(DateTime before, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var batch = new NpgsqlBatch(connection);
+            foreach (var sql in new[] { "DELETE FROM warning_announced WHERE announced_at < @before", "DELETE FROM warning_forwarded WHERE stored_at < @before" })
+            {
+                var command = new NpgsqlBatchCommand(sql);
+                command.Parameters.AddWithValue("before", PostgresSchema.Utc(before));
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            long announced = batch.BatchCommands[0].RecordsAffected, forwarded = batch.BatchCommands[1].RecordsAffected;
+            if (announced + forwarded > 0)
+                PostgresLog.IssuerRecordsPruned(_logger, announced, forwarded, PostgresSchema.Utc(before));
+            return announced + forwarded;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            PostgresLog.IssuerPruneFailed(_logger, PostgresSchema.Utc(before), PostgresSchema.Reason(ex));
+            throw;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_dataSource is not null)

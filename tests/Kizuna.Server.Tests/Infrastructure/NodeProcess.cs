@@ -119,6 +119,17 @@ public sealed class NodeProcess : IAsyncDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGTERM, as an operator's <c>systemctl stop</c>: the node stops in order (queues and storage flushed); waits until it has exited.</summary>
+    public async Task StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     /// <summary>The node's own build beside this test's (same configuration and target framework).</summary>
     private static string KizunaDll()
     {

@@ -1,3 +1,4 @@
+using Kizuna.Core.Identity;
 using Kizuna.Core.Labels;
 using Kizuna.Core.Storage;
 using Kizuna.Storage.Postgres;
@@ -40,4 +41,31 @@ public sealed class PostgresWarningStoreContractTests(EnginesFixture engines) : 
     protected override IWarningStore CreateStore(LabelPolicy labels) => new PostgresWarningStore(_schema.GetAwaiter().GetResult(), labels);
 
     protected override Task DeleteStorageAsync() => Task.CompletedTask;
+}
+
+/// <summary>The console records contract against PostgreSQL: every handle is another opening of the same schema, as another instance's.</summary>
+[Collection(EnginesCollection.Name)]
+public sealed class PostgresConsoleRecordsContractTests(EnginesFixture engines) : ConsoleRecordsContract
+{
+    private readonly Task<string> _schema = engines.Postgres.NewSchemaAsync();
+    private readonly List<PostgresConsoleRecords> _open = [];
+
+    protected override IConsoleTokenStore CreateTokens() => Open();
+
+    protected override IConsoleSessionStore CreateSessions() => Open();
+
+    private PostgresConsoleRecords Open()
+    {
+        var records = PostgresConsoleRecords.OpenAsync(_schema.GetAwaiter().GetResult(), null, CancellationToken.None).GetAwaiter().GetResult();
+        lock (_open)
+            _open.Add(records);
+        return records;
+    }
+
+    public override void Dispose()
+    {
+        foreach (var records in _open)
+            records.Dispose();
+        base.Dispose();
+    }
 }

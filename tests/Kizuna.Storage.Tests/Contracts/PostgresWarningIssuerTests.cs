@@ -140,6 +140,77 @@ public sealed class PostgresWarningIssuerTests(EnginesFixture engines) : IAsyncL
         Assert.Equal([("W-1", 2)], await store.UnannouncedSinceAsync(T0.AddHours(-12), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Announcements_and_reports_stored_for_the_issuer_are_pruned_once_recorded_before_the_cutoff()
+    {
+        var store = await OpenAsync();
+        await store.MarkAnnouncedAsync("W-1", 1, CancellationToken.None);
+        await store.MarkAnnouncedAsync("W-1", 2, CancellationToken.None);
+        await Task.Factory.StartNew(
+            () => store.StoreForIssuer(Report("R-1"), "sensor-a", "JASDF-ADC", CancellationToken.None),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The records carry the database's times: a cutoff an hour before them keeps them, one after them takes them.
+        Assert.Equal(0, await store.PruneAsync(DateTime.UtcNow.AddHours(-1), CancellationToken.None));
+        Assert.Single(await store.ForwardedAsync(10, CancellationToken.None));
+        Assert.Equal(3, await store.PruneAsync(DateTime.UtcNow.AddHours(1), CancellationToken.None));
+        Assert.Empty(await store.ForwardedAsync(10, CancellationToken.None));
+        Assert.Equal(0, await store.PruneAsync(DateTime.UtcNow.AddHours(1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_lease_holder_prunes_the_issuer_records_once_an_hour_with_a_cutoff_of_twice_the_look_back()
+    {
+        var store = new PruneCounting(await OpenAsync());
+        var a = new WarningIssuerLease(store, "instance-a", Lease, _clock, NullLogger.Instance);
+        var b = new WarningIssuerLease(store, "instance-b", Lease, _clock, NullLogger.Instance);
+
+        Assert.True(await a.TryHoldAsync(CancellationToken.None));
+        Assert.False(await b.TryHoldAsync(CancellationToken.None));
+        Assert.Equal([_clock.GetUtcNow().UtcDateTime - WarningDesk.CurrentFor * 2], store.Cutoffs);
+
+        // Renewals within the hour do not prune again; the first after it does.
+        _clock.Advance(Lease / 3);
+        Assert.True(await a.TryHoldAsync(CancellationToken.None));
+        _clock.Advance(WarningIssuerLease.PruneEvery - Lease / 3 - TimeSpan.FromSeconds(1));
+        Assert.True(await a.TryHoldAsync(CancellationToken.None));
+        Assert.Single(store.Cutoffs);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await a.TryHoldAsync(CancellationToken.None));
+        Assert.Equal(2, store.Cutoffs.Count);
+        Assert.Equal(_clock.GetUtcNow().UtcDateTime - WarningIssuerLease.Retained, store.Cutoffs[1]);
+    }
+
+    /// <summary>The real store, with the cutoffs of its prunes kept.</summary>
+    private sealed class PruneCounting(PostgresWarningIssuer inner) : IWarningIssuerStore
+    {
+        public List<DateTime> Cutoffs { get; } = [];
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task<bool> TryHoldAsync(string holder, DateTime now, DateTime until, CancellationToken cancellationToken) => inner.TryHoldAsync(holder, now, until, cancellationToken);
+
+        public Task ReleaseAsync(string holder, CancellationToken cancellationToken) => inner.ReleaseAsync(holder, cancellationToken);
+
+        public void StoreForIssuer(SensorReport report, string sender, string organization, CancellationToken cancellationToken) => inner.StoreForIssuer(report, sender, organization, cancellationToken);
+
+        public Task<IReadOnlyList<ForwardedReport>> ForwardedAsync(int limit, CancellationToken cancellationToken) => inner.ForwardedAsync(limit, cancellationToken);
+
+        public void Done(long id, CancellationToken cancellationToken) => inner.Done(id, cancellationToken);
+
+        public Task MarkAnnouncedAsync(string warningId, int version, CancellationToken cancellationToken) => inner.MarkAnnouncedAsync(warningId, version, cancellationToken);
+
+        public Task<IReadOnlyList<(string WarningId, int Version)>> UnannouncedSinceAsync(DateTime since, CancellationToken cancellationToken) => inner.UnannouncedSinceAsync(since, cancellationToken);
+
+        public Task<long> PruneAsync(DateTime before, CancellationToken cancellationToken)
+        {
+            Cutoffs.Add(before);
+            return inner.PruneAsync(before, cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     private async Task<PostgresWarningIssuer> OpenAsync()
     {
         if (!_open.OfType<PostgresWarningStore>().Any())
