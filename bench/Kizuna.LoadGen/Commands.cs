@@ -39,11 +39,12 @@ internal static class Commands
         var serverPid = ServerPidOption("Report this process's RSS (VmRSS) and CPU");
         var resultJson = new Option<string?>("--result-json") { Description = "Also write the result as JSON to this file (the warning benchmark reads it)" };
         var flood = new Option<bool>("--flood") { Description = "Open loop, flat out: each publisher writes --batch events at a time as fast as TCP takes them (no window, no pacing)" };
+        var stalled = new Option<int>("--stalled") { Description = "Clients that connect after the subscribers, say hello and never read (stalled lanes beside the load); not counted", DefaultValueFactory = _ => 0 };
         var metrics = MetricsOption();
         var (tlsOpt, cert, key, ca) = TlsOptions();
         var cmd = new Command("run", "Drive a target with P publishers and S subscribers over loopback and report throughput and latency.")
         {
-            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, entities, serverPid, resultJson, flood, metrics, tlsOpt, cert, key, ca,
+            target, publishers, subscribers, duration, warmup, rate, window, eventBytes, batch, entities, serverPid, resultJson, flood, stalled, metrics, tlsOpt, cert, key, ca,
         };
         cmd.SetAction(async (r, ct) =>
         {
@@ -67,8 +68,14 @@ internal static class Commands
                 Started = started,
                 Flood = r.GetValue(flood),
                 MetricsUrl = MetricsUrl(r, metrics),
+                Stalled = r.GetValue(stalled),
             }, ct).ConfigureAwait(false);
             Console.WriteLine(result.Describe());
+            if (r.GetValue(stalled) is > 0 and var never)
+            {
+                Console.WriteLine($"beside {never} clients that never read (not counted)");
+            }
+
             if (r.GetValue(serverPid) is { } pid && ProcStats.ThreadNames(pid) is { } names)
             {
                 Console.WriteLine($"server threads by name: {names}");

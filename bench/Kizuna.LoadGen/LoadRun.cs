@@ -42,6 +42,8 @@ internal sealed record LoadRunOptions
     public bool Flood { get; init; }
     /// <summary>The node's Prometheus endpoint, read at the window's ends: what it accepted and dropped.</summary>
     public Uri? MetricsUrl { get; init; }
+    /// <summary>Clients that connect after the subscribers, say hello, and never read (stalled lanes beside the load); not counted.</summary>
+    public int Stalled { get; init; }
 }
 
 /// <summary>The figures of one run. Latencies in milliseconds.</summary>
@@ -188,6 +190,14 @@ internal sealed class LoadRun
             {
                 await subscriberStreams[i].WriteAsync(HelloEvent(i, UidStem), runCts.Token).ConfigureAwait(false);
                 readers.Add(SubscriberLoopAsync(subscriberStreams[i], _subscribers[i], readCts.Token));
+            }
+
+            // 1b. Clients that never read: their lanes fill and stall (docs/dev/admission.md).
+            var stalledStreams = await ConnectManyAsync(_o.Stalled, _o.Target, _o.Tls, runCts.Token).ConfigureAwait(false);
+            streams.AddRange(stalledStreams);
+            for (int i = 0; i < stalledStreams.Length; i++)
+            {
+                await stalledStreams[i].WriteAsync(HelloEvent(_o.Subscribers + i, UidStem + "-stalled"), runCts.Token).ConfigureAwait(false);
             }
 
             // 2. Publishers connect; each also drains what it receives.

@@ -9,7 +9,8 @@ namespace Kizuna.Server.Tests;
 
 /// <summary>
 /// Admission that follows delivery, through a real node: when most clients' picture lanes are
-/// backlogged (here four subscribers that stopped reading), a publisher flooding the node is held
+/// backlogged (here four subscribers that stopped reading, held for within the first
+/// <see cref="AdmissionOptions.StalledAfter"/>, before their lanes count as stalled), a publisher flooding the node is held
 /// (its socket fills, TCP slows it), while a calm client's positions and missile warnings still
 /// reach a client that reads. Every wait is on an event, with a bounded timeout.
 /// </summary>

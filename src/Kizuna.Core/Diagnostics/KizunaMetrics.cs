@@ -87,6 +87,7 @@ public sealed class KizunaMetrics : IDisposable
     private readonly Counter<long> _withheld;
     private readonly Counter<long> _admissionHolds;
     private readonly Histogram<double> _admissionHoldSeconds;
+    private readonly Counter<long> _admissionStalls;
 
     /// <param name="meterFactory">
     /// The node's meter factory (the host's): every Kizuna meter it creates, the storage meter
@@ -137,6 +138,8 @@ public sealed class KizunaMetrics : IDisposable
         _admissionHoldSeconds = _meter.CreateHistogram("kizuna.admission.hold.duration", unit: "s", description: "How long each held read of a heavy publisher waited.", tags: null, advice: buckets);
         _meter.CreateObservableGauge("kizuna.admission.backlogged", () => AdmissionBacklogged?.Invoke() ?? 0, description: "Clients' picture lanes backlogged now.");
         _meter.CreateObservableGauge("kizuna.admission.held.now", () => AdmissionHeldNow?.Invoke() ?? 0, description: "Publishers held back now.");
+        _meter.CreateObservableGauge("kizuna.admission.stalled", () => AdmissionStalled?.Invoke() ?? 0, description: "Clients' picture lanes stalled now (backlogged, their writer has taken nothing for a while): the clients' backlog, not the node's.");
+        _admissionStalls = _meter.CreateCounter<long>("kizuna.admission.stalls", description: "Times a backlogged picture lane was found stalled (its client not reading) and stopped counting towards the node being behind.");
     }
 
     private Counter<long> ByName(string name, string description, string label, string[] values)
@@ -167,6 +170,12 @@ public sealed class KizunaMetrics : IDisposable
     public long AdmissionHolds => _exposition.Value("kizuna.admission.holds");
     public void AdmissionHeld() => _admissionHolds.Add(1);
     public void AdmissionHeldFor(TimeSpan held) => _admissionHoldSeconds.Record(held.TotalSeconds);
+
+    /// <summary>Set by admission: picture lanes stalled now.</summary>
+    public Func<int>? AdmissionStalled { get; set; }
+
+    public long AdmissionStalls => _exposition.Value("kizuna.admission.stalls");
+    public void AdmissionLaneStalled() => _admissionStalls.Add(1);
 
     /// <summary>Set by the router: the sum of every connection's queued items.</summary>
     public Func<long>? QueueDepth { get; set; }

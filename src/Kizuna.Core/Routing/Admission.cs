@@ -31,6 +31,14 @@ public sealed record AdmissionOptions
     /// <summary>The span over which publishers' rates are counted. Default 250 ms.</summary>
     public TimeSpan RateInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// A backlogged lane whose writer has taken nothing for this long is stalled: its client is
+    /// not reading, and the lane stops counting towards "the node is behind" (it only loses its
+    /// own oldest picture) until its writer takes from it again. Default 2 s: longer than a
+    /// writer waits for the CPU on a node that is behind, far shorter than the write-stall timeout.
+    /// </summary>
+    public TimeSpan StalledAfter { get; init; } = TimeSpan.FromSeconds(2);
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BacklogEvents, 2);
@@ -41,6 +49,7 @@ public sealed record AdmissionOptions
         ArgumentOutOfRangeException.ThrowIfNegative(CalmEventsPerSecond);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxHold, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RateInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(StalledAfter, TimeSpan.Zero);
     }
 }
 
@@ -52,7 +61,10 @@ public sealed record AdmissionOptions
 /// limit and at least the fair share (the mean over publishers) waits after its read until the
 /// lanes catch up. Its socket then fills and TCP slows the sender. Calm clients are never held;
 /// warnings, control and directed messages are not affected (they are not held publishers'
-/// lanes: warning input is never held, and every lane but the picture's is untouched).
+/// lanes: warning input is never held, and every lane but the picture's is untouched). A lane
+/// whose client has stopped reading (stalled, <see cref="AdmissionOptions.StalledAfter"/>) is
+/// that client's backlog, not the node's: it counts neither as backlogged nor among the lanes
+/// the share is taken of.
 /// </summary>
 public sealed class Admission
 {
@@ -63,8 +75,10 @@ public sealed class Admission
     private readonly long _intervalTicks;
     private readonly Lock _gate = new();
     private int _backlogged;
+    private int _stalled;
     private int _sessions;
     private int _held;
+    private long _countedAt;
     private TaskCompletionSource? _caughtUp;
 
     // Rates by interval: the current interval's totals and the last whole one's.
@@ -85,6 +99,7 @@ public sealed class Admission
         _window = time.GetTimestamp() / _intervalTicks;
         metrics.AdmissionBacklogged = () => Volatile.Read(ref _backlogged);
         metrics.AdmissionHeldNow = () => Volatile.Read(ref _held);
+        metrics.AdmissionStalled = () => Volatile.Read(ref _stalled);
     }
 
     public AdmissionOptions Options => _options;
@@ -95,13 +110,17 @@ public sealed class Admission
     /// <summary>Publishers held now.</summary>
     public int Held => Volatile.Read(ref _held);
 
+    /// <summary>Lanes stalled now (backlogged, their clients not reading): not counted as the node's backlog.</summary>
+    public int Stalled => Volatile.Read(ref _stalled);
+
     /// <summary>Whether the node is behind: more than the behind share of its clients' lanes backlogged.</summary>
     public bool IsBehind => Behind(Volatile.Read(ref _backlogged));
 
     /// <summary>Raised (on the held publisher's thread) each time a publisher is held; for tests and diagnostics.</summary>
     public event Action<ClientSession>? Holding;
 
-    private bool Behind(int backlogged) => backlogged >= _options.MinBackloggedLanes && backlogged > Volatile.Read(ref _sessions) * _options.BehindShare;
+    // Stalled lanes are out of the share too: clients that never read must not dilute it, or enough of them would keep the node from ever counting as behind.
+    private bool Behind(int backlogged) => backlogged >= _options.MinBackloggedLanes && backlogged > (Volatile.Read(ref _sessions) - Volatile.Read(ref _stalled)) * _options.BehindShare;
 
     /// <summary>The backlog bound of a lane of <paramref name="capacity"/> events: at most a quarter of it.</summary>
     internal (int Backlog, int CaughtUp) Bounds(int capacity)
@@ -116,19 +135,50 @@ public sealed class Admission
     internal void LaneBacklogged() => Interlocked.Increment(ref _backlogged);
 
     /// <summary>A lane caught up, or left: held publishers go on once the node is no longer behind.</summary>
-    internal void LaneCaughtUp()
+    internal void LaneCaughtUp() => Release(Interlocked.Decrement(ref _backlogged));
+
+    private void Release(int backlogged)
     {
-        var now = Interlocked.Decrement(ref _backlogged);
-        if (!Behind(now))
+        if (!Behind(backlogged))
         {
             // Continuations run asynchronously: never on the writer's (or the queue lock's) stack.
             Interlocked.Exchange(ref _caughtUp, null)?.TrySetResult();
         }
     }
 
+    /// <summary>The clock a lane's stall is measured on (ticks of the injected time provider's UTC time, so a fake clock moves it).</summary>
+    internal long Now => _time.GetUtcNow().UtcTicks;
+
+    /// <summary>
+    /// Whether a backlogged lane whose writer last took from it at <paramref name="drainedAt"/>
+    /// (<see cref="Now"/>) is stalled, by the time of the last read counted (<see cref="Count"/>):
+    /// one reading of the clock per read, not one per copy. A clock behind the lane's (set back,
+    /// or not yet read again) counts as no time passed.
+    /// </summary>
+    internal bool HasStalled(long drainedAt) => Volatile.Read(ref _countedAt) - drainedAt >= _options.StalledAfter.Ticks;
+
+    /// <summary>A backlogged lane stalled (under its queue's lock): it stops counting, and held publishers may go on.</summary>
+    internal void LaneStalled()
+    {
+        Interlocked.Increment(ref _stalled);
+        _metrics.AdmissionLaneStalled();
+        Release(Interlocked.Decrement(ref _backlogged));
+    }
+
+    /// <summary>A stalled lane's writer took from it again (its client reads): it counts as backlogged again.</summary>
+    internal void StalledLaneDrained()
+    {
+        Interlocked.Increment(ref _backlogged);
+        Interlocked.Decrement(ref _stalled);
+    }
+
+    /// <summary>A stalled lane caught up, closed or left (it counted towards nothing, so nobody is released by it).</summary>
+    internal void StalledLaneLeft() => Interlocked.Decrement(ref _stalled);
+
     /// <summary>Counts the events one read of <paramref name="sender"/> published.</summary>
     internal void Count(ClientSession sender, int events)
     {
+        Volatile.Write(ref _countedAt, Now);
         var window = Roll();
         var rate = sender.Intake;
         lock (rate)

@@ -41,10 +41,14 @@ public sealed class OutboundQueue : IValueTaskSource
     // Someone other than the writer holds the writer's turn (an express warning write); the writer is not woken meanwhile.
     private bool _express;
     // Admission (docs/dev/admission.md): the picture lane tells it when it is backlogged and when it has caught up.
+    // A lane whose writer has taken nothing for a while is stalled: its client is not reading, and
+    // it no longer counts as the node's backlog (it only loses its own oldest picture).
     private Admission? _admission;
     private int _backlogAt = int.MaxValue;
     private int _caughtUpAt;
-    private bool _backlogged;
+    private volatile PictureBacklog _backlog;
+    // When the writer last took a batch from this lane while it was backlogged (or when it became backlogged).
+    private long _drainedAt;
 
     public OutboundQueue(int controlCapacity, int pictureCapacity, int warningCapacity = 1024)
     {
@@ -67,34 +71,73 @@ public sealed class OutboundQueue : IValueTaskSource
     {
         lock (_gate)
         {
-            if (_backlogged)
-            {
-                _backlogged = false;
-                _admission!.LaneCaughtUp();
-            }
-
+            Withdraw();
             _admission = admission;
             (_backlogAt, _caughtUpAt) = admission?.Bounds(_capacity[(int)Lane.Picture]) ?? (int.MaxValue, 0);
         }
     }
 
-    /// <summary>Under the lock, after picture came in: tells admission when the lane has become backlogged.</summary>
-    private void CheckBacklog()
+    /// <summary>Under the lock: the lane no longer reports anything (it caught up, closed, or left).</summary>
+    private void Withdraw()
     {
-        if (!_backlogged && _lanes[(int)Lane.Picture].Count >= _backlogAt)
+        var was = _backlog;
+        _backlog = PictureBacklog.None;
+        if (was == PictureBacklog.Counted)
         {
-            _backlogged = true;
-            _admission!.LaneBacklogged();
+            _admission!.LaneCaughtUp();
+        }
+        else if (was == PictureBacklog.Stalled)
+        {
+            _admission!.StalledLaneLeft();
         }
     }
 
-    /// <summary>Under the lock, after the writer took a batch (or the queue closed): tells admission when the lane has caught up.</summary>
-    private void CheckCaughtUp()
+    /// <summary>
+    /// Under the lock, after picture came in: tells admission when the lane has become backlogged,
+    /// and when a backlogged lane's writer has taken nothing for <see cref="AdmissionOptions.StalledAfter"/>
+    /// (its client is not reading: the lane stops counting as the node's backlog).
+    /// </summary>
+    private void CheckBacklog()
     {
-        if (_backlogged && (_completed || _lanes[(int)Lane.Picture].Count <= _caughtUpAt))
+        if (_backlog == PictureBacklog.None)
         {
-            _backlogged = false;
-            _admission!.LaneCaughtUp();
+            if (_lanes[(int)Lane.Picture].Count >= _backlogAt)
+            {
+                _backlog = PictureBacklog.Counted;
+                _drainedAt = _admission!.Now;
+                _admission.LaneBacklogged();
+            }
+        }
+        else if (_backlog == PictureBacklog.Counted && _admission!.HasStalled(_drainedAt))
+        {
+            _backlog = PictureBacklog.Stalled;
+            _admission.LaneStalled();
+        }
+    }
+
+    /// <summary>
+    /// Under the lock, after the writer took a batch (<paramref name="drained"/>) or the queue
+    /// closed: tells admission when the lane has caught up, and when a stalled lane is read again.
+    /// </summary>
+    private void CheckCaughtUp(bool drained)
+    {
+        if (_backlog == PictureBacklog.None)
+        {
+            return;
+        }
+
+        if (_completed || _lanes[(int)Lane.Picture].Count <= _caughtUpAt)
+        {
+            Withdraw();
+        }
+        else if (drained)
+        {
+            _drainedAt = _admission!.Now;
+            if (_backlog == PictureBacklog.Stalled)
+            {
+                _backlog = PictureBacklog.Counted;
+                _admission.StalledLaneDrained();
+            }
         }
     }
 
@@ -107,8 +150,11 @@ public sealed class OutboundQueue : IValueTaskSource
         }
     }
 
-    /// <summary>Whether the picture lane counts as backlogged now (for admission: a read that fed it helped fill it). Read without the lock.</summary>
-    internal bool PictureBacklogged => Volatile.Read(ref _backlogged);
+    /// <summary>
+    /// Whether the picture lane counts as backlogged now (for admission: a read that fed it helped
+    /// fill it); a stalled lane does not. Read without the lock.
+    /// </summary>
+    internal bool PictureBacklogged => _backlog == PictureBacklog.Counted;
 
     public bool IsCompleted
     {
@@ -328,7 +374,7 @@ public sealed class OutboundQueue : IValueTaskSource
             taken = Take(_lanes[(int)Lane.Picture], batch, max, taken);
 
             _writing = taken > 0;
-            CheckCaughtUp();
+            CheckCaughtUp(drained: taken > 0);
             return taken;
         }
     }
@@ -378,10 +424,21 @@ public sealed class OutboundQueue : IValueTaskSource
         lock (_gate)
         {
             _completed = true;
-            CheckCaughtUp();
+            CheckCaughtUp(drained: false);
             wake = TakeWaiter();
         }
 
         Wake(wake);
     }
+}
+
+/// <summary>What a picture lane reports to admission.</summary>
+internal enum PictureBacklog
+{
+    /// <summary>Keeping up (at most the caught-up mark since it was last backlogged).</summary>
+    None,
+    /// <summary>Backlogged, and its writer takes from it: counted towards "the node is behind".</summary>
+    Counted,
+    /// <summary>Backlogged, and its writer has taken nothing for a while: the client's own backlog, not counted.</summary>
+    Stalled,
 }
