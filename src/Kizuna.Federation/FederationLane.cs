@@ -1,0 +1,45 @@
+using Kizuna.Cot;
+
+namespace Kizuna.Federation;
+
+/// <summary>
+/// The lanes of a link, most urgent first. A link's send queue writes the most urgent lane that
+/// has something; within a lane the order is kept, so a receiver acknowledges per lane (the last
+/// message of each lane it processed) and a sender marks per lane. Sender and receiver classify
+/// an event the same way (<see cref="Of"/>). See docs/dev/federation-outbox.md, "Lanes".
+/// </summary>
+public enum FederationLane
+{
+    /// <summary>Acknowledgements: a window waits on them, so they pass everything.</summary>
+    Control = 0,
+
+    /// <summary>Vouched sensor reports and warning receipts: never behind a picture backlog.</summary>
+    Warning = 1,
+
+    /// <summary>Versions of coordination requests: after warnings, before the picture.</summary>
+    Coordination = 2,
+
+    /// <summary>Everything else.</summary>
+    Picture = 3,
+}
+
+/// <summary>Which lane an event travels on.</summary>
+public static class FederationLanes
+{
+    public const int Count = 4;
+
+    public static FederationLane Of(CotEvent evt)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        var type = evt.Type;
+        if (type.StartsWith("b-w-m-", StringComparison.Ordinal))
+        {
+            return FederationLane.Warning;
+        }
+
+        return Core.Coordination.CoordinationCotReader.IsCoordination(evt) ? FederationLane.Coordination : FederationLane.Picture;
+    }
+
+    /// <summary>Read ahead of a picture backlog by the outbox (warning and coordination).</summary>
+    public static bool IsUrgent(FederationLane lane) => lane is FederationLane.Warning or FederationLane.Coordination;
+}
