@@ -20,6 +20,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
     internal const int Window = 2048;
 
     private const int ReadChunk = 256;
+    private const int HandoffBatches = 16;
     private static readonly TimeSpan SaveEvery = TimeSpan.FromMilliseconds(200);
 
     private readonly Lock _gate = new();
@@ -33,7 +34,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
     private long _acknowledged = acknowledged;
     private long _read = acknowledged;
     private long _ahead = acknowledged;
-    private Handoff? _handoff;
+    private readonly Queue<Handoff> _handoffs = new();
     private int _inFlight;
     private long _sent;
     private long _acked;
@@ -71,7 +72,11 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         public bool Done { get; set; }
     }
 
-    /// <summary>The read-ahead's last batch, handed to the picture reader when it is caught up (no second read).</summary>
+    /// <summary>
+    /// A batch the read-ahead read, kept for the picture reader so it does not read (and parse)
+    /// the rows again; at most <see cref="HandoffBatches"/> are kept, beyond that the picture reader
+    /// reads the history itself.
+    /// </summary>
     private sealed record Handoff(long After, IReadOnlyList<StoredEvent> Rows, long Through);
 
     /// <summary>Starts sending on <paramref name="link"/> (a newer link with the partner replaces an older one).</summary>
@@ -345,7 +350,14 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
             }
 
             _ahead = through;
-            _handoff = _read == after ? new Handoff(after, rows, through) : null;
+            if (_handoffs.Count >= HandoffBatches)
+            {
+                // The picture reader is far behind: it reads the history itself, and takes batches
+                // again from where this one starts once it gets there.
+                _handoffs.Clear();
+            }
+
+            _handoffs.Enqueue(new Handoff(after, rows, through));
             _aheadMoved.TrySetResult();
             _aheadMoved = NewSignal();
             return true;
@@ -363,7 +375,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         {
             Task wait;
             long limit;
-            Handoff? handoff;
+            Handoff? handoff = null;
             lock (_gate)
             {
                 if (_unacknowledged[(int)FederationLane.Picture].Count >= Window)
@@ -377,8 +389,15 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
                     limit = _ahead;
                 }
 
-                handoff = _handoff is { } h && h.After == read ? h : null;
-                _handoff = null;
+                while (limit > read && _handoffs.TryPeek(out var h) && h.After <= read)
+                {
+                    _handoffs.Dequeue();
+                    if (h.After == read)
+                    {
+                        handoff = h;
+                        break;
+                    }
+                }
             }
 
             if (limit <= read)
@@ -514,7 +533,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         }
 
         _inFlight = 0;
-        _handoff = null;
+        _handoffs.Clear();
         _read = _acknowledged;
         _ahead = _acknowledged;
     }
