@@ -44,6 +44,13 @@ public sealed partial class FederationExchange
             catch (CotFormatException ex)
             {
                 FederationLog.EventUnreadable(exchange.Logger, peer.NodeId, ex.Message);
+
+                // Processed (dropped) all the same: acknowledged on its lane, or that lane would wait for it.
+                if (message.Kizuna is { OriginNodeId.Length: > 0 } envelope)
+                {
+                    await _received.Writer.WriteAsync(new Received(new EventOrigin(envelope.OriginNodeId, envelope.OriginSequence), null, null, Lane: FederationLanes.Of(message)), cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
             }
 

@@ -40,6 +40,25 @@ public static class FederationLanes
         return Core.Coordination.CoordinationCotReader.IsCoordination(evt) ? FederationLane.Coordination : FederationLane.Picture;
     }
 
+    /// <summary>
+    /// The lane of a message whose event could not be read (so the receiver can still acknowledge
+    /// it on its lane): by its type, and the coordination element in its detail text.
+    /// </summary>
+    public static FederationLane Of(Wire.FederatedEvent message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var type = message.Event?.Type ?? string.Empty;
+        if (type.StartsWith("b-w-m-", StringComparison.Ordinal))
+        {
+            return FederationLane.Warning;
+        }
+
+        return string.Equals(type, Core.Coordination.CoordinationCot.Type, StringComparison.Ordinal)
+               && (message.Event?.Other ?? string.Empty).Contains("<" + Core.Coordination.CoordinationCot.Element, StringComparison.Ordinal)
+            ? FederationLane.Coordination
+            : FederationLane.Picture;
+    }
+
     /// <summary>Read ahead of a picture backlog by the outbox (warning and coordination).</summary>
     public static bool IsUrgent(FederationLane lane) => lane is FederationLane.Warning or FederationLane.Coordination;
 }

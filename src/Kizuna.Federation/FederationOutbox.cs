@@ -20,7 +20,9 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
     internal const int Window = 2048;
 
     private const int ReadChunk = 256;
-    private const int HandoffBatches = 16;
+
+    // What the read-ahead looks for: warning traffic, and b-t-f (coordination among GeoChat, told apart per row).
+    private static readonly string[] UrgentTypes = ["b-w-m-", Core.Coordination.CoordinationCot.Type];
     private static readonly TimeSpan SaveEvery = TimeSpan.FromMilliseconds(200);
 
     private readonly Lock _gate = new();
@@ -34,7 +36,6 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
     private long _acknowledged = acknowledged;
     private long _read = acknowledged;
     private long _ahead = acknowledged;
-    private readonly Queue<Handoff> _handoffs = new();
     private int _inFlight;
     private long _sent;
     private long _acked;
@@ -71,13 +72,6 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         public Outcome Outcome { get; set; }
         public bool Done { get; set; }
     }
-
-    /// <summary>
-    /// A batch the read-ahead read, kept for the picture reader so it does not read (and parse)
-    /// the rows again; at most <see cref="HandoffBatches"/> are kept, beyond that the picture reader
-    /// reads the history itself.
-    /// </summary>
-    private sealed record Handoff(long After, IReadOnlyList<StoredEvent> Rows, long Through);
 
     /// <summary>Starts sending on <paramref name="link"/> (a newer link with the partner replaces an older one).</summary>
     public void Start(IFederationLink link)
@@ -284,13 +278,13 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
                 continue;
             }
 
-            var (batch, through) = await ReadNextAsync(exchange.Store, ahead, ReadChunk, cancellationToken).ConfigureAwait(false);
+            // Only warning and coordination rows are read: the picture backlog is passed over, not parsed.
+            var (batch, through) = await exchange.Store.ReadAfterOfTypesAsync(ahead, UrgentTypes, ReadChunk, cancellationToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
                 if (through > ahead)
                 {
-                    // Only unreadable rows were left: the read-ahead passes them.
-                    if (!Publish(link, ahead, batch, through))
+                    if (!Publish(link, through))
                     {
                         return;
                     }
@@ -330,7 +324,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
                 }
             }
 
-            if (!Publish(link, ahead, batch, through))
+            if (!Publish(link, through))
             {
                 return;
             }
@@ -339,8 +333,8 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         }
     }
 
-    /// <summary>Under the lock: the read-ahead passed <paramref name="through"/>; the picture reader may read up to it.</summary>
-    private bool Publish(IFederationLink link, long after, IReadOnlyList<StoredEvent> rows, long through)
+    /// <summary>The read-ahead passed <paramref name="through"/>: the picture reader may read up to it.</summary>
+    private bool Publish(IFederationLink link, long through)
     {
         lock (_gate)
         {
@@ -350,14 +344,6 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
             }
 
             _ahead = through;
-            if (_handoffs.Count >= HandoffBatches)
-            {
-                // The picture reader is far behind: it reads the history itself, and takes batches
-                // again from where this one starts once it gets there.
-                _handoffs.Clear();
-            }
-
-            _handoffs.Enqueue(new Handoff(after, rows, through));
             _aheadMoved.TrySetResult();
             _aheadMoved = NewSignal();
             return true;
@@ -375,7 +361,6 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         {
             Task wait;
             long limit;
-            Handoff? handoff = null;
             lock (_gate)
             {
                 if (_unacknowledged[(int)FederationLane.Picture].Count >= Window)
@@ -388,16 +373,6 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
                     wait = _aheadMoved.Task;
                     limit = _ahead;
                 }
-
-                while (limit > read && _handoffs.TryPeek(out var h) && h.After <= read)
-                {
-                    _handoffs.Dequeue();
-                    if (h.After == read)
-                    {
-                        handoff = h;
-                        break;
-                    }
-                }
             }
 
             if (limit <= read)
@@ -406,9 +381,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
                 continue;
             }
 
-            var (batch, through) = handoff is not null
-                ? (handoff.Rows, handoff.Through)
-                : await ReadNextAsync(exchange.Store, read, ReadChunk, cancellationToken).ConfigureAwait(false);
+            var (batch, through) = await ReadNextAsync(exchange.Store, read, ReadChunk, cancellationToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
                 var passed = Math.Min(through, limit);
@@ -533,7 +506,6 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         }
 
         _inFlight = 0;
-        _handoffs.Clear();
         _read = _acknowledged;
         _ahead = _acknowledged;
     }
