@@ -47,6 +47,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
     private DateTime _lastAckAt;
     private TaskCompletionSource _ackArrived = NewSignal();
     private TaskCompletionSource _aheadMoved = NewSignal();
+    private bool _readerBusy;
     private CancellationTokenSource? _run;
     private IFederationLink? _link;
     private long _savedPosition = acknowledged;
@@ -324,7 +325,10 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
                 }
             }
 
-            if (!Publish(link, through))
+            // Every row of the range was one the read-ahead decided: the picture reader, if it is
+            // caught up, passes the range without reading it (the quiet path of a warning).
+            var allUrgent = batch.Count(r => FederationLanes.IsUrgent(FederationLanes.Of(r.Event))) == through - ahead;
+            if (!Publish(link, through, allUrgent ? ahead : null))
             {
                 return;
             }
@@ -333,8 +337,12 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         }
     }
 
-    /// <summary>The read-ahead passed <paramref name="through"/>: the picture reader may read up to it.</summary>
-    private bool Publish(IFederationLink link, long through)
+    /// <summary>
+    /// The read-ahead passed <paramref name="through"/>: the picture reader may read up to it. When
+    /// the range after <paramref name="decidedAfter"/> held only rows the read-ahead decided and the
+    /// picture reader is there, it is moved over the range at once and not woken.
+    /// </summary>
+    private bool Publish(IFederationLink link, long through, long? decidedAfter = null)
     {
         lock (_gate)
         {
@@ -344,6 +352,13 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
             }
 
             _ahead = through;
+            if (decidedAfter is { } after && _read == after && !_readerBusy)
+            {
+                _read = through;
+                Advance();
+                return true;
+            }
+
             _aheadMoved.TrySetResult();
             _aheadMoved = NewSignal();
             return true;
@@ -363,6 +378,13 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
             long limit;
             lock (_gate)
             {
+                if (!ReferenceEquals(_link, link))
+                {
+                    return;
+                }
+
+                // The read-ahead may have moved it over a range it decided alone while this reader waited.
+                read = Math.Max(read, _read);
                 if (_unacknowledged[(int)FederationLane.Picture].Count >= Window)
                 {
                     wait = _ackArrived.Task;
@@ -373,6 +395,8 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
                     wait = _aheadMoved.Task;
                     limit = _ahead;
                 }
+
+                _readerBusy = limit > read;
             }
 
             if (limit <= read)
@@ -508,6 +532,7 @@ internal sealed partial class FederationOutbox(FederationExchange exchange, stri
         _inFlight = 0;
         _read = _acknowledged;
         _ahead = _acknowledged;
+        _readerBusy = false;
     }
 
     /// <summary>
