@@ -23,7 +23,7 @@ public sealed partial class FederationExchange
         private readonly Principal _receiving = exchange.Labels.PartnerNode(exchange.Organization, link.Peer.Link.MaxClassification);
         private readonly Lazy<ClientSession> _reports = new(() => exchange.SessionFor(link, exchange.Labels.PartnerNode(link.Peer.Organization, link.Peer.Link.MaxClassification)));
 
-        private readonly record struct Received(EventOrigin? Origin, SharedEvent? Shared, Task? Fused, Action? Durable = null);
+        internal readonly record struct Received(EventOrigin? Origin, SharedEvent? Shared, Task? Fused, Action? Durable = null, FederationLane Lane = FederationLane.Picture);
 
         public void Start() => _ = Task.Run(PumpAsync, CancellationToken.None);
 
@@ -44,6 +44,13 @@ public sealed partial class FederationExchange
             catch (CotFormatException ex)
             {
                 FederationLog.EventUnreadable(exchange.Logger, peer.NodeId, ex.Message);
+
+                // Processed (dropped) all the same: acknowledged on its lane, or that lane would wait for it.
+                if (message.Kizuna is { OriginNodeId.Length: > 0 } envelope)
+                {
+                    await _received.Writer.WriteAsync(new Received(new EventOrigin(envelope.OriginNodeId, envelope.OriginSequence), null, null, Lane: FederationLanes.Of(message)), cancellationToken).ConfigureAwait(false);
+                }
+
                 return;
             }
 
@@ -52,7 +59,7 @@ public sealed partial class FederationExchange
             var originNode = origin?.NodeId ?? peer.NodeId;
             var sequence = origin?.Sequence ?? 0;
             var received = await TakeAsync(inbound, evt, originNode, sequence).ConfigureAwait(false);
-            await _received.Writer.WriteAsync(received with { Origin = origin }, cancellationToken).ConfigureAwait(false);
+            await _received.Writer.WriteAsync(received with { Origin = origin, Lane = FederationLanes.Of(evt) }, cancellationToken).ConfigureAwait(false);
         }
 
         private Task<Received> TakeAsync(FederatedInbound inbound, CotEvent evt, string originNode, ulong sequence)
@@ -240,11 +247,9 @@ public sealed partial class FederationExchange
                         one.Durable?.Invoke();
                     }
 
-                    if (link.PeerIsKizuna && batch.LastOrDefault(b => b.Origin is { Sequence: > 0 }).Origin is { } last)
+                    if (link.PeerIsKizuna && Acknowledgement(batch) is { } ack)
                     {
-                        var ack = new KizunaHoldings();
-                        ack.Positions.Add(new KizunaOriginPosition { OriginNodeId = last.NodeId, Sequence = last.Sequence });
-                        await link.SendAsync(FederationMapper.Acknowledgement(ack), token).ConfigureAwait(false);
+                        await link.SendAsync(FederationMapper.Acknowledgement(ack), FederationLane.Control, token).ConfigureAwait(false);
                     }
 
                     exchange._router.DeliverFederated(deliver);
@@ -259,6 +264,27 @@ public sealed partial class FederationExchange
                 FederationLog.OutboxFailed(exchange.Logger, link.Peer.NodeId, "the inbox stopped: " + ex.Message, ex);
             }
         }
+    }
+
+    /// <summary>
+    /// The acknowledgement of a processed batch: per lane, the last message of that lane (the
+    /// sender's lanes keep their order on the link, not their order between each other).
+    /// </summary>
+    private static KizunaHoldings? Acknowledgement(List<Inbox.Received> batch)
+    {
+        KizunaHoldings? ack = null;
+        Span<bool> named = stackalloc bool[FederationLanes.Count];
+        for (var i = batch.Count - 1; i >= 0; i--)
+        {
+            if (batch[i].Origin is { Sequence: > 0 } origin && !named[(int)batch[i].Lane])
+            {
+                named[(int)batch[i].Lane] = true;
+                ack ??= new KizunaHoldings();
+                ack.Positions.Add(new KizunaOriginPosition { OriginNodeId = origin.NodeId, Sequence = origin.Sequence });
+            }
+        }
+
+        return ack;
     }
 
     /// <summary>A session standing for a partner node (its refusal notices go nowhere): the sender the warning desk sees.</summary>

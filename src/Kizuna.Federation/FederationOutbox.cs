@@ -14,18 +14,28 @@ namespace Kizuna.Federation;
 /// classification, its flows, the provenance) or expired (a picture update already stale).
 /// See docs/federation.md and docs/dev/federation-outbox.md.
 /// </summary>
-internal sealed class FederationOutbox(FederationExchange exchange, string partnerNodeId, long acknowledged)
+internal sealed partial class FederationOutbox(FederationExchange exchange, string partnerNodeId, long acknowledged)
 {
-    /// <summary>Events sent and not yet acknowledged before the outbox waits for an acknowledgement.</summary>
+    /// <summary>Events sent on one lane and not yet acknowledged before that lane waits for an acknowledgement.</summary>
     internal const int Window = 2048;
 
     private const int ReadChunk = 256;
+
+    // What the read-ahead looks for: warning traffic, and b-t-f (coordination among GeoChat, told apart per row).
+    private static readonly string[] UrgentTypes = ["b-w-m-", Core.Coordination.CoordinationCot.Type];
     private static readonly TimeSpan SaveEvery = TimeSpan.FromMilliseconds(200);
 
     private readonly Lock _gate = new();
-    private readonly LinkedList<Item> _pending = new();
+
+    // Decided and not yet under the cursor, each in position order: by the picture reader, and by the read-ahead.
+    private readonly LinkedList<Item> _picture = new();
+    private readonly LinkedList<Item> _urgent = new();
+
+    // Sent and not yet acknowledged, per lane, in the order sent: an acknowledgement covers a lane's prefix.
+    private readonly LinkedList<Item>[] _unacknowledged = [.. Enumerable.Range(0, FederationLanes.Count).Select(_ => new LinkedList<Item>())];
     private long _acknowledged = acknowledged;
     private long _read = acknowledged;
+    private long _ahead = acknowledged;
     private int _inFlight;
     private long _sent;
     private long _acked;
@@ -36,6 +46,8 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
     private DateTime? _since;
     private DateTime _lastAckAt;
     private TaskCompletionSource _ackArrived = NewSignal();
+    private TaskCompletionSource _aheadMoved = NewSignal();
+    private bool _readerBusy;
     private CancellationTokenSource? _run;
     private IFederationLink? _link;
     private long _savedPosition = acknowledged;
@@ -58,6 +70,7 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
         public string Origin { get; } = origin;
         public long Sequence { get; } = sequence;
         public DateTime ReceivedAt { get; } = receivedAt;
+        public Outcome Outcome { get; set; }
         public bool Done { get; set; }
     }
 
@@ -70,13 +83,10 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
             _run?.Cancel();
             _run = run = CancellationTokenSource.CreateLinkedTokenSource(link.Closed, exchange.Stopping);
             _link = link;
-            _sent -= _inFlight;
             _state = "up";
             _organization = link.Peer.Organization;
             _since = exchange.Now;
-            _pending.Clear();
-            _inFlight = 0;
-            _read = _acknowledged;
+            Forget();
         }
 
         _ = Task.Run(() => RunAsync(link, run.Token), CancellationToken.None);
@@ -95,19 +105,19 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
             _link = null;
             _state = "down";
             _since = exchange.Now;
-
-            // What was in flight is offered again on the next link: it was not yet accounted for.
-            _sent -= _inFlight;
-            _pending.Clear();
-            _inFlight = 0;
-            _read = _acknowledged;
+            Forget();
             _ackArrived.TrySetResult();
+            _aheadMoved.TrySetResult();
         }
 
         SaveSoon(force: true);
     }
 
-    /// <summary>An acknowledgement: the partner processed, in order, everything sent up to (origin, sequence).</summary>
+    /// <summary>
+    /// An acknowledgement: for each lane it names, the partner processed everything sent on that
+    /// lane up to (origin, sequence). A lane keeps its order on the link, lanes do not keep theirs
+    /// between each other, so one lane's acknowledgement says nothing of another's.
+    /// </summary>
     public void OnAck(KizunaHoldings ack)
     {
         if (ack.Positions.Count == 0)
@@ -115,38 +125,36 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
             return;
         }
 
-        var last = ack.Positions[^1];
+        var moved = false;
         lock (_gate)
         {
-            var through = _pending.First;
-            LinkedListNode<Item>? match = null;
-            for (var node = through; node is not null; node = node.Next)
+            foreach (var position in ack.Positions)
             {
-                if (node.Value.Sequence == (long)last.Sequence && string.Equals(node.Value.Origin, last.OriginNodeId, StringComparison.Ordinal))
+                foreach (var lane in _unacknowledged)
                 {
-                    match = node;
-                    break;
+                    if (Find(lane, position) is { } match)
+                    {
+                        while (lane.First is { } first)
+                        {
+                            first.Value.Done = true;
+                            _acked++;
+                            _inFlight--;
+                            lane.RemoveFirst();
+                            if (first == match)
+                            {
+                                break;
+                            }
+                        }
+
+                        moved = true;
+                        break;
+                    }
                 }
             }
 
-            if (match is null)
+            if (!moved)
             {
                 return;
-            }
-
-            for (var node = _pending.First; node is not null; node = node.Next)
-            {
-                if (!node.Value.Done)
-                {
-                    node.Value.Done = true;
-                    _acked++;
-                    _inFlight--;
-                }
-
-                if (node == match)
-                {
-                    break;
-                }
             }
 
             _lastAckAt = exchange.Now;
@@ -158,6 +166,19 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
         SaveSoon(force: false);
     }
 
+    private static LinkedListNode<Item>? Find(LinkedList<Item> lane, KizunaOriginPosition position)
+    {
+        for (var node = lane.First; node is not null; node = node.Next)
+        {
+            if (node.Value.Sequence == (long)position.Sequence && string.Equals(node.Value.Origin, position.OriginNodeId, StringComparison.Ordinal))
+            {
+                return node;
+            }
+        }
+
+        return null;
+    }
+
     public FederationLinkStatus Status()
     {
         var last = exchange.Store.LastPosition;
@@ -165,7 +186,7 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
         lock (_gate)
         {
             var lag = Math.Max(0, last - _acknowledged);
-            var oldest = _pending.FirstOrDefault(i => !i.Done)?.ReceivedAt;
+            var oldest = Oldest(_picture.FirstOrDefault(i => !i.Done)?.ReceivedAt, _urgent.FirstOrDefault(i => !i.Done)?.ReceivedAt);
             var lagSeconds = lag == 0 ? 0 : Math.Max(0, (now - (oldest ?? (_lastAckAt == default ? _since ?? now : _lastAckAt))).TotalSeconds);
             return new FederationLinkStatus(
                 PartnerNodeId,
@@ -182,6 +203,8 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
                 _since);
         }
     }
+
+    private static DateTime? Oldest(DateTime? a, DateTime? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     internal void Describe(string organization)
     {
@@ -210,83 +233,16 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
 
         FederationLog.OutboxResumed(exchange.Logger, PartnerNodeId, link.Peer.Organization, read, peerHolds.Count);
         var partner = exchange.Labels.PartnerNode(link.Peer.Organization, link.Peer.Link.MaxClassification);
+        await Task.WhenAll(
+            Guard(() => ReadAheadAsync(link, partner, peerHolds, read, cancellationToken)),
+            Guard(() => ReadPictureAsync(link, partner, peerHolds, read, cancellationToken))).ConfigureAwait(false);
+    }
+
+    private async Task Guard(Func<Task> loop)
+    {
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                Task? waitForAck = null;
-                lock (_gate)
-                {
-                    if (_inFlight >= Window)
-                    {
-                        waitForAck = _ackArrived.Task;
-                    }
-                }
-
-                if (waitForAck is not null)
-                {
-                    await waitForAck.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                var (batch, through) = await ReadNextAsync(exchange.Store, read, ReadChunk, cancellationToken).ConfigureAwait(false);
-                if (batch.Count == 0)
-                {
-                    if (through > read)
-                    {
-                        // Only unreadable rows were left: the cursor passes them.
-                        read = through;
-                        continue;
-                    }
-
-                    await exchange.Store.WaitForPositionAsync(read, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                foreach (var stored in batch)
-                {
-                    read = stored.Position;
-                    var (outcome, message, item) = Decide(stored, link, partner, peerHolds);
-                    lock (_gate)
-                    {
-                        if (!ReferenceEquals(_link, link))
-                        {
-                            return;
-                        }
-
-                        _read = read;
-                        _sent++;
-                        switch (outcome)
-                        {
-                            case Outcome.Send:
-                                _inFlight++;
-                                break;
-                            case Outcome.Withheld:
-                                _withheld++;
-                                item.Done = true;
-                                break;
-                            case Outcome.Expired:
-                                _expired++;
-                                item.Done = true;
-                                break;
-                            default:
-                                _acked++;
-                                item.Done = true;
-                                break;
-                        }
-
-                        _pending.AddLast(item);
-                        Advance();
-                    }
-
-                    if (message is not null)
-                    {
-                        await link.SendAsync(message, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                SaveSoon(force: false);
-            }
+            await loop().ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -299,113 +255,317 @@ internal sealed class FederationOutbox(FederationExchange exchange, string partn
     }
 
     /// <summary>
-    /// The next rows after <paramref name="after"/>, and how far the cursor may move: to the last
-    /// row returned or, when the read found only unreadable rows, to what was committed before the
-    /// read began. Never further: a batch the writer commits while the query runs is not in its
-    /// result, and a cursor moved to the newest position after the read would pass it unsent.
+    /// The read-ahead: reads the history as it is committed and sends warning and coordination
+    /// items at once on their lanes, whatever picture backlog the picture reader has before them.
+    /// Every position up to <see cref="_ahead"/> has been looked at by it; the picture reader reads
+    /// no further.
     /// </summary>
-    internal static async Task<(IReadOnlyList<StoredEvent> Batch, long Through)> ReadNextAsync(IEventStore store, long after, int limit, CancellationToken cancellationToken)
+    private async Task ReadAheadAsync(IFederationLink link, Principal partner, Dictionary<string, long> peerHolds, long ahead, CancellationToken cancellationToken)
     {
-        var committed = store.LastPosition;
-        var batch = await store.ReadAfterAsync(after, null, limit, cancellationToken).ConfigureAwait(false);
-        return (batch, batch.Count > 0 ? batch[^1].Position : Math.Max(after, committed));
-    }
-
-    /// <summary>The exit decision for one stored event and this partner, and what to send.</summary>
-    private (Outcome Outcome, FederatedEvent? Message, Item Item) Decide(StoredEvent stored, IFederationLink link, Principal partner, Dictionary<string, long> peerHolds)
-    {
-        var own = exchange.NodeId;
-        var local = stored.OriginNode is null || string.Equals(stored.OriginNode, own, StringComparison.Ordinal);
-        var origin = local ? own : stored.OriginNode!;
-        var sequence = local ? stored.Position : stored.OriginSequence;
-        var item = new Item(stored.Position, origin, sequence, stored.ReceivedAt);
-        var evt = stored.Event;
-
-        // Flows: the picture, and of missile-warning traffic only vouched sensor reports (each
-        // nation's node fuses and issues its own warnings). Protocol control never crosses.
-        var type = evt.Type;
-        FederationFlow flow;
-        if (type.StartsWith("b-w-m-", StringComparison.Ordinal))
+        while (!cancellationToken.IsCancellationRequested)
         {
-            // Receipts go back towards the nations whose reports the warning fuses, and only there.
-            var receipt = string.Equals(type, WarningReceiptItem.Type, StringComparison.Ordinal) && stored.OriginNode is not null;
-            var vouched = string.Equals(type, "b-w-m-r", StringComparison.Ordinal) && stored.OriginNode is not null;
-            if (!vouched && !(receipt && WarningReceiptItem.TryRead(evt, out var of) && exchange.LeadsTo(link.Peer.Organization, of!.ForNations)))
+            Task? waitForAck = null;
+            lock (_gate)
             {
-                return (Outcome.Withheld, null, item);
+                if (_unacknowledged[(int)FederationLane.Warning].Count + _unacknowledged[(int)FederationLane.Coordination].Count >= Window)
+                {
+                    waitForAck = _ackArrived.Task;
+                }
             }
 
-            flow = FederationFlow.Warning;
-        }
-        else if (type.StartsWith("t-x-", StringComparison.Ordinal))
-        {
-            return (Outcome.Withheld, null, item);
-        }
-        else if (Core.Coordination.CoordinationCotReader.IsCoordination(evt))
-        {
-            // Coordination: the desk's own versions and partners' relayed on; never skipped.
-            if (!FederationExchange.IsCoordinationItem(stored, local))
+            if (waitForAck is not null)
             {
-                return (Outcome.Withheld, null, item);
+                await waitForAck.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
-            flow = FederationFlow.Coordination;
-        }
-        else
-        {
-            flow = FederationFlow.Picture;
-        }
+            // Only warning and coordination rows are read: the picture backlog is passed over, not parsed.
+            var (batch, through) = await exchange.Store.ReadAfterOfTypesAsync(ahead, UrgentTypes, ReadChunk, cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                if (through > ahead)
+                {
+                    if (!Publish(link, through))
+                    {
+                        return;
+                    }
 
-        if (!link.Peer.Link.Carries(flow))
-        {
-            return (Outcome.Withheld, null, item);
-        }
+                    ahead = through;
+                    continue;
+                }
 
-        // Never back to where it came from.
-        var provenance = FederationExchange.ParseProvenance(stored.Provenance);
-        if (string.Equals(origin, link.Peer.NodeId, StringComparison.Ordinal) || provenance.Any(p => string.Equals(p.FederationServerId, link.Peer.NodeId, StringComparison.Ordinal)))
-        {
-            return (Outcome.Withheld, null, item);
-        }
+                await exchange.Store.WaitForPositionAsync(ahead, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
 
-        var label = exchange.Labels.ReadStored(evt, exchange.NodePrincipal);
-        if (AccessControl.Decide(partner, label) != AccessDecision.Permit)
-        {
-            return (Outcome.Withheld, null, item);
-        }
+            foreach (var stored in batch)
+            {
+                var lane = FederationLanes.Of(stored.Event);
+                if (!FederationLanes.IsUrgent(lane))
+                {
+                    continue;
+                }
 
-        if (peerHolds.TryGetValue(origin, out var held) && sequence <= held)
-        {
-            return (Outcome.Held, null, item);
-        }
+                var (outcome, message, item) = Decide(stored, link, partner, peerHolds);
+                lock (_gate)
+                {
+                    if (!ReferenceEquals(_link, link))
+                    {
+                        return;
+                    }
 
-        if (flow == FederationFlow.Picture && evt.Detail.MartiDestinations.Count == 0 && evt.Stale <= exchange.Now)
-        {
-            return (Outcome.Expired, null, item);
-        }
+                    Account(item, outcome, lane);
+                    _urgent.AddLast(item);
+                    Advance();
+                }
 
-        if (provenance.Count == 0 && !local)
-        {
-            provenance.Add(new FederateProvenance { FederationServerId = origin, FederationServerName = string.Empty });
-        }
+                if (message is not null)
+                {
+                    await link.SendAsync(message, lane, cancellationToken).ConfigureAwait(false);
+                }
+            }
 
-        provenance.Add(new FederateProvenance { FederationServerId = own, FederationServerName = exchange.Organization });
-        var message = FederationMapper.ToFederated(evt, label, new EventOrigin(origin, (ulong)sequence), provenance);
-        return (Outcome.Send, message, item);
+            // Every row of the range was one the read-ahead decided: the picture reader, if it is
+            // caught up, passes the range without reading it (the quiet path of a warning).
+            var allUrgent = batch.Count(r => FederationLanes.IsUrgent(FederationLanes.Of(r.Event))) == through - ahead;
+            if (!Publish(link, through, allUrgent ? ahead : null))
+            {
+                return;
+            }
+
+            ahead = through;
+        }
     }
 
-    /// <summary>Under the lock: moves the cursor over the acknowledged (or withheld, expired) prefix.</summary>
+    /// <summary>
+    /// The read-ahead passed <paramref name="through"/>: the picture reader may read up to it. When
+    /// the range after <paramref name="decidedAfter"/> held only rows the read-ahead decided and the
+    /// picture reader is there, it is moved over the range at once and not woken.
+    /// </summary>
+    private bool Publish(IFederationLink link, long through, long? decidedAfter = null)
+    {
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_link, link))
+            {
+                return false;
+            }
+
+            _ahead = through;
+            if (decidedAfter is { } after && _read == after && !_readerBusy)
+            {
+                _read = through;
+                Advance();
+                return true;
+            }
+
+            _aheadMoved.TrySetResult();
+            _aheadMoved = NewSignal();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The picture reader: the history in order up to where the read-ahead has been, each event
+    /// decided for the partner and sent on the picture lane (warning and coordination items it
+    /// passes: the read-ahead decided them). Its position is the cursor's limit.
+    /// </summary>
+    private async Task ReadPictureAsync(IFederationLink link, Principal partner, Dictionary<string, long> peerHolds, long read, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Task wait;
+            long limit;
+            lock (_gate)
+            {
+                if (!ReferenceEquals(_link, link))
+                {
+                    return;
+                }
+
+                // The read-ahead may have moved it over a range it decided alone while this reader waited.
+                read = Math.Max(read, _read);
+                if (_unacknowledged[(int)FederationLane.Picture].Count >= Window)
+                {
+                    wait = _ackArrived.Task;
+                    limit = read;
+                }
+                else
+                {
+                    wait = _aheadMoved.Task;
+                    limit = _ahead;
+                }
+
+                _readerBusy = limit > read;
+            }
+
+            if (limit <= read)
+            {
+                await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var (batch, through) = await ReadNextAsync(exchange.Store, read, ReadChunk, cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                var passed = Math.Min(through, limit);
+                if (passed <= read)
+                {
+                    await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                read = passed;
+                lock (_gate)
+                {
+                    if (!ReferenceEquals(_link, link))
+                    {
+                        return;
+                    }
+
+                    _read = read;
+                    Advance();
+                }
+
+                continue;
+            }
+
+            foreach (var stored in batch)
+            {
+                if (stored.Position > limit)
+                {
+                    break;
+                }
+
+                read = stored.Position;
+                var lane = FederationLanes.Of(stored.Event);
+                (Outcome Outcome, FederatedEvent? Message, Item Item)? decided = FederationLanes.IsUrgent(lane) ? null : Decide(stored, link, partner, peerHolds);
+                lock (_gate)
+                {
+                    if (!ReferenceEquals(_link, link))
+                    {
+                        return;
+                    }
+
+                    _read = read;
+                    if (decided is { } d)
+                    {
+                        Account(d.Item, d.Outcome, lane);
+                        _picture.AddLast(d.Item);
+                    }
+
+                    Advance();
+                }
+
+                if (decided is { Message: { } message })
+                {
+                    await link.SendAsync(message, FederationLane.Picture, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            SaveSoon(force: false);
+        }
+    }
+
+    /// <summary>Under the lock: counts one decided item, and keeps a sent one until its lane is acknowledged.</summary>
+    private void Account(Item item, Outcome outcome, FederationLane lane)
+    {
+        _sent++;
+        item.Outcome = outcome;
+        switch (outcome)
+        {
+            case Outcome.Send:
+                _inFlight++;
+                _unacknowledged[(int)lane].AddLast(item);
+                break;
+            case Outcome.Withheld:
+                _withheld++;
+                item.Done = true;
+                break;
+            case Outcome.Expired:
+                _expired++;
+                item.Done = true;
+                break;
+            default:
+                _acked++;
+                item.Done = true;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Under the lock: both readers start again at the cursor. What they decided beyond it is
+    /// decided again then, so it is taken out of the counts now (each event is counted once).
+    /// </summary>
+    private void Forget()
+    {
+        foreach (var item in _picture.Concat(_urgent))
+        {
+            _sent--;
+            if (!item.Done)
+            {
+                _inFlight--;
+                continue;
+            }
+
+            switch (item.Outcome)
+            {
+                case Outcome.Withheld:
+                    _withheld--;
+                    break;
+                case Outcome.Expired:
+                    _expired--;
+                    break;
+                default:
+                    _acked--;
+                    break;
+            }
+        }
+
+        _picture.Clear();
+        _urgent.Clear();
+        foreach (var lane in _unacknowledged)
+        {
+            lane.Clear();
+        }
+
+        _inFlight = 0;
+        _read = _acknowledged;
+        _ahead = _acknowledged;
+        _readerBusy = false;
+    }
+
+    /// <summary>
+    /// Under the lock: moves the cursor to the lowest position not yet done: over the done prefix
+    /// of each reader's items, never past the picture reader (beyond it nothing is decided but
+    /// what the read-ahead took).
+    /// </summary>
     private void Advance()
     {
-        while (_pending.First is { Value.Done: true } first)
+        while (_picture.First is { Value.Done: true })
         {
-            _acknowledged = first.Value.Position;
-            _pending.RemoveFirst();
+            _picture.RemoveFirst();
         }
 
-        if (_pending.Count == 0 && _read > _acknowledged)
+        while (_urgent.First is { Value.Done: true } first && first.Value.Position <= _read)
         {
-            _acknowledged = _read;
+            _urgent.RemoveFirst();
+        }
+
+        var cursor = _read;
+        if (_picture.First is { } picture)
+        {
+            cursor = Math.Min(cursor, picture.Value.Position - 1);
+        }
+
+        if (_urgent.First is { } urgent)
+        {
+            cursor = Math.Min(cursor, urgent.Value.Position - 1);
+        }
+
+        if (cursor > _acknowledged)
+        {
+            _acknowledged = cursor;
         }
     }
 

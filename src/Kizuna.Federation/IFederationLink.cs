@@ -32,8 +32,15 @@ public interface IFederationLink
     /// <summary>Cancelled when the link goes down.</summary>
     CancellationToken Closed { get; }
 
-    /// <summary>Queues a message for the peer; waits while the send queue is full. Throws <see cref="OperationCanceledException"/> once the link is down.</summary>
+    /// <summary>Queues a message for the peer on its lane (an acknowledgement on <see cref="FederationLane.Control"/>, an event on <see cref="FederationLane.Picture"/>).</summary>
     ValueTask SendAsync(FederatedEvent message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Queues a message for the peer on <paramref name="lane"/>; waits while that lane's queue is
+    /// full (backpressure, never a silent drop). The most urgent lane with something is written
+    /// first; within a lane the order is kept. Throws <see cref="OperationCanceledException"/> once the link is down.
+    /// </summary>
+    ValueTask SendAsync(FederatedEvent message, FederationLane lane, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -56,10 +63,14 @@ public interface IFederationHandler
 /// <summary>A link's state: the peer, its send queue, and the token that ends it.</summary>
 internal sealed class LinkState : IFederationLink, IDisposable
 {
-    /// <summary>Messages queued for the peer before a sender waits.</summary>
+    /// <summary>Messages queued for the peer on one lane before its sender waits.</summary>
     internal const int SendQueueCapacity = 1024;
 
     private readonly CancellationTokenSource _closed = new();
+    private readonly Channel<FederatedEvent>[] _lanes = [.. Enumerable.Range(0, FederationLanes.Count).Select(_ => NewLane())];
+
+    // Released once per message queued: the pump looks at every lane before it waits on it.
+    private readonly SemaphoreSlim _queued = new(0);
 
     public LinkState(FederationPeer peer, LinkDirection direction, bool peerIsKizuna, KizunaHoldings? peerHoldings)
     {
@@ -79,32 +90,82 @@ internal sealed class LinkState : IFederationLink, IDisposable
 
     public CancellationToken Closed => _closed.Token;
 
-    internal Channel<FederatedEvent> Outgoing { get; } = Channel.CreateBounded<FederatedEvent>(new BoundedChannelOptions(SendQueueCapacity)
+    public ValueTask SendAsync(FederatedEvent message, CancellationToken cancellationToken = default)
     {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
-
-    public async ValueTask SendAsync(FederatedEvent message, CancellationToken cancellationToken = default)
-    {
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
-        await Outgoing.Writer.WriteAsync(message, both.Token).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(message);
+        return SendAsync(message, message.Event is null ? FederationLane.Control : FederationLane.Picture, cancellationToken);
     }
 
-    /// <summary>Writes queued messages with <paramref name="write"/> until the link or <paramref name="cancellationToken"/> ends.</summary>
+    public async ValueTask SendAsync(FederatedEvent message, FederationLane lane, CancellationToken cancellationToken)
+    {
+        var writer = _lanes[(int)lane].Writer;
+        if (!writer.TryWrite(message))
+        {
+            if (_closed.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("the link is down");
+            }
+
+            using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+            await writer.WriteAsync(message, both.Token).ConfigureAwait(false);
+        }
+
+        _queued.Release();
+    }
+
+    /// <summary>Writes queued messages with <paramref name="write"/>, the most urgent lane first, until the link or <paramref name="cancellationToken"/> ends.</summary>
     internal async Task PumpAsync(Func<FederatedEvent, Task> write, CancellationToken cancellationToken)
     {
-        await foreach (var message in Outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+        try
         {
-            await write(message).ConfigureAwait(false);
+            while (true)
+            {
+                if (TryTake(out var message))
+                {
+                    await write(message).ConfigureAwait(false);
+                    continue;
+                }
+
+                await _queued.WaitAsync(both.Token).ConfigureAwait(false);
+            }
         }
+        catch (OperationCanceledException) when (_closed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The link closed: the pump ends as a completed queue's would.
+        }
+    }
+
+    private bool TryTake(out FederatedEvent message)
+    {
+        foreach (var lane in _lanes)
+        {
+            if (lane.Reader.TryRead(out message!))
+            {
+                return true;
+            }
+        }
+
+        message = null!;
+        return false;
     }
 
     internal void Close()
     {
-        Outgoing.Writer.TryComplete();
+        foreach (var lane in _lanes)
+        {
+            lane.Writer.TryComplete();
+        }
+
         _closed.Cancel();
     }
 
+    // The semaphore is left to the collector: a sender may still release it as the link closes.
     public void Dispose() => _closed.Dispose();
+
+    private static Channel<FederatedEvent> NewLane() => Channel.CreateBounded<FederatedEvent>(new BoundedChannelOptions(SendQueueCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
 }

@@ -95,6 +95,25 @@ public sealed class OutboxCursorTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, (int)_history.LastPosition).Select(p => (long)p), seen);
     }
 
+    [Fact]
+    public async Task The_typed_read_returns_only_rows_of_the_types_asked_and_says_how_far_it_examined()
+    {
+        await AppendAsync(_history, "picture-1", "picture-2");
+        _history.Append(new StoredEvent(new CotEvent { Uid = "report-1", Type = "b-w-m-r", How = "m-f", Time = T0, Start = T0, Stale = T0.AddMinutes(5), Point = new CotPoint(39.2, 125.67, 0, 8000, 9999999) }, T0, "node"));
+        await AppendAsync(_history, "picture-3");
+        using var timeout = new CancellationTokenSource(Bounded);
+        IEventStore store = _history;
+
+        var (rows, through) = await store.ReadAfterOfTypesAsync(0, ["b-w-m-", "b-t-f"], 256, timeout.Token);
+        Assert.Equal(["report-1"], rows.Select(r => r.Event.Uid));
+        Assert.Equal(_history.LastPosition, through);
+
+        // A limit that cuts the result: the read says it examined only up to the last row it returned.
+        var (first, cut) = await store.ReadAfterOfTypesAsync(0, ["a-f-", "b-w-m-"], 2, timeout.Token);
+        Assert.Equal(["picture-1", "picture-2"], first.Select(r => r.Event.Uid));
+        Assert.Equal(first[^1].Position, cut);
+    }
+
     private static async Task AppendAsync(IEventStore store, params string[] uids)
     {
         foreach (var uid in uids)

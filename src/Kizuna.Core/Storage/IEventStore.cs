@@ -146,6 +146,22 @@ public interface IEventStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<StoredEvent>> ReadAfterAsync(long position, AccessFilter? filter, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The events after <paramref name="position"/> whose type starts with one of
+    /// <paramref name="typePrefixes"/>, in ascending position, at most <paramref name="limit"/>
+    /// rows examined, and the position up to which every row was examined (the federation outbox's
+    /// read-ahead: it looks for warning and coordination items past a picture backlog without
+    /// reading the backlog). The default reads every row and filters; a store may filter in its query.
+    /// </summary>
+    async Task<(IReadOnlyList<StoredEvent> Rows, long Through)> ReadAfterOfTypesAsync(long position, IReadOnlyList<string> typePrefixes, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(typePrefixes);
+        var committed = LastPosition;
+        var rows = await ReadAfterAsync(position, null, limit, cancellationToken).ConfigureAwait(false);
+        var through = rows.Count >= limit ? rows[^1].Position : Math.Max(position, Math.Max(committed, rows.Count > 0 ? rows[^1].Position : 0));
+        return ([.. rows.Where(r => typePrefixes.Any(p => r.Event.Type.StartsWith(p, StringComparison.Ordinal)))], through);
+    }
+
     /// <summary>The position of the newest event committed (readable by <see cref="ReadAfterAsync"/>).</summary>
     long LastPosition { get; }
 

@@ -84,6 +84,70 @@ public sealed partial class SqliteEventStore
     }
 
     /// <inheritdoc />
+    public async Task<(IReadOnlyList<StoredEvent> Rows, long Through)> ReadAfterOfTypesAsync(long position, IReadOnlyList<string> typePrefixes, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(typePrefixes);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        limit = Math.Min(limit, SqliteStoreOptions.MaxQueryLimit);
+        var committed = LastPosition;
+        if (limit <= 0 || typePrefixes.Count == 0)
+        {
+            return ([], position);
+        }
+
+        var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = connection.CreateCommand();
+            await using (command.ConfigureAwait(false))
+            {
+                // Only the type column is looked at for the rows passed over; the xml of a match is read.
+                var sql = new StringBuilder("SELECT id, uid, received_at, sender, xml, origin_node, origin_seq, provenance FROM events WHERE id > @position AND id <= @last AND (");
+                for (var i = 0; i < typePrefixes.Count; i++)
+                {
+                    sql.Append(i == 0 ? string.Empty : " OR ").Append(System.Globalization.CultureInfo.InvariantCulture, $"substr(type, 1, length(@p{i})) = @p{i}");
+                    command.Parameters.AddWithValue("@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), typePrefixes[i]);
+                }
+
+                sql.Append(") ORDER BY id LIMIT @limit");
+                command.Parameters.AddWithValue("@position", position);
+                command.Parameters.AddWithValue("@last", committed);
+                command.Parameters.AddWithValue("@limit", limit);
+                command.CommandText = sql.ToString();
+                var results = new List<StoredEvent>();
+                var seen = 0;
+                var lastId = position;
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        seen++;
+                        lastId = reader.GetInt64(0);
+                        if (!TryRead(reader, visible: null, out var stored))
+                        {
+                            continue;
+                        }
+
+                        var origin = reader.IsDBNull(5) ? null : reader.GetString(5);
+                        var provenance = reader.IsDBNull(7) ? null : reader.GetString(7);
+                        results.Add(stored with
+                        {
+                            Position = lastId,
+                            OriginNode = string.IsNullOrEmpty(origin) ? null : origin,
+                            OriginSequence = reader.GetInt64(6),
+                            Provenance = string.IsNullOrEmpty(provenance) ? null : provenance,
+                        });
+                    }
+                }
+
+                // Every matching row up to the committed position was returned unless the limit cut the result.
+                return (results, seen >= limit ? lastId : Math.Max(position, committed));
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<StoredEvent>> ReadAfterAsync(long position, AccessFilter? filter, int limit, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
