@@ -57,6 +57,23 @@ public sealed class SessionLifecycleTests
     }
 
     [Fact]
+    public async Task A_replaying_session_is_queued_the_whole_picture_even_when_it_is_larger_than_its_picture_lane()
+    {
+        await using var node = await TestNode.StartAsync();
+        var router = node.Node.Router;
+        var principal = node.Node.NodePrincipal;
+        var before = Enumerable.Range(0, 40).Select(i => $"unit-{i:D2}").ToArray();
+        router.Publish([.. before.Select(uid => new LabelledEvent(Position(uid), principal.DefaultLabel))], null);
+        var life = new SessionLifecycle(router, new ConnectionOptions { PictureQueueCapacity = 8 }, node.Node.Metrics, principal, "test", "test", _ => { }, (_, _) => { });
+
+        life.Attach(AttachMode.ReplayPicture);
+
+        Assert.Equal(before, Drain(life.Queue).Order(StringComparer.Ordinal));
+        Assert.Equal(0, life.Session.PictureDrops);
+        life.End();
+    }
+
+    [Fact]
     public async Task An_ended_session_is_detached_its_queue_completed_and_its_drops_logged_once()
     {
         await using var node = await TestNode.StartAsync();

@@ -88,6 +88,9 @@ public sealed class ClientSession : IRecipient
     /// <summary>Queues a run of events in one step (one lock, one wake of the writer); calm picture goes ahead of the rest (<see cref="OutboundQueue.Enqueue(ReadOnlySpan{SharedEvent}, Lane, bool)"/>).</summary>
     public void Deliver(ReadOnlySpan<SharedEvent> events, Lane lane, bool calm = false) => Account(Queue.Enqueue(events, lane, calm), lane);
 
+    /// <summary>Queues the latest picture for this newly attached session, whole and ahead of live picture (<see cref="OutboundQueue.Replay"/>).</summary>
+    public void Replay(ReadOnlySpan<SharedEvent> picture) => Queue.Replay(picture);
+
     /// <summary>Closes the connection (the reason is logged when it closes).</summary>
     public void Close(string reason) => _abort(reason);
 

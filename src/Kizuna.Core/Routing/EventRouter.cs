@@ -78,8 +78,8 @@ public sealed partial class EventRouter
     public void Attach(ClientSession session)
     {
         var replayed = AttachForSnapshot(session);
-        // Calm: ahead of live picture from heavy publishers, and in order with calm live picture (never older after newer).
-        session.Deliver(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(replayed), Lane.Picture, calm: true);
+        // Ahead of all live picture (never older after newer), and whole however large the picture is.
+        session.Replay(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(replayed));
         if (replayed.Count > 0)
         {
             Log.LatestReplayed(_logger, replayed.Count, session.Id);

@@ -26,9 +26,13 @@ public sealed class OutboundQueue : IValueTaskSource
     private readonly Lock _gate = new();
     // One queue per lane, indexed by Lane: warning, control, picture.
     private readonly Queue<OutboundItem>[] _lanes = [new(), new(), new()];
-    // Inside the picture lane, calm publishers' picture (and a replayed picture) goes ahead of the
+    // Inside the picture lane, calm publishers' picture goes ahead of the
     // rest (docs/dev/admission.md): a position a second never waits behind a flood's backlog.
     private readonly Queue<OutboundItem> _calm = new();
+    // The latest picture replayed to a client that has just attached, ahead of all live picture and
+    // without the lane's bound: it is the whole picture (held by the latest state anyway), and a
+    // bound would lose its oldest part whenever the picture is larger than the lane.
+    private readonly Queue<OutboundItem> _replay = new();
     private readonly int[] _capacity;
     // One reusable waiter (the single writer waits on at most one at a time): no allocation per wake.
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
@@ -60,7 +64,7 @@ public sealed class OutboundQueue : IValueTaskSource
 
     public int Count
     {
-        get { lock (_gate) { return _lanes[0].Count + _lanes[1].Count + _lanes[2].Count + _calm.Count; } }
+        get { lock (_gate) { return _lanes[0].Count + _lanes[1].Count + _lanes[2].Count + _calm.Count + _replay.Count; } }
     }
 
     /// <summary>
@@ -141,12 +145,12 @@ public sealed class OutboundQueue : IValueTaskSource
         }
     }
 
-    /// <summary>Items waiting in one lane (the picture lane's calm part included).</summary>
+    /// <summary>Items waiting in one lane (the picture lane's calm part and replay included).</summary>
     public int CountIn(Lane lane)
     {
         lock (_gate)
         {
-            return _lanes[(int)lane].Count + (lane == Lane.Picture ? _calm.Count : 0);
+            return _lanes[(int)lane].Count + (lane == Lane.Picture ? _calm.Count + _replay.Count : 0);
         }
     }
 
@@ -196,8 +200,8 @@ public sealed class OutboundQueue : IValueTaskSource
 
     /// <summary>
     /// Queues a run of events in one lane under one lock, with one wake of the writer. Calm
-    /// picture (<paramref name="calm"/>: from a publisher admission counts as calm, or a replayed
-    /// picture) goes ahead of the rest of the picture lane, with a bound of its own.
+    /// picture (<paramref name="calm"/>: from a publisher admission counts as calm) goes ahead of
+    /// the rest of the picture lane, with a bound of its own.
     /// </summary>
     public (int Dropped, bool Overflow) Enqueue(ReadOnlySpan<SharedEvent> events, Lane lane, bool calm = false)
     {
@@ -232,6 +236,33 @@ public sealed class OutboundQueue : IValueTaskSource
 
         Wake(wake);
         return (dropped, false);
+    }
+
+    /// <summary>
+    /// Queues the latest picture for a client that has just attached (oldest first): on the picture
+    /// lane ahead of every live picture item, so a live update queued meanwhile always comes after
+    /// the older version it replaces; not bounded by the lane (nothing of it is dropped) and not
+    /// counted as the node's backlog (admission is about live load).
+    /// </summary>
+    public void Replay(ReadOnlySpan<SharedEvent> picture)
+    {
+        bool wake;
+        lock (_gate)
+        {
+            if (_completed || picture.IsEmpty)
+            {
+                return;
+            }
+
+            foreach (var evt in picture)
+            {
+                _replay.Enqueue(new OutboundItem(evt));
+            }
+
+            wake = TakeWaiter();
+        }
+
+        Wake(wake);
     }
 
     /// <summary>
@@ -301,7 +332,7 @@ public sealed class OutboundQueue : IValueTaskSource
     }
 
     /// <summary>Under the lock: whether any lane holds an item.</summary>
-    private bool AnyQueued => _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0 || _calm.Count > 0;
+    private bool AnyQueued => _lanes[0].Count > 0 || _lanes[1].Count > 0 || _lanes[2].Count > 0 || _calm.Count > 0 || _replay.Count > 0;
 
     /// <summary>Adds calm picture under the lock; past the picture lane's capacity its oldest goes, as the picture's does.</summary>
     private void AddCalm(OutboundItem item, ref int dropped)
@@ -370,6 +401,7 @@ public sealed class OutboundQueue : IValueTaskSource
 
             var taken = Take(_lanes[(int)Lane.Warning], batch, max, 0);
             taken = Take(_lanes[(int)Lane.Control], batch, max, taken);
+            taken = Take(_replay, batch, max, taken);
             taken = Take(_calm, batch, max, taken);
             taken = Take(_lanes[(int)Lane.Picture], batch, max, taken);
 

@@ -51,6 +51,20 @@ public sealed class OutboundQueueTests
     }
 
     [Fact]
+    public void A_replayed_picture_larger_than_the_picture_lane_goes_out_whole_ahead_of_live_picture()
+    {
+        var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 4, warningCapacity: 8);
+        var picture = Enumerable.Range(0, 10).Select(i => Event($"replayed-{i}")).ToArray();
+        queue.Replay(picture);
+        queue.Enqueue([Event("calm-live")], Lane.Picture, calm: true);
+        queue.Enqueue([Event("flood-live")], Lane.Picture);
+        queue.Enqueue(new OutboundItem(Event("warning-1")), Lane.Warning);
+
+        Assert.Equal(12, queue.CountIn(Lane.Picture));
+        Assert.Equal(["warning-1", .. picture.Select(e => e.Event.Uid), "calm-live", "flood-live"], Drain(queue));
+    }
+
+    [Fact]
     public void Calm_picture_past_the_picture_lanes_capacity_drops_its_own_oldest_and_never_the_floods()
     {
         var queue = new OutboundQueue(controlCapacity: 8, pictureCapacity: 2, warningCapacity: 8);
