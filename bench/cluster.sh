@@ -29,14 +29,23 @@ stop_all() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   pids=()
 }
-trap 'stop_all; [[ -f "$work/pg/postmaster.pid" ]] && as_pg "$pg_bin/pg_ctl" stop -D "$work/pg" -m fast >/dev/null 2>&1; rm -rf "$work/pg" "$work/nats" "$work"/data-*' EXIT
+NATS_PID=""
+# A fresh NATS (its own store) per row: the rows share the node's stream name, and an instance
+# reads the stream back StartOverlap at its start, so the second row's instance B would otherwise
+# deliver the first row's events to its subscribers (the generators count them: same uids).
+start_nats() {
+  [[ -n "$NATS_PID" ]] && { kill "$NATS_PID" 2>/dev/null || true; wait "$NATS_PID" 2>/dev/null || true; }
+  rm -rf "$work/nats"
+  nats-server -js -sd "$work/nats" -a 127.0.0.1 -p "$NATS_PORT" >"$work/nats.log" 2>&1 &
+  NATS_PID=$!
+  for _ in $(seq 100); do grep -q "Server is ready" "$work/nats.log" && return 0; sleep 0.1; done
+  echo "nats-server not ready: $work/nats.log"; exit 1
+}
+trap 'stop_all; [[ -n "$NATS_PID" ]] && kill "$NATS_PID" 2>/dev/null; [[ -f "$work/pg/postmaster.pid" ]] && as_pg "$pg_bin/pg_ctl" stop -D "$work/pg" -m fast >/dev/null 2>&1; rm -rf "$work/pg" "$work/nats" "$work"/data-*' EXIT
 
 mkdir -p "$work/pg"; [[ "$(id -u)" -eq 0 ]] && chown postgres:postgres "$work/pg" "$work"
 as_pg "$pg_bin/initdb" -D "$work/pg" -U kizuna -A trust -E UTF8 --no-locale >/dev/null
 as_pg "$pg_bin/pg_ctl" start -D "$work/pg" -w -t 60 -l "$work/pg/server.log" -o "-p $PG_PORT -k $work/pg -c listen_addresses=127.0.0.1" >/dev/null
-nats-server -js -sd "$work/nats" -a 127.0.0.1 -p "$NATS_PORT" >"$work/nats.log" 2>&1 &
-NATS_PID=$!
-for _ in $(seq 100); do grep -q "Server is ready" "$work/nats.log" && break; sleep 0.1; done
 
 # instance NAME TCP DB: an instance of node JJOC pinned to NODE_CPU; its pid is appended to pids.
 instance() {
@@ -51,11 +60,13 @@ instance() {
 gen() { taskset -c "$GEN_CPU" dotnet "$LG" run --duration "$DUR" --warmup "$WARM" "$@"; }
 
 echo "instances on CPU $NODE_CPU, generators on CPU $GEN_CPU (taskset); uptime: $(uptime); work in $work"
+start_nats
 as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U kizuna one
 instance a "$A_TCP" one
 gen --target "$A_TCP" --publishers 10 --subscribers 10 --rate "$RATE" --server-pid "${pids[0]}" --result-json "$work/one.json" | tee "$work/one.txt"
 stop_all
 
+start_nats
 as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U kizuna two
 instance a "$A_TCP" two
 mkdir -p -m 700 "$work/data-two-b"; cp -a "$work/data-two-a/certs" "$work/data-two-b/certs"
