@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Kizuna.Core.Audit;
 using Kizuna.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,31 +11,15 @@ namespace Kizuna.Server.Tests;
 /// </summary>
 public sealed class AuditCheckpointTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kizuna-audit-checkpoints-" + Guid.NewGuid().ToString("N"));
-    private readonly RSA _key = RSA.Create(2048);
-    private readonly X509Certificate2 _signer;
+    private readonly AuditScratch _scratch = new("checkpoints");
 
-    public AuditCheckpointTests()
-    {
-        var request = new CertificateRequest("CN=test-node", _key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        _signer = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-    }
-
-    public void Dispose()
-    {
-        _signer.Dispose();
-        _key.Dispose();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     private static AuditEntry Entry(int n) => new(AuditActs.CoordinationPrefix + "sent", "jjoc-j3", "JJOC", $"C-{n:D4}", "CONFIDENTIAL//REL TO USA, JPN");
 
     private List<AuditCheckpoint> Checkpoints()
     {
-        var path = Path.Combine(_directory, AuditFile.CheckpointsName);
+        var path = Path.Combine(_scratch.Directory, AuditFile.CheckpointsName);
         return File.Exists(path)
             ? [.. AuditFile.ReadLines(path).Select(l => AuditCheckpoint.TryRead(l.Span, out var c) ? c : throw new InvalidDataException("an unreadable checkpoint"))]
             : [];
@@ -47,7 +29,7 @@ public sealed class AuditCheckpointTests : IDisposable
     public async Task A_checkpoint_is_signed_each_minute_on_the_node_s_clock_that_added_records_and_at_shutdown()
     {
         var clock = new ManualTimeProvider(new DateTimeOffset(2026, 12, 8, 1, 0, 0, TimeSpan.Zero));
-        var log = new AuditLog(_directory, "node-1", _signer, clock, NullLogger.Instance);
+        var log = new AuditLog(_scratch.Directory, "node-1", _scratch.Signer, clock, NullLogger.Instance);
         try
         {
             // The timer enqueues its checkpoint as the clock passes the minute; a flush after it waits for it.
@@ -60,7 +42,7 @@ public sealed class AuditCheckpointTests : IDisposable
             await log.FlushAsync();
             var first = Assert.Single(Checkpoints());
             Assert.Equal(1, first.Seq);
-            Assert.Equal(AuditFile.ReadAll(_directory).Single().Hash, first.Hash);
+            Assert.Equal(AuditFile.ReadAll(_scratch.Directory).Single().Hash, first.Hash);
             Assert.True(first.SignatureHolds(out _));
 
             // A quiet minute adds none.
@@ -83,7 +65,7 @@ public sealed class AuditCheckpointTests : IDisposable
 
         // Shutdown vouches for the last record, so its removal shows.
         Assert.Equal([1L, 3L, 4L], Checkpoints().Select(c => c.Seq));
-        var verified = AuditVerifier.Verify(_directory, null);
+        var verified = AuditVerifier.Verify(_scratch.Directory, null);
         Assert.True(verified.Holds, verified.Problem);
     }
 }

@@ -1,6 +1,4 @@
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Kizuna.Core.Audit;
 using Kizuna.Core.Labels;
 using Kizuna.Server.Api;
@@ -17,32 +15,16 @@ namespace Kizuna.Server.Tests;
 /// </summary>
 public sealed class AuditRotationTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kizuna-audit-rotation-" + Guid.NewGuid().ToString("N"));
-    private readonly RSA _key = RSA.Create(2048);
-    private readonly X509Certificate2 _signer;
+    private readonly AuditScratch _scratch = new("rotation");
 
-    public AuditRotationTests()
-    {
-        var request = new CertificateRequest("CN=test-node", _key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        _signer = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-    }
-
-    public void Dispose()
-    {
-        _signer.Dispose();
-        _key.Dispose();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     private static AuditEntry Entry(int n) => new(AuditActs.CoordinationPrefix + "sent", "jjoc-j3", "JJOC", $"C-{n:D4}", "CONFIDENTIAL//REL TO USA, JPN");
 
     /// <summary>Writes <paramref name="count"/> records through a real trail, in batches of five, with a checkpoint after each batch.</summary>
     private async Task WriteAsync(TimeProvider clock, int count, long rotateBytes, Action? between = null)
     {
-        await using var log = new AuditLog(_directory, "node-1", _signer, clock, NullLogger.Instance, rotateBytes);
+        await using var log = new AuditLog(_scratch.Directory, "node-1", _scratch.Signer, clock, NullLogger.Instance, rotateBytes);
         for (var n = 1; n <= count; n++)
         {
             log.Record(Entry(n));
@@ -54,7 +36,7 @@ public sealed class AuditRotationTests : IDisposable
         }
     }
 
-    private IReadOnlyList<(string Path, long? FirstSeq)> Files() => AuditFile.Files(_directory);
+    private IReadOnlyList<(string Path, long? FirstSeq)> Files() => AuditFile.Files(_scratch.Directory);
 
     [Fact]
     public async Task The_trail_rotates_by_size_and_the_chain_goes_on_across_files_which_verify_walks()
@@ -64,7 +46,7 @@ public sealed class AuditRotationTests : IDisposable
         var files = Files();
         Assert.True(files.Count >= 3, $"{files.Count} files");
         Assert.Equal(1, files[0].FirstSeq);
-        var all = AuditFile.ReadAll(_directory).ToList();
+        var all = AuditFile.ReadAll(_scratch.Directory).ToList();
         Assert.Equal(Enumerable.Range(1, 40).Select(n => (long)n), all.Select(r => r.Seq));
         for (var i = 1; i < files.Count; i++)
         {
@@ -73,7 +55,7 @@ public sealed class AuditRotationTests : IDisposable
             Assert.Equal(before.Hash, first.Prev);
         }
 
-        var verified = AuditVerifier.Verify(_directory, null);
+        var verified = AuditVerifier.Verify(_scratch.Directory, null);
         Assert.True(verified.Holds, verified.Problem);
         Assert.Equal(40, verified.Records);
     }
@@ -88,7 +70,7 @@ public sealed class AuditRotationTests : IDisposable
         Assert.Equal(2, files.Count);
         Assert.Equal([1L, null], files.Select(f => f.FirstSeq));
         Assert.All(AuditFile.ReadLines(files[1].Path), l => Assert.Contains("2026-12-08", System.Text.Encoding.UTF8.GetString(l.Span), StringComparison.Ordinal));
-        Assert.True(AuditVerifier.Verify(_directory, null).Holds);
+        Assert.True(AuditVerifier.Verify(_scratch.Directory, null).Holds);
     }
 
     [Fact]
@@ -104,19 +86,19 @@ public sealed class AuditRotationTests : IDisposable
         var at = Array.IndexOf(changed, (byte)'C', 10);
         changed[at] = (byte)'D';
         await File.WriteAllBytesAsync(middle, changed);
-        var result = AuditVerifier.Verify(_directory, null);
+        var result = AuditVerifier.Verify(_scratch.Directory, null);
         Assert.False(result.Holds);
         Assert.Contains(Path.GetFileName(middle), result.Problem, StringComparison.Ordinal);
 
         // The whole file gone: the records it held were removed.
         File.Delete(middle);
-        result = AuditVerifier.Verify(_directory, null);
+        result = AuditVerifier.Verify(_scratch.Directory, null);
         Assert.False(result.Holds);
         Assert.Contains($"record {files[1].FirstSeq} was removed", result.Problem, StringComparison.Ordinal);
 
         // Put back under another file's name: its first record is not the one the name says.
-        await File.WriteAllBytesAsync(Path.Combine(_directory, AuditFile.RotatedName(files[1].FirstSeq!.Value + 1)), bytes);
-        result = AuditVerifier.Verify(_directory, null);
+        await File.WriteAllBytesAsync(Path.Combine(_scratch.Directory, AuditFile.RotatedName(files[1].FirstSeq!.Value + 1)), bytes);
+        result = AuditVerifier.Verify(_scratch.Directory, null);
         Assert.False(result.Holds);
         Assert.Contains("not the record", result.Problem, StringComparison.Ordinal);
     }
@@ -131,8 +113,8 @@ public sealed class AuditRotationTests : IDisposable
         // The files wholly before it cannot be read: a reader that opened them would fail or see nothing.
         File.Delete(files[0].Path);
         File.Delete(files[1].Path);
-        Assert.Equal(Enumerable.Range((int)since + 1, 40 - (int)since).Select(n => (long)n), AuditFile.ReadAfter(_directory, since).Select(r => r.Seq));
-        Assert.Equal([since + 1, since + 2], AuditFile.ReadAfter(_directory, since).Take(2).Select(r => r.Seq));
+        Assert.Equal(Enumerable.Range((int)since + 1, 40 - (int)since).Select(n => (long)n), AuditFile.ReadAfter(_scratch.Directory, since).Select(r => r.Seq));
+        Assert.Equal([since + 1, since + 2], AuditFile.ReadAfter(_scratch.Directory, since).Take(2).Select(r => r.Seq));
     }
 
     [Fact]
