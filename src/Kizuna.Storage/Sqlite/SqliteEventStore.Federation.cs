@@ -129,15 +129,7 @@ public sealed partial class SqliteEventStore
                             continue;
                         }
 
-                        var origin = reader.IsDBNull(5) ? null : reader.GetString(5);
-                        var provenance = reader.IsDBNull(7) ? null : reader.GetString(7);
-                        results.Add(stored with
-                        {
-                            Position = lastId,
-                            OriginNode = string.IsNullOrEmpty(origin) ? null : origin,
-                            OriginSequence = reader.GetInt64(6),
-                            Provenance = string.IsNullOrEmpty(provenance) ? null : provenance,
-                        });
+                        results.Add(WithOrigin(reader, stored, lastId));
                     }
                 }
 
@@ -145,6 +137,20 @@ public sealed partial class SqliteEventStore
                 return (results, seen >= limit ? lastId : Math.Max(position, committed));
             }
         }
+    }
+
+    /// <summary>A row read after a position (columns id, uid, received_at, sender, xml, origin_node, origin_seq, provenance) with its position and origin.</summary>
+    private static StoredEvent WithOrigin(SqliteDataReader reader, StoredEvent stored, long position)
+    {
+        var origin = reader.IsDBNull(5) ? null : reader.GetString(5);
+        var provenance = reader.IsDBNull(7) ? null : reader.GetString(7);
+        return stored with
+        {
+            Position = position,
+            OriginNode = string.IsNullOrEmpty(origin) ? null : origin,
+            OriginSequence = reader.GetInt64(6),
+            Provenance = string.IsNullOrEmpty(provenance) ? null : provenance,
+        };
     }
 
     /// <inheritdoc />
@@ -184,15 +190,7 @@ public sealed partial class SqliteEventStore
                             continue;
                         }
 
-                        var origin = reader.IsDBNull(5) ? null : reader.GetString(5);
-                        var provenance = reader.IsDBNull(7) ? null : reader.GetString(7);
-                        results.Add(stored with
-                        {
-                            Position = id,
-                            OriginNode = string.IsNullOrEmpty(origin) ? null : origin,
-                            OriginSequence = reader.GetInt64(6),
-                            Provenance = string.IsNullOrEmpty(provenance) ? null : provenance,
-                        });
+                        results.Add(WithOrigin(reader, stored, id));
                     }
                 }
 
