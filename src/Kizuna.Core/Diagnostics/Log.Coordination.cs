@@ -27,8 +27,8 @@ internal static partial class Log
     [LoggerMessage(1324, LogLevel.Warning, "Refused a coordination answer over CoT from {Identity} ({Organization}): {Reason}")]
     public static partial void CoordinationAnswerRefused(ILogger logger, string identity, string organization, string reason);
 
-    // 4702-4719: the merge of concurrent coordination answers across federation.
-    [LoggerMessage(4702, LogLevel.Warning, "Coordination request {Id}: {State} by {By} ({Organization}) is superseded: {Winner} by {WinnerOrganization}, made after the same step {Step}, comes first by the merge rule (seen from {Node})")]
+    // The merge of concurrent coordination answers across federation.
+    [LoggerMessage(1325, LogLevel.Warning, "Coordination request {Id}: {State} by {By} ({Organization}) is superseded: {Winner} by {WinnerOrganization}, made after the same step {Step}, comes first by the merge rule (seen from {Node})")]
     public static partial void CoordinationSuperseded(ILogger logger, string id, string state, string by, string organization, int step, string winner, string winnerOrganization, string node);
 
     [LoggerMessage(1320, LogLevel.Information, "Readiness of {Organization} reported, version {Version}, by {By}")]
