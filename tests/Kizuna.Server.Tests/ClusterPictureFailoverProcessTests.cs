@@ -22,7 +22,10 @@ public sealed class ClusterPictureFailoverProcessTests(EnginesFixture engines)
     // picture stays small (a late joiner's replay fits its queue) while the history grows.
     private const int UidsPerSender = 50;
     private const int PerPhase = UidsPerSender;
-    private const int MaxFirstPhase = 20_000;
+    // A bound, not a target: each sender goes on until A is killed. On a loaded machine A's first
+    // commit was heard only after four senders had each written 20,000 (the kernel and A's queues
+    // take an unpaced stream quickly). Times stay in the past below 120,000 (T0 is two minutes back).
+    private const int MaxFirstPhase = 100_000;
 
     [Fact]
     public async Task Killing_an_instance_under_picture_load_moves_its_clients_to_the_other_and_loses_nothing_it_had_stored()
