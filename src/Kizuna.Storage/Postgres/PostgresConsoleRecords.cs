@@ -46,21 +46,7 @@ public sealed class PostgresConsoleRecords : IConsoleTokenStore, IConsoleSession
 
     /// <summary>Opens the records and creates or upgrades their tables.</summary>
     public static async Task<PostgresConsoleRecords> OpenAsync(string connectionString, ILogger? logger, CancellationToken cancellationToken)
-    {
-        var dataSource = NpgsqlDataSource.Create(connectionString);
-        try
-        {
-            var version = await PostgresSchema.MigrateAsync(dataSource, Component, Migrations, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
-            var (host, database) = PostgresSchema.Describe(connectionString);
-            PostgresLog.StoreOpened(logger ?? NullLogger.Instance, Component, host, database, version);
-            return new PostgresConsoleRecords(dataSource);
-        }
-        catch
-        {
-            await dataSource.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+        => new(await PostgresSchema.OpenAsync(connectionString, Component, Migrations, logger, cancellationToken).ConfigureAwait(false));
 
     public void Add(ConsoleTokenRecord record, DateTime now)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Kizuna.Storage.Postgres;
@@ -11,6 +12,27 @@ namespace Kizuna.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
+    /// <summary>
+    /// A data source for one component's tables, created or upgraded and logged as opened; the
+    /// data source is disposed if that fails. The small record stores open this way.
+    /// </summary>
+    public static async Task<NpgsqlDataSource> OpenAsync(string connectionString, string component, IReadOnlyList<string> migrations, ILogger? logger, CancellationToken cancellationToken)
+    {
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        try
+        {
+            var version = await MigrateAsync(dataSource, component, migrations, logger ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+            var (host, database) = Describe(connectionString);
+            PostgresLog.StoreOpened(logger ?? NullLogger.Instance, component, host, database, version);
+            return dataSource;
+        }
+        catch
+        {
+            await dataSource.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     public static async Task<int> MigrateAsync(NpgsqlDataSource dataSource, string component, IReadOnlyList<string> migrations, ILogger logger, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
